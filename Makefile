@@ -1,0 +1,47 @@
+# hogs: per-process network bandwidth monitor. `make` builds ./hogs.
+GO       ?= go
+PKGS     := ./...
+BINARY   := hogs
+LDFLAGS  := -s -w
+FUZZTIME ?= 10m
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 10
+
+.PHONY: all build static test test-live fuzz bench lint clean
+
+all: build
+
+# One static binary: no cgo, no dynamic section, paths trimmed, symbols stripped.
+build static:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
+
+# Unit tests, golden tests, the reference-capture agreement test, and a replay
+# of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
+test: build
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 $(PKGS)
+
+# Long fuzzing runs, outside CI. Crashers land in PKG/testdata/fuzz/ by
+# themselves; the inputs that grew coverage are copied there from Go's cache
+# afterwards, so that `make test` (and CI) replays them.
+FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader
+fuzz:
+	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1; \
+		mkdir -p $$pkg/testdata/fuzz/$$fn; \
+		cp -n $$cache/$$pkg/$$fn/* $$pkg/testdata/fuzz/$$fn/ 2>/dev/null || true; \
+	done
+
+# Decode throughput against gopacket, summarised by benchstat (bench/README).
+bench:
+	$(GO) test ./bench -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) | tee bench/last.txt
+	$(GO) tool benchstat -col /impl bench/last.txt
+	$(GO) run ./bench/ratio < bench/last.txt
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+
+clean:
+	rm -f $(BINARY)
