@@ -30,7 +30,7 @@ fuzz:
 		pkg=$${t%%:*}; fn=$${t##*:}; \
 		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1; \
 		mkdir -p $$pkg/testdata/fuzz/$$fn; \
-		cp -n $$cache/$$pkg/$$fn/* $$pkg/testdata/fuzz/$$fn/ 2>/dev/null || true; \
+		find $$cache/$$pkg/$$fn -type f -size -64k -exec cp -n {} $$pkg/testdata/fuzz/$$fn/ \; ; \
 	done
 
 # Decode throughput against gopacket, summarised by benchstat (bench/README).

@@ -5,13 +5,21 @@
 //   - Next fills a caller-owned Frame in place. Frame.Data aliases the
 //     source's buffer and is valid until the next call to Next or Close; copy
 //     it to keep it.
-//   - After warm-up, reading a frame allocates nothing and costs no system
-//     call per frame.
-//   - Next returns io.EOF at a clean end. A capture file that is corrupt or
-//     truncated yields *FormatError naming the byte offset where the damaged
-//     record or block starts; the frames before the damage are delivered
-//     first. No input makes a reader panic, loop, or allocate much more than
-//     the input's size.
+//   - After warm-up, reading a frame allocates nothing. Capture files cost no
+//     system call per frame; the live ring costs none either (the recvmsg
+//     fallback costs one).
+//   - Next returns io.EOF at the clean end of a file, net.ErrClosed after
+//     Close of a live source. A capture file that is corrupt or truncated
+//     yields *FormatError naming the byte offset where the damaged record or
+//     block starts; the frames before the damage are delivered first. No
+//     input makes a reader panic, loop, or allocate much more than the
+//     input's size.
 //
-// The file reader (FileReader) is done; live capture comes later.
+// Live capture (Live) uses one SOCK_DGRAM packet socket on every interface
+// of its network namespace, a kernel BPF program (KernelFilter) that keeps
+// only what hogs accounts and trims it to SnapLen bytes, and a memory-mapped
+// TPACKET_V3 ring, with a recvmsg path where the kernel refuses the ring.
+// Which devices count, and how a packet that crosses stacked devices is
+// counted once, is decided by a Plan built from the interface list, which
+// netlink keeps current while hogs runs.
 package rawcap

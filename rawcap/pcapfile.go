@@ -27,12 +27,20 @@ type Frame struct {
 	// Timestamp is the capture time, in UTC. It is the zero Time for pcapng
 	// simple packet blocks, which carry none.
 	Timestamp time.Time
-	// Interface is the pcapng interface index within its section; 0 for pcap.
+	// Interface is the interface index: the pcapng interface within its
+	// section, 0 for pcap, the kernel's ifindex for live captures.
 	Interface int
 	// Direction is the direction the file records for the frame: the
 	// epb_flags option of a pcapng packet block, or the packet type of a
 	// Kuznetzov pcap record. decode.DirUnknown where it records none.
 	Direction decode.Direction
+	// InterfaceName is the name of the interface: live captures fill it in
+	// from the device plan; capture files leave it empty.
+	InterfaceName string
+
+	// vlanTagged: the live receive path saw an 802.1Q tag the kernel had
+	// taken off (the packet is counted on the VLAN device instead).
+	vlanTagged bool
 }
 
 // FormatError reports a corrupt or truncated capture file.
@@ -360,6 +368,7 @@ func (r *FileReader) nextPcap(f *Frame) error {
 	f.Timestamp = time.Unix(int64(sec), int64(frac)*r.pcapNsPerFrac).UTC()
 	f.Interface = 0
 	f.Direction = decode.DirUnknown
+	f.InterfaceName = ""
 	if r.pcapRecordLen == kuznetzovRecordHeadLen {
 		// ifindex(4) protocol(2) pkttype(1) pad(1); pkttype is sll_pkttype.
 		switch pktType := hdr[22]; {
@@ -640,6 +649,7 @@ func (r *FileReader) packetBlock(start int64, body []byte, ifIndex uint32, f *Fr
 	f.Timestamp = ifc.timestamp(ticks)
 	f.Interface = int(ifIndex)
 	f.Direction = decode.DirUnknown
+	f.InterfaceName = ""
 	optStart := packetFixedLen + (int(capLen)+3)&^3
 	r.packetFlags(body[optStart:], f)
 	return nil
@@ -683,5 +693,6 @@ func (r *FileReader) simplePacket(start int64, body []byte, f *Frame) error {
 	f.Timestamp = time.Time{}
 	f.Interface = 0
 	f.Direction = decode.DirUnknown
+	f.InterfaceName = ""
 	return nil
 }

@@ -1,0 +1,166 @@
+package rawcap
+
+import (
+	"fmt"
+
+	"golang.org/x/net/bpf"
+)
+
+// SnapLen is how many bytes of each packet the kernel copies to hogs,
+// counted from the IP header: enough for an IPv4 header with the largest
+// options (60) and a TCP header up to its flags, or an IPv6 header with a
+// few extension headers before the ports. The wire length is reported
+// separately, so trimming costs no accuracy.
+const SnapLen = 192
+
+// maxFilterInstructions is the kernel's limit on a classic BPF program (BPF_MAXINSNS).
+const maxFilterInstructions = 4096
+
+// IP protocol numbers the kernel filter tests.
+const (
+	ipProtoHopByHop = 0
+	ipProtoTCP      = 6
+	ipProtoUDP      = 17
+	ipProtoRouting  = 43
+	ipProtoFragment = 44
+	ipProtoDestOpts = 60
+)
+
+// FilterOptions selects what the kernel filter keeps.
+type FilterOptions struct {
+	// UDP keeps UDP as well as TCP (nethogs -C).
+	UDP bool
+	// SnapLen is the number of bytes kept per packet; 0 means SnapLen.
+	SnapLen uint32
+	// User is an extra program, compiled from a pcap-filter expression for
+	// packets that start at the IP header (package pcapfilter), that must
+	// also accept a packet. Its return value becomes the program's.
+	User []bpf.Instruction
+}
+
+// KernelFilter builds the classic BPF program attached to hogs's packet
+// sockets (SOCK_DGRAM: every packet starts at its IP header). It keeps IPv4
+// and IPv6 packets whose protocol hogs accounts (TCP; UDP with opts.UDP),
+// and IPv6 packets whose first next-header is an extension header (the
+// decoder walks the chain; the filter cannot), trims them to the snap
+// length, and drops everything else, including packets too short to hold
+// the fields it tests. A user program, if any, runs after these tests.
+func KernelFilter(opts FilterOptions) ([]bpf.Instruction, error) {
+	snap := opts.SnapLen
+	if snap == 0 {
+		snap = SnapLen
+	}
+	var a labelAsm
+	a.op(bpf.LoadAbsolute{Off: 0, Size: 1})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4})
+	a.jumpEq(4, "v4", "")
+	a.jumpEq(6, "v6", "reject")
+
+	a.label("v4")
+	a.op(bpf.LoadAbsolute{Off: 9, Size: 1}) // IPv4 protocol
+	a.jumpEq(ipProtoTCP, "accept", "")
+	if opts.UDP {
+		a.jumpEq(ipProtoUDP, "accept", "reject")
+	} else {
+		a.jump("reject")
+	}
+
+	a.label("v6")
+	a.op(bpf.LoadAbsolute{Off: 6, Size: 1}) // IPv6 next header
+	accepted := []uint32{ipProtoTCP, ipProtoHopByHop, ipProtoRouting, ipProtoFragment, ipProtoDestOpts}
+	if opts.UDP {
+		accepted = append(accepted, ipProtoUDP)
+	}
+	for i, proto := range accepted {
+		if i == len(accepted)-1 {
+			a.jumpEq(proto, "accept", "reject")
+		} else {
+			a.jumpEq(proto, "accept", "")
+		}
+	}
+
+	a.label("reject")
+	a.op(bpf.RetConstant{Val: 0})
+	a.label("accept")
+	if len(opts.User) == 0 {
+		a.op(bpf.RetConstant{Val: snap})
+	}
+	prog, err := a.resolve()
+	if err != nil {
+		return nil, err
+	}
+	// The user program starts where "accept" points; its own jumps are
+	// relative, so it needs no relocation.
+	prog = append(prog, opts.User...)
+	if len(prog) > maxFilterInstructions {
+		return nil, fmt.Errorf("capture filter has %d instructions, more than the kernel's %d", len(prog), maxFilterInstructions)
+	}
+	return prog, nil
+}
+
+// labelAsm assembles a forward-only program with symbolic jump targets.
+type labelAsm struct {
+	prog   []bpf.Instruction
+	labels map[string]int
+	fixups []fixup
+}
+
+type fixup struct {
+	at        int
+	onTrue    string
+	onFalse   string // "" = next instruction
+	condition bpf.JumpTest
+	val       uint32
+	always    bool
+}
+
+func (a *labelAsm) op(ins bpf.Instruction) { a.prog = append(a.prog, ins) }
+
+func (a *labelAsm) label(name string) {
+	if a.labels == nil {
+		a.labels = map[string]int{}
+	}
+	a.labels[name] = len(a.prog)
+}
+
+func (a *labelAsm) jumpEq(val uint32, onTrue, onFalse string) {
+	a.fixups = append(a.fixups, fixup{at: len(a.prog), onTrue: onTrue, onFalse: onFalse, condition: bpf.JumpEqual, val: val})
+	a.prog = append(a.prog, nil)
+}
+
+func (a *labelAsm) jump(to string) {
+	a.fixups = append(a.fixups, fixup{at: len(a.prog), onTrue: to, always: true})
+	a.prog = append(a.prog, nil)
+}
+
+func (a *labelAsm) resolve() ([]bpf.Instruction, error) {
+	skip := func(from int, to string) (uint32, error) {
+		if to == "" {
+			return 0, nil
+		}
+		target, ok := a.labels[to]
+		if !ok || target <= from {
+			return 0, fmt.Errorf("filter label %q: missing or backward", to)
+		}
+		return uint32(target - from - 1), nil
+	}
+	for _, f := range a.fixups {
+		t, err := skip(f.at, f.onTrue)
+		if err != nil {
+			return nil, err
+		}
+		if f.always {
+			a.prog[f.at] = bpf.Jump{Skip: t}
+			continue
+		}
+		e, err := skip(f.at, f.onFalse)
+		if err != nil {
+			return nil, err
+		}
+		if t > 255 || e > 255 {
+			return nil, fmt.Errorf("filter jump too long")
+		}
+		a.prog[f.at] = bpf.JumpIf{Cond: f.condition, Val: f.val, SkipTrue: uint8(t), SkipFalse: uint8(e)}
+	}
+	return a.prog, nil
+}

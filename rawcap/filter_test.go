@@ -1,0 +1,101 @@
+package rawcap
+
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+
+	"golang.org/x/net/bpf"
+)
+
+func hexBytes(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Packets as a SOCK_DGRAM socket delivers them: starting at the IP header.
+const (
+	pktIPv4TCP  = "45000028 00004000 4006 0000 0a000001 0a000002 a02801bb 00000001 00000000 5010ffff 00000000"
+	pktIPv4UDP  = "4500001c 00004000 4011 0000 0a000001 0a000002 d4310035 00080000"
+	pktIPv4ICMP = "4500001c 00004000 4001 0000 0a000001 0a000002 08000000 00010001"
+	pktIPv6TCP  = "60000000 0014 0640 20010db8000000000000000000000001 20010db8000000000000000000000002 a02801bb 00000001 00000000 5010ffff 00000000"
+	pktIPv6UDP  = "60000000 0008 1140 20010db8000000000000000000000001 20010db8000000000000000000000002 d4310035 00080000"
+	pktIPv6HBH  = "60000000 0010 0040 20010db8000000000000000000000001 20010db8000000000000000000000002 11000000 00000000 d4310035 00080000"
+	pktIPv6ICMP = "60000000 0008 3a40 20010db8000000000000000000000001 20010db8000000000000000000000002 80000000 00010001"
+	// ARP as SOCK_DGRAM hands it over: hardware type 1, protocol IPv4, ...
+	pktARP = "0001 0800 06 04 0001 020000000001 0a000001 000000000000 0a000002"
+)
+
+func runFilter(t *testing.T, prog []bpf.Instruction, pkt []byte) int {
+	t.Helper()
+	vm, err := bpf.NewVM(prog)
+	if err != nil {
+		t.Fatalf("filter does not load: %v", err)
+	}
+	n, err := vm.Run(pkt)
+	if err != nil {
+		t.Fatalf("filter fails on %x: %v", pkt, err)
+	}
+	return n
+}
+
+func TestKernelFilter(t *testing.T) {
+	packets := map[string]string{
+		"ipv4 tcp": pktIPv4TCP, "ipv4 udp": pktIPv4UDP, "ipv4 icmp": pktIPv4ICMP,
+		"ipv6 tcp": pktIPv6TCP, "ipv6 udp": pktIPv6UDP, "ipv6 hop-by-hop": pktIPv6HBH, "ipv6 icmp": pktIPv6ICMP,
+		"arp": pktARP, "empty": "", "one byte": "45", "ipv4 cut before protocol": "45000028 0000",
+	}
+	tests := []struct {
+		name string
+		opts FilterOptions
+		keep []string
+	}{
+		{"tcp only (nethogs default)", FilterOptions{}, []string{"ipv4 tcp", "ipv6 tcp", "ipv6 hop-by-hop"}},
+		{"tcp and udp (-C)", FilterOptions{UDP: true}, []string{"ipv4 tcp", "ipv4 udp", "ipv6 tcp", "ipv6 udp", "ipv6 hop-by-hop"}},
+		{"user program keeps only ipv4", FilterOptions{UDP: true, User: []bpf.Instruction{
+			bpf.LoadAbsolute{Off: 0, Size: 1},
+			bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 4, SkipFalse: 1},
+			bpf.RetConstant{Val: 100},
+			bpf.RetConstant{Val: 0},
+		}}, []string{"ipv4 tcp", "ipv4 udp"}},
+	}
+	for _, tt := range tests {
+		prog, err := KernelFilter(tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if _, err := bpf.Assemble(prog); err != nil {
+			t.Fatalf("%s: does not assemble: %v", tt.name, err)
+		}
+		keep := map[string]bool{}
+		for _, k := range tt.keep {
+			keep[k] = true
+		}
+		for name, hexText := range packets {
+			got := runFilter(t, prog, hexBytes(t, hexText))
+			switch {
+			case keep[name] && tt.opts.User == nil && got != SnapLen:
+				t.Errorf("%s: %s returned %d, want snap length %d", tt.name, name, got, SnapLen)
+			case keep[name] && tt.opts.User != nil && got != 100:
+				t.Errorf("%s: %s returned %d, want the user program's 100", tt.name, name, got)
+			case !keep[name] && got != 0:
+				t.Errorf("%s: %s returned %d, want 0 (dropped)", tt.name, name, got)
+			}
+		}
+	}
+}
+
+func TestKernelFilterSnapLen(t *testing.T) {
+	prog, err := KernelFilter(FilterOptions{SnapLen: 96})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := runFilter(t, prog, hexBytes(t, pktIPv4TCP)); got != 96 {
+		t.Errorf("returned %d, want 96", got)
+	}
+}
