@@ -1,0 +1,338 @@
+package rawcap
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"hogs/decode"
+)
+
+// linkCounters reads a device's kernel counters inside a namespace.
+type linkCounters struct {
+	RxPackets, RxBytes, TxPackets, TxBytes uint64
+}
+
+func readCounters(t *testing.T, ns, dev string) linkCounters {
+	t.Helper()
+	out := ipCmd(t, ns, "-s", "-j", "link", "show", "dev", dev)
+	var links []struct {
+		Stats64 struct {
+			Rx struct{ Bytes, Packets uint64 } `json:"rx"`
+			Tx struct{ Bytes, Packets uint64 } `json:"tx"`
+		} `json:"stats64"`
+	}
+	if err := json.Unmarshal([]byte(out), &links); err != nil || len(links) != 1 {
+		t.Fatalf("ip -s -j link show %s: %v: %s", dev, err, out)
+	}
+	s := links[0].Stats64
+	return linkCounters{RxPackets: s.Rx.Packets, RxBytes: s.Rx.Bytes, TxPackets: s.Tx.Packets, TxBytes: s.Tx.Bytes}
+}
+
+// quietVethPair connects two fresh namespaces with a veth pair vA/vB
+// addressed 10.77.0.1/24 and 10.77.0.2/24, with IPv6 off and static ARP
+// entries, so that the only packets on the link are the ones the test
+// sends. It returns the namespace names.
+func quietVethPair(t *testing.T) (nsA, nsB string) {
+	t.Helper()
+	nsA, nsB = newNetns(t), newNetns(t)
+	ipCmd(t, nsA, "link", "add", "vA", "type", "veth", "peer", "name", "vB", "netns", nsB)
+	for _, side := range []struct{ ns, dev, addr string }{{nsA, "vA", "10.77.0.1/24"}, {nsB, "vB", "10.77.0.2/24"}} {
+		sysctl(t, side.ns, "net.ipv6.conf.all.disable_ipv6=1")
+		sysctl(t, side.ns, "net.ipv6.conf.default.disable_ipv6=1")
+		sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".disable_ipv6=1")
+		ipCmd(t, side.ns, "addr", "add", side.addr, "dev", side.dev)
+	}
+	macA, macB := linkMAC(t, nsA, "vA"), linkMAC(t, nsB, "vB")
+	ipCmd(t, nsA, "neigh", "add", "10.77.0.2", "lladdr", macB, "dev", "vA", "nud", "permanent")
+	ipCmd(t, nsB, "neigh", "add", "10.77.0.1", "lladdr", macA, "dev", "vB", "nud", "permanent")
+	ipCmd(t, nsA, "link", "set", "vA", "up")
+	ipCmd(t, nsB, "link", "set", "vB", "up")
+	return nsA, nsB
+}
+
+func sysctl(t *testing.T, ns, setting string) {
+	t.Helper()
+	key, value, _ := strings.Cut(setting, "=")
+	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
+	inNetns(t, ns, func() {
+		// /proc/sys/net is the namespace of the thread that opens it.
+		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
+			t.Errorf("sysctl %s in %s: %v", setting, ns, err)
+		}
+	})
+}
+
+func linkMAC(t *testing.T, ns, dev string) string {
+	t.Helper()
+	var links []struct {
+		Address string `json:"address"`
+	}
+	out := ipCmd(t, ns, "-j", "link", "show", "dev", dev)
+	if err := json.Unmarshal([]byte(out), &links); err != nil || len(links) != 1 {
+		t.Fatalf("reading MAC of %s: %v: %s", dev, err, out)
+	}
+	return links[0].Address
+}
+
+// counts is what a live source delivered, per direction.
+type counts struct {
+	inPackets, inBytes         uint64
+	outPackets, outBytes       uint64
+	unknownDirection           uint64
+	byInterface                map[string]uint64
+	decodedTCP, decodedUDP     uint64
+	notIP                      uint64
+	truncatedWithoutPortsCount uint64
+	vlanTagged                 uint64
+}
+
+// tally sums what a live source delivers; the capture goroutine adds, the
+// test reads snapshots.
+type tally struct {
+	mu sync.Mutex
+	c  counts
+}
+
+func (t *tally) add(f *Frame) {
+	var p decode.Packet
+	decode.Decode(f.LinkType, f.Data, &p)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := &t.c
+	switch f.Direction {
+	case decode.DirIn:
+		c.inPackets++
+		c.inBytes += uint64(f.WireLen)
+	case decode.DirOut:
+		c.outPackets++
+		c.outBytes += uint64(f.WireLen)
+	default:
+		c.unknownDirection++
+	}
+	if c.byInterface == nil {
+		c.byInterface = map[string]uint64{}
+	}
+	c.byInterface[f.InterfaceName]++
+	if f.vlanTagged {
+		c.vlanTagged++
+	}
+	switch {
+	case p.Family == decode.NotIP:
+		c.notIP++
+	case p.IsTCP():
+		c.decodedTCP++
+	case p.IsUDP():
+		c.decodedUDP++
+	}
+	if !p.Has(decode.FlagPorts) && p.Family != decode.NotIP && !p.Has(decode.FlagLaterFragment) {
+		c.truncatedWithoutPortsCount++
+	}
+}
+
+func (t *tally) snapshot() counts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := t.c
+	out.byInterface = map[string]uint64{}
+	for k, v := range t.c.byInterface {
+		out.byInterface[k] = v
+	}
+	return out
+}
+
+// startCapture opens a live source inside ns and tallies it in the
+// background until the test ends.
+func startCapture(t *testing.T, ns string, cfg LiveConfig) (*Live, *tally) {
+	t.Helper()
+	var (
+		src *Live
+		err error
+	)
+	inNetns(t, ns, func() { src, err = OpenLive(cfg) })
+	if err != nil {
+		t.Fatalf("OpenLive in %s: %v", ns, err)
+	}
+	c := &tally{}
+	done := make(chan error, 1)
+	go func() {
+		var f Frame
+		for {
+			if err := src.Next(&f); err != nil {
+				done <- err
+				return
+			}
+			c.add(&f)
+		}
+	}()
+	t.Cleanup(func() {
+		src.Close()
+		if err := <-done; !errors.Is(err, net.ErrClosed) {
+			t.Errorf("Next after Close: %v, want net.ErrClosed", err)
+		}
+	})
+	return src, c
+}
+
+// settle waits until the tally stops changing (the ring hands over a block
+// at the latest after its retire timeout).
+func settle(c *tally) counts {
+	last := c.snapshot()
+	for range 50 {
+		time.Sleep(100 * time.Millisecond)
+		now := c.snapshot()
+		if now.inPackets == last.inPackets && now.outPackets == last.outPackets {
+			return now
+		}
+		last = now
+	}
+	return last
+}
+
+// transfer sends a bounded TCP stream and UDP datagrams from nsA to nsB
+// and back, over sockets created inside the namespaces.
+func transfer(t *testing.T, nsA, nsB string) {
+	t.Helper()
+	var (
+		ln     net.Listener
+		udpB   net.PacketConn
+		lnErr  error
+		udpErr error
+	)
+	inNetns(t, nsB, func() {
+		ln, lnErr = net.Listen("tcp4", "10.77.0.2:5001")
+		udpB, udpErr = net.ListenPacket("udp4", "10.77.0.2:5002")
+	})
+	if lnErr != nil || udpErr != nil {
+		t.Fatalf("listening in %s: %v %v", nsB, lnErr, udpErr)
+	}
+	defer ln.Close()
+	defer udpB.Close()
+
+	const tcpBytes = 4 << 20
+	served := make(chan error, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			served <- err
+			return
+		}
+		defer conn.Close()
+		n, err := io.Copy(io.Discard, conn)
+		if err == nil && n != tcpBytes {
+			err = fmt.Errorf("server read %d bytes, want %d", n, tcpBytes)
+		}
+		if err == nil {
+			_, err = conn.Write([]byte("thanks"))
+		}
+		served <- err
+	}()
+	var (
+		conn    net.Conn
+		udpA    net.PacketConn
+		dialErr error
+	)
+	inNetns(t, nsA, func() {
+		d := net.Dialer{Timeout: 5 * time.Second}
+		conn, dialErr = d.Dial("tcp4", "10.77.0.2:5001")
+		if dialErr == nil {
+			udpA, dialErr = net.ListenPacket("udp4", "10.77.0.1:0")
+		}
+	})
+	if dialErr != nil {
+		t.Fatalf("dialing from %s: %v", nsA, dialErr)
+	}
+	defer udpA.Close()
+	chunk := make([]byte, 64<<10)
+	for sent := 0; sent < tcpBytes; sent += len(chunk) {
+		if _, err := conn.Write(chunk); err != nil {
+			t.Fatalf("tcp write: %v", err)
+		}
+	}
+	conn.(*net.TCPConn).CloseWrite()
+	reply, err := io.ReadAll(conn)
+	if err != nil || string(reply) != "thanks" {
+		t.Fatalf("tcp reply %q, %v", reply, err)
+	}
+	conn.Close()
+	if err := <-served; err != nil {
+		t.Fatalf("tcp server: %v", err)
+	}
+	// 200 UDP datagrams each way, 512 bytes of payload.
+	dst := &net.UDPAddr{IP: net.IPv4(10, 77, 0, 2), Port: 5002}
+	buf := make([]byte, 512)
+	for range 200 {
+		if _, err := udpA.WriteTo(buf, dst); err != nil {
+			t.Fatalf("udp write: %v", err)
+		}
+		udpB.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, from, err := udpB.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("udp read: %v", err)
+		}
+		if _, err := udpB.WriteTo(buf, from); err != nil {
+			t.Fatalf("udp reply: %v", err)
+		}
+		udpA.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := udpA.ReadFrom(buf); err != nil {
+			t.Fatalf("udp reply read: %v", err)
+		}
+	}
+}
+
+// TestLiveVethMatchesInterfaceCounters: for a bounded TCP and UDP transfer
+// over a veth pair, the frames and wire bytes hogs sees on one end, per
+// direction, equal the kernel's counters on the peer.
+func TestLiveVethMatchesInterfaceCounters(t *testing.T) {
+	for _, mode := range []string{ModeRing, ModeRecvmsg} {
+		t.Run(strings.ReplaceAll(mode, " ", "-"), func(t *testing.T) {
+			nsA, nsB := quietVethPair(t)
+			filter, err := KernelFilter(FilterOptions{UDP: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			src, c := startCapture(t, nsA, LiveConfig{Filter: filter, ForceRecvmsg: mode == ModeRecvmsg})
+			if src.Mode() != mode {
+				t.Fatalf("capture mode %q, want %q", src.Mode(), mode)
+			}
+			before := readCounters(t, nsB, "vB")
+			transfer(t, nsA, nsB)
+			got := settle(c)
+			after := readCounters(t, nsB, "vB")
+			stats, err := src.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantOutPackets, wantOutBytes := after.RxPackets-before.RxPackets, after.RxBytes-before.RxBytes
+			wantInPackets, wantInBytes := after.TxPackets-before.TxPackets, after.TxBytes-before.TxBytes
+			t.Logf("%s: hogs out %d pkts %d B, in %d pkts %d B; vB rx %d pkts %d B, tx %d pkts %d B; kernel stats %+v",
+				mode, got.outPackets, got.outBytes, got.inPackets, got.inBytes,
+				wantOutPackets, wantOutBytes, wantInPackets, wantInBytes, stats)
+			if got.outPackets != wantOutPackets || got.outBytes != wantOutBytes {
+				t.Errorf("sent: hogs saw %d packets / %d bytes, peer received %d / %d", got.outPackets, got.outBytes, wantOutPackets, wantOutBytes)
+			}
+			if got.inPackets != wantInPackets || got.inBytes != wantInBytes {
+				t.Errorf("received: hogs saw %d packets / %d bytes, peer sent %d / %d", got.inPackets, got.inBytes, wantInPackets, wantInBytes)
+			}
+			if got.unknownDirection != 0 || got.notIP != 0 || got.truncatedWithoutPortsCount != 0 {
+				t.Errorf("%d frames without direction, %d not IP, %d without ports", got.unknownDirection, got.notIP, got.truncatedWithoutPortsCount)
+			}
+			if got.decodedTCP == 0 || got.decodedUDP != 400 {
+				t.Errorf("decoded %d TCP and %d UDP packets, want some TCP and 400 UDP", got.decodedTCP, got.decodedUDP)
+			}
+			if stats.Dropped != 0 {
+				t.Errorf("kernel dropped %d packets", stats.Dropped)
+			}
+			if n := got.byInterface["vA"]; n != got.inPackets+got.outPackets {
+				t.Errorf("interface names: %v", got.byInterface)
+			}
+		})
+	}
+}
