@@ -38,13 +38,14 @@ func readCounters(t *testing.T, ns, dev string) linkCounters {
 
 // quietVethPair connects two fresh namespaces with a veth pair vA/vB
 // addressed 10.77.0.1/24 and 10.77.0.2/24, with IPv6 off and static ARP
-// entries, so that the only packets on the link are the ones the test
-// sends. It returns the namespace names.
+// entries and multicast off, so that the only packets on the link are the
+// ones the test sends. It returns the namespace names.
 func quietVethPair(t *testing.T) (nsA, nsB string) {
 	t.Helper()
 	nsA, nsB = newNetns(t), newNetns(t)
 	ipCmd(t, nsA, "link", "add", "vA", "type", "veth", "peer", "name", "vB", "netns", nsB)
 	for _, side := range []struct{ ns, dev, addr string }{{nsA, "vA", "10.77.0.1/24"}, {nsB, "vB", "10.77.0.2/24"}} {
+		sysctl(t, side.ns, "net.ipv4.igmp_link_local_mcast_reports=0")
 		sysctl(t, side.ns, "net.ipv6.conf.all.disable_ipv6=1")
 		sysctl(t, side.ns, "net.ipv6.conf.default.disable_ipv6=1")
 		sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".disable_ipv6=1")
@@ -53,8 +54,9 @@ func quietVethPair(t *testing.T) (nsA, nsB string) {
 	macA, macB := linkMAC(t, nsA, "vA"), linkMAC(t, nsB, "vB")
 	ipCmd(t, nsA, "neigh", "add", "10.77.0.2", "lladdr", macB, "dev", "vA", "nud", "permanent")
 	ipCmd(t, nsB, "neigh", "add", "10.77.0.1", "lladdr", macA, "dev", "vB", "nud", "permanent")
-	ipCmd(t, nsA, "link", "set", "vA", "up")
-	ipCmd(t, nsB, "link", "set", "vB", "up")
+	// No IGMP or other multicast chatter either.
+	ipCmd(t, nsA, "link", "set", "vA", "multicast", "off", "up")
+	ipCmd(t, nsB, "link", "set", "vB", "multicast", "off", "up")
 	return nsA, nsB
 }
 
