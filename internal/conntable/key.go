@@ -1,0 +1,33 @@
+package conntable
+
+import (
+	"net/netip"
+
+	"hogs/decode"
+)
+
+// KeyOf orients a decoded TCP or UDP packet from this host's point of
+// view: for a packet this host sent, the source is local; for one it
+// received, the destination is. Where the capture did not record the
+// direction (capture files), the end with the higher port is taken as the
+// local one, as a client's ephemeral port usually is. ok is false for
+// packets without ports (not TCP/UDP, later fragments, cut short).
+func KeyOf(p *decode.Packet, dir decode.Direction) (k Key, out bool, ok bool) {
+	if !p.Has(decode.FlagPorts) {
+		return Key{}, false, false
+	}
+	src := netip.AddrPortFrom(p.Src, p.SrcPort)
+	dst := netip.AddrPortFrom(p.Dst, p.DstPort)
+	switch dir {
+	case decode.DirOut:
+		out = true
+	case decode.DirIn:
+		out = false
+	default:
+		out = p.SrcPort > p.DstPort || (p.SrcPort == p.DstPort && src.Addr().Less(dst.Addr()))
+	}
+	if out {
+		return Key{Local: src, Remote: dst, Proto: p.Proto}, true, true
+	}
+	return Key{Local: dst, Remote: src, Proto: p.Proto}, false, true
+}

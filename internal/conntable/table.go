@@ -1,0 +1,376 @@
+// Package conntable is hogs's connection table: per-flow packet and byte
+// counters, keyed by the full flow (protocol, local and remote address and
+// port, network namespace), with one-second buckets for rates.
+//
+// The contract:
+//   - Add accounts one packet. On a flow already in the table (the hit path)
+//     it takes one shard lock and allocates nothing; capture workers on
+//     several cores add concurrently.
+//   - Rates are the bytes of the last RateWindow seconds divided by
+//     RateWindow, on the caller's monotonic clock: they fall to zero when
+//     traffic stops.
+//   - Memory is bounded. Flows idle longer than the idle timeout expire at
+//     the next Sweep; past MaxFlows the least recently seen flows are
+//     evicted. Either way their totals are kept, folded into their owner's
+//     retired totals, so totals never lose bytes; evictions are counted.
+//   - Owners are opaque numbers that the resolver (package proc) assigns;
+//     OwnerUnresolved is a flow no process has been found for yet.
+package conntable
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// RateWindow is the number of one-second buckets a rate averages.
+const RateWindow = 5
+
+// buckets holds the window plus the current second.
+const buckets = RateWindow + 1
+
+// shardCount is the number of independently locked parts of the table.
+const shardCount = 64
+
+// Key identifies a flow from this host's point of view.
+type Key struct {
+	Local, Remote netip.AddrPort
+	Proto         uint8
+	// NetNS tells network namespaces apart (0: the monitor's own).
+	NetNS uint32
+}
+
+// Owner is who a flow's traffic belongs to, as the resolver numbers it.
+type Owner uint64
+
+// OwnerUnresolved marks a flow that no process has been found for (yet).
+const OwnerUnresolved Owner = 0
+
+// Counter is a packet and byte count.
+type Counter struct {
+	Packets, Bytes uint64
+}
+
+func (c *Counter) add(bytes int) {
+	c.Packets++
+	c.Bytes += uint64(bytes)
+}
+
+// Add returns the sum of c and o.
+func (c Counter) Add(o Counter) Counter {
+	return Counter{Packets: c.Packets + o.Packets, Bytes: c.Bytes + o.Bytes}
+}
+
+type bucket struct {
+	second     int64
+	sent, recv uint64
+}
+
+// flow is one row; its shard's lock guards it.
+type flow struct {
+	key        Key
+	owner      Owner
+	device     string
+	first      int64 // nanoseconds on the caller's clock
+	last       int64
+	sent, recv Counter
+	buckets    [buckets]bucket
+}
+
+func (f *flow) account(out bool, wireLen int, now int64) {
+	f.last = now
+	sec := now / 1e9
+	b := &f.buckets[sec%buckets]
+	if b.second != sec {
+		*b = bucket{second: sec}
+	}
+	if out {
+		f.sent.add(wireLen)
+		b.sent += uint64(wireLen)
+	} else {
+		f.recv.add(wireLen)
+		b.recv += uint64(wireLen)
+	}
+}
+
+// rates returns the bytes per second sent and received over the window
+// that ends with the second now falls in.
+func (f *flow) rates(now int64) (sent, recv float64) {
+	sec := now / 1e9
+	var s, r uint64
+	for i := range f.buckets {
+		b := &f.buckets[i]
+		if b.second > sec-RateWindow && b.second <= sec {
+			s += b.sent
+			r += b.recv
+		}
+	}
+	return float64(s) / RateWindow, float64(r) / RateWindow
+}
+
+type shard struct {
+	mu    sync.Mutex
+	flows map[Key]*flow
+	_     [40]byte // keep neighbouring shards' locks off one cache line
+}
+
+// Config sets the table's limits.
+type Config struct {
+	// MaxFlows caps the number of flows tracked; 0 means 200,000.
+	MaxFlows int
+}
+
+// Table is the connection table. Its methods are safe for concurrent use.
+type Table struct {
+	shards        [shardCount]shard
+	maxPerShard   int
+	evictions     atomic.Uint64
+	retiredMu     sync.Mutex
+	retired       map[Owner]*Retired
+	newFlowsTotal atomic.Uint64
+}
+
+// Retired is what flows already gone from the table left to their owner.
+type Retired struct {
+	Sent, Recv Counter
+	Flows      uint64
+}
+
+// New returns an empty table.
+func New(cfg Config) *Table {
+	max := cfg.MaxFlows
+	if max <= 0 {
+		max = 200_000
+	}
+	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[Owner]*Retired{}}
+	for i := range t.shards {
+		t.shards[i].flows = make(map[Key]*flow)
+	}
+	return t
+}
+
+// shard picks k's shard from its ports and the low bytes of its addresses.
+func (t *Table) shard(k *Key) *shard {
+	l, r := k.Local.Addr().As16(), k.Remote.Addr().As16()
+	h := uint32(k.Local.Port())*0x9e3779b1 ^ uint32(k.Remote.Port())*0x85ebca77 ^
+		binary.LittleEndian.Uint32(l[12:])*0xc2b2ae3d ^ binary.LittleEndian.Uint32(r[12:]) ^ k.NetNS
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return &t.shards[h%shardCount]
+}
+
+// Add accounts one packet of wireLen bytes on flow k, sent by the local end
+// when out is true, seen at now (nanoseconds on the caller's monotonic
+// clock) on device. It reports whether the packet opened a new flow, so the
+// caller can ask for its owner while its socket still exists.
+func (t *Table) Add(k Key, out bool, wireLen int, now int64, device string) (isNew bool) {
+	s := t.shard(&k)
+	s.mu.Lock()
+	f := s.flows[k]
+	if f == nil {
+		f = t.insertLocked(s, k, now, device)
+		isNew = true
+	}
+	f.account(out, wireLen, now)
+	s.mu.Unlock()
+	return isNew
+}
+
+func (t *Table) insertLocked(s *shard, k Key, now int64, device string) *flow {
+	if len(s.flows) >= t.maxPerShard {
+		t.evictOldestLocked(s)
+	}
+	f := &flow{key: k, first: now, device: device}
+	s.flows[k] = f
+	t.newFlowsTotal.Add(1)
+	return f
+}
+
+// evictOldestLocked makes room in a full shard: it evicts the least
+// recently seen eighth of it in one pass, so that a flood of new flows
+// costs one scan per many insertions, not one per insertion.
+func (t *Table) evictOldestLocked(s *shard) {
+	n := len(s.flows) / 8
+	if n < 1 {
+		n = 1
+	}
+	// The n-th oldest last-seen time, from a bounded max-heap.
+	oldest := make([]int64, 0, n)
+	for _, f := range s.flows {
+		oldest = pushOldest(oldest, n, f.last)
+	}
+	cutoff := oldest[0] // the largest of the n smallest
+	var gone []*flow
+	for k, f := range s.flows {
+		if f.last <= cutoff && len(gone) < n {
+			gone = append(gone, f)
+			delete(s.flows, k)
+		}
+	}
+	t.evictions.Add(uint64(len(gone)))
+	t.retire(gone)
+}
+
+// pushOldest keeps h, a max-heap of at most n values, holding the n
+// smallest values seen.
+func pushOldest(h []int64, n int, v int64) []int64 {
+	if len(h) < n {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if h[p] >= h[i] {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		return h
+	}
+	if v >= h[0] {
+		return h
+	}
+	h[0] = v
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && h[l] > h[m] {
+			m = l
+		}
+		if r < len(h) && h[r] > h[m] {
+			m = r
+		}
+		if m == i {
+			return h
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// retire folds the totals of flows leaving the table into their owners'.
+func (t *Table) retire(gone []*flow) {
+	if len(gone) == 0 {
+		return
+	}
+	t.retiredMu.Lock()
+	defer t.retiredMu.Unlock()
+	for _, f := range gone {
+		r := t.retired[f.owner]
+		if r == nil {
+			r = &Retired{}
+			t.retired[f.owner] = r
+		}
+		r.Sent = r.Sent.Add(f.sent)
+		r.Recv = r.Recv.Add(f.recv)
+		r.Flows++
+	}
+}
+
+// SetOwner records the owner of flow k. It reports whether k is in the
+// table.
+func (t *Table) SetOwner(k Key, owner Owner) bool {
+	s := t.shard(&k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.flows[k]
+	if f == nil {
+		return false
+	}
+	f.owner = owner
+	return true
+}
+
+// Unresolved appends to dst the keys of flows without an owner and returns
+// it.
+func (t *Table) Unresolved(dst []Key) []Key {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for k, f := range s.flows {
+			if f.owner == OwnerUnresolved {
+				dst = append(dst, k)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return dst
+}
+
+// Sweep expires flows idle for longer than idle (nanoseconds) at now and
+// returns how many it expired.
+func (t *Table) Sweep(now, idle int64) int {
+	expired := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		var gone []*flow
+		s.mu.Lock()
+		for k, f := range s.flows {
+			if now-f.last > idle {
+				gone = append(gone, f)
+				delete(s.flows, k)
+			}
+		}
+		s.mu.Unlock()
+		t.retire(gone)
+		expired += len(gone)
+	}
+	return expired
+}
+
+// FlowStat is one flow as a snapshot shows it.
+type FlowStat struct {
+	Key                Key
+	Owner              Owner
+	Device             string
+	First, Last        int64
+	Sent, Recv         Counter
+	SentRate, RecvRate float64 // bytes per second over RateWindow
+}
+
+// Snapshot is the table at one instant.
+type Snapshot struct {
+	Flows []FlowStat
+	// Retired holds, per owner, the totals of flows that left the table.
+	Retired map[Owner]Retired
+	// Evictions counts flows evicted to honour MaxFlows, since New.
+	Evictions uint64
+	// NewFlows counts flows ever added, since New.
+	NewFlows uint64
+}
+
+// Snapshot copies the table's state at now. It locks one shard at a time.
+func (t *Table) Snapshot(now int64) Snapshot {
+	var snap Snapshot
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for _, f := range s.flows {
+			sr, rr := f.rates(now)
+			snap.Flows = append(snap.Flows, FlowStat{Key: f.key, Owner: f.owner, Device: f.device,
+				First: f.first, Last: f.last, Sent: f.sent, Recv: f.recv, SentRate: sr, RecvRate: rr})
+		}
+		s.mu.Unlock()
+	}
+	t.retiredMu.Lock()
+	snap.Retired = make(map[Owner]Retired, len(t.retired))
+	for o, r := range t.retired {
+		snap.Retired[o] = *r
+	}
+	t.retiredMu.Unlock()
+	snap.Evictions = t.evictions.Load()
+	snap.NewFlows = t.newFlowsTotal.Load()
+	return snap
+}
+
+// Len returns the number of flows in the table.
+func (t *Table) Len() int {
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		n += len(s.flows)
+		s.mu.Unlock()
+	}
+	return n
+}

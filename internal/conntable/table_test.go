@@ -1,0 +1,218 @@
+package conntable
+
+import (
+	"fmt"
+	"net/netip"
+	"sync"
+	"testing"
+
+	"hogs/decode"
+)
+
+const second = int64(1e9)
+
+func key(local, remote string) Key {
+	return Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: decode.ProtoTCP}
+}
+
+func find(t *testing.T, snap Snapshot, k Key) FlowStat {
+	t.Helper()
+	for _, f := range snap.Flows {
+		if f.Key == k {
+			return f
+		}
+	}
+	t.Fatalf("flow %v not in snapshot", k)
+	return FlowStat{}
+}
+
+func TestAddCountsPerDirection(t *testing.T) {
+	tab := New(Config{})
+	k := key("10.0.0.1:40000", "10.0.0.2:443")
+	if !tab.Add(k, true, 100, 0, "eth0") {
+		t.Error("first packet of a flow: isNew false")
+	}
+	if tab.Add(k, true, 200, 1, "eth1") {
+		t.Error("second packet: isNew true")
+	}
+	tab.Add(k, false, 1500, 2, "eth0")
+	f := find(t, tab.Snapshot(3), k)
+	if f.Sent != (Counter{2, 300}) || f.Recv != (Counter{1, 1500}) || f.Device != "eth0" || f.First != 0 || f.Last != 2 {
+		t.Errorf("flow %+v", f)
+	}
+}
+
+// TestSameLocalPortDifferentFlows: a forking server's children share the
+// local port; each connection is its own flow with its own owner (nethogs
+// merges them into the first).
+func TestSameLocalPortDifferentFlows(t *testing.T) {
+	tab := New(Config{})
+	a, b := key("10.0.0.1:80", "10.0.0.9:50000"), key("10.0.0.1:80", "10.0.0.9:50001")
+	tab.Add(a, false, 100, 0, "eth0")
+	tab.Add(b, false, 300, 0, "eth0")
+	tab.SetOwner(a, 11)
+	tab.SetOwner(b, 22)
+	snap := tab.Snapshot(1)
+	if fa, fb := find(t, snap, a), find(t, snap, b); fa.Owner != 11 || fb.Owner != 22 || fa.Recv.Bytes != 100 || fb.Recv.Bytes != 300 {
+		t.Errorf("flows %+v and %+v", fa, fb)
+	}
+}
+
+func TestRatesFallToZero(t *testing.T) {
+	tab := New(Config{})
+	k := key("10.0.0.1:40000", "10.0.0.2:443")
+	// 1000 bytes sent in each of seconds 10..14, 500 received in second 14.
+	for s := int64(10); s < 15; s++ {
+		tab.Add(k, true, 1000, s*second+second/2, "eth0")
+	}
+	tab.Add(k, false, 500, 14*second+second/3, "eth0")
+	tests := []struct {
+		now        int64
+		sent, recv float64
+	}{
+		{14*second + second/2, 1000, 100}, // seconds 10..14
+		{15 * second, 800, 100},           // 11..15
+		{18 * second, 200, 100},           // 14..18
+		{19 * second, 0, 0},               // 15..19: traffic stopped five seconds ago
+		{100 * second, 0, 0},
+	}
+	for _, tt := range tests {
+		f := find(t, tab.Snapshot(tt.now), k)
+		if f.SentRate != tt.sent || f.RecvRate != tt.recv {
+			t.Errorf("at %.1fs: rates %.1f/%.1f B/s, want %.1f/%.1f", float64(tt.now)/1e9, f.SentRate, f.RecvRate, tt.sent, tt.recv)
+		}
+	}
+}
+
+func TestSweepKeepsTotals(t *testing.T) {
+	tab := New(Config{})
+	old, live := key("10.0.0.1:40000", "10.0.0.2:443"), key("10.0.0.1:40001", "10.0.0.2:443")
+	tab.Add(old, true, 100, 0, "eth0")
+	tab.Add(old, false, 50, 1*second, "eth0")
+	tab.SetOwner(old, 7)
+	tab.Add(live, true, 10, 59*second, "eth0")
+	tab.SetOwner(live, 7)
+	if n := tab.Sweep(60*second, 50*second); n != 1 {
+		t.Fatalf("Sweep expired %d flows, want 1", n)
+	}
+	snap := tab.Snapshot(60 * second)
+	if len(snap.Flows) != 1 || snap.Flows[0].Key != live {
+		t.Errorf("flows after sweep: %+v", snap.Flows)
+	}
+	if r := snap.Retired[7]; r.Sent != (Counter{1, 100}) || r.Recv != (Counter{1, 50}) || r.Flows != 1 {
+		t.Errorf("retired totals of owner 7: %+v", r)
+	}
+}
+
+func TestMaxFlowsEvictsOldestAndKeepsTotals(t *testing.T) {
+	tab := New(Config{MaxFlows: 640})
+	const n = 5000
+	for i := range n {
+		k := Key{Local: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(i)),
+			Remote: netip.MustParseAddrPort("10.9.9.9:443"), Proto: decode.ProtoUDP}
+		tab.Add(k, true, 10, int64(i), "eth0")
+	}
+	snap := tab.Snapshot(n)
+	if len(snap.Flows) > 640 {
+		t.Errorf("%d flows tracked, cap 640", len(snap.Flows))
+	}
+	if snap.Evictions == 0 || snap.Evictions+uint64(len(snap.Flows)) != n || snap.NewFlows != n {
+		t.Errorf("evictions %d + flows %d != %d added (new flows %d)", snap.Evictions, len(snap.Flows), n, snap.NewFlows)
+	}
+	var bytes uint64
+	for _, f := range snap.Flows {
+		bytes += f.Sent.Bytes
+		if f.Last < n-640*2 {
+			t.Errorf("an old flow (last seen %d) survived eviction", f.Last)
+		}
+	}
+	bytes += snap.Retired[OwnerUnresolved].Sent.Bytes
+	if bytes != n*10 {
+		t.Errorf("bytes in flows and retired totals: %d, want %d", bytes, n*10)
+	}
+}
+
+func TestConcurrentAdd(t *testing.T) {
+	tab := New(Config{})
+	keys := []Key{key("10.0.0.1:1", "10.0.0.2:2"), key("10.0.0.1:3", "10.0.0.2:4"), key("[2001:db8::1]:5", "[2001:db8::2]:6")}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10000 {
+				tab.Add(keys[(i+w)%len(keys)], i%2 == 0, 1, int64(i), "eth0")
+			}
+		}()
+	}
+	wg.Wait()
+	var total uint64
+	for _, f := range tab.Snapshot(0).Flows {
+		total += f.Sent.Packets + f.Recv.Packets
+	}
+	if total != 40000 {
+		t.Errorf("%d packets counted, want 40000", total)
+	}
+}
+
+func TestUnresolved(t *testing.T) {
+	tab := New(Config{})
+	a, b := key("10.0.0.1:1", "10.0.0.2:2"), key("10.0.0.1:3", "10.0.0.2:4")
+	tab.Add(a, true, 1, 0, "")
+	tab.Add(b, true, 1, 0, "")
+	tab.SetOwner(a, 5)
+	if got := tab.Unresolved(nil); len(got) != 1 || got[0] != b {
+		t.Errorf("Unresolved = %v, want [%v]", got, b)
+	}
+	if tab.SetOwner(key("10.0.0.1:9", "10.0.0.2:9"), 5) {
+		t.Error("SetOwner of a flow not in the table reported true")
+	}
+}
+
+func TestAddHitPathAllocatesNothing(t *testing.T) {
+	tab := New(Config{})
+	keys := make([]Key, 100)
+	for i := range keys {
+		keys[i] = key(fmt.Sprintf("10.0.0.1:%d", 1000+i), "[2001:db8::2]:443")
+		tab.Add(keys[i], true, 1, 0, "eth0")
+	}
+	least := -1.0
+	for range 5 {
+		n := testing.AllocsPerRun(100, func() {
+			for i, k := range keys {
+				tab.Add(k, i%2 == 0, 1500, int64(i)*second/10, "eth0")
+			}
+		})
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least != 0 {
+		t.Errorf("Add on existing flows allocates %v per round, want 0", least)
+	}
+}
+
+func TestKeyOf(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	p := decode.Packet{Family: decode.IPv4, Proto: decode.ProtoTCP, Src: a, Dst: b, SrcPort: 443, DstPort: 50000, Flags: decode.FlagPorts}
+	tests := []struct {
+		dir  decode.Direction
+		want Key
+		out  bool
+	}{
+		{decode.DirOut, Key{Local: netip.AddrPortFrom(a, 443), Remote: netip.AddrPortFrom(b, 50000), Proto: 6}, true},
+		{decode.DirIn, Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
+		// No direction recorded: the ephemeral (higher) port is local.
+		{decode.DirUnknown, Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
+	}
+	for _, tt := range tests {
+		k, out, ok := KeyOf(&p, tt.dir)
+		if !ok || k != tt.want || out != tt.out {
+			t.Errorf("KeyOf(%v) = %v, %v, %v; want %v, %v", tt.dir, k, out, ok, tt.want, tt.out)
+		}
+	}
+	noPorts := decode.Packet{Family: decode.IPv4, Proto: decode.ProtoICMP, Src: a, Dst: b}
+	if _, _, ok := KeyOf(&noPorts, decode.DirOut); ok {
+		t.Error("KeyOf of a packet without ports: ok")
+	}
+}
