@@ -1,0 +1,232 @@
+// Package ui turns the connection table's state into what hogs shows: a
+// model of rows, one per process plus nethogs's "unknown TCP"/"unknown UDP"
+// pseudo rows, and the writers that print it (nethogs-compatible trace
+// text, JSON lines) or draw it (the terminal table). Every writer takes the
+// same Snapshot; none of them reads the system.
+package ui
+
+import (
+	"cmp"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+
+	"hogs/decode"
+	"hogs/internal/conntable"
+)
+
+// Process is what the resolver knows about the owner of flows.
+type Process struct {
+	PID     int
+	Name    string   // argv[0], or comm when the command line is empty
+	Cmdline []string // full argv
+	UID     uint32
+	User    string
+}
+
+// Row is one line of the table: a process, or a pseudo row.
+type Row struct {
+	Process
+	// Pseudo is set for the rows of traffic no process owns: their Name is
+	// "unknown TCP" or "unknown UDP" and PID 0.
+	Pseudo bool
+	// Device is where the row's first flow was seen.
+	Device string
+	// Sent and Recv are totals since hogs started, flows already gone
+	// included.
+	Sent, Recv conntable.Counter
+	// SentRate and RecvRate are bytes per second over the rate window.
+	SentRate, RecvRate float64
+	// Flows are the row's current connections.
+	Flows []conntable.FlowStat
+}
+
+// DeviceStats are a capture source's counters.
+type DeviceStats struct {
+	Name              string
+	Received, Dropped uint64
+}
+
+// Snapshot is everything a writer shows for one refresh.
+type Snapshot struct {
+	Time      time.Time
+	Interval  time.Duration
+	Rows      []Row
+	Capture   []DeviceStats
+	Evictions uint64
+	// CaptureMode says which receive path is in use (bug-hunt output).
+	CaptureMode string
+}
+
+// Owners maps the table's owner numbers to processes. Lookup of an owner
+// the resolver no longer knows reports false; its traffic then shows in
+// the unknown rows.
+type Owners interface {
+	Lookup(o conntable.Owner) (Process, bool)
+}
+
+// Build aggregates a table snapshot into rows: one per owning process, and
+// one pseudo row per transport protocol for flows without an owner (the
+// TCP one always, the UDP one when udp is set, as nethogs with -C). Rows
+// come sorted by the given order; see Sort.
+func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []Row {
+	byOwner := map[conntable.Owner]*Row{}
+	unknownTCP := &Row{Process: Process{Name: "unknown TCP"}, Pseudo: true}
+	unknownUDP := &Row{Process: Process{Name: "unknown UDP"}, Pseudo: true}
+	rowFor := func(o conntable.Owner, proto uint8) *Row {
+		if o != conntable.OwnerUnresolved {
+			if r := byOwner[o]; r != nil {
+				return r
+			}
+			if p, ok := owners.Lookup(o); ok {
+				r := &Row{Process: p}
+				byOwner[o] = r
+				return r
+			}
+		}
+		if proto == decode.ProtoUDP {
+			return unknownUDP
+		}
+		return unknownTCP
+	}
+	for _, f := range snap.Flows {
+		r := rowFor(f.Owner, f.Key.Proto)
+		if r.Device == "" {
+			r.Device = f.Device
+		}
+		r.Sent = r.Sent.Add(f.Sent)
+		r.Recv = r.Recv.Add(f.Recv)
+		r.SentRate += f.SentRate
+		r.RecvRate += f.RecvRate
+		r.Flows = append(r.Flows, f)
+	}
+	for o, ret := range snap.Retired {
+		// Which protocol a retired unknown flow had is not kept; its bytes
+		// go to the TCP row, which nethogs always shows.
+		r := rowFor(o, decode.ProtoTCP)
+		r.Sent = r.Sent.Add(ret.Sent)
+		r.Recv = r.Recv.Add(ret.Recv)
+	}
+	rows := make([]Row, 0, len(byOwner)+2)
+	for _, r := range byOwner {
+		rows = append(rows, *r)
+	}
+	rows = append(rows, *unknownTCP)
+	if udp || unknownUDP.Sent.Packets+unknownUDP.Recv.Packets > 0 {
+		rows = append(rows, *unknownUDP)
+	}
+	for i := range rows {
+		slices.SortFunc(rows[i].Flows, func(a, b conntable.FlowStat) int {
+			return cmp.Or(cmp.Compare(b.Recv.Bytes+b.Sent.Bytes, a.Recv.Bytes+a.Sent.Bytes), compareKeys(a.Key, b.Key))
+		})
+	}
+	Sort(rows, order, ModeKBps)
+	return rows
+}
+
+func compareKeys(a, b conntable.Key) int {
+	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
+}
+
+// SortOrder picks the column rows are sorted by, largest first.
+type SortOrder uint8
+
+// The sort orders: nethogs sorts by received unless -s.
+const (
+	SortRecv SortOrder = iota
+	SortSent
+)
+
+// Sort orders rows by the chosen column in the view mode's measure (rates
+// for rate modes, totals otherwise), largest first; ties go by PID, then
+// name, so rows keep their places between refreshes. Pseudo rows sort like
+// any other.
+func Sort(rows []Row, order SortOrder, mode ViewMode) {
+	value := func(r *Row) float64 {
+		sent, recv := mode.Values(r)
+		if order == SortSent {
+			return sent
+		}
+		return recv
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(value(&b), value(&a)), cmp.Compare(a.PID, b.PID), cmp.Compare(a.Name, b.Name))
+	})
+}
+
+// ViewMode is nethogs's unit: what a row's numbers mean.
+type ViewMode uint8
+
+// The view modes, in nethogs's -v numbering, and bits/s as hogs's extra.
+const (
+	ModeKBps   ViewMode = iota // kB/s (1 kB = 1024 B)
+	ModeKB                     // total kB
+	ModeBytes                  // total bytes
+	ModeMB                     // total MB
+	ModeMBps                   // MB/s
+	ModeGBps                   // GB/s
+	ModeMbitps                 // Mbit/s (hogs only: 1 Mbit = 10^6 bits)
+	modeCount
+)
+
+// NethogsModes is the number of modes nethogs has (-v 0..5).
+const NethogsModes = 6
+
+// Unit is the label nethogs prints for the mode.
+func (m ViewMode) Unit() string {
+	switch m {
+	case ModeKBps:
+		return "kB/s"
+	case ModeKB:
+		return "kB"
+	case ModeBytes:
+		return "bytes"
+	case ModeMB:
+		return "MB"
+	case ModeMBps:
+		return "MB/s"
+	case ModeGBps:
+		return "GB/s"
+	case ModeMbitps:
+		return "Mbit/s"
+	}
+	return "?"
+}
+
+// Next is the mode after m in the TUI's `m` cycle.
+func (m ViewMode) Next() ViewMode { return (m + 1) % modeCount }
+
+// IsRate reports whether the mode shows rates rather than totals.
+func (m ViewMode) IsRate() bool {
+	return m == ModeKBps || m == ModeMBps || m == ModeGBps || m == ModeMbitps
+}
+
+// Values returns a row's sent and received numbers in the mode's unit.
+func (m ViewMode) Values(r *Row) (sent, recv float64) {
+	switch m {
+	case ModeKBps:
+		return r.SentRate / 1024, r.RecvRate / 1024
+	case ModeKB:
+		return float64(r.Sent.Bytes) / 1024, float64(r.Recv.Bytes) / 1024
+	case ModeBytes:
+		return float64(r.Sent.Bytes), float64(r.Recv.Bytes)
+	case ModeMB:
+		return float64(r.Sent.Bytes) / (1 << 20), float64(r.Recv.Bytes) / (1 << 20)
+	case ModeMBps:
+		return r.SentRate / (1 << 20), r.RecvRate / (1 << 20)
+	case ModeGBps:
+		return r.SentRate / (1 << 30), r.RecvRate / (1 << 30)
+	case ModeMbitps:
+		return r.SentRate * 8 / 1e6, r.RecvRate * 8 / 1e6
+	}
+	return 0, 0
+}
+
+// formatAddrPort writes an address and port the way nethogs does: the
+// address as inet_ntop prints it, a colon, the port (no brackets for IPv6).
+func formatAddrPort(b []byte, ap netip.AddrPort) []byte {
+	b = ap.Addr().Unmap().AppendTo(b)
+	b = append(b, ':')
+	return strconv.AppendUint(b, uint64(ap.Port()), 10)
+}
