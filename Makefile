@@ -24,7 +24,7 @@ test: build
 # Long fuzzing runs, outside CI. Crashers land in PKG/testdata/fuzz/ by
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
-FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader
+FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader proc:FuzzSocketTable proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -1,12 +1,10 @@
 package rawcap
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,75 +12,6 @@ import (
 
 	"hogs/decode"
 )
-
-// linkCounters reads a device's kernel counters inside a namespace.
-type linkCounters struct {
-	RxPackets, RxBytes, TxPackets, TxBytes uint64
-}
-
-func readCounters(t *testing.T, ns, dev string) linkCounters {
-	t.Helper()
-	out := ipCmd(t, ns, "-s", "-j", "link", "show", "dev", dev)
-	var links []struct {
-		Stats64 struct {
-			Rx struct{ Bytes, Packets uint64 } `json:"rx"`
-			Tx struct{ Bytes, Packets uint64 } `json:"tx"`
-		} `json:"stats64"`
-	}
-	if err := json.Unmarshal([]byte(out), &links); err != nil || len(links) != 1 {
-		t.Fatalf("ip -s -j link show %s: %v: %s", dev, err, out)
-	}
-	s := links[0].Stats64
-	return linkCounters{RxPackets: s.Rx.Packets, RxBytes: s.Rx.Bytes, TxPackets: s.Tx.Packets, TxBytes: s.Tx.Bytes}
-}
-
-// quietVethPair connects two fresh namespaces with a veth pair vA/vB
-// addressed 10.77.0.1/24 and 10.77.0.2/24, with IPv6 off and static ARP
-// entries and multicast off, so that the only packets on the link are the
-// ones the test sends. It returns the namespace names.
-func quietVethPair(t *testing.T) (nsA, nsB string) {
-	t.Helper()
-	nsA, nsB = newNetns(t), newNetns(t)
-	ipCmd(t, nsA, "link", "add", "vA", "type", "veth", "peer", "name", "vB", "netns", nsB)
-	for _, side := range []struct{ ns, dev, addr string }{{nsA, "vA", "10.77.0.1/24"}, {nsB, "vB", "10.77.0.2/24"}} {
-		sysctl(t, side.ns, "net.ipv4.igmp_link_local_mcast_reports=0")
-		sysctl(t, side.ns, "net.ipv6.conf.all.disable_ipv6=1")
-		sysctl(t, side.ns, "net.ipv6.conf.default.disable_ipv6=1")
-		sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".disable_ipv6=1")
-		ipCmd(t, side.ns, "addr", "add", side.addr, "dev", side.dev)
-	}
-	macA, macB := linkMAC(t, nsA, "vA"), linkMAC(t, nsB, "vB")
-	ipCmd(t, nsA, "neigh", "add", "10.77.0.2", "lladdr", macB, "dev", "vA", "nud", "permanent")
-	ipCmd(t, nsB, "neigh", "add", "10.77.0.1", "lladdr", macA, "dev", "vB", "nud", "permanent")
-	// No IGMP or other multicast chatter either.
-	ipCmd(t, nsA, "link", "set", "vA", "multicast", "off", "up")
-	ipCmd(t, nsB, "link", "set", "vB", "multicast", "off", "up")
-	return nsA, nsB
-}
-
-func sysctl(t *testing.T, ns, setting string) {
-	t.Helper()
-	key, value, _ := strings.Cut(setting, "=")
-	path := "/proc/sys/" + strings.ReplaceAll(key, ".", "/")
-	inNetns(t, ns, func() {
-		// /proc/sys/net is the namespace of the thread that opens it.
-		if err := os.WriteFile(path, []byte(value), 0o644); err != nil {
-			t.Errorf("sysctl %s in %s: %v", setting, ns, err)
-		}
-	})
-}
-
-func linkMAC(t *testing.T, ns, dev string) string {
-	t.Helper()
-	var links []struct {
-		Address string `json:"address"`
-	}
-	out := ipCmd(t, ns, "-j", "link", "show", "dev", dev)
-	if err := json.Unmarshal([]byte(out), &links); err != nil || len(links) != 1 {
-		t.Fatalf("reading MAC of %s: %v: %s", dev, err, out)
-	}
-	return links[0].Address
-}
 
 // counts is what a live source delivered, per direction.
 type counts struct {

@@ -11,6 +11,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"time"
+
+	"hogs/ui"
 )
 
 // version is the release string printed by -V.
@@ -22,6 +26,23 @@ type config struct {
 	dump     bool   // --dump: print one line per decoded frame
 	help     bool
 	version  bool
+
+	trace     bool          // -t
+	bugHunt   bool          // -x: diagnostics; implies -t
+	promisc   bool          // -p
+	sortSent  bool          // -s
+	cmdline   bool          // -l
+	all       bool          // -a
+	basename  bool          // -b
+	udp       bool          // -C
+	delay     time.Duration // -d
+	viewMode  int           // -v
+	count     int           // -c: refreshes before exiting, 0 = forever
+	gcEvery   int           // -g: accepted for nethogs compatibility
+	filter    string        // -f
+	onlyPIDs  []int         // -P
+	devices   []string      // operands
+	idleFlows time.Duration // --idle
 }
 
 func main() {
@@ -52,20 +73,65 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case cfg.readFile != "":
-		fmt.Fprintf(stderr, "hogs: replaying %s through the connection table is not available yet; add --dump to print its frames\n", cfg.readFile)
-		return 1
+	case cfg.trace:
+		if err := monitor(cfg, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "hogs: %v\n", err)
+			return 1
+		}
+		return 0
 	default:
-		fmt.Fprintf(stderr, "hogs: live capture is not available yet; use -r FILE --dump\n")
+		fmt.Fprintf(stderr, "hogs: the interactive table is not available yet; use -t for trace output\n")
 		return 1
 	}
 }
 
 func parseConfig(args []string) (config, error) {
-	var cfg config
+	cfg := config{delay: time.Second, gcEvery: 50, idleFlows: 50 * time.Second}
+	flag := func(p *bool) func(string) error { return func(string) error { *p = true; return nil } }
+	intValue := func(name string, p *int, min, max int) func(string) error {
+		return func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < min || n > max {
+				return usagef("option %s: %q is not a whole number from %d to %d", name, v, min, max)
+			}
+			*p = n
+			return nil
+		}
+	}
 	opts := []option{
-		{short: 'h', long: "help", set: func(string) error { cfg.help = true; return nil }},
-		{short: 'V', long: "version", set: func(string) error { cfg.version = true; return nil }},
+		{short: 'h', long: "help", set: flag(&cfg.help)},
+		{short: 'V', long: "version", set: flag(&cfg.version)},
+		{short: 'x', set: func(string) error { cfg.bugHunt, cfg.trace = true, true; return nil }},
+		{short: 't', long: "trace", set: flag(&cfg.trace)},
+		{short: 'p', long: "promiscuous", set: flag(&cfg.promisc)},
+		{short: 's', set: flag(&cfg.sortSent)},
+		{short: 'l', set: flag(&cfg.cmdline)},
+		{short: 'a', long: "all", set: flag(&cfg.all)},
+		{short: 'b', set: flag(&cfg.basename)},
+		{short: 'C', long: "udp", set: flag(&cfg.udp)},
+		{short: 'd', long: "delay", hasValue: true, set: func(v string) error {
+			secs, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(secs > 0) || secs > 86400 {
+				return usagef("option -d: %q is not a refresh interval; give seconds greater than 0, such as 1 or 0.5", v)
+			}
+			cfg.delay = time.Duration(secs * float64(time.Second))
+			if cfg.delay < time.Millisecond {
+				return usagef("option -d: %q is shorter than a millisecond", v)
+			}
+			return nil
+		}},
+		{short: 'v', long: "view", hasValue: true, set: intValue("-v", &cfg.viewMode, 0, ui.NethogsModes-1)},
+		{short: 'c', long: "count", hasValue: true, set: intValue("-c", &cfg.count, 0, 1<<31-1)},
+		{short: 'g', hasValue: true, set: intValue("-g", &cfg.gcEvery, 1, 1<<31-1)},
+		{short: 'f', long: "filter", hasValue: true, set: func(v string) error { cfg.filter = v; return nil }},
+		{short: 'P', long: "pid", hasValue: true, set: func(v string) error {
+			pid, err := strconv.Atoi(v)
+			if err != nil || pid <= 0 {
+				return usagef("option -P: %q is not a process ID", v)
+			}
+			cfg.onlyPIDs = append(cfg.onlyPIDs, pid)
+			return nil
+		}},
 		{short: 'r', long: "read", hasValue: true, set: func(v string) error {
 			if v == "" {
 				return usagef("option -r needs a capture file name")
@@ -73,26 +139,59 @@ func parseConfig(args []string) (config, error) {
 			cfg.readFile = v
 			return nil
 		}},
-		{long: "dump", set: func(string) error { cfg.dump = true; return nil }},
+		{long: "dump", set: flag(&cfg.dump)},
+		{long: "idle", hasValue: true, set: func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return usagef("option --idle: %q is not a duration such as 50s or 5m", v)
+			}
+			cfg.idleFlows = d
+			return nil
+		}},
 	}
 	operands, err := parseArgs(args, opts)
 	if err != nil {
 		return config{}, err
 	}
+	cfg.devices = operands
 	if len(operands) > 0 && cfg.readFile != "" {
 		return config{}, usagef("devices (%q) cannot be combined with -r", operands[0])
 	}
 	if cfg.dump && cfg.readFile == "" {
 		return config{}, usagef("--dump needs -r FILE")
 	}
+	if cfg.readFile != "" && !cfg.dump {
+		cfg.trace = true // a replay has no terminal to draw on: print its summary
+	}
 	return cfg, nil
 }
 
-const usageText = `usage: hogs [-V] [-h] [-r FILE [--dump]]
+const usageText = `usage: hogs [-V] [-h] [-x] [-t] [-p] [-s] [-l] [-a] [-b] [-C] [-d seconds] [-v mode]
+            [-c count] [-f filter] [-P pid]... [device ...]
+       hogs -r FILE [--dump]
 
   -V, --version     print the version and exit
   -h, --help        print this help and exit
-  -r, --read FILE   replay a pcap or pcapng capture file instead of capturing live
+  -x                bug-hunt: diagnostics on stderr (capture path, drops); implies -t
+  -t, --trace       trace mode: print every refresh as text instead of the table
+  -p, --promiscuous put the monitored devices in promiscuous mode while running
+  -s                sort by sent (default: by received)
+  -l                show the command line after the program name
+  -a, --all         also monitor loopback and devices that are down
+  -b                show the program's base name (table)
+  -C, --udp         capture UDP as well as TCP
+  -d, --delay SECS  refresh interval in seconds; fractions allowed (0.5); default 1
+  -v, --view MODE   0 kB/s (default), 1 total kB, 2 total bytes, 3 total MB,
+                    4 MB/s, 5 GB/s (1 kB = 1024 bytes)
+  -c, --count N     quit after N refreshes (the first, immediate one counts)
+  -g N              accepted for nethogs compatibility (hogs needs no cache GC)
+  -f, --filter EXPR pcap-filter expression (tcpdump syntax) to limit the capture
+  -P, --pid PID     attribute traffic only to this process (repeatable)
+      --idle DUR    forget connections idle this long (default 50s); their
+                    bytes stay in their process's totals
+  -r, --read FILE   replay a pcap or pcapng file through the pipeline
       --dump        with -r: print one line per frame:
                     frame family proto src sport dst dport iplen (tab separated)
+  device ...        exact interface names; default: every device that is up,
+                    not loopback. An unknown name is an error listing the devices.
 `

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"hogs/decode"
+	"hogs/internal/conntable"
+	"hogs/proc"
+	"hogs/rawcap"
+	"hogs/ui"
+)
+
+// frameSource is what the pipeline reads: a live capture or a capture file.
+type frameSource interface {
+	Next(f *rawcap.Frame) error
+	Close() error
+}
+
+// pipeline is one run of hogs: capture → decode → connection table, with
+// the resolver attributing new flows and the refresh loop printing.
+type pipeline struct {
+	cfg      config
+	table    *conntable.Table
+	resolver *proc.Resolver
+	live     *rawcap.Live // nil when replaying a file
+	src      frameSource
+	start    time.Time
+	newFlows chan conntable.Key
+	stderr   io.Writer
+}
+
+// monitor runs hogs in trace mode until -c refreshes, a signal, or the end
+// of a replayed file.
+func monitor(cfg config, stdout, stderr io.Writer) error {
+	p := &pipeline{
+		cfg:      cfg,
+		table:    conntable.New(conntable.Config{}),
+		start:    time.Now(),
+		newFlows: make(chan conntable.Key, 4096),
+		stderr:   stderr,
+	}
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	if cfg.readFile != "" {
+		r, err := rawcap.OpenFile(cfg.readFile)
+		if err != nil {
+			return err
+		}
+		p.src = r
+		defer r.Close()
+		return p.replay(out)
+	}
+	if err := p.openLive(out); err != nil {
+		return err
+	}
+	defer p.live.Close()
+	p.resolver = proc.NewResolver(proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs})
+	return p.runLive(out)
+}
+
+func (p *pipeline) openLive(out *bufio.Writer) error {
+	filter, err := rawcap.KernelFilter(rawcap.FilterOptions{UDP: p.cfg.udp})
+	if err != nil {
+		return err
+	}
+	if p.cfg.filter != "" {
+		return fmt.Errorf("-f is not available yet: filter expressions are being added")
+	}
+	live, err := rawcap.OpenLive(rawcap.LiveConfig{
+		Filter:    filter,
+		Selection: rawcap.Selection{Names: p.cfg.devices, All: p.cfg.all},
+	})
+	if err != nil {
+		return err
+	}
+	p.live, p.src = live, live
+	for _, d := range live.Plan().Devices() {
+		e, ok := live.Plan().Lookup(d.Index)
+		if !ok || !e.Selected {
+			continue
+		}
+		if p.cfg.promisc {
+			if err := live.SetPromiscuous(d.Index, true); err != nil {
+				live.Close()
+				return fmt.Errorf("%s: %w", d.Name, err)
+			}
+		}
+		for _, a := range d.Addrs {
+			fmt.Fprintf(out, "Adding local address: %s\n", a.Addr())
+		}
+		fmt.Fprintf(out, "%s\n", d.LinkDescription())
+	}
+	if p.cfg.bugHunt {
+		fmt.Fprintf(p.stderr, "hogs: capturing with %s\n", live.Mode())
+	}
+	return out.Flush()
+}
+
+// now is the pipeline's monotonic clock.
+func (p *pipeline) now() int64 { return int64(time.Since(p.start)) }
+
+// capture reads frames until the source ends, accounting each.
+func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
+	var (
+		f   rawcap.Frame
+		pkt decode.Packet
+	)
+	for {
+		if err := p.src.Next(&f); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		decode.Decode(f.LinkType, f.Data, &pkt)
+		if pkt.Proto == decode.ProtoUDP && !p.cfg.udp {
+			continue
+		}
+		k, out, ok := conntable.KeyOf(&pkt, f.Direction)
+		if !ok {
+			continue
+		}
+		if p.table.Add(k, out, f.WireLen, clock(&f), f.InterfaceName) && p.resolver != nil {
+			select {
+			case p.newFlows <- k:
+			default: // the resolver is behind; the retry loop picks it up
+			}
+		}
+	}
+}
+
+// resolve attributes new flows as soon as they appear, while their sockets
+// still exist, and retries unresolved ones every second.
+func (p *pipeline) resolve(stop <-chan struct{}) {
+	retry := time.NewTicker(time.Second)
+	defer retry.Stop()
+	var keys []conntable.Key
+	var owners []conntable.Owner
+	run := func() {
+		if len(keys) == 0 {
+			return
+		}
+		owners = slices.Grow(owners[:0], len(keys))[:len(keys)]
+		if err := p.resolver.Resolve(keys, owners); err != nil && p.cfg.bugHunt {
+			fmt.Fprintf(p.stderr, "hogs: resolving: %v\n", err)
+		}
+		for i, k := range keys {
+			if owners[i] != conntable.OwnerUnresolved {
+				p.table.SetOwner(k, owners[i])
+			}
+		}
+		keys = keys[:0]
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case k := <-p.newFlows:
+			keys = append(keys, k)
+			// Take whatever else arrived with it, then resolve the batch.
+		drain:
+			for len(keys) < 1024 {
+				select {
+				case k := <-p.newFlows:
+					keys = append(keys, k)
+				default:
+					break drain
+				}
+			}
+			run()
+		case <-retry.C:
+			keys = p.table.Unresolved(keys[:0])
+			run()
+		}
+	}
+}
+
+func (p *pipeline) runLive(out *bufio.Writer) error {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	captureErr := make(chan error, 1)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		captureErr <- p.capture(func(*rawcap.Frame) int64 { return p.now() })
+	}()
+	go func() {
+		defer wg.Done()
+		p.resolve(stop)
+	}()
+	defer func() {
+		close(stop)
+		p.live.Close()
+		wg.Wait()
+	}()
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+
+	tick := time.NewTicker(p.cfg.delay)
+	defer tick.Stop()
+	for refreshes := 1; ; refreshes++ {
+		if err := p.refresh(out); err != nil {
+			return err
+		}
+		if p.cfg.count > 0 && refreshes >= p.cfg.count {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-signals:
+			return nil
+		case err := <-captureErr:
+			if err != nil {
+				return fmt.Errorf("capture: %w", err)
+			}
+			return nil
+		}
+	}
+}
+
+// replay feeds a capture file through the pipeline on the file's own
+// clock and prints a refresh every -d seconds of capture time and one at
+// the end. Without process information, flows show in the unknown rows.
+func (p *pipeline) replay(out *bufio.Writer) error {
+	var first, next int64
+	refreshes := 0
+	clock := func(f *rawcap.Frame) int64 {
+		ts := f.Timestamp.UnixNano()
+		if first == 0 {
+			first, next = ts, ts
+		}
+		t := ts - first
+		for t >= next-first && (p.cfg.count == 0 || refreshes < p.cfg.count) {
+			p.refreshAt(out, next-first)
+			refreshes++
+			next += int64(p.cfg.delay)
+		}
+		return t
+	}
+	err := p.capture(clock)
+	if err != nil {
+		out.Flush()
+		return err
+	}
+	if p.cfg.count == 0 || refreshes < p.cfg.count {
+		p.refreshAt(out, next-first)
+	}
+	return out.Flush()
+}
+
+func (p *pipeline) refresh(out *bufio.Writer) error {
+	return p.refreshAt(out, p.now())
+}
+
+// refreshAt prints one refresh for the table at now and expires idle flows.
+func (p *pipeline) refreshAt(out *bufio.Writer, now int64) error {
+	p.table.Sweep(now, int64(p.cfg.idleFlows))
+	snap := p.table.Snapshot(now)
+	var owners ui.Owners = noOwners{}
+	if p.resolver != nil {
+		owners = resolverOwners{p.resolver}
+	}
+	view := ui.Snapshot{Time: time.Now(), Interval: p.cfg.delay, Rows: ui.Build(snap, owners, p.cfg.udp, p.order()), Evictions: snap.Evictions}
+	if err := ui.WriteTrace(out, &view, ui.TraceOptions{Mode: ui.ViewMode(p.cfg.viewMode), Order: p.order(), Cmdline: p.cfg.cmdline}); err != nil {
+		return err
+	}
+	if p.cfg.bugHunt && p.live != nil {
+		if st, err := p.live.Stats(); err == nil {
+			rs := p.resolver.Stats()
+			fmt.Fprintf(p.stderr, "hogs: %s: %d packets, %d dropped; %d flows (%d evicted); %d /proc/net reads, %d fd scans\n",
+				p.live.Mode(), st.Received, st.Dropped, len(snap.Flows), snap.Evictions, rs.TableReads, rs.FDScans)
+		}
+	}
+	return out.Flush()
+}
+
+func (p *pipeline) order() ui.SortOrder {
+	if p.cfg.sortSent {
+		return ui.SortSent
+	}
+	return ui.SortRecv
+}
+
+// resolverOwners adapts the resolver's owners to the ui's.
+type resolverOwners struct{ r *proc.Resolver }
+
+func (o resolverOwners) Lookup(owner conntable.Owner) (ui.Process, bool) {
+	p, ok := o.r.Lookup(owner)
+	if !ok {
+		return ui.Process{}, false
+	}
+	return ui.Process{PID: p.PID, Name: p.Name, Cmdline: p.Cmdline, UID: p.UID, User: p.User}, true
+}
+
+// noOwners: a replay knows no processes.
+type noOwners struct{}
+
+func (noOwners) Lookup(conntable.Owner) (ui.Process, bool) { return ui.Process{}, false }

@@ -1,0 +1,73 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+)
+
+// SocketInodes walks ROOT/PID/fd of one process and calls fn with the inode
+// of each descriptor that is a socket (link target "socket:[INODE]"); other
+// descriptors (files, pipes, anon inodes) and entries not named by a
+// descriptor number are passed over. A socket
+// duplicated over several descriptors is reported once per descriptor.
+//
+// A vanished process (ENOENT/ESRCH) returns an error wrapping ErrNoProcess;
+// a process whose descriptors may not be read (another user's, without
+// CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH) returns an error wrapping
+// fs.ErrPermission. fn may have been called before an error. A descriptor
+// closed during the walk is passed over.
+func (fsys FS) SocketInodes(pid int, fn func(inode uint64)) error {
+	if err := checkPID(pid); err != nil {
+		return err
+	}
+	// Links are read relative to the open directory (readlinkat): one path
+	// lookup for the directory, not one per descriptor.
+	fdPath := fsys.pidPath(pid, "fd")
+	fdDir, err := os.OpenRoot(fdPath)
+	if err != nil {
+		return processError(pid, err)
+	}
+	defer fdDir.Close()
+	dir, err := fdDir.Open(".")
+	if err != nil {
+		return processError(pid, err)
+	}
+	defer dir.Close()
+	for {
+		names, rerr := dir.Readdirnames(dirBatch)
+		for _, name := range names {
+			if _, ok := parseDecimal(name, 1<<31-1); !ok {
+				continue // not a descriptor (only in fixture trees)
+			}
+			target, err := fdDir.Readlink(name)
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // closed since the directory was read
+				}
+				return processError(pid, fmt.Errorf("%s: %w", fdPath, err))
+			}
+			if inode, ok := parseSocketLink(target); ok {
+				fn(inode)
+			}
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return processError(pid, rerr)
+		}
+	}
+}
+
+// parseSocketLink returns the inode of a "socket:[INODE]" link target.
+func parseSocketLink(target string) (uint64, bool) {
+	const prefix, suffix = "socket:[", "]"
+	if len(target) < len(prefix)+len(suffix)+1 ||
+		target[:len(prefix)] != prefix || target[len(target)-1:] != suffix {
+		return 0, false
+	}
+	return parseDecimal(target[len(prefix):len(target)-1], 1<<64-1)
+}

@@ -1,0 +1,158 @@
+package proc
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// fixtureFiles returns the contents of the fixture files matching the
+// glob patterns (under testdata/), to seed a fuzz target.
+func fixtureFiles(f *testing.F, patterns ...string) [][]byte {
+	var out [][]byte
+	for _, pattern := range patterns {
+		paths, err := filepath.Glob(filepath.Join("testdata", pattern))
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, path := range paths {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				f.Fatal(err)
+			}
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		f.Fatalf("no fixture matches %q", patterns)
+	}
+	return out
+}
+
+// FuzzSocketTable: parseSocketTable never panics; every row it reports has
+// valid addresses of the table's family; rows plus skipped lines never
+// exceed the lines; and the streaming reader agrees with it.
+func FuzzSocketTable(f *testing.F) {
+	for _, b := range fixtureFiles(f, "proc/net/*", "proc/*/net/*", "empty/net/*") {
+		f.Add(b, false)
+		f.Add(b, true)
+	}
+	f.Fuzz(func(t *testing.T, b []byte, v6 bool) {
+		var rows []Socket
+		skipped := parseSocketTable(b, ProtoUDP, v6, func(s Socket) {
+			for _, a := range []netip.Addr{s.Local.Addr(), s.Remote.Addr()} {
+				if !a.IsValid() || a.Is4() == v6 || a.Is6() != v6 {
+					t.Fatalf("v6=%v: address %v of the wrong family in %v", v6, a, s)
+				}
+			}
+			if s.Proto != ProtoUDP {
+				t.Fatalf("proto %d", s.Proto)
+			}
+			rows = append(rows, s)
+		})
+		lines := bytes.Count(b, []byte("\n")) + 1
+		if len(rows)+skipped > lines {
+			t.Fatalf("%d rows + %d skipped > %d lines", len(rows), skipped, lines)
+		}
+
+		// Through a buffer larger than any line: the same rows.
+		longest := 0
+		for line := range bytes.Lines(b) {
+			longest = max(longest, len(line))
+		}
+		var streamed []Socket
+		streamSkipped, err := streamSocketTable(bytes.NewReader(b), make([]byte, longest+1), ProtoUDP, v6, func(s Socket) { streamed = append(streamed, s) })
+		if err != nil || streamSkipped != skipped || !slices.Equal(streamed, rows) {
+			t.Fatalf("streamed: %d rows, %d skipped, %v; whole: %d rows, %d skipped", len(streamed), streamSkipped, err, len(rows), skipped)
+		}
+		// Through a tiny buffer: no panic, no more rows than lines.
+		small := 0
+		smallSkipped, err := streamSocketTable(bytes.NewReader(b), make([]byte, 48), ProtoUDP, v6, func(Socket) { small++ })
+		if err != nil || small+smallSkipped > lines || small > len(rows) {
+			t.Fatalf("48-byte buffer: %d rows, %d skipped, %v; %d lines, %d rows whole", small, smallSkipped, err, lines, len(rows))
+		}
+	})
+}
+
+// FuzzStat: parseStat never panics; a comm it returns sits between a '('
+// and the last ')' of the input, and a synthesized stat line with that comm
+// and start time parses back to them.
+func FuzzStat(f *testing.F) {
+	for _, b := range fixtureFiles(f, "proc/*/stat") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		comm, start, ok := parseStat(b)
+		if !ok {
+			if comm != nil || start != 0 {
+				t.Fatalf("failed parse returned %q, %d", comm, start)
+			}
+			return
+		}
+		if i := bytes.LastIndexByte(b, ')'); i < 0 || !bytes.Equal(b[i-len(comm)-1:i+1], append(append([]byte("("), comm...), ')')) {
+			t.Fatalf("comm %q does not end at the last ')' of %q", comm, b)
+		}
+		line := "7 (" + string(comm) + ") S" + strings.Repeat(" 0", 18) + " " + strconv.FormatUint(start, 10) + " 0\n"
+		comm2, start2, ok := parseStat([]byte(line))
+		if !ok || string(comm2) != string(comm) || start2 != start {
+			t.Fatalf("round trip of %q: %q, %d, %v", line, comm2, start2, ok)
+		}
+	})
+}
+
+// FuzzStatus: parseStatusUID never panics, and a uid it returns is written
+// on a "Uid:" line of the input.
+func FuzzStatus(f *testing.F) {
+	for _, b := range fixtureFiles(f, "proc/*/status") {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		uid, ok := parseStatusUID(b)
+		if !ok {
+			if uid != 0 {
+				t.Fatalf("failed parse returned %d", uid)
+			}
+			return
+		}
+		for line := range bytes.Lines(b) {
+			if rest, found := bytes.CutPrefix(line, []byte("Uid:")); found {
+				field, _ := nextField(rest, 0)
+				if digits := strings.TrimLeft(string(field), "0"); digits != strconv.FormatUint(uint64(uid), 10) && (digits != "" || uid != 0) {
+					t.Fatalf("uid %d is not what the first Uid line %q says", uid, line)
+				}
+				return
+			}
+		}
+		t.Fatalf("uid %d from input without a Uid line: %q", uid, b)
+	})
+}
+
+// FuzzCmdline: parseCmdline never panics and is the inverse of joining
+// the arguments with NULs and ending them with one.
+func FuzzCmdline(f *testing.F) {
+	for _, b := range fixtureFiles(f, "proc/*/cmdline") {
+		f.Add(b)
+	}
+	f.Add([]byte("\x00\x00"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		args := parseCmdline(b)
+		if len(b) == 0 {
+			if args != nil {
+				t.Fatalf("empty cmdline gave %q", args)
+			}
+			return
+		}
+		joined := strings.Join(args, "\x00")
+		if b[len(b)-1] == 0 {
+			joined += "\x00"
+		}
+		if joined != string(b) {
+			t.Fatalf("%q split into %q, which joins back to %q", b, args, joined)
+		}
+	})
+}

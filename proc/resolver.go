@@ -1,0 +1,264 @@
+package proc
+
+import (
+	"errors"
+	"io/fs"
+	"net/netip"
+	"sync"
+
+	"hogs/internal/conntable"
+)
+
+// Owner is a process that owns flows, as the Resolver numbers it.
+type Owner struct {
+	Process
+	User string
+}
+
+// procID identifies a process across PID reuse.
+type procID struct {
+	pid   int
+	start uint64
+}
+
+// connKey finds a connected socket: both ends known.
+type connKey struct {
+	proto         uint8
+	local, remote netip.AddrPort
+}
+
+// bindKey finds a listening or unconnected socket by where it is bound.
+type bindKey struct {
+	proto uint8
+	local netip.AddrPort
+}
+
+// Resolver maps flows to the processes that own their sockets: the flow's
+// ends find the socket's inode in /proc/net/{tcp,tcp6,udp,udp6}, and the
+// inode finds the process through /proc/PID/fd. Connected sockets match by
+// both ends; UDP sockets that are not connected (servers, sendto clients)
+// match by their bound address and port, wildcard binds (0.0.0.0, ::,
+// dual-stack IPv6 serving IPv4) included. Each process gets an
+// conntable.Owner number of its own; a PID reused by a new process gets a
+// new number, so it never inherits an old process's name or totals.
+//
+// Resolve is meant for one goroutine; Lookup may be called concurrently.
+type Resolver struct {
+	fs     FS
+	tables SocketTableReader
+	users  Users
+	only   map[int]bool // -P: attribute only to these PIDs
+
+	// Rebuilt on every table read.
+	conns map[connKey]uint64
+	binds map[bindKey]uint64
+
+	// Rebuilt on every fd scan.
+	inodeOwner map[uint64]procID
+	starts     map[int]uint64
+	pidBuf     []int
+
+	mu      sync.Mutex // guards owners and byProc
+	owners  []Owner    // Owner number n is owners[n-1]
+	byProc  map[procID]conntable.Owner
+	scans   int
+	reads   int
+	lastErr error
+}
+
+// ResolverConfig configures a Resolver.
+type ResolverConfig struct {
+	FS FS
+	// PasswdPath is the passwd file for user names; "" means /etc/passwd.
+	PasswdPath string
+	// OnlyPIDs limits attribution to these processes (nethogs -P); traffic
+	// of any other process stays unresolved.
+	OnlyPIDs []int
+}
+
+// NewResolver returns a Resolver reading cfg.FS.
+func NewResolver(cfg ResolverConfig) *Resolver {
+	r := &Resolver{
+		fs:         cfg.FS,
+		tables:     SocketTableReader{FS: cfg.FS},
+		users:      Users{PasswdPath: cfg.PasswdPath},
+		conns:      map[connKey]uint64{},
+		binds:      map[bindKey]uint64{},
+		inodeOwner: map[uint64]procID{},
+		starts:     map[int]uint64{},
+		byProc:     map[procID]conntable.Owner{},
+	}
+	if len(cfg.OnlyPIDs) > 0 {
+		r.only = map[int]bool{}
+		for _, pid := range cfg.OnlyPIDs {
+			r.only[pid] = true
+		}
+	}
+	return r
+}
+
+// Resolve finds the owners of keys, writing them to owners (which must be
+// as long as keys): conntable.OwnerUnresolved where no process owns the
+// flow's socket (yet, or any more). It reads the socket tables once, and
+// scans /proc/PID/fd only when a socket's inode is not known yet.
+func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error {
+	if err := r.readTables(); err != nil {
+		return err
+	}
+	scanned := false
+	for i, k := range keys {
+		owners[i] = conntable.OwnerUnresolved
+		inode := r.inodeOf(k)
+		if inode == 0 {
+			continue
+		}
+		id, ok := r.inodeOwner[inode]
+		if !ok && !scanned {
+			if err := r.scanFDs(); err != nil {
+				return err
+			}
+			scanned = true
+			id, ok = r.inodeOwner[inode]
+		}
+		if !ok {
+			continue
+		}
+		if r.only != nil && !r.only[id.pid] {
+			continue
+		}
+		owners[i] = r.ownerOf(id)
+	}
+	return nil
+}
+
+// inodeOf finds the socket of flow k in the last table read; 0 if none.
+func (r *Resolver) inodeOf(k conntable.Key) uint64 {
+	local := netip.AddrPortFrom(k.Local.Addr().Unmap(), k.Local.Port())
+	remote := netip.AddrPortFrom(k.Remote.Addr().Unmap(), k.Remote.Port())
+	if inode := r.conns[connKey{k.Proto, local, remote}]; inode != 0 {
+		return inode
+	}
+	// A TCP flow belongs to its connected socket only: before accept()
+	// that socket has no inode yet, and the listener's owner need not be
+	// the process that will accept (forking servers), so the flow stays
+	// unresolved and is retried.
+	if k.Proto != ProtoUDP {
+		return 0
+	}
+	// Unconnected UDP: a socket bound to the local address, or to a
+	// wildcard address on the local port.
+	if inode := r.binds[bindKey{k.Proto, local}]; inode != 0 {
+		return inode
+	}
+	port := local.Port()
+	if local.Addr().Is4() {
+		if inode := r.binds[bindKey{k.Proto, netip.AddrPortFrom(netip.IPv4Unspecified(), port)}]; inode != 0 {
+			return inode
+		}
+	}
+	return r.binds[bindKey{k.Proto, netip.AddrPortFrom(netip.IPv6Unspecified(), port)}]
+}
+
+// readTables rebuilds the socket indexes from the four tables.
+func (r *Resolver) readTables() error {
+	clear(r.conns)
+	clear(r.binds)
+	r.reads++
+	add := func(s Socket) {
+		if s.Inode == 0 {
+			return // TIME_WAIT, or not accepted yet: no process holds it
+		}
+		local := netip.AddrPortFrom(s.Local.Addr().Unmap(), s.Local.Port())
+		remote := netip.AddrPortFrom(s.Remote.Addr().Unmap(), s.Remote.Port())
+		if remote.Port() != 0 {
+			r.conns[connKey{s.Proto, local, remote}] = s.Inode
+			return
+		}
+		// Listening or unconnected. An IPv4-mapped or :: bind serves
+		// IPv4 too; Unmap made the mapped ones plain IPv4 already.
+		r.binds[bindKey{s.Proto, local}] = s.Inode
+	}
+	for _, table := range [...]string{"tcp", "tcp6", "udp", "udp6"} {
+		_, err := r.tables.SocketTable(table, 0, add)
+		if err != nil && !errors.Is(err, ErrNoProcess) && !errors.Is(err, fs.ErrNotExist) {
+			// (A kernel without IPv6 has no tcp6/udp6: not an error.)
+			r.lastErr = err
+			return err
+		}
+	}
+	return nil
+}
+
+// scanFDs rebuilds the inode → process index from every /proc/PID/fd.
+func (r *Resolver) scanFDs() error {
+	pids, err := r.fs.PIDs(r.pidBuf[:0])
+	if err != nil {
+		return err
+	}
+	r.pidBuf = pids
+	r.scans++
+	clear(r.inodeOwner)
+	seen := make(map[int]uint64, len(pids))
+	for _, pid := range pids {
+		start, err := r.fs.StartTime(pid)
+		if err != nil {
+			continue // vanished, or unreadable
+		}
+		seen[pid] = start
+		id := procID{pid, start}
+		err = r.fs.SocketInodes(pid, func(inode uint64) {
+			r.inodeOwner[inode] = id
+		})
+		if err != nil && !errors.Is(err, ErrNoProcess) {
+			// Permission denied (another user's process without
+			// cap_sys_ptrace/cap_dac_read_search): its flows stay
+			// unresolved.
+			continue
+		}
+	}
+	r.starts = seen
+	return nil
+}
+
+// ownerOf returns the owner number of a process, registering it.
+func (r *Resolver) ownerOf(id procID) conntable.Owner {
+	r.mu.Lock()
+	o, ok := r.byProc[id]
+	r.mu.Unlock()
+	if ok {
+		return o
+	}
+	p, err := r.fs.Process(id.pid)
+	if err != nil || p.StartTime != id.start {
+		return conntable.OwnerUnresolved // gone, or the PID was reused meanwhile
+	}
+	owner := Owner{Process: p, User: r.users.Name(p.UID)}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.owners = append(r.owners, owner)
+	o = conntable.Owner(len(r.owners))
+	r.byProc[id] = o
+	return o
+}
+
+// Lookup returns the process behind an owner number.
+func (r *Resolver) Lookup(o conntable.Owner) (Owner, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o == conntable.OwnerUnresolved || int(o) > len(r.owners) {
+		return Owner{}, false
+	}
+	return r.owners[o-1], true
+}
+
+// ResolverStats counts the resolver's work, for the bug-hunt output.
+type ResolverStats struct {
+	TableReads, FDScans, Processes int
+}
+
+// Stats returns the resolver's counters.
+func (r *Resolver) Stats() ResolverStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return ResolverStats{TableReads: r.reads, FDScans: r.scans, Processes: len(r.owners)}
+}
