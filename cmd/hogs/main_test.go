@@ -102,3 +102,40 @@ func TestDumpCorruptFile(t *testing.T) {
 		t.Errorf("stderr %q: want one line naming %s and offset %d", msg, cut, rec2)
 	}
 }
+
+func TestBadFilterExpression(t *testing.T) {
+	for _, args := range [][]string{
+		{"-r", filepath.Join(sharedPcaps, "ssh.pcap"), "-f", "tcp prot 80"},
+		{"-t", "-f", "tcp prot 80"},
+	} {
+		var stdout, stderr bytes.Buffer
+		status := run(args, &stdout, &stderr)
+		want := `hogs: filter "tcp prot 80": position 5: unknown keyword "prot"` + "\n"
+		if status != 1 || stderr.String() != want {
+			t.Errorf("hogs %q: status %d, stderr %q; want 1 and %q", args, status, stderr.String(), want)
+		}
+	}
+}
+
+// TestReplayTrace replays a capture through the whole pipeline: trace
+// output on the file's own clock, flows under the unknown rows.
+func TestReplayTrace(t *testing.T) {
+	path := filepath.Join(sharedPcaps, "ssh.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("reference capture not available: %v", err)
+	}
+	for _, tt := range []struct {
+		golden string
+		args   []string
+	}{
+		{"replay-ssh-bytes.txt", []string{"-r", path, "-v", "2"}},
+		{"replay-ssh-filtered.txt", []string{"-r", path, "-v", "2", "-f", "src port 22"}},
+		{"replay-ssh-kB-c1.txt", []string{"-r", path, "-v", "1", "-c", "1"}},
+	} {
+		var stdout, stderr bytes.Buffer
+		if status := run(tt.args, &stdout, &stderr); status != 0 {
+			t.Fatalf("hogs %q: status %d: %s", tt.args, status, stderr.String())
+		}
+		goldenFile(t, tt.golden, stdout.Bytes())
+	}
+}

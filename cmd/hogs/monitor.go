@@ -17,7 +17,10 @@ import (
 	"hogs/internal/conntable"
 	"hogs/proc"
 	"hogs/rawcap"
+	"hogs/rawcap/pcapfilter"
 	"hogs/ui"
+
+	"golang.org/x/net/bpf"
 )
 
 // frameSource is what the pipeline reads: a live capture or a capture file.
@@ -37,6 +40,9 @@ type pipeline struct {
 	start    time.Time
 	newFlows chan conntable.Key
 	stderr   io.Writer
+	// userFilter applies -f in user space when replaying a file (a live
+	// capture runs it in the kernel).
+	userFilter *pcapfilter.Filter
 }
 
 // monitor runs hogs in trace mode until -c refreshes, a signal, or the end
@@ -51,6 +57,15 @@ func monitor(cfg config, stdout, stderr io.Writer) error {
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	if cfg.readFile != "" {
+		if cfg.filter != "" {
+			prog, err := pcapfilter.Compile(cfg.filter, rawcap.SnapLen)
+			if err == nil {
+				p.userFilter, err = pcapfilter.NewFilter(prog)
+			}
+			if err != nil {
+				return err
+			}
+		}
 		r, err := rawcap.OpenFile(cfg.readFile)
 		if err != nil {
 			return err
@@ -68,12 +83,16 @@ func monitor(cfg config, stdout, stderr io.Writer) error {
 }
 
 func (p *pipeline) openLive(out *bufio.Writer) error {
-	filter, err := rawcap.KernelFilter(rawcap.FilterOptions{UDP: p.cfg.udp})
+	var user []bpf.Instruction
+	if p.cfg.filter != "" {
+		var err error
+		if user, err = pcapfilter.Compile(p.cfg.filter, rawcap.SnapLen); err != nil {
+			return err
+		}
+	}
+	filter, err := rawcap.KernelFilter(rawcap.FilterOptions{UDP: p.cfg.udp, User: user})
 	if err != nil {
 		return err
-	}
-	if p.cfg.filter != "" {
-		return fmt.Errorf("-f is not available yet: filter expressions are being added")
 	}
 	live, err := rawcap.OpenLive(rawcap.LiveConfig{
 		Filter:    filter,
@@ -123,6 +142,9 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 		}
 		decode.Decode(f.LinkType, f.Data, &pkt)
 		if pkt.Proto == decode.ProtoUDP && !p.cfg.udp {
+			continue
+		}
+		if p.userFilter != nil && (pkt.Family == decode.NotIP || !p.userFilter.Match(f.Data[pkt.NetOffset:])) {
 			continue
 		}
 		k, out, ok := conntable.KeyOf(&pkt, f.Direction)
