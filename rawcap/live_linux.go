@@ -158,7 +158,11 @@ type CapabilityError struct {
 }
 
 func (e *CapabilityError) Error() string {
-	return fmt.Sprintf("no permission to %s: run as root or grant %s (setcap cap_net_raw,cap_net_admin+ep BINARY)", e.Op, e.Capability)
+	binary := "hogs"
+	if path, err := os.Executable(); err == nil {
+		binary = path
+	}
+	return fmt.Sprintf("no permission to %s: run as root, or grant %s once with: setcap cap_net_raw,cap_net_admin+ep %s", e.Op, e.Capability, binary)
 }
 
 // Mode says which receive path is in use: ModeRing or ModeRecvmsg.

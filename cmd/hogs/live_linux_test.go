@@ -206,3 +206,24 @@ func TestTraceAttributesTransfer(t *testing.T) {
 		t.Errorf("unknown TCP row %v, want nothing unattributed", got)
 	}
 }
+
+// TestWithoutCapability runs hogs as an unprivileged user: one line names
+// the missing capability and the setcap command, exit status 1.
+func TestWithoutCapability(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start hogs as another user (setpriv)")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (util-linux) to drop privileges")
+	}
+	bin := hogsBinary(t)
+	os.Chmod(filepath.Dir(bin), 0o755)
+	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-t", "-c", "1")
+	out, err := cmd.CombinedOutput()
+	exit, _ := err.(*exec.ExitError)
+	want := "hogs: no permission to open a packet socket: run as root, or grant cap_net_raw once with: setcap cap_net_raw,cap_net_admin+ep " + bin + "\n"
+	if exit == nil || exit.ExitCode() != 1 || string(out) != want {
+		t.Errorf("as nobody: %v, output %q; want exit 1 and %q", err, out, want)
+	}
+}
