@@ -42,7 +42,8 @@ type LiveConfig struct {
 	// 1 MiB × 8.
 	RingBlockSize, RingBlocks int
 	// RetireTimeout bounds how long a packet waits in a partly filled ring
-	// block before hogs sees it; zero picks 20 ms.
+	// block before hogs sees it; zero picks 4 ms, short enough to find the
+	// socket of a connection that lasts a few tens of milliseconds.
 	RetireTimeout time.Duration
 	// ReceiveBuffer is SO_RCVBUFFORCE for the recvmsg path; zero picks 8 MiB.
 	ReceiveBuffer int
@@ -352,7 +353,7 @@ func newRing(raw syscall.RawConn, cfg LiveConfig) (*ring, error) {
 	}
 	tov := cfg.RetireTimeout
 	if tov == 0 {
-		tov = 20 * time.Millisecond
+		tov = 4 * time.Millisecond
 	}
 	const frameSize = 1 << 11
 	r := &ring{blockSize: blockSize, blocks: blocks}

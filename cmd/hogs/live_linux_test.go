@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 		n, _ := strconv.Atoi(os.Getenv("HOGS_TEST_BYTES"))
 		os.Exit(tcpClient(os.Getenv("HOGS_TEST_ADDR"), n))
 	default:
+		if role := roleFunc(os.Getenv("HOGS_TEST_ROLE")); role != nil {
+			os.Exit(role(strings.Fields(os.Getenv("HOGS_TEST_ARGS"))))
+		}
 		fmt.Fprintln(os.Stderr, "unknown HOGS_TEST_ROLE")
 		os.Exit(2)
 	}

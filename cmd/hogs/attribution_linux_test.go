@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"hogs/internal/netnstest"
+)
+
+// roleFunc returns the traffic role the test binary plays for name.
+func roleFunc(name string) func(args []string) int {
+	switch name {
+	case "fork-server":
+		return forkServer
+	case "conn-child":
+		return connChild
+	case "delayed-server":
+		return delayedServer
+	case "echo-server":
+		return echoServer
+	case "short-clients":
+		return shortClients
+	case "udp-server":
+		return udpServer
+	case "udp-client":
+		return udpClient
+	}
+	return nil
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// forkServer ADDR N: accepts N connections and hands each to a child
+// process of its own (the socket passed as fd 3), as forking servers do.
+func forkServer(args []string) int {
+	ln, err := net.Listen("tcp", args[0])
+	if err != nil {
+		return 1
+	}
+	fmt.Println("listening")
+	self, _ := os.Executable()
+	var children []*exec.Cmd
+	for range atoi(args[1]) {
+		conn, err := ln.Accept()
+		if err != nil {
+			return 1
+		}
+		f, _ := conn.(*net.TCPConn).File()
+		child := exec.Command(self)
+		child.Env = append(os.Environ(), "HOGS_TEST_ROLE=conn-child")
+		child.ExtraFiles = []*os.File{f}
+		child.Stdout = os.Stdout
+		if err := child.Start(); err != nil {
+			return 1
+		}
+		f.Close()
+		conn.Close()
+		children = append(children, child)
+	}
+	for _, c := range children {
+		c.Wait()
+	}
+	return 0
+}
+
+// connChild serves the connection on fd 3: prints its PID, reads to the
+// end, answers.
+func connChild([]string) int {
+	conn, err := net.FileConn(os.NewFile(3, "conn"))
+	if err != nil {
+		return 1
+	}
+	fmt.Printf("child %d\n", os.Getpid())
+	io.Copy(io.Discard, conn)
+	conn.Write([]byte("ok"))
+	conn.Close()
+	return 0
+}
+
+// delayedServer ADDR DELAY: calls accept() only after DELAY.
+func delayedServer(args []string) int {
+	ln, err := net.Listen("tcp", args[0])
+	if err != nil {
+		return 1
+	}
+	fmt.Println("listening")
+	d, _ := time.ParseDuration(args[1])
+	time.Sleep(d)
+	conn, err := ln.Accept()
+	if err != nil {
+		return 1
+	}
+	io.Copy(io.Discard, conn)
+	conn.Write([]byte("ok"))
+	conn.Close()
+	time.Sleep(time.Second)
+	return 0
+}
+
+// echoServer ADDR N: serves N connections one after another: reads to the
+// end, thinks for 40 ms (a small exchange over a real network takes that
+// long), answers "ok".
+func echoServer(args []string) int {
+	ln, err := net.Listen("tcp", args[0])
+	if err != nil {
+		return 1
+	}
+	fmt.Println("listening")
+	for range atoi(args[1]) {
+		conn, err := ln.Accept()
+		if err != nil {
+			return 1
+		}
+		io.Copy(io.Discard, conn)
+		time.Sleep(40 * time.Millisecond)
+		conn.Write([]byte("ok"))
+		conn.Close()
+	}
+	return 0
+}
+
+// shortClients ADDR N SIZE: N connections, each connect, SIZE bytes, the
+// answer, close, well under 100 ms; then stays alive a second.
+func shortClients(args []string) int {
+	payload := make([]byte, atoi(args[2]))
+	slow := 0
+	for range atoi(args[1]) {
+		start := time.Now()
+		conn, err := net.Dial("tcp", args[0])
+		if err != nil {
+			return 1
+		}
+		conn.Write(payload)
+		conn.(*net.TCPConn).CloseWrite()
+		io.ReadAll(conn)
+		conn.Close()
+		if time.Since(start) > 100*time.Millisecond {
+			slow++
+		}
+	}
+	fmt.Printf("slow %d\n", slow)
+	time.Sleep(time.Second)
+	return 0
+}
+
+// udpServer ADDR N: an unconnected socket answering N datagrams with
+// sendto.
+func udpServer(args []string) int {
+	pc, err := net.ListenPacket("udp", args[0])
+	if err != nil {
+		return 1
+	}
+	fmt.Println("listening")
+	buf := make([]byte, 2048)
+	for range atoi(args[1]) {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return 1
+		}
+		pc.WriteTo(buf[:n], from)
+	}
+	time.Sleep(time.Second)
+	return 0
+}
+
+// udpClient ADDR N SIZE: sendto N datagrams from an unconnected socket,
+// reading each answer.
+func udpClient(args []string) int {
+	pc, err := net.ListenPacket("udp", ":0")
+	if err != nil {
+		return 1
+	}
+	to, _ := net.ResolveUDPAddr("udp", args[0])
+	buf := make([]byte, atoi(args[2]))
+	for range atoi(args[1]) {
+		pc.WriteTo(buf, to)
+		pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, _, err := pc.ReadFrom(buf); err != nil {
+			return 1
+		}
+	}
+	time.Sleep(time.Second)
+	return 0
+}
+
+// process is a role started in a namespace.
+type process struct {
+	cmd *exec.Cmd
+	out *bufio.Reader
+}
+
+func startRole(t *testing.T, ns, role string, args ...string) *process {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := inNamespace(ns, self)
+	cmd.Env = append(os.Environ(), "HOGS_TEST_ROLE="+role, "HOGS_TEST_ARGS="+strings.Join(args, " "))
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return &process{cmd: cmd, out: bufio.NewReader(stdout)}
+}
+
+func (p *process) line(t *testing.T) string {
+	t.Helper()
+	l, err := p.out.ReadString('\n')
+	if err != nil {
+		t.Fatalf("role output: %v", err)
+	}
+	return strings.TrimSuffix(l, "\n")
+}
+
+// hogsRun is hogs running in trace mode in a namespace.
+type hogsRun struct {
+	cmd      *exec.Cmd
+	out, err strings.Builder
+}
+
+func startHogs(t *testing.T, ns string, args ...string) *hogsRun {
+	t.Helper()
+	h := &hogsRun{cmd: inNamespace(ns, hogsBinary(t), args...)}
+	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.cmd.Process.Kill(); h.cmd.Wait() })
+	time.Sleep(700 * time.Millisecond) // capturing by now
+	return h
+}
+
+// last waits for hogs to exit and returns its last refresh.
+func (h *hogsRun) last(t *testing.T) traceBlock {
+	t.Helper()
+	if err := h.cmd.Wait(); err != nil {
+		t.Fatalf("hogs: %v: %s", err, h.err.String())
+	}
+	blocks := parseTrace(t, h.out.String())
+	if len(blocks) == 0 {
+		t.Fatalf("no refresh in hogs output: %q", h.out.String())
+	}
+	return blocks[len(blocks)-1]
+}
+
+// byPID returns the row of pid, and whether there is one.
+func (b traceBlock) byPID(pid int) ([2]float64, bool) {
+	for name, v := range b {
+		parts := strings.Split(name, "/")
+		if len(parts) >= 3 && parts[len(parts)-2] == strconv.Itoa(pid) {
+			return v, true
+		}
+	}
+	return [2]float64{}, false
+}
+
+func (b traceBlock) total() (sent, recv float64) {
+	for _, v := range b {
+		sent += v[0]
+		recv += v[1]
+	}
+	return sent, recv
+}
+
+func sixDigits(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// checkAllAttributed: the rows add up to the wire bytes vA's peer counted,
+// and nothing is left in the unknown rows.
+func checkAllAttributed(t *testing.T, last traceBlock, peer netnstest.Counters) {
+	t.Helper()
+	sent, recv := last.total()
+	if sixDigits(sent) != sixDigits(float64(peer.RxBytes)) || sixDigits(recv) != sixDigits(float64(peer.TxBytes)) {
+		t.Errorf("rows add up to %.0f sent / %.0f received; the peer counted %d / %d", sent, recv, peer.RxBytes, peer.TxBytes)
+	}
+	for _, row := range []string{"unknown TCP/0/0", "unknown UDP/0/0"} {
+		if v := last[row]; v != [2]float64{} {
+			t.Errorf("%s: %v, want nothing unattributed", row, v)
+		}
+	}
+}
+
+func counterDelta(a, b netnstest.Counters) netnstest.Counters {
+	return netnstest.Counters{RxPackets: b.RxPackets - a.RxPackets, RxBytes: b.RxBytes - a.RxBytes,
+		TxPackets: b.TxPackets - a.TxPackets, TxBytes: b.TxBytes - a.TxBytes}
+}
+
+// TestForkingServerChildren: two connections on one local port, each
+// served by its own child process, show as two rows (nethogs charges both
+// to the first).
+func TestForkingServerChildren(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsA, "fork-server", "10.77.0.1:7200", "2")
+	if l := server.line(t); l != "listening" {
+		t.Fatal(l)
+	}
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "16")
+	before := netnstest.ReadCounters(t, nsB, "vB")
+	var pids []int
+	for _, size := range []string{"400000", "900000"} {
+		cli := inNamespace(nsB, mustExecutable(t))
+		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7200", "HOGS_TEST_BYTES="+size)
+		if out, err := cli.CombinedOutput(); err != nil {
+			t.Fatalf("client: %v %s", err, out)
+		}
+		var pid int
+		fmt.Sscanf(server.line(t), "child %d", &pid)
+		pids = append(pids, pid)
+	}
+	last := h.last(t)
+	peer := counterDelta(before, netnstest.ReadCounters(t, nsB, "vB"))
+	checkAllAttributed(t, last, peer)
+	a, okA := last.byPID(pids[0])
+	b, okB := last.byPID(pids[1])
+	if !okA || !okB || !(a[1] > 400000 && a[1] < 900000 && b[1] > 900000) {
+		t.Errorf("children %v: rows %v (%v) and %v (%v); want one row each, ~400 kB and ~900 kB received\n%s", pids, a, okA, b, okB, h.out.String())
+	}
+}
+
+func mustExecutable(t *testing.T) string {
+	t.Helper()
+	p, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDelayedAccept: a server that calls accept() two seconds after the
+// client connected and sent. The flow is seen at its SYN, unresolved until
+// accept, and must end up on the server, not in unknown.
+func TestDelayedAccept(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsA, "delayed-server", "10.77.0.1:7300", "2s")
+	server.line(t)
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "10")
+	before := netnstest.ReadCounters(t, nsB, "vB")
+	cli := inNamespace(nsB, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7300", "HOGS_TEST_BYTES=200000")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, out)
+	}
+	last := h.last(t)
+	checkAllAttributed(t, last, counterDelta(before, netnstest.ReadCounters(t, nsB, "vB")))
+	if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 200000 {
+		t.Errorf("server row %v %v, want all 200 kB received\n%s", v, ok, h.out.String())
+	}
+}
+
+// TestShortConnections: 100 connections that each live under 100 ms, from
+// one client process: at least 95% of their bytes land on the client.
+func TestShortConnections(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsB, "echo-server", "10.77.0.2:7400", "100")
+	server.line(t)
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "16")
+	before := netnstest.ReadCounters(t, nsB, "vB")
+	client := startRole(t, nsA, "short-clients", "10.77.0.2:7400", "100", "1000")
+	var slow int
+	fmt.Sscanf(client.line(t), "slow %d", &slow)
+	if slow > 5 {
+		t.Logf("%d of 100 connections took over 100 ms", slow)
+	}
+	last := h.last(t)
+	peer := counterDelta(before, netnstest.ReadCounters(t, nsB, "vB"))
+	v, _ := last.byPID(client.cmd.Process.Pid)
+	share := (v[0] + v[1]) / float64(peer.RxBytes+peer.TxBytes)
+	t.Logf("client row %v of %d+%d wire bytes: %.1f%% attributed", v, peer.RxBytes, peer.TxBytes, share*100)
+	if share < 0.95 {
+		t.Errorf("short connections: %.1f%% of the bytes attributed to the client, want at least 95%%\n%s", share*100, h.out.String())
+	}
+}
+
+// TestUnconnectedUDP: a server answering with sendto on an unconnected
+// socket bound to a wildcard address, and a sendto client: both resolve.
+func TestUnconnectedUDP(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsA, "udp-server", ":7500", "50")
+	server.line(t)
+	h := startHogs(t, nsA, "-t", "-C", "-v", "2", "-d", "0.5", "-c", "8")
+	before := netnstest.ReadCounters(t, nsB, "vB")
+	cli := inNamespace(nsB, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=udp-client", "HOGS_TEST_ARGS=10.77.0.1:7500 50 600")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("udp client: %v %s", err, out)
+	}
+	last := h.last(t)
+	checkAllAttributed(t, last, counterDelta(before, netnstest.ReadCounters(t, nsB, "vB")))
+	if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[0] < 50*600 || v[1] < 50*600 {
+		t.Errorf("udp server row %v %v\n%s", v, ok, h.out.String())
+	}
+}
