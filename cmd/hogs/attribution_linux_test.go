@@ -400,3 +400,78 @@ func TestUnconnectedUDP(t *testing.T) {
 		t.Errorf("udp server row %v %v\n%s", v, ok, h.out.String())
 	}
 }
+
+// TestLoopback: client and server in one namespace over 127.0.0.1. Each
+// packet is seen leaving and arriving: the client's row has what it sent,
+// the server's what it received, and the rows add up to lo's counters.
+func TestLoopback(t *testing.T) {
+	ns := netnstest.New(t)
+	netnstest.IP(t, ns, "link", "set", "lo", "up")
+	server := startRole(t, ns, "delayed-server", "127.0.0.1:7600", "0s")
+	server.line(t)
+	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "-c", "10", "lo")
+	before := netnstest.ReadCounters(t, ns, "lo")
+	cli := inNamespace(ns, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7600", "HOGS_TEST_BYTES=500000")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, out)
+	}
+	last := h.last(t)
+	lo := counterDelta(before, netnstest.ReadCounters(t, ns, "lo"))
+	c, okC := last.byPID(cli.Process.Pid)
+	s, okS := last.byPID(server.cmd.Process.Pid)
+	sent, recv := last.total()
+	if !okC || !okS || sixDigits(c[0]) != sixDigits(s[1]) || sixDigits(c[1]) != sixDigits(s[0]) || c[0] < 500000 {
+		t.Errorf("client row %v (%v), server row %v (%v): each side's sent must be the other's received\n%s", c, okC, s, okS, h.out.String())
+	}
+	if sixDigits(sent) != sixDigits(float64(lo.TxBytes)) || sixDigits(recv) != sixDigits(float64(lo.RxBytes)) {
+		t.Errorf("rows add up to %.0f/%.0f, lo counted tx %d rx %d", sent, recv, lo.TxBytes, lo.RxBytes)
+	}
+}
+
+// TestProcessExitsMidTransfer: the client dies while sending; its row keeps
+// the bytes it moved.
+func TestProcessExitsMidTransfer(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsB, "echo-server", "10.77.0.2:7700", "1")
+	server.line(t)
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "10")
+	before := netnstest.ReadCounters(t, nsB, "vB")
+	cli := inNamespace(nsA, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7700", "HOGS_TEST_BYTES=5000000")
+	if err := cli.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // about half of it sent
+	cli.Process.Kill()
+	cli.Wait()
+	last := h.last(t)
+	checkAllAttributed(t, last, counterDelta(before, netnstest.ReadCounters(t, nsB, "vB")))
+	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 500000 {
+		t.Errorf("killed client's row %v (%v), want its bytes kept\n%s", v, ok, h.out.String())
+	}
+}
+
+// TestPIDFilter: with -P, only the named process gets a row; the other
+// end's traffic stays unknown.
+func TestPIDFilter(t *testing.T) {
+	ns := netnstest.New(t)
+	netnstest.IP(t, ns, "link", "set", "lo", "up")
+	server := startRole(t, ns, "delayed-server", "127.0.0.1:7800", "0s")
+	server.line(t)
+	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "-c", "8", "-P", strconv.Itoa(server.cmd.Process.Pid), "lo")
+	cli := inNamespace(ns, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7800", "HOGS_TEST_BYTES=300000")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, out)
+	}
+	last := h.last(t)
+	if _, ok := last.byPID(cli.Process.Pid); ok {
+		t.Errorf("client has a row despite -P %d", server.cmd.Process.Pid)
+	}
+	s, ok := last.byPID(server.cmd.Process.Pid)
+	unknown := last["unknown TCP/0/0"]
+	if !ok || s[1] < 300000 || unknown[0] < 300000 {
+		t.Errorf("server row %v (%v), unknown %v: want the server's traffic on its row, the client's in unknown\n%s", s, ok, unknown, h.out.String())
+	}
+}
