@@ -28,6 +28,8 @@ type Process struct {
 // Row is one line of the table: a process, or a pseudo row.
 type Row struct {
 	Process
+	// Owner is the table's owner number of the process; 0 for pseudo rows.
+	Owner conntable.Owner
 	// Pseudo is set for the rows of traffic no process owns: their Name is
 	// "unknown TCP" or "unknown UDP" and PID 0.
 	Pseudo bool
@@ -38,13 +40,17 @@ type Row struct {
 	Sent, Recv conntable.Counter
 	// SentRate and RecvRate are bytes per second over the rate window.
 	SentRate, RecvRate float64
+	// SentInterval and RecvInterval are what the row moved since the
+	// previous refresh (see Intervals).
+	SentInterval, RecvInterval conntable.Counter
 	// Flows are the row's current connections.
 	Flows []conntable.FlowStat
 }
 
-// DeviceStats are a capture source's counters.
-type DeviceStats struct {
-	Name              string
+// CaptureStats are a capture source's counters, totals since it opened.
+type CaptureStats struct {
+	Source            string // "live" or the replayed file
+	Mode              string // receive path, for live capture
 	Received, Dropped uint64
 }
 
@@ -53,10 +59,37 @@ type Snapshot struct {
 	Time      time.Time
 	Interval  time.Duration
 	Rows      []Row
-	Capture   []DeviceStats
+	Capture   []CaptureStats
 	Evictions uint64
-	// CaptureMode says which receive path is in use (bug-hunt output).
-	CaptureMode string
+}
+
+// Intervals turns rows' running totals into per-refresh amounts. It
+// remembers each row's totals from the previous refresh.
+type Intervals struct {
+	previous map[rowID][2]conntable.Counter
+}
+
+type rowID struct {
+	owner conntable.Owner
+	name  string // pseudo rows
+}
+
+// Fill sets SentInterval and RecvInterval of rows against the previous
+// call's totals (a row new since then counts from zero).
+func (iv *Intervals) Fill(rows []Row) {
+	next := make(map[rowID][2]conntable.Counter, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		id := rowID{owner: r.Owner}
+		if r.Pseudo {
+			id.name = r.Name
+		}
+		prev := iv.previous[id]
+		r.SentInterval = conntable.Counter{Packets: r.Sent.Packets - min(prev[0].Packets, r.Sent.Packets), Bytes: r.Sent.Bytes - min(prev[0].Bytes, r.Sent.Bytes)}
+		r.RecvInterval = conntable.Counter{Packets: r.Recv.Packets - min(prev[1].Packets, r.Recv.Packets), Bytes: r.Recv.Bytes - min(prev[1].Bytes, r.Recv.Bytes)}
+		next[id] = [2]conntable.Counter{r.Sent, r.Recv}
+	}
+	iv.previous = next
 }
 
 // Owners maps the table's owner numbers to processes. Lookup of an owner
@@ -80,7 +113,7 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 				return r
 			}
 			if p, ok := owners.Lookup(o); ok {
-				r := &Row{Process: p}
+				r := &Row{Process: p, Owner: o}
 				byOwner[o] = r
 				return r
 			}

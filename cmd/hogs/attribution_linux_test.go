@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -473,5 +474,59 @@ func TestPIDFilter(t *testing.T) {
 	unknown := last["unknown TCP/0/0"]
 	if !ok || s[1] < 300000 || unknown[0] < 300000 {
 		t.Errorf("server row %v (%v), unknown %v: want the server's traffic on its row, the client's in unknown\n%s", s, ok, unknown, h.out.String())
+	}
+}
+
+// TestJSONLive: hogs --json --connections in a namespace with a known
+// client: every line matches the README's schema; the client's record has
+// its PID and command line, and its interval bytes add up to its total.
+func TestJSONLive(t *testing.T) {
+	types, optional := readmeSchema(t)
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsB, "echo-server", "10.77.0.2:7900", "1")
+	server.line(t)
+	h := startHogs(t, nsA, "--json", "--connections", "-d", "0.5", "-c", "10")
+	cli := inNamespace(nsA, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7900", "HOGS_TEST_BYTES=400000")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, out)
+	}
+	if err := h.cmd.Wait(); err != nil {
+		t.Fatalf("hogs: %v: %s", err, h.err.String())
+	}
+	lines := strings.Split(strings.TrimSuffix(h.out.String(), "\n"), "\n")
+	if len(lines) != 10 {
+		t.Fatalf("%d JSON lines, want 10:\n%s", len(lines), h.out.String())
+	}
+	var intervalSum, total float64
+	found := false
+	for _, l := range lines {
+		validateJSONLine(t, []byte(l), types, optional)
+		var v struct {
+			Processes []struct {
+				PID     int      `json:"pid"`
+				Cmdline []string `json:"cmdline"`
+				Sent    struct {
+					Interval struct{ Bytes float64 } `json:"interval"`
+					Total    struct{ Bytes float64 } `json:"total"`
+				} `json:"sent"`
+				Connections []struct{ Remote string } `json:"connections"`
+			} `json:"processes"`
+		}
+		json.Unmarshal([]byte(l), &v)
+		for _, p := range v.Processes {
+			if p.PID != cli.Process.Pid {
+				continue
+			}
+			found = true
+			intervalSum += p.Sent.Interval.Bytes
+			total = p.Sent.Total.Bytes
+			if len(p.Cmdline) == 0 || len(p.Connections) != 1 || p.Connections[0].Remote != "10.77.0.2:7900" {
+				t.Errorf("client record: %+v", p)
+			}
+		}
+	}
+	if !found || intervalSum != total || total < 400000 {
+		t.Errorf("client found %v; interval bytes add up to %.0f, total %.0f (want equal, ≥ 400000)", found, intervalSum, total)
 	}
 }

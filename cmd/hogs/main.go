@@ -43,6 +43,8 @@ type config struct {
 	onlyPIDs  []int         // -P
 	devices   []string      // operands
 	idleFlows time.Duration // --idle
+	json      bool          // --json: one JSON object per refresh
+	conns     bool          // --connections: per-connection records in JSON
 }
 
 func main() {
@@ -73,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case cfg.trace:
+	case cfg.trace || cfg.json:
 		if err := monitor(cfg, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "hogs: %v\n", err)
 			return 1
@@ -140,6 +142,8 @@ func parseConfig(args []string) (config, error) {
 			return nil
 		}},
 		{long: "dump", set: flag(&cfg.dump)},
+		{long: "json", set: flag(&cfg.json)},
+		{long: "connections", set: flag(&cfg.conns)},
 		{long: "idle", hasValue: true, set: func(v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -160,8 +164,14 @@ func parseConfig(args []string) (config, error) {
 	if cfg.dump && cfg.readFile == "" {
 		return config{}, usagef("--dump needs -r FILE")
 	}
-	if cfg.readFile != "" && !cfg.dump {
+	if cfg.readFile != "" && !cfg.dump && !cfg.json {
 		cfg.trace = true // a replay has no terminal to draw on: print its summary
+	}
+	if cfg.json && cfg.trace && !cfg.bugHunt && !cfg.dump && cfg.readFile == "" {
+		return config{}, usagef("--json and -t are two output formats: pick one")
+	}
+	if cfg.conns && !cfg.json {
+		return config{}, usagef("--connections needs --json")
 	}
 	return cfg, nil
 }
@@ -189,6 +199,8 @@ const usageText = `usage: hogs [-V] [-h] [-x] [-t] [-p] [-s] [-l] [-a] [-b] [-C]
   -P, --pid PID     attribute traffic only to this process (repeatable)
       --idle DUR    forget connections idle this long (default 50s); their
                     bytes stay in their process's totals
+      --json        print one JSON object per refresh (NDJSON; schema in the README)
+      --connections with --json: include every connection of every row
   -r, --read FILE   replay a pcap or pcapng file through the pipeline
       --dump        with -r: print one line per frame:
                     frame family proto src sport dst dport iplen (tab separated)

@@ -43,6 +43,7 @@ type pipeline struct {
 	// userFilter applies -f in user space when replaying a file (a live
 	// capture runs it in the kernel).
 	userFilter *pcapfilter.Filter
+	intervals  ui.Intervals
 }
 
 // monitor runs hogs in trace mode until -c refreshes, a signal, or the end
@@ -112,6 +113,9 @@ func (p *pipeline) openLive(out *bufio.Writer) error {
 				live.Close()
 				return fmt.Errorf("%s: %w", d.Name, err)
 			}
+		}
+		if p.cfg.json {
+			continue // the JSON stream holds refreshes only
 		}
 		for _, a := range d.Addrs {
 			fmt.Fprintf(out, "Adding local address: %s\n", a.Addr())
@@ -294,15 +298,28 @@ func (p *pipeline) refreshAt(out *bufio.Writer, now int64) error {
 		owners = resolverOwners{p.resolver}
 	}
 	view := ui.Snapshot{Time: time.Now(), Interval: p.cfg.delay, Rows: ui.Build(snap, owners, p.cfg.udp, p.order()), Evictions: snap.Evictions}
-	if err := ui.WriteTrace(out, &view, ui.TraceOptions{Mode: ui.ViewMode(p.cfg.viewMode), Order: p.order(), Cmdline: p.cfg.cmdline}); err != nil {
-		return err
-	}
-	if p.cfg.bugHunt && p.live != nil {
-		if st, err := p.live.Stats(); err == nil {
+	p.intervals.Fill(view.Rows)
+	if p.live != nil {
+		st, err := p.live.Stats()
+		if err == nil {
+			view.Capture = []ui.CaptureStats{{Source: "live", Mode: p.live.Mode(), Received: st.Received, Dropped: st.Dropped}}
+		}
+		if p.cfg.bugHunt {
 			rs := p.resolver.Stats()
 			fmt.Fprintf(p.stderr, "hogs: %s: %d packets, %d dropped; %d flows (%d evicted); %d /proc/net reads, %d fd scans\n",
 				p.live.Mode(), st.Received, st.Dropped, len(snap.Flows), snap.Evictions, rs.TableReads, rs.FDScans)
 		}
+	} else {
+		view.Capture = []ui.CaptureStats{{Source: p.cfg.readFile}}
+	}
+	var err error
+	if p.cfg.json {
+		err = ui.WriteJSON(out, &view, ui.JSONOptions{Connections: p.cfg.conns})
+	} else {
+		err = ui.WriteTrace(out, &view, ui.TraceOptions{Mode: ui.ViewMode(p.cfg.viewMode), Order: p.order(), Cmdline: p.cfg.cmdline})
+	}
+	if err != nil {
+		return err
 	}
 	return out.Flush()
 }

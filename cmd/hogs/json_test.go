@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// readmeSchema reads the JSON field table of the README: path → type, and
+// the paths that may be absent (connections without --connections, the
+// capture mode of a file).
+func readmeSchema(t *testing.T) (types map[string]string, optional map[string]bool) {
+	t.Helper()
+	text, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	types, optional = map[string]string{}, map[string]bool{}
+	section := strings.SplitN(string(text), "### JSON lines", 2)
+	if len(section) != 2 {
+		t.Fatal("README has no JSON lines section")
+	}
+	sc := bufio.NewScanner(strings.NewReader(section[1]))
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "###") || strings.HasPrefix(line, "## ") {
+			break
+		}
+		cells := strings.Split(line, "|")
+		if len(cells) != 5 || !strings.Contains(cells[1], "`") {
+			continue
+		}
+		typ, meaning := strings.TrimSpace(cells[2]), cells[3]
+		for _, field := range strings.Split(cells[1], ",") {
+			path := strings.Trim(strings.TrimSpace(field), "`")
+			types[path] = typ
+			if strings.Contains(meaning, "with --connections") || strings.Contains(meaning, "absent for files") {
+				optional[path] = true
+			}
+		}
+	}
+	if len(types) < 30 {
+		t.Fatalf("read only %d fields from the README's JSON table", len(types))
+	}
+	return types, optional
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case float64:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return "null"
+}
+
+// flatten records the type of every path in v, and for each object path
+// the set of its keys.
+func flatten(path string, v any, seen map[string]string, objects map[string]map[string]bool) {
+	seen[path] = jsonType(v)
+	switch v := v.(type) {
+	case map[string]any:
+		keys := objects[path]
+		if keys == nil {
+			keys = map[string]bool{}
+			objects[path] = keys
+		}
+		for k, child := range v {
+			keys[k] = true
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			flatten(p, child, seen, objects)
+		}
+	case []any:
+		for _, child := range v {
+			flatten(path+"[]", child, seen, objects)
+		}
+	}
+}
+
+// validateJSONLine checks one line of output against the README.
+func validateJSONLine(t *testing.T, line []byte, types map[string]string, optional map[string]bool) {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal(line, &v); err != nil {
+		t.Fatalf("not JSON: %v: %q", err, line)
+	}
+	seen, objects := map[string]string{}, map[string]map[string]bool{}
+	flatten("", v, seen, objects)
+	delete(seen, "")
+	for path, typ := range seen {
+		want, ok := types[path]
+		if !ok {
+			t.Errorf("output has %s (%s), which the README does not document", path, typ)
+		} else if want != typ {
+			t.Errorf("%s is %s in the output, %s in the README", path, typ, want)
+		}
+	}
+	// Every documented field of an object that appears is there.
+	for path := range types {
+		parent, key := "", path
+		if i := strings.LastIndex(path, "."); i >= 0 {
+			parent, key = path[:i], path[i+1:]
+		}
+		if strings.HasSuffix(key, "[]") {
+			continue
+		}
+		keys, present := objects[parent]
+		if present && !keys[key] && !optional[path] {
+			t.Errorf("output lacks %s, which the README documents", path)
+		}
+	}
+}
+
+func TestJSONMatchesREADME(t *testing.T) {
+	types, optional := readmeSchema(t)
+	path := filepath.Join(sharedPcaps, "ssh.pcap")
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("reference capture not available: %v", err)
+	}
+	for _, args := range [][]string{{"-r", path, "--json"}, {"-r", path, "--json", "--connections"}} {
+		var stdout, stderr bytes.Buffer
+		if status := run(args, &stdout, &stderr); status != 0 {
+			t.Fatalf("hogs %q: %d %s", args, status, stderr.String())
+		}
+		lines := bytes.Split(bytes.TrimSuffix(stdout.Bytes(), []byte("\n")), []byte("\n"))
+		if len(lines) != 2 {
+			t.Fatalf("hogs %q: %d lines, want 2", args, len(lines))
+		}
+		for _, l := range lines {
+			validateJSONLine(t, l, types, optional)
+		}
+	}
+	// The documented fields, sorted, for the failure message's sake.
+	var names []string
+	for k := range types {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	t.Logf("%d documented fields", len(names))
+}

@@ -1,0 +1,142 @@
+package ui
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"hogs/decode"
+	"hogs/internal/conntable"
+)
+
+// JSONSchemaVersion is the "schema" field of every JSON line; it changes
+// when a field changes meaning or goes away (new fields may appear within
+// a version).
+const JSONSchemaVersion = 1
+
+// The JSON line, one per refresh (NDJSON). Field names are the schema the
+// README documents; a test holds the two together.
+type jsonRefresh struct {
+	Schema       int           `json:"schema"`
+	Time         string        `json:"time"`
+	Interval     float64       `json:"interval_seconds"`
+	Processes    []jsonProcess `json:"processes"`
+	Unknown      []jsonUnknown `json:"unknown"`
+	Capture      []jsonCapture `json:"capture"`
+	EvictedFlows uint64        `json:"evicted_flows"`
+}
+
+type jsonCounter struct {
+	Bytes   uint64 `json:"bytes"`
+	Packets uint64 `json:"packets"`
+}
+
+type jsonTraffic struct {
+	Interval jsonCounter `json:"interval"`
+	Total    jsonCounter `json:"total"`
+	Rate     float64     `json:"rate_bytes_per_second"`
+}
+
+type jsonProcess struct {
+	PID         int              `json:"pid"`
+	Name        string           `json:"name"`
+	Cmdline     []string         `json:"cmdline"`
+	User        string           `json:"user"`
+	UID         uint32           `json:"uid"`
+	Device      string           `json:"device"`
+	Sent        jsonTraffic      `json:"sent"`
+	Received    jsonTraffic      `json:"received"`
+	Connections []jsonConnection `json:"connections,omitempty"`
+}
+
+type jsonUnknown struct {
+	Protocol    string           `json:"protocol"`
+	Sent        jsonTraffic      `json:"sent"`
+	Received    jsonTraffic      `json:"received"`
+	Connections []jsonConnection `json:"connections,omitempty"`
+}
+
+type jsonConnection struct {
+	Protocol string      `json:"protocol"`
+	Local    string      `json:"local"`
+	Remote   string      `json:"remote"`
+	Device   string      `json:"device"`
+	Sent     jsonCounter `json:"sent"`
+	Received jsonCounter `json:"received"`
+	SentRate float64     `json:"sent_rate_bytes_per_second"`
+	RecvRate float64     `json:"received_rate_bytes_per_second"`
+}
+
+type jsonCapture struct {
+	Source  string `json:"source"`
+	Mode    string `json:"mode,omitempty"`
+	Packets uint64 `json:"packets"`
+	Drops   uint64 `json:"drops"`
+}
+
+// JSONOptions are the flags that change JSON output.
+type JSONOptions struct {
+	Connections bool // --connections: per-connection records
+}
+
+// WriteJSON writes one refresh as a JSON object on one line. Strings from
+// /proc are valid JSON whatever bytes they hold: invalid UTF-8 becomes
+// U+FFFD, control characters are escaped.
+func WriteJSON(w io.Writer, snap *Snapshot, opts JSONOptions) error {
+	out := jsonRefresh{
+		Schema:       JSONSchemaVersion,
+		Time:         snap.Time.UTC().Format(time.RFC3339Nano),
+		Interval:     snap.Interval.Seconds(),
+		Processes:    []jsonProcess{},
+		Unknown:      []jsonUnknown{},
+		Capture:      []jsonCapture{},
+		EvictedFlows: snap.Evictions,
+	}
+	for i := range snap.Rows {
+		r := &snap.Rows[i]
+		sent := jsonTraffic{Interval: counter(r.SentInterval), Total: counter(r.Sent), Rate: r.SentRate}
+		recv := jsonTraffic{Interval: counter(r.RecvInterval), Total: counter(r.Recv), Rate: r.RecvRate}
+		var conns []jsonConnection
+		if opts.Connections {
+			conns = connections(r.Flows)
+		}
+		if r.Pseudo {
+			proto := "tcp"
+			if r.Name == "unknown UDP" {
+				proto = "udp"
+			}
+			out.Unknown = append(out.Unknown, jsonUnknown{Protocol: proto, Sent: sent, Received: recv, Connections: conns})
+			continue
+		}
+		cmdline := r.Cmdline
+		if cmdline == nil {
+			cmdline = []string{}
+		}
+		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Name: r.Name, Cmdline: cmdline, User: r.User,
+			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns})
+	}
+	for _, c := range snap.Capture {
+		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Drops: c.Dropped})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+func counter(c conntable.Counter) jsonCounter { return jsonCounter{Bytes: c.Bytes, Packets: c.Packets} }
+
+func connections(flows []conntable.FlowStat) []jsonConnection {
+	out := make([]jsonConnection, 0, len(flows))
+	for _, f := range flows {
+		proto := "tcp"
+		if f.Key.Proto == decode.ProtoUDP {
+			proto = "udp"
+		}
+		out = append(out, jsonConnection{Protocol: proto, Local: f.Key.Local.String(), Remote: f.Key.Remote.String(),
+			Device: f.Device, Sent: counter(f.Sent), Received: counter(f.Recv), SentRate: f.SentRate, RecvRate: f.RecvRate})
+	}
+	return out
+}
