@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,7 +228,25 @@ func (p *process) line(t *testing.T) string {
 // hogsRun is hogs running in trace mode in a namespace.
 type hogsRun struct {
 	cmd      *exec.Cmd
-	out, err strings.Builder
+	out, err syncBuffer
+}
+
+// syncBuffer is an output buffer that may be read while a process writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startHogs(t *testing.T, ns string, args ...string) *hogsRun {
@@ -529,4 +548,16 @@ func TestJSONLive(t *testing.T) {
 	if !found || intervalSum != total || total < 400000 {
 		t.Errorf("client found %v; interval bytes add up to %.0f, total %.0f (want equal, ≥ 400000)", found, intervalSum, total)
 	}
+}
+
+// waitForOutput waits up to 5 s for hogs's output to contain s.
+func waitForOutput(t *testing.T, h *hogsRun, s string) {
+	t.Helper()
+	for range 100 {
+		if strings.Contains(h.out.String(), s) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("hogs printed no %q in 5 s: %s %s", s, h.out.String(), h.err.String())
 }

@@ -95,7 +95,10 @@ func hogsBinary(t *testing.T) string {
 			return
 		}
 		builtPath = filepath.Join(dir, "hogs")
-		out, err := exec.Command("go", "build", "-o", builtPath, ".").CombinedOutput()
+		// As the Makefile builds it: static, trimmed, stripped.
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", builtPath, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, out)
 		}

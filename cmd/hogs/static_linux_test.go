@@ -1,0 +1,128 @@
+package main
+
+import (
+	"debug/elf"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"hogs/internal/netnstest"
+)
+
+// TestStaticBinary: the binary has no interpreter and no dynamic section.
+func TestStaticBinary(t *testing.T) {
+	bin := hogsBinary(t)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("program header %v: the binary is not static", p.Type)
+		}
+	}
+	if f.Section(".dynamic") != nil || f.Section(".interp") != nil {
+		t.Error("the binary has a .dynamic or .interp section")
+	}
+	st, _ := os.Stat(bin)
+	t.Logf("binary size %d bytes (%.2f MB)", st.Size(), float64(st.Size())/1e6)
+	if st.Size() > 5_000_000 {
+		t.Errorf("binary is %d bytes, over the 5 MB target", st.Size())
+	}
+}
+
+// TestEmptyRoot runs hogs in trace mode in a chroot that holds nothing but
+// the binary, with /proc and /sys mounted, and sees a client's row.
+func TestEmptyRoot(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	root := t.TempDir()
+	for _, d := range []string{"proc", "sys"} {
+		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(hogsBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "hogs"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	server := startRole(t, nsB, "echo-server", "10.77.0.2:8000", "1")
+	server.line(t)
+	// ip netns exec gives the shell a mount namespace of its own: the
+	// mounts vanish with it.
+	script := "mount -t proc proc " + root + "/proc && mount -t sysfs sysfs " + root + "/sys && exec chroot " + root + " /hogs -t -v 2 -d 0.5 -c 10"
+	h := &hogsRun{cmd: exec.Command("ip", "netns", "exec", nsA, "sh", "-c", script)}
+	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.cmd.Process.Kill(); h.cmd.Wait() })
+	waitForOutput(t, h, "Refreshing:")
+	cli := inNamespace(nsA, mustExecutable(t))
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:8000", "HOGS_TEST_BYTES=300000")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, out)
+	}
+	last := h.last(t)
+	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 300000 {
+		t.Errorf("in an empty root: client row %v (%v), want its 300 kB\n%s\n%s", v, ok, h.out.String(), h.err.String())
+	}
+	// No /etc/passwd in the root: the user shows as its uid.
+	if !strings.Contains(h.out.String(), "/"+strconv.Itoa(cli.Process.Pid)+"/0\t") {
+		t.Errorf("row format: %s", h.out.String())
+	}
+}
+
+// TestSetcapUser runs hogs as an unprivileged user from a copy of the
+// binary given cap_net_raw and cap_net_admin with setcap: it captures, and
+// sees the row of a process of the same user.
+func TestSetcapUser(t *testing.T) {
+	setcap, err := exec.LookPath("setcap")
+	if err != nil {
+		t.Skip("needs setcap (libcap2-bin)")
+	}
+	nsA, nsB := netnstest.QuietVethPair(t)
+	dir, err := os.MkdirTemp("", "hogs-setcap-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "hogs")
+	data, _ := os.ReadFile(hogsBinary(t))
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(setcap, "cap_net_raw,cap_net_admin+ep", bin).CombinedOutput(); err != nil {
+		t.Skipf("setcap refused here (%v: %s): file capabilities unsupported", err, out)
+	}
+	server := startRole(t, nsB, "echo-server", "10.77.0.2:8100", "1")
+	server.line(t)
+	asNobody := func(args ...string) *exec.Cmd {
+		return exec.Command("ip", append([]string{"netns", "exec", nsA, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)...)
+	}
+	h := &hogsRun{cmd: asNobody(bin, "-t", "-v", "2", "-d", "0.5", "-c", "10")}
+	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.cmd.Process.Kill(); h.cmd.Wait() })
+	waitForOutput(t, h, "Refreshing:")
+	self := mustExecutable(t)
+	os.Chmod(filepath.Dir(self), 0o755)
+	cli := asNobody(self)
+	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:8100", "HOGS_TEST_BYTES=300000")
+	if out, err := cli.CombinedOutput(); err != nil {
+		t.Fatalf("client: %v %s", err, out)
+	}
+	last := h.last(t)
+	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 300000 {
+		t.Errorf("hogs as nobody with capabilities: client row %v (%v)\n%s\n%s", v, ok, h.out.String(), h.err.String())
+	}
+}
