@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"hogs/internal/netnstest"
@@ -124,5 +125,33 @@ func TestSetcapUser(t *testing.T) {
 	last := h.last(t)
 	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 300000 {
 		t.Errorf("hogs as nobody with capabilities: client row %v (%v)\n%s\n%s", v, ok, h.out.String(), h.err.String())
+	}
+}
+
+// TestSignalsExitCleanly: SIGINT and SIGTERM end hogs with status 0, and
+// the promiscuous mode -p turned on is off again.
+func TestSignalsExitCleanly(t *testing.T) {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		nsA, _ := netnstest.QuietVethPair(t)
+		h := startHogs(t, nsA, "-t", "-p", "-d", "0.2")
+		waitForOutput(t, h, "Refreshing:")
+		promiscuity := func() string {
+			out := netnstest.IP(t, nsA, "-d", "link", "show", "dev", "vA")
+			i := strings.Index(out, "promiscuity ")
+			if i < 0 {
+				t.Fatalf("no promiscuity in %q", out)
+			}
+			return strings.Fields(out[i:])[1]
+		}
+		if p := promiscuity(); p != "1" {
+			t.Errorf("-p: promiscuity %s while running, want 1", p)
+		}
+		h.cmd.Process.Signal(sig)
+		if err := h.cmd.Wait(); err != nil {
+			t.Errorf("after %v: %v (stderr %q), want exit status 0", sig, err, h.err.String())
+		}
+		if p := promiscuity(); p != "0" {
+			t.Errorf("after %v: promiscuity %s, want 0", sig, p)
+		}
 	}
 }
