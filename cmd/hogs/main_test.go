@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCommandLineErrors(t *testing.T) {
@@ -138,4 +139,59 @@ func TestReplayTrace(t *testing.T) {
 		}
 		goldenFile(t, tt.golden, stdout.Bytes())
 	}
+}
+
+// TestNethogsInvocations: what nethogs tutorials teach parses the same way.
+func TestNethogsInvocations(t *testing.T) {
+	tests := []struct {
+		args  []string
+		check func(c config) bool
+	}{
+		{nil, func(c config) bool { return c.delay == time.Second && !c.trace && c.viewMode == 0 }},
+		{[]string{"-d", "5"}, func(c config) bool { return c.delay == 5*time.Second }},
+		{[]string{"-d", "5", "eno1"}, func(c config) bool { return c.delay == 5*time.Second && len(c.devices) == 1 && c.devices[0] == "eno1" }},
+		{[]string{"-d", "5", "eth0", "eth1"}, func(c config) bool { return len(c.devices) == 2 && c.devices[1] == "eth1" }},
+		{[]string{"-t", "-c", "3"}, func(c config) bool { return c.trace && c.count == 3 }},
+		{[]string{"-v", "3", "-s"}, func(c config) bool { return c.viewMode == 3 && c.sortSent }},
+		{[]string{"-tC"}, func(c config) bool { return c.trace && c.udp }},
+		{[]string{"-v3", "-d5"}, func(c config) bool { return c.viewMode == 3 && c.delay == 5*time.Second }},
+		{[]string{"eth0", "-t", "-d", "0.5"}, func(c config) bool { return c.trace && c.delay == 500*time.Millisecond && c.devices[0] == "eth0" }},
+		{[]string{"-P", "12", "-P", "34", "-x"}, func(c config) bool { return len(c.onlyPIDs) == 2 && c.bugHunt && c.trace }},
+		{[]string{"-a", "-p", "-l", "-b", "-g", "10", "-f", "tcp port 80"}, func(c config) bool {
+			return c.all && c.promisc && c.cmdline && c.basename && c.gcEvery == 10 && c.filter == "tcp port 80"
+		}},
+	}
+	for _, tt := range tests {
+		c, err := parseConfig(tt.args)
+		if err != nil || !tt.check(c) {
+			t.Errorf("hogs %q: %+v, %v", tt.args, c, err)
+		}
+	}
+	for _, bad := range [][]string{{"-d", "0"}, {"-d", "-1"}, {"-d", "abc"}, {"-v", "6"}, {"-v", "-1"}, {"-c", "x"}, {"-P", "0"}, {"-g", "0"}} {
+		if _, err := parseConfig(bad); err == nil {
+			t.Errorf("hogs %q accepted", bad)
+		}
+	}
+}
+
+// FuzzParseConfig: any command line parses or fails with a one-line usage
+// error free of control characters; nothing panics.
+func FuzzParseConfig(f *testing.F) {
+	for _, seed := range []string{"-t -c 3", "-tC", "-v3 -d5", "-d 0.5 eth0", "-r x --dump", "--read=x --json --connections",
+		"-f 'tcp port 80'", "-- -t", "-P 1 -P 2", "--idle 5m", "-Z", "--bogus", "-d"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		args := strings.Fields(line)
+		_, err := parseConfig(args)
+		if err == nil {
+			return
+		}
+		msg := err.Error()
+		for _, r := range msg {
+			if r < 0x20 || r == 0x7f {
+				t.Fatalf("control character in error %q", msg)
+			}
+		}
+	})
 }
