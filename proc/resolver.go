@@ -45,6 +45,7 @@ type bindKey struct {
 // Resolve is meant for one goroutine; Lookup may be called concurrently.
 type Resolver struct {
 	fs     FS
+	diag   *SockDiag // nil: look sockets up in the /proc/net tables
 	tables SocketTableReader
 	users  Users
 	only   map[int]bool // -P: attribute only to these PIDs
@@ -63,6 +64,7 @@ type Resolver struct {
 	byProc  map[procID]conntable.Owner
 	scans   int
 	reads   int
+	lookups int
 	lastErr error
 }
 
@@ -74,12 +76,16 @@ type ResolverConfig struct {
 	// OnlyPIDs limits attribution to these processes (nethogs -P); traffic
 	// of any other process stays unresolved.
 	OnlyPIDs []int
+	// SockDiag, if set, finds each flow's socket with one netlink query
+	// instead of reading the /proc/net tables.
+	SockDiag *SockDiag
 }
 
 // NewResolver returns a Resolver reading cfg.FS.
 func NewResolver(cfg ResolverConfig) *Resolver {
 	r := &Resolver{
 		fs:         cfg.FS,
+		diag:       cfg.SockDiag,
 		tables:     SocketTableReader{FS: cfg.FS},
 		users:      Users{PasswdPath: cfg.PasswdPath},
 		conns:      map[connKey]uint64{},
@@ -102,13 +108,18 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 // flow's socket (yet, or any more). It reads the socket tables once, and
 // scans /proc/PID/fd only when a socket's inode is not known yet.
 func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error {
-	if err := r.readTables(); err != nil {
-		return err
+	if r.diag == nil {
+		if err := r.readTables(); err != nil {
+			return err
+		}
 	}
 	scanned := false
 	for i, k := range keys {
 		owners[i] = conntable.OwnerUnresolved
-		inode := r.inodeOf(k)
+		inode, err := r.lookupInode(k)
+		if err != nil {
+			return err
+		}
 		if inode == 0 {
 			continue
 		}
@@ -129,6 +140,24 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 		owners[i] = r.ownerOf(id)
 	}
 	return nil
+}
+
+// lookupInode finds the inode of flow k's socket, 0 if it has none.
+func (r *Resolver) lookupInode(k conntable.Key) (uint64, error) {
+	if r.diag == nil {
+		return r.inodeOf(k), nil
+	}
+	r.lookups++
+	inode, _, err := r.diag.Lookup(k.Proto, k.Local, k.Remote)
+	if errors.Is(err, ErrSockDiagUnsupported) {
+		// This kernel cannot answer: read the tables from now on.
+		r.diag = nil
+		if err := r.readTables(); err != nil {
+			return 0, err
+		}
+		return r.inodeOf(k), nil
+	}
+	return inode, err
 }
 
 // inodeOf finds the socket of flow k in the last table read; 0 if none.
@@ -253,12 +282,12 @@ func (r *Resolver) Lookup(o conntable.Owner) (Owner, bool) {
 
 // ResolverStats counts the resolver's work, for the bug-hunt output.
 type ResolverStats struct {
-	TableReads, FDScans, Processes int
+	TableReads, SockDiagLookups, FDScans, Processes int
 }
 
 // Stats returns the resolver's counters.
 func (r *Resolver) Stats() ResolverStats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return ResolverStats{TableReads: r.reads, FDScans: r.scans, Processes: len(r.owners)}
+	return ResolverStats{TableReads: r.reads, SockDiagLookups: r.lookups, FDScans: r.scans, Processes: len(r.owners)}
 }

@@ -62,7 +62,19 @@ func TestResolverOwnSockets(t *testing.T) {
 		// Nobody's: a port nothing is bound to.
 		{Proto: ProtoTCP, Local: netip.MustParseAddrPort("127.0.0.1:1"), Remote: netip.MustParseAddrPort("127.0.0.1:2")},
 	}
-	r := NewResolver(ResolverConfig{FS: NewFS("/proc")})
+	diag, err := OpenSockDiag()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer diag.Close()
+	for _, cfg := range []ResolverConfig{{FS: NewFS("/proc")}, {FS: NewFS("/proc"), SockDiag: diag}} {
+		resolveOwnSockets(t, cfg, keys)
+	}
+}
+
+func resolveOwnSockets(t *testing.T, cfg ResolverConfig, keys []conntable.Key) {
+	t.Helper()
+	r := NewResolver(cfg)
 	owners := make([]conntable.Owner, len(keys))
 	if err := r.Resolve(keys, owners); err != nil {
 		t.Fatal(err)
@@ -83,7 +95,8 @@ func TestResolverOwnSockets(t *testing.T) {
 		t.Errorf("stats %+v: want one fd scan and one process", s)
 	}
 	// Only other PIDs allowed (-P): nothing resolves.
-	r = NewResolver(ResolverConfig{FS: NewFS("/proc"), OnlyPIDs: []int{1}})
+	cfg.OnlyPIDs = []int{1}
+	r = NewResolver(cfg)
 	if err := r.Resolve(keys[:1], owners[:1]); err != nil || owners[0] != conntable.OwnerUnresolved {
 		t.Errorf("with -P 1: owner %d, %v", owners[0], err)
 	}

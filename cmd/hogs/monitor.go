@@ -79,7 +79,14 @@ func monitor(cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer p.live.Close()
-	p.resolver = proc.NewResolver(proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs})
+	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs}
+	if diag, err := proc.OpenSockDiag(); err == nil {
+		rcfg.SockDiag = diag
+		defer diag.Close()
+	} else if cfg.bugHunt {
+		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
+	}
+	p.resolver = proc.NewResolver(rcfg)
 	return p.runLive(out)
 }
 
@@ -306,8 +313,8 @@ func (p *pipeline) refreshAt(out *bufio.Writer, now int64) error {
 		}
 		if p.cfg.bugHunt {
 			rs := p.resolver.Stats()
-			fmt.Fprintf(p.stderr, "hogs: %s: %d packets, %d dropped; %d flows (%d evicted); %d /proc/net reads, %d fd scans\n",
-				p.live.Mode(), st.Received, st.Dropped, len(snap.Flows), snap.Evictions, rs.TableReads, rs.FDScans)
+			fmt.Fprintf(p.stderr, "hogs: %s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans\n",
+				p.live.Mode(), st.Received, st.Dropped, len(snap.Flows), snap.Evictions, rs.SockDiagLookups, rs.TableReads, rs.FDScans)
 		}
 	} else {
 		view.Capture = []ui.CaptureStats{{Source: p.cfg.readFile}}
