@@ -24,7 +24,6 @@ func inodeOfConn(t *testing.T, c syscall.Conn) uint64 {
 	return st.Ino
 }
 
-
 // TestSockDiagLookup finds this process's own sockets by their addresses:
 // both ends of a TCP connection (IPv4, IPv6, IPv4 over a dual-stack
 // listener), unconnected and connected UDP, and nothing for a flow with no
@@ -88,7 +87,6 @@ func TestSockDiagLookup(t *testing.T) {
 		t.Errorf("no socket: inode %d, %v", inode, err)
 	}
 }
-
 
 func BenchmarkSockDiagLookup(b *testing.B) {
 	d, err := OpenSockDiag()
