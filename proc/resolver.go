@@ -54,9 +54,8 @@ type Resolver struct {
 	conns map[connKey]uint64
 	binds map[bindKey]uint64
 
-	// Rebuilt on every fd scan.
+	// inode → process, added to by every fd scan.
 	inodeOwner map[uint64]procID
-	starts     map[int]uint64
 	pidBuf     []int
 
 	mu      sync.Mutex // guards owners and byProc
@@ -91,7 +90,6 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 		conns:      map[connKey]uint64{},
 		binds:      map[bindKey]uint64{},
 		inodeOwner: map[uint64]procID{},
-		starts:     map[int]uint64{},
 		byProc:     map[procID]conntable.Owner{},
 	}
 	if len(cfg.OnlyPIDs) > 0 {
@@ -113,31 +111,41 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 			return err
 		}
 	}
-	scanned := false
+	// First the sockets' inodes, then one fd scan for all the inodes the
+	// index does not know yet.
+	inodes := make([]uint64, len(keys))
+	var wanted map[uint64]bool
 	for i, k := range keys {
-		owners[i] = conntable.OwnerUnresolved
 		inode, err := r.lookupInode(k)
 		if err != nil {
 			return err
 		}
-		if inode == 0 {
-			continue
-		}
-		id, ok := r.inodeOwner[inode]
-		if !ok && !scanned {
-			if err := r.scanFDs(); err != nil {
-				return err
+		inodes[i] = inode
+		if _, known := r.inodeOwner[inode]; inode != 0 && !known {
+			if wanted == nil {
+				wanted = map[uint64]bool{}
 			}
-			scanned = true
-			id, ok = r.inodeOwner[inode]
+			wanted[inode] = true
 		}
-		if !ok {
-			continue
+	}
+	if len(wanted) > 0 {
+		if err := r.scanFDs(wanted); err != nil {
+			return err
 		}
-		if r.only != nil && !r.only[id.pid] {
+	}
+	for i, inode := range inodes {
+		owners[i] = conntable.OwnerUnresolved
+		id, ok := r.inodeOwner[inode]
+		if inode == 0 || !ok || (r.only != nil && !r.only[id.pid]) {
 			continue
 		}
 		owners[i] = r.ownerOf(id)
+		if owners[i] == conntable.OwnerUnresolved {
+			// The process the index names is gone (or its PID reused):
+			// forget it, so the next attempt scans for the socket's new
+			// holder (a daemon's child that inherited it, say).
+			delete(r.inodeOwner, inode)
+		}
 	}
 	return nil
 }
@@ -218,24 +226,39 @@ func (r *Resolver) readTables() error {
 	return nil
 }
 
-// scanFDs rebuilds the inode → process index from every /proc/PID/fd.
-func (r *Resolver) scanFDs() error {
+// maxIndexedInodes bounds the inode → process index; past it the index
+// starts over (inodes of closed sockets otherwise pile up in it).
+const maxIndexedInodes = 1 << 20
+
+// scanFDs walks /proc/PID/fd, newest process first, adding every socket it
+// sees to the inode → process index, until it has found all the wanted
+// inodes. A new connection usually belongs to a young process, or to one
+// whose sockets the index already knows; either way the walk stops long
+// before processes holding thousands of idle sockets are read again.
+func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
 	pids, err := r.fs.PIDs(r.pidBuf[:0])
 	if err != nil {
 		return err
 	}
 	r.pidBuf = pids
 	r.scans++
-	clear(r.inodeOwner)
-	seen := make(map[int]uint64, len(pids))
-	for _, pid := range pids {
+	if len(r.inodeOwner) > maxIndexedInodes {
+		clear(r.inodeOwner)
+	}
+	missing := len(wanted)
+	for i := len(pids) - 1; i >= 0 && missing > 0; i-- {
+		pid := pids[i]
 		start, err := r.fs.StartTime(pid)
 		if err != nil {
 			continue // vanished, or unreadable
 		}
-		seen[pid] = start
 		id := procID{pid, start}
 		err = r.fs.SocketInodes(pid, func(inode uint64) {
+			if wanted[inode] {
+				if old, seen := r.inodeOwner[inode]; !seen || old != id {
+					missing--
+				}
+			}
 			r.inodeOwner[inode] = id
 		})
 		if err != nil && !errors.Is(err, ErrNoProcess) {
@@ -245,7 +268,6 @@ func (r *Resolver) scanFDs() error {
 			continue
 		}
 	}
-	r.starts = seen
 	return nil
 }
 
