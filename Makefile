@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live fuzz bench lint clean
+.PHONY: all build static test test-live fuzz bench bench-live lint clean
 
 all: build
 
@@ -24,7 +24,8 @@ test: build
 # Long fuzzing runs, outside CI. Crashers land in PKG/testdata/fuzz/ by
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
-FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader proc:FuzzSocketTable proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline
+FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
+	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
@@ -38,6 +39,11 @@ bench:
 	$(GO) test ./bench -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) | tee bench/last.txt
 	$(GO) tool benchstat -col /impl bench/last.txt
 	$(GO) run ./bench/ratio < bench/last.txt
+
+# hogs against nethogs on live traffic in network namespaces: CPU per packet,
+# memory, drops and accuracy (bench/live; needs root, about three minutes).
+bench-live: build
+	go run ./bench/live
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+)
+
+func mib(kb uint64) float64 { return float64(kb) / 1024 }
+
+// print writes the raw details of a run.
+func (r *result) print(w io.Writer, d time.Duration) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) }
+	p("namespaces %s / %s, %s PID %d", r.ns.a, r.ns.b, r.monitor, r.pid)
+	if r.genOut != "" {
+		p("generator: %s (process ran %v)", oneLine(r.genOut), r.genTook.Round(time.Millisecond))
+	}
+	if r.sinkOut != "" {
+		p("sink: %s", oneLine(r.sinkOut))
+	}
+	if i := indexScenario(r.scenario); i >= 0 {
+		p("expected on vA: %s", scenarios[i].expect(d))
+	}
+	p("idle on vA before the window: %d rx + %d tx packets", r.idle.RxPackets, r.idle.TxPackets)
+	avg := 0.0
+	if r.wirePackets() > 0 {
+		avg = float64(r.wireBytes()) / float64(r.wirePackets())
+	}
+	p("wire on vA: rx %d packets / %d bytes, tx %d packets / %d bytes (%.0f bytes/packet)",
+		r.wire.RxPackets, r.wire.RxBytes, r.wire.TxPackets, r.wire.TxBytes, avg)
+	p("CPU: %d ticks = %.0f ms over the window, %.0f ns per wire packet", r.ticks, r.cpuMs, r.nsPerPacket())
+	if r.schedOK && r.wirePackets() > 0 {
+		p("CPU cross-check, /proc/PID/task/*/sched: %.1f ms, %.0f ns per wire packet; %d voluntary + %d involuntary context switches (%.0f/s)",
+			r.sched.Ms, r.sched.Ms*1e6/float64(r.wirePackets()), r.sched.Voluntary, r.sched.Involuntary,
+			float64(r.sched.Voluntary+r.sched.Involuntary)/r.window.Seconds())
+	}
+	p("memory: VmRSS %.1f MiB at the window's start, %.1f MiB at the end; VmHWM %.1f MiB",
+		mib(r.memStart.RSS), mib(r.memEnd.RSS), mib(r.memEnd.HWM))
+	how := "SIGTERM"
+	if r.killed {
+		how = "SIGTERM, then SIGKILL"
+	}
+	p("stopped with %s in %v: %s", how, r.stopTook.Round(time.Millisecond), r.monStatus)
+	p("refreshes: %d; the last has %d rows, %.0f bytes = %.4f%% of the wire bytes", r.refreshes, len(r.last), r.attrib, r.accuracy())
+	for _, row := range r.last {
+		p("    %s\tsent %.0f\trecv %.0f", row.Name, row.Sent, row.Recv)
+	}
+	if r.ringOK {
+		p("hogs -x (last of %d): %s", r.ring.Lines, r.ring.Line)
+		p("capture socket: %d packets + %d dropped vs %d on vA since the monitor started",
+			r.ring.Packets, r.ring.Dropped, r.wirePackets()+r.idle.RxPackets+r.idle.TxPackets)
+	} else if s := strings.TrimSpace(r.monStderr); s != "" {
+		p("%s stderr: %s", r.monitor, oneLine(firstLines(s, 5)))
+	}
+	if r.err != nil {
+		p("ERROR: %v", r.err)
+	}
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " | ") }
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// ratio is hogs's CPU per packet over nethogs's for r's scenario.
+func ratio(rs []*result, r *result) string {
+	var h, n *result
+	for _, x := range rs {
+		if x.scenario != r.scenario || x.err != nil {
+			continue
+		}
+		switch x.monitor {
+		case "hogs":
+			h = x
+		case "nethogs":
+			n = x
+		}
+	}
+	if h == nil || n == nil || n.nsPerPacket() == 0 || h.wirePackets() == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f", h.nsPerPacket()/n.nsPerPacket())
+}
+
+// markdownTable is one row per scenario and monitor.
+func markdownTable(rs []*result) string {
+	var b strings.Builder
+	b.WriteString("| Scenario | Monitor | Wire pkts | CPU ms | CPU ns/pkt | VmHWM MiB | RSS end MiB | Dropped | Accuracy % | Missing % | CPU/pkt hogs/nethogs |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range rs {
+		if r.err != nil {
+			msg := strings.ReplaceAll(oneLine(r.err.Error()), "|", "/")
+			if len(msg) > 120 {
+				msg = msg[:120] + "…"
+			}
+			fmt.Fprintf(&b, "| %s | %s | failed: %s | | | | | | | | |\n", r.scenario, r.monitor, msg)
+			continue
+		}
+		dropped := "n/a"
+		if r.ringOK {
+			dropped = fmt.Sprint(r.ring.Dropped)
+		}
+		rat := ""
+		if r.monitor == "hogs" {
+			rat = ratio(rs, r)
+		}
+		acc := r.accuracy()
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %s |\n",
+			r.scenario, r.monitor, r.wirePackets(), r.cpuMs, r.nsPerPacket(),
+			mib(r.memEnd.HWM), mib(r.memEnd.RSS), dropped, acc, math.Max(0, 100-acc), rat)
+	}
+	return b.String()
+}
+
+// observations lists what looks odd in the runs.
+func observations(rs []*result) []string {
+	var notes []string
+	for _, r := range rs {
+		who := r.scenario + " × " + r.monitor
+		if r.err != nil {
+			notes = append(notes, fmt.Sprintf("%s failed: %v", who, oneLine(r.err.Error())))
+			continue
+		}
+		if r.killed {
+			notes = append(notes, fmt.Sprintf("%s did not exit within %v of SIGTERM: killed", who, grace))
+		}
+		if n := r.idle.RxPackets + r.idle.TxPackets; n != 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d packets on vA before the window (the link was not quiet)", who, n))
+		}
+		if acc := r.accuracy(); acc > 100.01 {
+			notes = append(notes, fmt.Sprintf("%s counted more than the wire: %.4f%%", who, acc))
+		} else if acc < 99.9 {
+			notes = append(notes, fmt.Sprintf("%s missed %.3f%% of the wire bytes", who, 100-acc))
+		}
+		if r.schedOK && math.Abs(r.sched.Ms-r.cpuMs) > math.Max(10, 0.2*r.sched.Ms) {
+			notes = append(notes, fmt.Sprintf("%s: CPU %.0f ms in clock ticks but %.1f ms in /proc/PID/task/*/sched: too few ticks to be precise", who, r.cpuMs, r.sched.Ms))
+		}
+		if r.ringOK && r.ring.Dropped > 0 {
+			notes = append(notes, fmt.Sprintf("%s: the kernel dropped %d packets on hogs's socket", who, r.ring.Dropped))
+		}
+		if r.memStart.RSS > 0 && r.memEnd.RSS > 2*r.memStart.RSS && r.memEnd.RSS-r.memStart.RSS > 8<<10 {
+			notes = append(notes, fmt.Sprintf("%s: VmRSS grew from %.1f to %.1f MiB during the window", who, mib(r.memStart.RSS), mib(r.memEnd.RSS)))
+		}
+	}
+	return notes
+}
+
+// resultsDoc is bench/live/results.md.
+func resultsDoc(e env, o options, rs []*result, table string, took time.Duration) string {
+	var b strings.Builder
+	cmd := "go run ./bench/live"
+	if args := strings.Join(os.Args[1:], " "); args != "" {
+		cmd += " " + args
+	}
+	fmt.Fprintf(&b, "# hogs vs nethogs on live traffic\n\n")
+	fmt.Fprintf(&b, "- Date: %s\n", e.date)
+	fmt.Fprintf(&b, "- Kernel: %s\n", e.kernel)
+	fmt.Fprintf(&b, "- CPU: %s\n", e.cpu)
+	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.goVersion, e.hogsVersion, e.nethogsVersion)
+	fmt.Fprintf(&b, "- Command: `make bench-live` (as root), i.e. `%s` after `make build`; it took %v\n", cmd, took.Round(time.Second))
+	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -C -v 2 -d 1 -x`, `nethogs -t -C -v 2 -d 1`\n")
+	fmt.Fprintf(&b, "- Traffic: %v per scenario over a veth pair; CPU from /proc/PID/stat in ticks of %.0f ms (CLK_TCK %d, %s), window = sink start to generator end + %v\n",
+		o.duration, 1000/float64(e.clk), e.clk, e.clkSource, tail)
+	b.WriteString("\n")
+	b.WriteString(table)
+	b.WriteString("\nWire pkts: rx+tx packets on the monitor's veth during the window. Dropped: hogs -x's count of packets the kernel dropped on its capture socket (nethogs reports none). Accuracy: bytes in the monitor's last refresh (sum of SENT+RECEIVED over all rows) / rx+tx bytes on the veth; missing = 100 - accuracy. Rows carry 6 significant digits: ~1e-5 noise. How and caveats: the package documentation, bench/live/main.go.\n")
+	if notes := observations(rs); len(notes) > 0 {
+		b.WriteString("\nObserved in this run:\n\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	return b.String()
+}
