@@ -138,6 +138,33 @@ func (p *pipeline) openLive(out *bufio.Writer) error {
 // now is the pipeline's monotonic clock.
 func (p *pipeline) now() int64 { return int64(time.Since(p.start)) }
 
+// frameClock times packets on the pipeline's monotonic clock without
+// reading it for every packet (a clock read costs about as much as
+// decoding): every 32nd packet re-anchors the kernel's timestamps to the
+// monotonic clock, and the packets in between are placed by their kernel
+// timestamp's distance from the anchor. A step of the wall clock can thus
+// misplace at most 31 packets, and never moves time backwards.
+type frameClock struct {
+	mono              func() int64
+	packets           uint32
+	anchor, anchorRaw int64
+	last              int64
+}
+
+func (c *frameClock) at(f *rawcap.Frame) int64 {
+	raw := f.Timestamp.UnixNano()
+	if c.packets%32 == 0 || f.Timestamp.IsZero() {
+		c.anchor, c.anchorRaw = c.mono(), raw
+	}
+	c.packets++
+	t := c.anchor + (raw - c.anchorRaw)
+	if t < c.last {
+		t = c.last
+	}
+	c.last = t
+	return t
+}
+
 // capture reads frames until the source ends, accounting each.
 func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 	var (
@@ -224,7 +251,8 @@ func (p *pipeline) runLive(out *bufio.Writer) error {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		captureErr <- p.capture(func(*rawcap.Frame) int64 { return p.now() })
+		clock := frameClock{mono: p.now}
+		captureErr <- p.capture(clock.at)
 	}()
 	go func() {
 		defer wg.Done()
