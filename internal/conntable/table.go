@@ -111,7 +111,7 @@ func (f *flow) rates(now int64) (sent, recv float64) {
 
 type shard struct {
 	mu    sync.Mutex
-	flows map[Key]*flow
+	flows map[packedKey]*flow
 	_     [40]byte // keep neighbouring shards' locks off one cache line
 }
 
@@ -145,16 +145,37 @@ func New(cfg Config) *Table {
 	}
 	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[Owner]*Retired{}}
 	for i := range t.shards {
-		t.shards[i].flows = make(map[Key]*flow)
+		t.shards[i].flows = make(map[packedKey]*flow)
 	}
 	return t
 }
 
-// shard picks k's shard from its ports and the low bytes of its addresses.
-func (t *Table) shard(k *Key) *shard {
+// packedKey is a Key as plain bytes: both addresses in 16-byte form, the
+// ports, the protocol, the namespace and the address family (so that an
+// IPv4 flow and an IPv4-mapped IPv6 one stay apart). As a map key it hashes
+// as one block of memory, several times faster than Key with its pointers.
+type packedKey [44]byte
+
+func pack(k *Key) packedKey {
+	var p packedKey
 	l, r := k.Local.Addr().As16(), k.Remote.Addr().As16()
-	h := uint32(k.Local.Port())*0x9e3779b1 ^ uint32(k.Remote.Port())*0x85ebca77 ^
-		binary.LittleEndian.Uint32(l[12:])*0xc2b2ae3d ^ binary.LittleEndian.Uint32(r[12:]) ^ k.NetNS
+	copy(p[0:16], l[:])
+	copy(p[16:32], r[:])
+	binary.LittleEndian.PutUint16(p[32:], k.Local.Port())
+	binary.LittleEndian.PutUint16(p[34:], k.Remote.Port())
+	binary.LittleEndian.PutUint32(p[36:], k.NetNS)
+	p[40] = k.Proto
+	if k.Local.Addr().Is4() {
+		p[41] = 4
+	}
+	return p
+}
+
+// shard picks a flow's shard from its ports and the low bytes of its
+// addresses.
+func (t *Table) shard(p *packedKey) *shard {
+	h := uint32(binary.LittleEndian.Uint16(p[32:]))*0x9e3779b1 ^ uint32(binary.LittleEndian.Uint16(p[34:]))*0x85ebca77 ^
+		binary.LittleEndian.Uint32(p[12:])*0xc2b2ae3d ^ binary.LittleEndian.Uint32(p[28:]) ^ binary.LittleEndian.Uint32(p[36:])
 	h ^= h >> 15
 	h *= 0x2c1b3c6d
 	h ^= h >> 12
@@ -166,11 +187,12 @@ func (t *Table) shard(k *Key) *shard {
 // clock) on device. It reports whether the packet opened a new flow, so the
 // caller can ask for its owner while its socket still exists.
 func (t *Table) Add(k Key, out bool, wireLen int, now int64, device string) (isNew bool) {
-	s := t.shard(&k)
+	pk := pack(&k)
+	s := t.shard(&pk)
 	s.mu.Lock()
-	f := s.flows[k]
+	f := s.flows[pk]
 	if f == nil {
-		f = t.insertLocked(s, k, now, device)
+		f = t.insertLocked(s, pk, k, now, device)
 		isNew = true
 	}
 	f.account(out, wireLen, now)
@@ -178,12 +200,12 @@ func (t *Table) Add(k Key, out bool, wireLen int, now int64, device string) (isN
 	return isNew
 }
 
-func (t *Table) insertLocked(s *shard, k Key, now int64, device string) *flow {
+func (t *Table) insertLocked(s *shard, pk packedKey, k Key, now int64, device string) *flow {
 	if len(s.flows) >= t.maxPerShard {
 		t.evictOldestLocked(s)
 	}
 	f := &flow{key: k, first: now, device: device}
-	s.flows[k] = f
+	s.flows[pk] = f
 	t.newFlowsTotal.Add(1)
 	return f
 }
@@ -270,10 +292,11 @@ func (t *Table) retire(gone []*flow) {
 // SetOwner records the owner of flow k. It reports whether k is in the
 // table.
 func (t *Table) SetOwner(k Key, owner Owner) bool {
-	s := t.shard(&k)
+	pk := pack(&k)
+	s := t.shard(&pk)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f := s.flows[k]
+	f := s.flows[pk]
 	if f == nil {
 		return false
 	}
@@ -287,9 +310,9 @@ func (t *Table) Unresolved(dst []Key) []Key {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		for k, f := range s.flows {
+		for _, f := range s.flows {
 			if f.owner == OwnerUnresolved {
-				dst = append(dst, k)
+				dst = append(dst, f.key)
 			}
 		}
 		s.mu.Unlock()
