@@ -35,7 +35,7 @@ type pipeline struct {
 	cfg      config
 	table    *conntable.Table
 	resolver *proc.Resolver
-	live     *rawcap.Live // nil when replaying a file
+	liveSrc  *rawcap.Live // nil when replaying a file
 	src      frameSource
 	start    time.Time
 	newFlows chan conntable.Key
@@ -44,50 +44,62 @@ type pipeline struct {
 	// capture runs it in the kernel).
 	userFilter *pcapfilter.Filter
 	intervals  ui.Intervals
+	// emit shows one refresh: prints it (trace, JSON) or hands it to the
+	// terminal UI.
+	emit func(*ui.Snapshot) error
+	// quit, when closed, ends a live run (the terminal UI's q).
+	quit <-chan struct{}
 }
 
-// monitor runs hogs in trace mode until -c refreshes, a signal, or the end
-// of a replayed file.
+// monitor runs hogs in trace or JSON mode until -c refreshes, a signal,
+// or the end of a replayed file.
 func monitor(cfg config, stdout, stderr io.Writer) error {
-	p := &pipeline{
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	p := newPipeline(cfg, stderr)
+	p.emit = func(view *ui.Snapshot) error {
+		var err error
+		if cfg.json {
+			err = ui.WriteJSON(out, view, ui.JSONOptions{Connections: cfg.conns})
+		} else {
+			err = ui.WriteTrace(out, view, ui.TraceOptions{Mode: ui.ViewMode(cfg.viewMode), Order: p.order(), Cmdline: cfg.cmdline})
+		}
+		if err != nil {
+			return err
+		}
+		return out.Flush()
+	}
+	if cfg.readFile != "" {
+		return p.replay()
+	}
+	return p.live(out)
+}
+
+func newPipeline(cfg config, stderr io.Writer) *pipeline {
+	return &pipeline{
 		cfg:      cfg,
 		table:    conntable.New(conntable.Config{}),
 		start:    time.Now(),
 		newFlows: make(chan conntable.Key, 4096),
 		stderr:   stderr,
 	}
-	out := bufio.NewWriterSize(stdout, 64<<10)
-	if cfg.readFile != "" {
-		if cfg.filter != "" {
-			prog, err := pcapfilter.Compile(cfg.filter, rawcap.SnapLen)
-			if err == nil {
-				p.userFilter, err = pcapfilter.NewFilter(prog)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		r, err := rawcap.OpenFile(cfg.readFile)
-		if err != nil {
-			return err
-		}
-		p.src = r
-		defer r.Close()
-		return p.replay(out)
-	}
-	if err := p.openLive(out); err != nil {
+}
+
+// live captures until the run ends; start-up lines go to startup (nil:
+// none, as for the terminal UI).
+func (p *pipeline) live(startup *bufio.Writer) error {
+	if err := p.openLive(startup); err != nil {
 		return err
 	}
-	defer p.live.Close()
-	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs}
+	defer p.liveSrc.Close()
+	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: p.cfg.onlyPIDs}
 	if diag, err := proc.OpenSockDiag(); err == nil {
 		rcfg.SockDiag = diag
 		defer diag.Close()
-	} else if cfg.bugHunt {
-		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
+	} else if p.cfg.bugHunt {
+		fmt.Fprintf(p.stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
 	p.resolver = proc.NewResolver(rcfg)
-	return p.runLive(out)
+	return p.runLive()
 }
 
 func (p *pipeline) openLive(out *bufio.Writer) error {
@@ -109,7 +121,7 @@ func (p *pipeline) openLive(out *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
-	p.live, p.src = live, live
+	p.liveSrc, p.src = live, live
 	for _, d := range live.Plan().Devices() {
 		e, ok := live.Plan().Lookup(d.Index)
 		if !ok || !e.Selected {
@@ -121,8 +133,8 @@ func (p *pipeline) openLive(out *bufio.Writer) error {
 				return fmt.Errorf("%s: %w", d.Name, err)
 			}
 		}
-		if p.cfg.json {
-			continue // the JSON stream holds refreshes only
+		if p.cfg.json || out == nil {
+			continue // the JSON stream holds refreshes only; the table shows devices in its footer
 		}
 		for _, a := range d.Addrs {
 			fmt.Fprintf(out, "Adding local address: %s\n", a.Addr())
@@ -131,6 +143,9 @@ func (p *pipeline) openLive(out *bufio.Writer) error {
 	}
 	if p.cfg.bugHunt {
 		fmt.Fprintf(p.stderr, "hogs: capturing with %s\n", live.Mode())
+	}
+	if out == nil {
+		return nil
 	}
 	return out.Flush()
 }
@@ -244,7 +259,7 @@ func (p *pipeline) resolve(stop <-chan struct{}) {
 	}
 }
 
-func (p *pipeline) runLive(out *bufio.Writer) error {
+func (p *pipeline) runLive() error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	captureErr := make(chan error, 1)
@@ -260,7 +275,7 @@ func (p *pipeline) runLive(out *bufio.Writer) error {
 	}()
 	defer func() {
 		close(stop)
-		p.live.Close()
+		p.liveSrc.Close()
 		wg.Wait()
 	}()
 
@@ -271,7 +286,7 @@ func (p *pipeline) runLive(out *bufio.Writer) error {
 	tick := time.NewTicker(p.cfg.delay)
 	defer tick.Stop()
 	for refreshes := 1; ; refreshes++ {
-		if err := p.refresh(out); err != nil {
+		if err := p.refreshAt(p.now()); err != nil {
 			return err
 		}
 		if p.cfg.count > 0 && refreshes >= p.cfg.count {
@@ -279,6 +294,8 @@ func (p *pipeline) runLive(out *bufio.Writer) error {
 		}
 		select {
 		case <-tick.C:
+		case <-p.quit:
+			return nil
 		case <-signals:
 			return nil
 		case err := <-captureErr:
@@ -293,7 +310,22 @@ func (p *pipeline) runLive(out *bufio.Writer) error {
 // replay feeds a capture file through the pipeline on the file's own
 // clock and prints a refresh every -d seconds of capture time and one at
 // the end. Without process information, flows show in the unknown rows.
-func (p *pipeline) replay(out *bufio.Writer) error {
+func (p *pipeline) replay() error {
+	if p.cfg.filter != "" {
+		prog, err := pcapfilter.Compile(p.cfg.filter, rawcap.SnapLen)
+		if err == nil {
+			p.userFilter, err = pcapfilter.NewFilter(prog)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	r, err := rawcap.OpenFile(p.cfg.readFile)
+	if err != nil {
+		return err
+	}
+	p.src = r
+	defer r.Close()
 	var first, next int64
 	refreshes := 0
 	clock := func(f *rawcap.Frame) int64 {
@@ -303,29 +335,23 @@ func (p *pipeline) replay(out *bufio.Writer) error {
 		}
 		t := ts - first
 		for t >= next-first && (p.cfg.count == 0 || refreshes < p.cfg.count) {
-			p.refreshAt(out, next-first)
+			p.refreshAt(next - first)
 			refreshes++
 			next += int64(p.cfg.delay)
 		}
 		return t
 	}
-	err := p.capture(clock)
-	if err != nil {
-		out.Flush()
+	if err := p.capture(clock); err != nil {
 		return err
 	}
 	if p.cfg.count == 0 || refreshes < p.cfg.count {
-		p.refreshAt(out, next-first)
+		return p.refreshAt(next - first)
 	}
-	return out.Flush()
-}
-
-func (p *pipeline) refresh(out *bufio.Writer) error {
-	return p.refreshAt(out, p.now())
+	return nil
 }
 
 // refreshAt prints one refresh for the table at now and expires idle flows.
-func (p *pipeline) refreshAt(out *bufio.Writer, now int64) error {
+func (p *pipeline) refreshAt(now int64) error {
 	p.table.Sweep(now, int64(p.cfg.idleFlows))
 	snap := p.table.Snapshot(now)
 	var owners ui.Owners = noOwners{}
@@ -334,29 +360,20 @@ func (p *pipeline) refreshAt(out *bufio.Writer, now int64) error {
 	}
 	view := ui.Snapshot{Time: time.Now(), Interval: p.cfg.delay, Rows: ui.Build(snap, owners, p.cfg.udp, p.order()), Evictions: snap.Evictions}
 	p.intervals.Fill(view.Rows)
-	if p.live != nil {
-		st, err := p.live.Stats()
+	if p.liveSrc != nil {
+		st, err := p.liveSrc.Stats()
 		if err == nil {
-			view.Capture = []ui.CaptureStats{{Source: "live", Mode: p.live.Mode(), Received: st.Received, Dropped: st.Dropped}}
+			view.Capture = []ui.CaptureStats{{Source: "live", Mode: p.liveSrc.Mode(), Received: st.Received, Dropped: st.Dropped}}
 		}
 		if p.cfg.bugHunt {
 			rs := p.resolver.Stats()
 			fmt.Fprintf(p.stderr, "hogs: %s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans\n",
-				p.live.Mode(), st.Received, st.Dropped, len(snap.Flows), snap.Evictions, rs.SockDiagLookups, rs.TableReads, rs.FDScans)
+				p.liveSrc.Mode(), st.Received, st.Dropped, len(snap.Flows), snap.Evictions, rs.SockDiagLookups, rs.TableReads, rs.FDScans)
 		}
 	} else {
 		view.Capture = []ui.CaptureStats{{Source: p.cfg.readFile}}
 	}
-	var err error
-	if p.cfg.json {
-		err = ui.WriteJSON(out, &view, ui.JSONOptions{Connections: p.cfg.conns})
-	} else {
-		err = ui.WriteTrace(out, &view, ui.TraceOptions{Mode: ui.ViewMode(p.cfg.viewMode), Order: p.order(), Cmdline: p.cfg.cmdline})
-	}
-	if err != nil {
-		return err
-	}
-	return out.Flush()
+	return p.emit(&view)
 }
 
 func (p *pipeline) order() ui.SortOrder {
