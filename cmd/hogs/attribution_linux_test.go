@@ -34,6 +34,10 @@ func roleFunc(name string) func(args []string) int {
 		return udpServer
 	case "udp-client":
 		return udpClient
+	case "steady-client":
+		return steadyClient
+	case "tcp-server-any":
+		return func(args []string) int { return tcpServer(args[0]) }
 	}
 	return nil
 }
@@ -560,4 +564,22 @@ func waitForOutput(t *testing.T, h *hogsRun, s string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("hogs printed no %q in 5 s: %s %s", s, h.out.String(), h.err.String())
+}
+
+// steadyClient ADDR SECONDS: sends 64 KiB ten times a second for SECONDS.
+func steadyClient(args []string) int {
+	conn, err := net.DialTimeout("tcp", args[0], 5*time.Second)
+	if err != nil {
+		return 1
+	}
+	fmt.Printf("pid %d\n", os.Getpid())
+	chunk := make([]byte, 64<<10)
+	for range atoi(args[1]) * 10 {
+		if _, err := conn.Write(chunk); err != nil {
+			return 1
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	conn.Close()
+	return 0
 }

@@ -93,8 +93,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	default:
-		fmt.Fprintf(stderr, "hogs: the interactive table is not available yet; use -t for trace output\n")
-		return 1
+		if err := interactive(cfg, stderr); err != nil {
+			fmt.Fprintf(stderr, "hogs: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -84,22 +85,86 @@ func newPipeline(cfg config, stderr io.Writer) *pipeline {
 	}
 }
 
-// live captures until the run ends; start-up lines go to startup (nil:
-// none, as for the terminal UI).
+// live captures until the run ends; start-up lines go to startup.
 func (p *pipeline) live(startup *bufio.Writer) error {
-	if err := p.openLive(startup); err != nil {
+	closeAll, err := p.prepareLive(startup)
+	if err != nil {
 		return err
 	}
-	defer p.liveSrc.Close()
+	defer closeAll()
+	return p.runLive()
+}
+
+// prepareLive opens the capture and the resolver: everything that can fail
+// on a bad command line or missing privileges, before any screen is drawn.
+// Start-up lines go to startup (nil: none, as for the terminal UI).
+func (p *pipeline) prepareLive(startup *bufio.Writer) (closeAll func(), err error) {
+	if err := p.openLive(startup); err != nil {
+		return nil, err
+	}
 	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: p.cfg.onlyPIDs}
-	if diag, err := proc.OpenSockDiag(); err == nil {
+	diag, err := proc.OpenSockDiag()
+	if err == nil {
 		rcfg.SockDiag = diag
-		defer diag.Close()
 	} else if p.cfg.bugHunt {
 		fmt.Fprintf(p.stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
 	p.resolver = proc.NewResolver(rcfg)
-	return p.runLive()
+	return func() {
+		p.liveSrc.Close()
+		if diag != nil {
+			diag.Close()
+		}
+	}, nil
+}
+
+// interactive runs the terminal table: the pipeline refreshes in the
+// background, the UI shows the latest refresh and answers keys at once.
+func interactive(cfg config, stderr io.Writer) error {
+	p := newPipeline(cfg, stderr)
+	closeAll, err := p.prepareLive(nil)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	updates := make(chan ui.Snapshot, 1)
+	p.emit = func(view *ui.Snapshot) error {
+		// The newest refresh replaces one the UI has not taken yet.
+		select {
+		case updates <- *view:
+		default:
+			select {
+			case <-updates:
+			default:
+			}
+			updates <- *view
+		}
+		return nil
+	}
+	quit := make(chan struct{})
+	p.quit = quit
+	runErr := make(chan error, 1)
+	go func() {
+		err := p.runLive()
+		close(updates)
+		runErr <- err
+	}()
+	st := ui.ViewState{Mode: ui.ViewMode(cfg.viewMode), Order: p.order(), Cmdline: cfg.cmdline, Basename: cfg.basename,
+		Title: "hogs " + version}
+	for _, d := range p.liveSrc.Plan().Devices() {
+		if e, ok := p.liveSrc.Plan().Lookup(d.Index); ok && e.Count {
+			st.Devices = append(st.Devices, d.Name)
+		}
+	}
+	tuiErr := ui.RunTUI(context.Background(), updates, st)
+	close(quit)
+	if err := <-runErr; err != nil {
+		return err
+	}
+	if tuiErr != nil {
+		return fmt.Errorf("%w; use -t or --json for text output", tuiErr)
+	}
+	return nil
 }
 
 func (p *pipeline) openLive(out *bufio.Writer) error {

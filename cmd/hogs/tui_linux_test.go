@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"hogs/internal/netnstest"
+)
+
+// tmuxSession is a tmux server of the test's own (its own socket) running
+// a shell in a 100x30 window.
+type tmuxSession struct {
+	t      *testing.T
+	socket string
+}
+
+func newTmux(t *testing.T) *tmuxSession {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		t.Skip("needs tmux for the end-to-end terminal test")
+	}
+	s := &tmuxSession{t: t, socket: fmt.Sprintf("hogs-test-%08x", rand.Uint32())}
+	s.run("new-session", "-d", "-s", "main", "-x", "100", "-y", "30", "env PS1='PROMPT$ ' TERM=xterm-256color sh")
+	t.Cleanup(func() { exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
+func (s *tmuxSession) run(args ...string) string {
+	s.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", s.socket}, args...)...).CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("tmux %v: %v: %s", args, err, out)
+	}
+	return string(out)
+}
+
+func (s *tmuxSession) screen() string { return s.run("capture-pane", "-p", "-t", "main") }
+
+// waitFor polls the screen until ok accepts it, for up to 10 s.
+func (s *tmuxSession) waitFor(what string, ok func(screen string) bool) string {
+	s.t.Helper()
+	var screen string
+	for range 100 {
+		screen = s.screen()
+		if ok(screen) {
+			return screen
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("waited 10 s for %s; the screen:\n%s", what, screen)
+	return ""
+}
+
+// TestTUIEndToEnd drives the real binary under tmux: a known process's row
+// appears with a rate, m changes the unit, Enter shows its connection,
+// a resize redraws, q gives the shell back with the terminal restored.
+func TestTUIEndToEnd(t *testing.T) {
+	nsA, nsB := netnstest.QuietVethPair(t)
+	server := startRole(t, nsB, "tcp-server-any", "10.77.0.2:8200")
+	_ = server
+	tm := newTmux(t)
+	client := startRole(t, nsA, "steady-client", "10.77.0.2:8200", "30")
+	var pid int
+	fmt.Sscanf(client.line(t), "pid %d", &pid)
+	tm.run("send-keys", "-t", "main", "ip netns exec "+nsA+" "+hogsBinary(t)+" -s -d 0.5", "Enter")
+	row := fmt.Sprintf("%7d ", pid)
+	screen := tm.waitFor("the client's row with a rate", func(s string) bool {
+		for _, line := range strings.Split(s, "\n") {
+			if strings.HasPrefix(line, row) && strings.Contains(line, "kB/s") && !strings.Contains(line, " 0.000 ") {
+				return true
+			}
+		}
+		return false
+	})
+	if !strings.Contains(screen, "PID") || !strings.Contains(screen, "TOTAL") {
+		t.Errorf("no header or TOTAL:\n%s", screen)
+	}
+	tm.run("send-keys", "-t", "main", "m")
+	tm.waitFor("the unit to change to kB", func(s string) bool { return strings.Contains(s, " kB ") || strings.Contains(s, "kB\n") })
+	// The client sorts first (-s, by sent): Enter opens its connections.
+	tm.run("send-keys", "-t", "main", "Enter")
+	tm.waitFor("the client's connection", func(s string) bool { return strings.Contains(s, "10.77.0.2:8200") })
+	tm.run("send-keys", "-t", "main", "Escape")
+	tm.run("resize-window", "-t", "main", "-x", "60", "-y", "20")
+	tm.waitFor("a redraw at 60 columns", func(s string) bool {
+		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		return len(lines) <= 20 && strings.Contains(s, "TOTAL")
+	})
+	tm.run("send-keys", "-t", "main", "q")
+	tm.waitFor("the shell prompt", func(s string) bool { return strings.Contains(s, "PROMPT$") && !strings.Contains(s, "TOTAL") })
+	tm.run("send-keys", "-t", "main", "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | tr '\\n' ,", "Enter")
+	// stty's answer is the line after the command: "icanon,echo," in a
+	// restored terminal, "-icanon,-echo," in one left raw.
+	answer := func(s string) string {
+		for _, line := range strings.Split(s, "\n") {
+			if strings.HasPrefix(line, "icanon,") || strings.HasPrefix(line, "-icanon,") {
+				return line
+			}
+		}
+		return ""
+	}
+	screen = tm.waitFor("stty's answer", func(s string) bool { return answer(s) != "" })
+	if a := answer(screen); !strings.HasPrefix(a, "icanon,echo,") {
+		t.Errorf("terminal not restored after q: stty says %q\n%s", a, screen)
+	}
+}
+
+// TestTUIIdleCPU: the table idling (no traffic, one refresh a second)
+// uses under 1% of a CPU.
+func TestTUIIdleCPU(t *testing.T) {
+	nsA, _ := netnstest.QuietVethPair(t)
+	tm := newTmux(t)
+	tm.run("respawn-pane", "-k", "-t", "main", "ip netns exec "+nsA+" "+hogsBinary(t))
+	tm.waitFor("the table", func(s string) bool { return strings.Contains(s, "TOTAL") })
+	pid := strings.TrimSpace(tm.run("display-message", "-p", "-t", "main", "#{pane_pid}"))
+	ticks := func() int {
+		out, err := exec.Command("cat", "/proc/"+pid+"/stat").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := strings.Fields(string(out[strings.LastIndexByte(string(out), ')')+1:]))
+		var u, s int
+		fmt.Sscan(f[11], &u)
+		fmt.Sscan(f[12], &s)
+		return u + s
+	}
+	before := ticks()
+	time.Sleep(10 * time.Second)
+	used := ticks() - before
+	t.Logf("idle table: %d clock ticks (10 ms each) of CPU in 10 s", used)
+	if used >= 10 { // 1% of 10 s = 100 ms = 10 ticks
+		t.Errorf("idle table used %d ms of CPU in 10 s, over 1%%", used*10)
+	}
+}
