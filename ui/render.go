@@ -862,18 +862,10 @@ func (g *Grid) renderProcesses(snap *Snapshot, st *ViewState, v vlayout) {
 		}
 		g.drawHeader(v.header, &l, sorted)
 	}
-	sel, top := clampView(st.Selected, st.Top, len(rows), v.page)
-	shown := 0
-	if len(rows) > 0 {
-		shown = min(v.page, len(rows)-top)
-	}
+	top, shown, sel := g.listWindow(v, st, len(rows))
 	for k := 0; k < shown; k++ {
 		y := v.list + k
-		a := Attr(0)
-		if top+k == sel {
-			a = AttrReverse
-			g.fillLine(y, a)
-		}
+		a := selectedAttr(top+k == sel)
 		i := idx[top+k]
 		g.processRow(y, &l, &rows[i], sc.sent[i], sc.recv[i], st, a)
 	}
@@ -886,6 +878,28 @@ func (g *Grid) renderProcesses(snap *Snapshot, st *ViewState, v vlayout) {
 		g.drawTotal(v.totalLine(shown), &l, pPID, pSent, pRecv, pUnit, sent, recv, st.Mode)
 	}
 	g.drawFooter(v.footer, st, snap, "Enter: connections")
+}
+
+// listWindow picks the part of an n-row list the screen shows, keeping
+// the selection in view: it returns the first row shown, how many are
+// shown and the selected row, and paints the selection bar.
+func (g *Grid) listWindow(v vlayout, st *ViewState, n int) (top, shown, sel int) {
+	sel, top = clampView(st.Selected, st.Top, n, v.page)
+	if n > 0 {
+		shown = min(v.page, n-top)
+	}
+	if sel >= top && sel < top+shown {
+		g.fillLine(v.list+sel-top, AttrReverse)
+	}
+	return top, shown, sel
+}
+
+// selectedAttr is the attribute of a list row's text.
+func selectedAttr(selected bool) Attr {
+	if selected {
+		return AttrReverse
+	}
+	return 0
 }
 
 // totalLine is where TOTAL goes below shown list rows: right after them
@@ -1257,18 +1271,10 @@ func (g *Grid) renderConnections(snap *Snapshot, st *ViewState, v vlayout) {
 		}
 		g.drawHeader(v.header, &l, sorted)
 	}
-	sel, top := clampView(st.Selected, st.Top, len(flows), v.page)
-	shown := 0
-	if len(flows) > 0 {
-		shown = min(v.page, len(flows)-top)
-	}
+	top, shown, sel := g.listWindow(v, st, len(flows))
 	for k := 0; k < shown; k++ {
 		y := v.list + k
-		a := Attr(0)
-		if top+k == sel {
-			a = AttrReverse
-			g.fillLine(y, a)
-		}
+		a := selectedAttr(top+k == sel)
 		i := idx[top+k]
 		f := &flows[i]
 		if c := &l.c[cProto]; !c.off {
@@ -1368,18 +1374,10 @@ func (g *Grid) renderHosts(snap *Snapshot, st *ViewState, v vlayout) {
 		}
 		g.drawHeader(v.header, &l, sorted)
 	}
-	sel, top := clampView(st.Selected, st.Top, len(hosts), v.page)
-	shown := 0
-	if len(hosts) > 0 {
-		shown = min(v.page, len(hosts)-top)
-	}
+	top, shown, sel := g.listWindow(v, st, len(hosts))
 	for k := 0; k < shown; k++ {
 		y := v.list + k
-		a := Attr(0)
-		if top+k == sel {
-			a = AttrReverse
-			g.fillLine(y, a)
-		}
+		a := selectedAttr(top+k == sel)
 		h := &hosts[top+k]
 		if c := &l.c[hAddr]; !c.off {
 			sc.buf = h.addr.AppendTo(sc.buf[:0])
