@@ -248,8 +248,9 @@ func (c *frameClock) at(f *rawcap.Frame) int64 {
 // capture reads frames until the source ends, accounting each.
 func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 	var (
-		f   rawcap.Frame
-		pkt decode.Packet
+		f     rawcap.Frame
+		pkt   decode.Packet
+		adder = p.table.NewAdder()
 	)
 	for {
 		if err := p.src.Next(&f); err != nil {
@@ -269,7 +270,7 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 		if !ok {
 			continue
 		}
-		if p.table.Add(k, out, f.WireLen, clock(&f), f.InterfaceName) && p.resolver != nil {
+		if adder.Add(k, out, f.WireLen, clock(&f), f.InterfaceName) && p.resolver != nil {
 			select {
 			case p.newFlows <- k:
 			default: // the resolver is behind; the retry loop picks it up

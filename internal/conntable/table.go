@@ -76,6 +76,9 @@ type flow struct {
 	last       int64
 	sent, recv Counter
 	buckets    [buckets]bucket
+	// gone is set when the flow leaves the table (expiry, eviction), so
+	// an Adder's memo of it knows to look again.
+	gone bool
 }
 
 func (f *flow) account(out bool, wireLen int, now int64) {
@@ -187,16 +190,53 @@ func (t *Table) shard(p *packedKey) *shard {
 // clock) on device. It reports whether the packet opened a new flow, so the
 // caller can ask for its owner while its socket still exists.
 func (t *Table) Add(k Key, out bool, wireLen int, now int64, device string) (isNew bool) {
+	_, _, isNew = t.add(k, out, wireLen, now, device)
+	return isNew
+}
+
+func (t *Table) add(k Key, out bool, wireLen int, now int64, device string) (*flow, *shard, bool) {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
 	f := s.flows[pk]
-	if f == nil {
+	isNew := f == nil
+	if isNew {
 		f = t.insertLocked(s, pk, k, now, device)
-		isNew = true
 	}
 	f.account(out, wireLen, now)
 	s.mu.Unlock()
+	return f, s, isNew
+}
+
+// Adder adds packets to a table for one capture goroutine, remembering the
+// last flow it added to: a run of packets of one flow (a bulk transfer, a
+// flood) then skips hashing and the map, and only takes the flow's shard
+// lock. An Adder is not safe for concurrent use; give each goroutine its
+// own.
+type Adder struct {
+	t     *Table
+	key   Key
+	flow  *flow
+	shard *shard
+}
+
+// NewAdder returns an Adder for t.
+func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
+
+// Add is Table.Add.
+func (a *Adder) Add(k Key, out bool, wireLen int, now int64, device string) (isNew bool) {
+	if a.flow != nil && k == a.key {
+		s := a.shard
+		s.mu.Lock()
+		if !a.flow.gone {
+			a.flow.account(out, wireLen, now)
+			s.mu.Unlock()
+			return false
+		}
+		s.mu.Unlock()
+	}
+	a.flow, a.shard, isNew = a.t.add(k, out, wireLen, now, device)
+	a.key = k
 	return isNew
 }
 
@@ -227,6 +267,7 @@ func (t *Table) evictOldestLocked(s *shard) {
 	var gone []*flow
 	for k, f := range s.flows {
 		if f.last <= cutoff && len(gone) < n {
+			f.gone = true
 			gone = append(gone, f)
 			delete(s.flows, k)
 		}
@@ -330,6 +371,7 @@ func (t *Table) Sweep(now, idle int64) int {
 		s.mu.Lock()
 		for k, f := range s.flows {
 			if now-f.last > idle {
+				f.gone = true
 				gone = append(gone, f)
 				delete(s.flows, k)
 			}

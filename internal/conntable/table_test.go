@@ -216,3 +216,38 @@ func TestKeyOf(t *testing.T) {
 		t.Error("KeyOf of a packet without ports: ok")
 	}
 }
+
+// TestAdderMemo: an Adder counts like Table.Add, also when the flow it
+// remembers expired or was evicted in between.
+func TestAdderMemo(t *testing.T) {
+	tab := New(Config{})
+	a := tab.NewAdder()
+	k := key("10.0.0.1:40000", "10.0.0.2:443")
+	if !a.Add(k, true, 100, 0, "eth0") || a.Add(k, true, 100, 1, "eth0") {
+		t.Fatal("isNew wrong")
+	}
+	tab.Sweep(100*second, second) // k expires: its 200 bytes retire
+	if !a.Add(k, false, 50, 100*second, "eth0") {
+		t.Error("a packet after expiry did not open a new flow")
+	}
+	other := key("10.0.0.1:40001", "10.0.0.2:443")
+	a.Add(other, true, 7, 100*second, "eth0")
+	a.Add(k, true, 1, 100*second, "eth0")
+	snap := tab.Snapshot(100 * second)
+	if f := find(t, snap, k); f.Recv.Bytes != 50 || f.Sent.Bytes != 1 {
+		t.Errorf("flow after expiry: %+v", f)
+	}
+	if r := snap.Retired[OwnerUnresolved]; r.Sent.Bytes != 200 {
+		t.Errorf("retired: %+v, want the 200 bytes from before expiry", r)
+	}
+	least := -1.0
+	for range 5 {
+		n := testing.AllocsPerRun(1000, func() { a.Add(k, true, 1, 100*second, "eth0") })
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least != 0 {
+		t.Errorf("Adder.Add on the remembered flow allocates %v", least)
+	}
+}
