@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +58,16 @@ type Stats struct {
 	Dropped  uint64 // packets the kernel dropped: ring or buffer full
 }
 
+// DeviceCount is what a live source delivered from one device: the
+// packets counted there and their wire bytes.
+type DeviceCount struct {
+	Name           string
+	Packets, Bytes uint64
+}
+
+// publishEvery bounds how stale DeviceCounts may be, in packets.
+const publishEvery = 4096
+
 // Live captures packets on every interface of the network namespace it was
 // opened in, through one AF_PACKET socket of type SOCK_DGRAM: the kernel
 // strips link headers, so Frame.Data starts at the IP header for every link
@@ -83,8 +95,15 @@ type Live struct {
 
 	lastRefresh time.Time // reader goroutine only
 	refreshErr  error
-	stopWatch   chan struct{}
-	watchDone   chan struct{}
+
+	// Per-device counts: the reader adds to its own copy and publishes it
+	// to the shared one every publishEvery packets and before it waits.
+	local     map[int]*DeviceCount // reader goroutine only
+	sinceSync int
+	sharedMu  sync.Mutex
+	shared    map[int]DeviceCount
+	stopWatch chan struct{}
+	watchDone chan struct{}
 }
 
 // OpenLive opens a live capture in the calling thread's network namespace.
@@ -127,7 +146,8 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		return nil, err
 	}
 	l := &Live{conn: conn, raw: raw, netlink: nl, sel: cfg.Selection,
-		stopWatch: make(chan struct{}), watchDone: make(chan struct{})}
+		stopWatch: make(chan struct{}), watchDone: make(chan struct{}),
+		local: map[int]*DeviceCount{}, shared: map[int]DeviceCount{}}
 	l.plan.Store(cfg.Selection.Plan(devs))
 	l.lastRefresh = time.Now()
 
@@ -140,6 +160,9 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			return nil, err
 		}
 	}
+	if l.ring != nil {
+		l.ring.beforeWait = l.publish
+	}
 	if l.ring == nil {
 		l.recv, err = newRecvState(raw, cfg)
 		if err != nil {
@@ -147,6 +170,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			nl.Close()
 			return nil, err
 		}
+		l.recv.beforeWait = l.publish
 	}
 	go l.watchDevices()
 	return l, nil
@@ -250,7 +274,42 @@ func (l *Live) admit(f *Frame) bool {
 	}
 	f.InterfaceName = entry.Name
 	f.WireLen += entry.LinkHeaderLen
+	c := l.local[f.Interface]
+	if c == nil {
+		c = &DeviceCount{Name: entry.Name}
+		l.local[f.Interface] = c
+	}
+	c.Packets++
+	c.Bytes += uint64(f.WireLen)
+	if l.sinceSync++; l.sinceSync >= publishEvery {
+		l.publish()
+	}
 	return true
+}
+
+// publish copies the reader's per-device counts to where DeviceCounts
+// reads them.
+func (l *Live) publish() {
+	l.sinceSync = 0
+	l.sharedMu.Lock()
+	for i, c := range l.local {
+		l.shared[i] = *c
+	}
+	l.sharedMu.Unlock()
+}
+
+// DeviceCounts returns, per device that delivered packets, the packets and
+// wire bytes counted there since the source opened (at most a few thousand
+// packets behind).
+func (l *Live) DeviceCounts() []DeviceCount {
+	l.sharedMu.Lock()
+	defer l.sharedMu.Unlock()
+	out := make([]DeviceCount, 0, len(l.shared))
+	for _, c := range l.shared {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b DeviceCount) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Stats returns the running totals, folding in the kernel's counters.
@@ -341,6 +400,8 @@ type ring struct {
 	holding   bool   // the current block belongs to user space
 	unmapOnce sync.Once
 	ready     func(fd uintptr) bool
+	// beforeWait runs before the reader blocks for the next block.
+	beforeWait func()
 }
 
 func newRing(raw syscall.RawConn, cfg LiveConfig) (*ring, error) {
@@ -422,6 +483,9 @@ func (r *ring) next(raw syscall.RawConn, f *Frame) error {
 			r.block = (r.block + 1) % r.blocks
 		}
 		if !r.blockReady(0) {
+			if r.beforeWait != nil {
+				r.beforeWait()
+			}
 			if err := raw.Read(r.ready); err != nil {
 				return err
 			}
@@ -481,6 +545,8 @@ type recvState struct {
 	n       int
 	errno   syscall.Errno
 	read    func(fd uintptr) bool
+	// beforeWait runs when no packet is queued, before the reader blocks.
+	beforeWait func()
 }
 
 func newRecvState(raw syscall.RawConn, cfg LiveConfig) (*recvState, error) {
@@ -527,6 +593,9 @@ func (s *recvState) recvOnce(fd uintptr) bool {
 	s.msg.SetControllen(len(s.control))
 	n, _, errno := unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&s.msg)), unix.MSG_TRUNC|unix.MSG_DONTWAIT)
 	if errno == unix.EAGAIN {
+		if s.beforeWait != nil {
+			s.beforeWait()
+		}
 		return false
 	}
 	s.n, s.errno = int(n), errno

@@ -264,6 +264,10 @@ func TestLiveVethMatchesInterfaceCounters(t *testing.T) {
 			if n := got.byInterface["vA"]; n != got.inPackets+got.outPackets {
 				t.Errorf("interface names: %v", got.byInterface)
 			}
+			if dc := src.DeviceCounts(); len(dc) != 1 || dc[0].Name != "vA" || dc[0].Packets != got.inPackets+got.outPackets ||
+				dc[0].Bytes != got.inBytes+got.outBytes {
+				t.Errorf("DeviceCounts %+v; want vA with %d packets, %d bytes", dc, got.inPackets+got.outPackets, got.inBytes+got.outBytes)
+			}
 		})
 	}
 }

@@ -68,10 +68,17 @@ type jsonConnection struct {
 }
 
 type jsonCapture struct {
-	Source  string `json:"source"`
-	Mode    string `json:"mode,omitempty"`
+	Source  string       `json:"source"`
+	Mode    string       `json:"mode,omitempty"`
+	Packets uint64       `json:"packets"`
+	Drops   uint64       `json:"drops"`
+	Devices []jsonDevice `json:"devices"`
+}
+
+type jsonDevice struct {
+	Device  string `json:"device"`
 	Packets uint64 `json:"packets"`
-	Drops   uint64 `json:"drops"`
+	Bytes   uint64 `json:"bytes"`
 }
 
 // JSONOptions are the flags that change JSON output.
@@ -116,7 +123,11 @@ func WriteJSON(w io.Writer, snap *Snapshot, opts JSONOptions) error {
 			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns})
 	}
 	for _, c := range snap.Capture {
-		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Drops: c.Dropped})
+		devices := make([]jsonDevice, 0, len(c.Devices))
+		for _, d := range c.Devices {
+			devices = append(devices, jsonDevice{Device: d.Name, Packets: d.Packets, Bytes: d.Bytes})
+		}
+		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Drops: c.Dropped, Devices: devices})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

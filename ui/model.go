@@ -52,6 +52,14 @@ type CaptureStats struct {
 	Source            string // "live" or the replayed file
 	Mode              string // receive path, for live capture
 	Received, Dropped uint64
+	// Devices are the packets and wire bytes counted per device.
+	Devices []DeviceStats
+}
+
+// DeviceStats are what one device contributed.
+type DeviceStats struct {
+	Name           string
+	Packets, Bytes uint64
 }
 
 // Snapshot is everything a writer shows for one refresh.

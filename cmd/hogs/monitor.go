@@ -429,7 +429,11 @@ func (p *pipeline) refreshAt(now int64) error {
 	if p.liveSrc != nil {
 		st, err := p.liveSrc.Stats()
 		if err == nil {
-			view.Capture = []ui.CaptureStats{{Source: "live", Mode: p.liveSrc.Mode(), Received: st.Received, Dropped: st.Dropped}}
+			c := ui.CaptureStats{Source: "live", Mode: p.liveSrc.Mode(), Received: st.Received, Dropped: st.Dropped}
+			for _, d := range p.liveSrc.DeviceCounts() {
+				c.Devices = append(c.Devices, ui.DeviceStats{Name: d.Name, Packets: d.Packets, Bytes: d.Bytes})
+			}
+			view.Capture = []ui.CaptureStats{c}
 		}
 		if p.cfg.bugHunt {
 			rs := p.resolver.Stats()
