@@ -191,8 +191,12 @@ func parseConfig(args []string) (config, error) {
 }
 
 const usageText = `usage: hogs [-V] [-h] [-x] [-t] [-p] [-s] [-l] [-a] [-b] [-C] [-d seconds] [-v mode]
-            [-c count] [-f filter] [-P pid]... [device ...]
-       hogs -r FILE [--dump]
+            [-c count] [-f filter] [-P pid]... [--json [--connections]] [device ...]
+       hogs -r FILE [--dump | --json]
+
+Without -t or --json, hogs shows a table; its keys: q quit, s/r sort by
+sent/received, m next unit, l command line, b base name, arrows/PgUp/PgDn
+move, Enter a process's connections, H remote hosts, Esc back, h help.
 
   -V, --version     print the version and exit
   -h, --help        print this help and exit
