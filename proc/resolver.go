@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/netip"
+	"slices"
 	"sync"
 
 	"hogs/internal/conntable"
@@ -57,6 +58,9 @@ type Resolver struct {
 	// inode → process, added to by every fd scan.
 	inodeOwner map[uint64]procID
 	pidBuf     []int
+	// recent are the processes that owned the latest resolved flows, most
+	// recent first: the next new socket is most likely theirs.
+	recent []procID
 
 	mu      sync.Mutex // guards owners and byProc
 	owners  []Owner    // Owner number n is owners[n-1]
@@ -140,6 +144,9 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 			continue
 		}
 		owners[i] = r.ownerOf(id)
+		if owners[i] != conntable.OwnerUnresolved {
+			r.noteRecent(id)
+		}
 		if owners[i] == conntable.OwnerUnresolved {
 			// The process the index names is gone (or its PID reused):
 			// forget it, so the next attempt scans for the socket's new
@@ -230,30 +237,24 @@ func (r *Resolver) readTables() error {
 // starts over (inodes of closed sockets otherwise pile up in it).
 const maxIndexedInodes = 1 << 20
 
-// scanFDs walks /proc/PID/fd, newest process first, adding every socket it
-// sees to the inode → process index, until it has found all the wanted
-// inodes. A new connection usually belongs to a young process, or to one
-// whose sockets the index already knows; either way the walk stops long
-// before processes holding thousands of idle sockets are read again.
+// maxRecent is how many recent owners scanFDs tries before the others.
+const maxRecent = 16
+
+// scanFDs walks /proc/PID/fd adding every socket it sees to the inode →
+// process index, until it has found all the wanted inodes: first the
+// processes that owned the latest resolved flows (a client or server that
+// made one connection usually makes the next), then every other process,
+// newest first (a new connection often comes with a new process). Either
+// way the walk stops long before it reads processes that hold thousands of
+// idle sockets, unless the socket is theirs.
 func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
-	pids, err := r.fs.PIDs(r.pidBuf[:0])
-	if err != nil {
-		return err
-	}
-	r.pidBuf = pids
 	r.scans++
 	if len(r.inodeOwner) > maxIndexedInodes {
 		clear(r.inodeOwner)
 	}
 	missing := len(wanted)
-	for i := len(pids) - 1; i >= 0 && missing > 0; i-- {
-		pid := pids[i]
-		start, err := r.fs.StartTime(pid)
-		if err != nil {
-			continue // vanished, or unreadable
-		}
-		id := procID{pid, start}
-		err = r.fs.SocketInodes(pid, func(inode uint64) {
+	scan := func(id procID) {
+		err := r.fs.SocketInodes(id.pid, func(inode uint64) {
 			if wanted[inode] {
 				if old, seen := r.inodeOwner[inode]; !seen || old != id {
 					missing--
@@ -261,14 +262,53 @@ func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
 			}
 			r.inodeOwner[inode] = id
 		})
-		if err != nil && !errors.Is(err, ErrNoProcess) {
-			// Permission denied (another user's process without
-			// cap_sys_ptrace/cap_dac_read_search): its flows stay
-			// unresolved.
-			continue
+		// Errors: the process is gone, or it is another user's and hogs
+		// lacks cap_sys_ptrace/cap_dac_read_search: its flows stay
+		// unresolved.
+		_ = err
+	}
+	tried := make(map[int]bool, len(r.recent))
+	for _, id := range r.recent {
+		if missing == 0 {
+			return nil
+		}
+		tried[id.pid] = true
+		if start, err := r.fs.StartTime(id.pid); err == nil && start == id.start {
+			scan(id)
 		}
 	}
+	if missing == 0 {
+		return nil
+	}
+	pids, err := r.fs.PIDs(r.pidBuf[:0])
+	if err != nil {
+		return err
+	}
+	r.pidBuf = pids
+	for i := len(pids) - 1; i >= 0 && missing > 0; i-- {
+		pid := pids[i]
+		if tried[pid] {
+			continue
+		}
+		start, err := r.fs.StartTime(pid)
+		if err != nil {
+			continue // vanished, or unreadable
+		}
+		scan(procID{pid, start})
+	}
 	return nil
+}
+
+// noteRecent moves id to the front of the recent owners.
+func (r *Resolver) noteRecent(id procID) {
+	if len(r.recent) > 0 && r.recent[0] == id {
+		return
+	}
+	r.recent = slices.DeleteFunc(r.recent, func(x procID) bool { return x == id })
+	r.recent = slices.Insert(r.recent, 0, id)
+	if len(r.recent) > maxRecent {
+		r.recent = r.recent[:maxRecent]
+	}
 }
 
 // ownerOf returns the owner number of a process, registering it.

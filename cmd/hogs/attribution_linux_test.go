@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -265,12 +266,21 @@ func startHogs(t *testing.T, ns string, args ...string) *hogsRun {
 	return h
 }
 
-// last waits for hogs to exit and returns its last refresh.
-func (h *hogsRun) last(t *testing.T) traceBlock {
+// stop lets hogs print a few more refreshes, then ends it with SIGTERM
+// (a clean exit, status 0) and waits for it.
+func (h *hogsRun) stop(t *testing.T) {
 	t.Helper()
+	time.Sleep(1500 * time.Millisecond)
+	h.cmd.Process.Signal(syscall.SIGTERM)
 	if err := h.cmd.Wait(); err != nil {
 		t.Fatalf("hogs: %v: %s", err, h.err.String())
 	}
+}
+
+// last stops hogs (see stop) and returns its last refresh.
+func (h *hogsRun) last(t *testing.T) traceBlock {
+	t.Helper()
+	h.stop(t)
 	blocks := parseTrace(t, h.out.String())
 	if len(blocks) == 0 {
 		t.Fatalf("no refresh in hogs output: %q", h.out.String())
@@ -328,7 +338,7 @@ func TestForkingServerChildren(t *testing.T) {
 	if l := server.line(t); l != "listening" {
 		t.Fatal(l)
 	}
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "16")
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
 	before := netnstest.ReadCounters(t, nsB, "vB")
 	var pids []int
 	for _, size := range []string{"400000", "900000"} {
@@ -367,7 +377,7 @@ func TestDelayedAccept(t *testing.T) {
 	nsA, nsB := netnstest.QuietVethPair(t)
 	server := startRole(t, nsA, "delayed-server", "10.77.0.1:7300", "2s")
 	server.line(t)
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "10")
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
 	before := netnstest.ReadCounters(t, nsB, "vB")
 	cli := inNamespace(nsB, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7300", "HOGS_TEST_BYTES=200000")
@@ -387,7 +397,7 @@ func TestShortConnections(t *testing.T) {
 	nsA, nsB := netnstest.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7400", "100")
 	server.line(t)
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "16")
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
 	before := netnstest.ReadCounters(t, nsB, "vB")
 	client := startRole(t, nsA, "short-clients", "10.77.0.2:7400", "100", "1000")
 	var slow int
@@ -411,7 +421,7 @@ func TestUnconnectedUDP(t *testing.T) {
 	nsA, nsB := netnstest.QuietVethPair(t)
 	server := startRole(t, nsA, "udp-server", ":7500", "50")
 	server.line(t)
-	h := startHogs(t, nsA, "-t", "-C", "-v", "2", "-d", "0.5", "-c", "8")
+	h := startHogs(t, nsA, "-t", "-C", "-v", "2", "-d", "0.5")
 	before := netnstest.ReadCounters(t, nsB, "vB")
 	cli := inNamespace(nsB, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=udp-client", "HOGS_TEST_ARGS=10.77.0.1:7500 50 600")
@@ -433,7 +443,7 @@ func TestLoopback(t *testing.T) {
 	netnstest.IP(t, ns, "link", "set", "lo", "up")
 	server := startRole(t, ns, "delayed-server", "127.0.0.1:7600", "0s")
 	server.line(t)
-	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "-c", "10", "lo")
+	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "lo")
 	before := netnstest.ReadCounters(t, ns, "lo")
 	cli := inNamespace(ns, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7600", "HOGS_TEST_BYTES=500000")
@@ -459,7 +469,7 @@ func TestProcessExitsMidTransfer(t *testing.T) {
 	nsA, nsB := netnstest.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7700", "1")
 	server.line(t)
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "-c", "10")
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
 	before := netnstest.ReadCounters(t, nsB, "vB")
 	cli := inNamespace(nsA, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7700", "HOGS_TEST_BYTES=5000000")
@@ -483,7 +493,7 @@ func TestPIDFilter(t *testing.T) {
 	netnstest.IP(t, ns, "link", "set", "lo", "up")
 	server := startRole(t, ns, "delayed-server", "127.0.0.1:7800", "0s")
 	server.line(t)
-	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "-c", "8", "-P", strconv.Itoa(server.cmd.Process.Pid), "lo")
+	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "-P", strconv.Itoa(server.cmd.Process.Pid), "lo")
 	cli := inNamespace(ns, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7800", "HOGS_TEST_BYTES=300000")
 	if out, err := cli.CombinedOutput(); err != nil {
@@ -508,18 +518,16 @@ func TestJSONLive(t *testing.T) {
 	nsA, nsB := netnstest.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7900", "1")
 	server.line(t)
-	h := startHogs(t, nsA, "--json", "--connections", "-d", "0.5", "-c", "10")
+	h := startHogs(t, nsA, "--json", "--connections", "-d", "0.5")
 	cli := inNamespace(nsA, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7900", "HOGS_TEST_BYTES=400000")
 	if out, err := cli.CombinedOutput(); err != nil {
 		t.Fatalf("client: %v %s", err, out)
 	}
-	if err := h.cmd.Wait(); err != nil {
-		t.Fatalf("hogs: %v: %s", err, h.err.String())
-	}
+	h.stop(t)
 	lines := strings.Split(strings.TrimSuffix(h.out.String(), "\n"), "\n")
-	if len(lines) != 10 {
-		t.Fatalf("%d JSON lines, want 10:\n%s", len(lines), h.out.String())
+	if len(lines) < 5 {
+		t.Fatalf("%d JSON lines, want one per refresh (at least 5):\n%s", len(lines), h.out.String())
 	}
 	var intervalSum, total float64
 	found := false

@@ -148,7 +148,6 @@ func parseTrace(t *testing.T, out string) []traceBlock {
 // peer interface counted, each way, under the client's PID.
 func TestTraceAttributesTransfer(t *testing.T) {
 	nsA, nsB := netnstest.QuietVethPair(t)
-	bin := hogsBinary(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -164,14 +163,7 @@ func TestTraceAttributesTransfer(t *testing.T) {
 		t.Fatalf("server did not start: %q %v", line, err)
 	}
 
-	hogs := inNamespace(nsA, bin, "-t", "-v", "2", "-d", "0.5", "-c", "12")
-	var hogsOut, hogsErr strings.Builder
-	hogs.Stdout, hogs.Stderr = &hogsOut, &hogsErr
-	if err := hogs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { hogs.Process.Kill(); hogs.Wait() })
-	time.Sleep(700 * time.Millisecond) // hogs is capturing
+	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
 	before := netnstest.ReadCounters(t, nsB, "vB")
 
 	client := inNamespace(nsA, self)
@@ -183,14 +175,8 @@ func TestTraceAttributesTransfer(t *testing.T) {
 	// the client's.
 	clientPID := client.Process.Pid
 	after := netnstest.ReadCounters(t, nsB, "vB")
-	if err := hogs.Wait(); err != nil {
-		t.Fatalf("hogs: %v: %s", err, hogsErr.String())
-	}
-	blocks := parseTrace(t, hogsOut.String())
-	if len(blocks) != 12 {
-		t.Fatalf("%d refreshes, want 12:\n%s", len(blocks), hogsOut.String())
-	}
-	last := blocks[len(blocks)-1]
+	last := h.last(t)
+	hogsOut := &h.out
 	var row string
 	for name := range last {
 		if strings.HasSuffix(name, "/"+strconv.Itoa(clientPID)+"/0") {

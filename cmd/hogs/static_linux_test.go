@@ -57,7 +57,7 @@ func TestEmptyRoot(t *testing.T) {
 	server.line(t)
 	// ip netns exec gives the shell a mount namespace of its own: the
 	// mounts vanish with it.
-	script := "mount -t proc proc " + root + "/proc && mount -t sysfs sysfs " + root + "/sys && exec chroot " + root + " /hogs -t -v 2 -d 0.5 -c 10"
+	script := "mount -t proc proc " + root + "/proc && mount -t sysfs sysfs " + root + "/sys && exec chroot " + root + " /hogs -t -v 2 -d 0.5"
 	h := &hogsRun{cmd: exec.Command("ip", "netns", "exec", nsA, "sh", "-c", script)}
 	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
 	if err := h.cmd.Start(); err != nil {
@@ -108,7 +108,7 @@ func TestSetcapUser(t *testing.T) {
 	asNobody := func(args ...string) *exec.Cmd {
 		return exec.Command("ip", append([]string{"netns", "exec", nsA, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}, args...)...)
 	}
-	h := &hogsRun{cmd: asNobody(bin, "-t", "-v", "2", "-d", "0.5", "-c", "10")}
+	h := &hogsRun{cmd: asNobody(bin, "-t", "-v", "2", "-d", "0.5")}
 	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
