@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live fuzz bench bench-live lint clean
+.PHONY: all build static test test-live fuzz bench bench-live bench-sockets lint clean
 
 all: build
 
@@ -44,6 +44,12 @@ bench:
 # memory, drops and accuracy (bench/live; needs root, about three minutes).
 bench-live: build
 	go run ./bench/live
+
+# hogs against nethogs with 20,000 idle TCP sockets, a busy flow and 10 new
+# connections/s: CPU per refresh and per new connection, attribution, drops
+# (bench/sockets; needs root, about three minutes).
+bench-sockets: build
+	go run ./bench/sockets
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

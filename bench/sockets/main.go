@@ -1,0 +1,886 @@
+// Command sockets measures what a monitor's process lookup costs when many
+// sockets are open: hogs against nethogs with 20,000 idle TCP connections
+// in the monitor's namespace, one busy flow, and then 10 new connections
+// per second. `make bench-sockets` (as root) runs it after building
+// ./hogs; it prints a Markdown table on stdout, writes it to
+// bench/sockets/results.md with the date, kernel, CPU and command, and
+// prints per-run details on stderr. It takes about three minutes.
+//
+// The figures it checks come from an issue: nethogs spent 83 ms CPU per
+// refresh with nothing new, 117 ms per new connection (99 % CPU,
+// refreshes 7 s apart) and dropped 28 % of the packets; the targets for
+// hogs are at most 1 ms CPU per refresh with nothing new, at most 2 ms
+// per new connection resolved, no drops, and every new connection
+// attributed.
+//
+// # Setup
+//
+// Every monitor run gets two fresh network namespaces (hogs-sock-a-XXXXXXXX,
+// the monitor's, and hogs-sock-b-XXXXXXXX) joined by a veth pair, vA
+// 10.91.0.1/24 – vB 10.91.0.2/24, kept quiet as in bench/live: IPv6 off,
+// no IGMP reports, multicast off, static ARP. nsA gets
+// ip_local_port_range 1024–65535, nsB somaxconn 65535. The harness
+// re-executes itself inside a namespace for each traffic role (a hidden
+// first argument):
+//
+//	sockets idle-server ADDR PORTS N MODE          (nsB)
+//	sockets idle-holder ADDR PORTS N               (nsA)
+//	sockets busy-sink ADDR                         (nsB)
+//	sockets busy-client ADDR RATE WRITE MAXDUR     (nsA)
+//	sockets newconn-server ADDR                    (nsB)
+//	sockets newconn-client ADDR RATE DURATION HOLD now|signal (nsA)
+//
+// The idle holders open -idle connections (20,000) round robin to -ports
+// listening ports of their idle server, as plain blocking sockets without
+// keepalive, so that once established they carry no packet at all. Both
+// roles raise RLIMIT_NOFILE to 50,000, or, without CAP_SYS_RESOURCE (as
+// in the sandbox this was written in, where the hard limit is 20,000),
+// only up to the hard limit: so the connections are spread over holder
+// processes of -per-process (10,000) each, every one with its own idle
+// server. With -server-mode accept (the default) the server accepts and
+// holds them; with backlog it never accepts and they wait in its listen
+// queue. The busy client streams -busy-rate bytes/s
+// (2 MB/s) in 64 KiB writes to the busy sink until told to pause
+// (SIGUSR1). The new-connections client makes -new-rate connections a
+// second (10) for -phase (10 s); each connects, sends 1 KiB, reads a
+// 1-byte answer, stays open -hold (300 ms) and closes; it prints the local
+// address of each, and stays alive afterwards so that its process still
+// exists at the last refresh.
+//
+// # Procedure, per monitor
+//
+// Each monitor runs alone: `hogs -t -v 2 -d 1 -x`, `hogs --json
+// --connections -v 2 -d 1 -x` (the same program, run again so that each new
+// connection can be looked up by its local address) and `nethogs -t -v 2
+// -d 1`, in nsA through ip netns exec (which execs it: the PID started is
+// the monitor's). The harness timestamps every line of the monitor's
+// output as it arrives.
+//
+// The default runs are hogs, hogs-json and nethogs, then hogs:old and
+// hogs-json:old, where the new-connections client is started (and waits
+// for SIGUSR1) before the idle holders, so that its PID is older than
+// theirs. The difference matters to hogs: its fd scan walks /proc newest
+// process first and stops once it has found the new socket, so a client
+// younger than the 20,000 idle sockets' holders is found at once, and an
+// older one only after reading all of the holders' and idle servers'
+// descriptors. Real new connections come from both kinds of process (a
+// fresh curl; a long-running browser or daemon). nethogs rescans every
+// process either way.
+//
+//  1. Set-up: idle servers and holders (all connections established), the
+//     busy sink; start the monitor; at its first refresh start the busy
+//     client, then wait until the monitor has printed 3 refreshes over at
+//     least 3 s. (The busy flow starts after the monitor so that the link
+//     is quiet when it starts: vA's counters from just before its start
+//     are exactly what it can see.)
+//  2. Nothing new: from the arrival of a refresh to the arrival of the
+//     first refresh 10 s later. CPU ms per refresh = the monitor's CPU over
+//     that window / the refreshes in it.
+//  3. New connections: the new-connections client starts at the end of
+//     phase 2; the phase ends at the first refresh that arrives 1 s after
+//     the client has closed its last connection. CPU ms per new connection
+//     = (the phase's CPU − its length × phase 2's CPU rate) / connections
+//     made.
+//  4. Tail: the busy client pauses, the harness waits for two more
+//     refreshes, reads the counters and VmHWM, then stops the monitor
+//     (SIGTERM, SIGKILL after 3 s) and parses the refresh that was last at
+//     that reading.
+//
+// # What is reported
+//
+//   - CPU: se.sum_exec_runtime summed over /proc/PID/task/*/sched, in ms
+//     with nanosecond resolution; utime+stime from /proc/PID/stat (10 ms
+//     ticks) is in the details as a cross-check.
+//   - Refresh interval: the gaps between refresh arrivals in phases 2 and
+//     3 (mean, and the longest in phase 3).
+//   - New connections attributed. hogs --json: every connection the client
+//     reported is looked up by local address in the last refresh: under the
+//     client's PID (attributed), under unknown, or absent. Trace output has
+//     no connections, so for `hogs -t` and nethogs the figure is an
+//     estimate by bytes: the client's row / (connections made × the mean
+//     wire bytes of one such connection, as hogs --json counted them).
+//   - unknown TCP: bytes the last refresh puts in "unknown TCP".
+//   - Drops: hogs -x's count of packets the kernel dropped on its capture
+//     socket. For both monitors (nethogs reports no drops): accuracy, the
+//     bytes of all rows of the last refresh (totals since the monitor
+//     started) over vA's rx+tx bytes from just before the monitor started
+//     to that refresh (ip -s -j link). Trace rows carry 6 significant
+//     digits, so expect ~1e-5 noise.
+//   - hogs's resolver work from -x (running totals of sock_diag lookups,
+//     /proc/net table reads, /proc/PID/fd scans), per phase; hogs prints
+//     one -x line per refresh, matched to its refresh by number.
+//   - VmHWM: the monitor's peak RSS over its life.
+//
+// # Caveats
+//
+//   - This kernel has no CONFIG_IRQ_TIME_ACCOUNTING: softirq time (here,
+//     the capture socket's share of every packet) is charged to whichever
+//     task happens to run, mostly the traffic processes. A monitor's CPU is
+//     its own work, not the kernel's capture work.
+//   - Both namespaces share one PID namespace and /proc: a monitor that
+//     scans /proc/PID/fd sees the idle server's 20,000 accepted sockets
+//     too (their inodes are not in nsA's tables), so a full scan walks
+//     about 40,000 socket descriptors. -server-mode backlog leaves only the
+//     holder's 20,000.
+//   - CPU per refresh "with nothing new" includes the monitor's handling of
+//     the busy flow's packets (about 100 to 130 a second, as the writes
+//     happen to be segmented); CPU per new connection includes its packets
+//     (about ten per connection) along with the lookup. hogs's phase-2 CPU
+//     is small (10 to 35 ms in 10 s) and mostly that packet handling, so
+//     it moves by a factor of two or more from run to run: compare several
+//     runs with a 1 ms target. -busy-rate 1000 -busy-write 1000 (one small
+//     write a second) leaves the refresh and idle-socket cost alone.
+//     GODEBUG=gctrace=1 in the harness's environment reaches hogs, and the
+//     details then count its garbage collections per phase.
+//   - Two cores run the monitor, the traffic and the harness: a monitor at
+//     100 % CPU competes with the traffic it measures.
+//   - veth does GSO: the busy flow's "packets" are super-packets of up to
+//     64 KiB, counted once by the interface and once by the monitors.
+//   - A SIGKILLed harness cannot clean up: its children die with it
+//     (PR_SET_PDEATHSIG), but its hogs-sock-* namespaces stay until
+//     `ip netns delete`.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const (
+	grace      = 3 * time.Second // SIGTERM to SIGKILL
+	steadyFor  = 3 * time.Second // refreshes before phase 2
+	settle     = time.Second     // after the last new connection closed
+	idleBase   = 9100            // first idle server port
+	busyPort   = "9200"
+	newconnPrt = "9300"
+)
+
+// monitor is a program under test.
+type monitor struct {
+	name      string
+	argv      []string
+	json      bool
+	oldClient bool // the new-connections client starts before the idle holders
+}
+
+// label names a run in the tables.
+func (m monitor) label() string {
+	if m.oldClient {
+		return m.name + ", old client"
+	}
+	return m.name
+}
+
+// options are the harness's flags.
+type options struct {
+	hogs, nethogs string
+	idle, ports   int
+	perProcess    int
+	serverMode    string
+	busyRate      int
+	busyWrite     int
+	newRate       int
+	phase, hold   time.Duration
+	monitors      []string
+	out           string
+	timeout       time.Duration
+}
+
+func main() {
+	if len(os.Args) > 1 {
+		if _, ok := roles[os.Args[1]]; ok {
+			runRole(os.Args[1], os.Args[2:])
+		}
+	}
+	var o options
+	var mons string
+	flag.StringVar(&o.hogs, "hogs", "./hogs", "hogs binary (make build)")
+	flag.StringVar(&o.nethogs, "nethogs", "", "nethogs binary (default: from PATH or /usr/sbin; apt-get installs it if missing)")
+	flag.IntVar(&o.idle, "idle", 20000, "idle TCP connections in the monitor's namespace")
+	flag.IntVar(&o.ports, "ports", 2, "listening ports per idle server process")
+	flag.IntVar(&o.perProcess, "per-process", 10000, "idle connections per holder (and server) process")
+	flag.StringVar(&o.serverMode, "server-mode", "accept", "idle server: accept (hold the connections) or backlog (never accept)")
+	flag.IntVar(&o.busyRate, "busy-rate", 2_000_000, "busy flow, bytes per second")
+	flag.IntVar(&o.busyWrite, "busy-write", 64<<10, "busy flow, bytes per write")
+	flag.IntVar(&o.newRate, "new-rate", 10, "new connections per second in phase 3")
+	flag.DurationVar(&o.phase, "phase", 10*time.Second, "length of phases 2 and 3")
+	flag.DurationVar(&o.hold, "hold", 300*time.Millisecond, "how long each new connection stays open")
+	flag.StringVar(&mons, "monitors", "hogs,hogs-json,nethogs,hogs:old,hogs-json:old",
+		"runs, comma-separated: hogs, hogs-json, nethogs; NAME:old starts the new-connections client before the idle holders")
+	flag.StringVar(&o.out, "out", "bench/sockets/results.md", "Markdown results file (empty: none)")
+	flag.DurationVar(&o.timeout, "timeout", 8*time.Minute, "the whole run: past it everything is killed and removed")
+	flag.Parse()
+	if flag.NArg() != 0 {
+		fmt.Fprintf(os.Stderr, "sockets: unexpected argument %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	o.monitors = strings.Split(mons, ",")
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "sockets:", err)
+		os.Exit(1)
+	}
+}
+
+func (o options) check() error {
+	switch {
+	case o.idle < 0 || o.idle > maxIdle:
+		return fmt.Errorf("-idle %d out of range [0, %d]", o.idle, maxIdle)
+	case o.ports < 1 || o.ports > 20:
+		return fmt.Errorf("-ports %d out of range [1, 20]", o.ports)
+	case o.perProcess < 1 || o.perProcess > maxIdle:
+		return fmt.Errorf("-per-process %d out of range [1, %d]", o.perProcess, maxIdle)
+	case (o.idle+o.perProcess-1)/o.perProcess > 40:
+		return fmt.Errorf("-idle %d / -per-process %d: more than 40 holder processes", o.idle, o.perProcess)
+	case o.serverMode != "accept" && o.serverMode != "backlog":
+		return fmt.Errorf("-server-mode %q: accept or backlog", o.serverMode)
+	case o.busyRate < 1 || o.busyRate > maxRate:
+		return fmt.Errorf("-busy-rate %d out of range [1, %d]", o.busyRate, maxRate)
+	case o.busyWrite < 1 || o.busyWrite > 1<<20:
+		return fmt.Errorf("-busy-write %d out of range [1, %d]", o.busyWrite, 1<<20)
+	case o.newRate < 1 || o.newRate > 1000:
+		return fmt.Errorf("-new-rate %d out of range [1, 1000]", o.newRate)
+	case o.phase <= 0 || o.phase > maxPhase:
+		return fmt.Errorf("-phase %v out of range (0, %v]", o.phase, maxPhase)
+	case o.hold <= 0 || o.hold > 10*time.Second:
+		return fmt.Errorf("-hold %v out of range (0, 10s]", o.hold)
+	case o.timeout <= 0 || o.timeout > 30*time.Minute:
+		return fmt.Errorf("-timeout %v out of range (0, 30m]", o.timeout)
+	}
+	return nil
+}
+
+func run(o options) error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sig
+		fmt.Fprintf(os.Stderr, "\nsockets: %v: killing the traffic and monitors, removing the namespaces\n", s)
+		reg.cleanup()
+		os.Exit(128 + int(s.(syscall.Signal)))
+	}()
+	defer reg.cleanup()
+	if err := o.check(); err != nil {
+		return err
+	}
+	time.AfterFunc(o.timeout, func() {
+		fmt.Fprintf(os.Stderr, "\nsockets: still running after -timeout %v: killing the traffic and monitors, removing the namespaces\n", o.timeout)
+		reg.cleanup()
+		os.Exit(1)
+	})
+
+	if os.Geteuid() != 0 {
+		return errors.New("needs root to create network namespaces (sudo make bench-sockets)")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		return fmt.Errorf("needs iproute2's ip: %v", err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	hogs, err := filepath.Abs(o.hogs)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(hogs); err != nil {
+		return fmt.Errorf("%v: build it first (make build)", err)
+	}
+	known := map[string]monitor{
+		"hogs":      {name: "hogs", argv: []string{hogs, "-t", "-v", "2", "-d", "1", "-x"}},
+		"hogs-json": {name: "hogs-json", argv: []string{hogs, "--json", "--connections", "-v", "2", "-d", "1", "-x"}, json: true},
+		"nethogs":   {name: "nethogs"},
+	}
+	var plan []monitor
+	for _, spec := range o.monitors {
+		name, variant, _ := strings.Cut(spec, ":")
+		m, ok := known[name]
+		if !ok || (variant != "" && variant != "old") {
+			return fmt.Errorf("unknown monitor %q (hogs, hogs-json, nethogs, each optionally with :old)", spec)
+		}
+		m.oldClient = variant == "old"
+		if name == "nethogs" {
+			nethogs, err := findNethogs(o.nethogs)
+			if err != nil {
+				return err
+			}
+			o.nethogs = nethogs
+			m.argv = []string{nethogs, "-t", "-v", "2", "-d", "1"}
+		}
+		plan = append(plan, m)
+	}
+	env := describeEnv(hogs, o.nethogs)
+	fmt.Fprintf(os.Stderr, "sockets: %s; %s; CLK_TCK %d (%s)\n", env.kernel, env.cpu, env.clk, env.clkSource)
+
+	start := time.Now()
+	var results []*result
+	for i, m := range plan {
+		fmt.Fprintf(os.Stderr, "\n[%d/%d] %s with %d idle sockets\n", i+1, len(plan), m.label(), o.idle)
+		r := runOne(m, self, o, env.clk)
+		r.print(os.Stderr)
+		results = append(results, r)
+	}
+	took := time.Since(start)
+
+	table := markdownTables(results, o)
+	fmt.Println(table)
+	for _, n := range observations(results, o) {
+		fmt.Println("- " + n)
+	}
+	if o.out != "" {
+		doc := resultsDoc(env, o, results, table, took)
+		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "sockets: wrote %s (%v in all)\n", o.out, took.Round(time.Second))
+	}
+	failed := 0
+	for _, r := range results {
+		if r.err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d runs failed", failed, len(results))
+	}
+	return nil
+}
+
+// snap is what the harness reads at a phase boundary.
+type snap struct {
+	t        time.Time
+	ref      int // index of the last refresh that had arrived
+	sched    schedStats
+	schedErr error
+	ticks    uint64
+	wire     counters
+	x        xStats // hogs -x, the last line by then
+	host     hostCPU
+}
+
+// hostCPU is the machine's busy and total jiffies (/proc/stat, all CPUs).
+type hostCPU struct{ busy, total uint64 }
+
+func readHostCPU() hostCPU {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return hostCPU{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	var h hostCPU
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseUint(v, 10, 64)
+		if i == 7 || i == 8 {
+			continue // guest time is already in user and nice
+		}
+		h.total += n
+		if i != 3 && i != 4 { // idle, iowait
+			h.busy += n
+		}
+	}
+	return h
+}
+
+// busyPct is the machine's CPU use between two readings, in % of all CPUs.
+func busyPct(a, b hostCPU) float64 {
+	if b.total <= a.total {
+		return 0
+	}
+	return 100 * float64(b.busy-a.busy) / float64(b.total-a.total)
+}
+
+// foreignNetns lists namespaces this run did not make whose names look like
+// a benchmark's: another harness running at the same time shares the CPUs.
+func foreignNetns() []string {
+	out, err := ip("", "netns", "list")
+	if err != nil {
+		return nil
+	}
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	var names []string
+	for _, l := range strings.Split(out, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		if _, ours := reg.netns[f[0]]; !ours && strings.HasPrefix(f[0], "hogs-") {
+			names = append(names, f[0])
+		}
+	}
+	return names
+}
+
+func (r *result) take(mon *child, ref int) (snap, error) {
+	s := snap{t: time.Now(), ref: ref, host: readHostCPU()}
+	s.sched, s.schedErr = readSched(r.pid)
+	var err error
+	if s.ticks, _, err = cpuTicks(r.pid); err != nil {
+		return s, err
+	}
+	if s.wire, err = readCounters(r.ns.a, "vA"); err != nil {
+		return s, err
+	}
+	s.x = xAt(mon.err, s.t)
+	return s, nil
+}
+
+// result is one monitor's run.
+type result struct {
+	monitor string
+	argv    []string
+	json    bool
+	ns      pair
+	pid     int
+	err     error
+	notes   []string
+
+	idleWanted  int
+	idleOpen    int
+	holderLines []string
+	serverLines []string
+	sockstat    string
+	busyLine    string
+	sinkLine    string
+	newPID      int
+	newLine     string
+	newServer   string
+	made, ok    int
+	newLocals   map[string]bool
+	newErrLines []string
+
+	s0             counters // vA just before the monitor started
+	quiet          counters // vA from then to the busy flow's start: should be 0
+	s2, s3, s4, s5 snap     // phase 2 start, phase 3 start, phase 3 end, the end
+	newDone        time.Time
+	memEnd         memory
+	killed         bool
+	stopTook       time.Duration
+	monStatus      string
+	monStderr      string
+	refTime        []time.Time
+	final          block
+	done           bool   // all phases measured
+	gcs            [2]int // Go GCs in phases 2 and 3 (GODEBUG=gctrace=1 only)
+	clk            uint64
+}
+
+// runOne runs monitor m in a fresh namespace pair.
+func runOne(m monitor, self string, o options, clk uint64) *result {
+	r := &result{monitor: m.label(), argv: m.argv, json: m.json, idleWanted: o.idle, clk: clk}
+	r.err = r.run(m, self, o)
+	return r
+}
+
+func (r *result) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+func (r *result) run(m monitor, self string, o options) error {
+	p, err := newPair()
+	if err != nil {
+		return err
+	}
+	r.ns = p
+	defer p.remove()
+
+	// Stop in reverse order of start, the monitor first; then the
+	// namespaces go (deferred above).
+	var stops, afters []func()
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+		for _, f := range afters {
+			f()
+		}
+	}()
+	role := func(name, ns string, args ...string) (*child, error) {
+		c, err := startChild(name, ns, nil, append([]string{self, name}, args...)...)
+		if err != nil {
+			return nil, err
+		}
+		stops = append(stops, func() { c.stop(grace) })
+		return c, nil
+	}
+
+	// 1. Set-up. The new-connections server, and with :old the client,
+	// which waits for SIGUSR1 (so that its PID is older than the idle
+	// holders').
+	newSrv, err := role("newconn-server", p.b, addrB+":"+newconnPrt)
+	if err != nil {
+		return err
+	}
+	afters = append(afters, func() { r.newServer = lastLine(newSrv.out.text()) })
+	if _, err := newSrv.waitLine("ready", 10*time.Second); err != nil {
+		return err
+	}
+	newArgs := []string{addrB + ":" + newconnPrt, strconv.Itoa(o.newRate), o.phase.String(), o.hold.String()}
+	var newc *child
+	if m.oldClient {
+		if newc, err = role("newconn-client", p.a, append(newArgs, "signal")...); err != nil {
+			return err
+		}
+		r.newPID = newc.pid()
+		afters = append(afters, func() { r.collectNew(newc) })
+		if _, err := newc.waitLine("waiting", 10*time.Second); err != nil {
+			return err
+		}
+	}
+
+	// Idle servers and holders, -per-process connections each.
+	setupStart := time.Now()
+	var servers []*child
+	for k, n := range chunks(o.idle, o.perProcess) {
+		var ports []string
+		for i := range o.ports {
+			ports = append(ports, strconv.Itoa(idleBase+k*o.ports+i))
+		}
+		srv, err := role("idle-server", p.b, addrB, strings.Join(ports, ","), strconv.Itoa(n), o.serverMode)
+		if err != nil {
+			return err
+		}
+		servers = append(servers, srv)
+		if _, err := srv.waitLine("ready", 10*time.Second); err != nil {
+			return err
+		}
+		holder, err := role("idle-holder", p.a, addrB, strings.Join(ports, ","), strconv.Itoa(n))
+		if err != nil {
+			return err
+		}
+		line, err := holder.waitLine("connected ", connectDeadline+10*time.Second)
+		if err != nil {
+			return err
+		}
+		r.holderLines = append(r.holderLines, fmt.Sprintf("PID %d: %s", holder.pid(), line))
+		if f := strings.Fields(line); len(f) > 1 {
+			k, _ := strconv.Atoi(f[1])
+			r.idleOpen += k
+		}
+	}
+	afters = append(afters, func() {
+		for _, srv := range servers {
+			r.serverLines = append(r.serverLines, lastLine(srv.out.text()))
+		}
+	})
+	if out, err := inNetns(p.a, "cat", "/proc/net/sockstat"); err == nil {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, "TCP:") {
+				r.sockstat = strings.TrimSpace(l)
+			}
+		}
+	}
+	if r.idleOpen < o.idle {
+		r.note("only %d of %d idle connections could be opened: %s", r.idleOpen, o.idle, strings.Join(r.holderLines, "; "))
+	}
+	fmt.Fprintf(os.Stderr, "  %d idle connections in %d holders (set-up %v); nsA %s\n",
+		r.idleOpen, len(r.holderLines), time.Since(setupStart).Round(time.Millisecond), r.sockstat)
+
+	sink, err := role("busy-sink", p.b, addrB+":"+busyPort)
+	if err != nil {
+		return err
+	}
+	afters = append(afters, func() { r.sinkLine = lastLine(sink.out.text()) })
+	if _, err := sink.waitLine("ready", 10*time.Second); err != nil {
+		return err
+	}
+	isRefresh := isTraceRefresh
+	if m.json {
+		isRefresh = isJSONRefresh
+	}
+	// The link is quiet now (idle connections carry nothing): vA's
+	// counters from here on are exactly what the monitor can see.
+	if r.s0, err = readCounters(p.a, "vA"); err != nil {
+		return err
+	}
+	mon, err := startChild(m.name, p.a, isRefresh, m.argv...)
+	if err != nil {
+		return err
+	}
+	r.pid = mon.pid()
+	monStarted := time.Now()
+	stops = append(stops, func() {
+		if !mon.exited() {
+			r.killed, r.stopTook = mon.stop(grace)
+		}
+		r.monStatus = mon.status()
+		r.monStderr = mon.err.text()
+		r.refTime = nil
+		_, _, _, r.refTime = mon.out.snapshot()
+	})
+	first, firstAt, err := mon.waitRefresh(monStarted, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	if _, comm, err := cpuTicks(r.pid); err != nil {
+		return err
+	} else if want := filepath.Base(m.argv[0]); !strings.HasPrefix(want, comm) {
+		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
+	}
+	fmt.Fprintf(os.Stderr, "  %s PID %d: first refresh after %v\n", m.name, r.pid, firstAt.Sub(monStarted).Round(time.Millisecond))
+	c, err := readCounters(p.a, "vA")
+	if err != nil {
+		return err
+	}
+	r.quiet = c.sub(r.s0)
+	maxDur := 4 * time.Minute
+	busy, err := role("busy-client", p.a, addrB+":"+busyPort, strconv.Itoa(o.busyRate), strconv.Itoa(o.busyWrite), maxDur.String())
+	if err != nil {
+		return err
+	}
+	afters = append(afters, func() { r.busyLine = lastLine(busy.out.text()) })
+	if _, err := busy.waitLine("streaming", 10*time.Second); err != nil {
+		return err
+	}
+	busyStart := time.Now()
+	first = mon.out.refreshes()
+	steadyDeadline := time.Now().Add(20 * time.Second)
+	for {
+		n := mon.out.refreshes()
+		if n-first >= 3 && time.Since(busyStart) >= steadyFor {
+			break
+		}
+		if time.Now().After(steadyDeadline) {
+			r.note("refreshes not steady 20 s after the busy flow started (%d printed since): measuring anyway", n-first)
+			break
+		}
+		if mon.exited() {
+			return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.waitErr, firstLines(mon.err.text(), 5))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	if f := foreignNetns(); len(f) > 0 {
+		r.note("other benchmark namespaces exist (%s): another run shares the CPUs", strings.Join(f, ", "))
+	}
+
+	// 2. Nothing new: refresh to refresh, about -phase long.
+	i2, _, err := mon.waitRefresh(time.Now(), 15*time.Second)
+	if err != nil {
+		return err
+	}
+	if r.s2, err = r.take(mon, i2); err != nil {
+		return err
+	}
+	i3, _, err := mon.waitRefresh(r.s2.t.Add(o.phase), o.phase+20*time.Second)
+	if err != nil {
+		return err
+	}
+	if r.s3, err = r.take(mon, i3); err != nil {
+		return err
+	}
+
+	// 3. New connections.
+	if m.oldClient {
+		newc.signal(syscall.SIGUSR1)
+	} else {
+		if newc, err = role("newconn-client", p.a, append(newArgs, "now")...); err != nil {
+			return err
+		}
+		r.newPID = newc.pid()
+		afters = append(afters, func() { r.collectNew(newc) })
+	}
+	if r.newLine, err = newc.waitLine("made ", o.phase+o.hold+20*time.Second); err != nil {
+		return err
+	}
+	r.newDone = time.Now()
+	i4, _, err := mon.waitRefresh(r.newDone.Add(settle), 30*time.Second)
+	if err != nil {
+		r.note("phase 3: %v; measured without waiting for it", err)
+		i4 = mon.out.refreshes() - 1
+	}
+	if r.s4, err = r.take(mon, i4); err != nil {
+		return err
+	}
+
+	// 4. Tail: pause the busy flow, two more refreshes.
+	busy.signal(syscall.SIGUSR1)
+	paused := time.Now()
+	i5, at5, err := mon.waitRefresh(paused.Add(300*time.Millisecond), 20*time.Second)
+	if err == nil {
+		i5, _, err = mon.waitRefresh(at5.Add(time.Nanosecond), 20*time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("tail: %v", err)
+	}
+	if r.s5, err = r.take(mon, i5); err != nil {
+		return err
+	}
+	if r.memEnd, err = readMemory(r.pid); err != nil {
+		return err
+	}
+	if mon.exited() {
+		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.waitErr, firstLines(mon.err.text(), 5))
+	}
+	r.killed, r.stopTook = mon.stop(grace)
+
+	// hogs prints one -x line per refresh, just before the refresh, but on
+	// stderr: it may reach the harness after the refresh it belongs to.
+	// Match them by number rather than by arrival.
+	if xs := allX(mon.err); len(xs) > 0 {
+		if n := mon.out.refreshes(); len(xs) == n || len(xs) == n+1 {
+			r.s2.x, r.s3.x, r.s4.x, r.s5.x = xs[r.s2.ref], xs[r.s3.ref], xs[r.s4.ref], xs[r.s5.ref]
+		} else {
+			r.note("%d -x lines for %d refreshes: -x totals taken by arrival time", len(xs), n)
+		}
+	}
+	// With GODEBUG=gctrace=1 in the harness's environment, a Go monitor
+	// reports each garbage collection on stderr: count them per phase.
+	lines, _, _, _ := mon.err.snapshot()
+	for _, ln := range lines {
+		if !strings.HasPrefix(ln.s, "gc ") {
+			continue
+		}
+		switch {
+		case ln.t.After(r.s2.t) && !ln.t.After(r.s3.t):
+			r.gcs[0]++
+		case ln.t.After(r.s3.t) && !ln.t.After(r.s4.t):
+			r.gcs[1]++
+		}
+	}
+	out := newOutput(mon.out, m.json)
+	if r.final, err = out.block(r.s5.ref); err != nil {
+		return err
+	}
+	if strings.HasPrefix(m.name, "hogs") && !r.s5.x.ok {
+		return fmt.Errorf("no -x line on hogs's stderr")
+	}
+	r.done = true
+	return nil
+}
+
+// chunks splits n into parts of at most per.
+func chunks(n, per int) []int {
+	var c []int
+	for n > 0 {
+		k := min(n, per)
+		c = append(c, k)
+		n -= k
+	}
+	return c
+}
+
+// collectNew reads what the new-connections client printed: the local
+// address of each connection and the count.
+func (r *result) collectNew(c *child) {
+	r.newLocals = map[string]bool{}
+	for _, l := range strings.Split(c.out.text(), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) >= 3 && f[0] == "conn" && f[2] == "ok":
+			r.newLocals[f[1]] = true
+		case len(f) >= 3 && f[0] == "conn":
+			r.newErrLines = append(r.newErrLines, l)
+		case len(f) >= 4 && f[0] == "made":
+			r.made, _ = strconv.Atoi(f[1])
+			r.ok, _ = strconv.Atoi(f[3])
+		}
+	}
+}
+
+func lastLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, " | ")
+}
+
+// findNethogs returns nethogs's path, installing Debian's package when it
+// is missing.
+func findNethogs(flagPath string) (string, error) {
+	if flagPath != "" {
+		return flagPath, nil
+	}
+	look := func() string {
+		if p, err := exec.LookPath("nethogs"); err == nil {
+			return p
+		}
+		if _, err := os.Stat("/usr/sbin/nethogs"); err == nil {
+			return "/usr/sbin/nethogs"
+		}
+		return ""
+	}
+	if p := look(); p != "" {
+		return p, nil
+	}
+	apt := func(args ...string) error {
+		fmt.Fprintf(os.Stderr, "sockets: nethogs is missing: apt-get %s\n", strings.Join(args, " "))
+		cmd := exec.Command("apt-get", args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		return cmd.Run()
+	}
+	if err := apt("install", "-y", "nethogs"); err != nil {
+		if err := apt("update"); err != nil {
+			return "", fmt.Errorf("apt-get update: %v", err)
+		}
+		if err := apt("install", "-y", "nethogs"); err != nil {
+			return "", fmt.Errorf("apt-get install -y nethogs: %v", err)
+		}
+	}
+	if p := look(); p != "" {
+		return p, nil
+	}
+	return "", errors.New("nethogs not found after apt-get install")
+}
+
+// env describes the machine for the results file.
+type env struct {
+	date, kernel, cpu, goVersion string
+	hogsVersion, nethogsVersion  string
+	clk                          uint64
+	clkSource                    string
+}
+
+func describeEnv(hogs, nethogs string) env {
+	e := env{date: time.Now().UTC().Format("2006-01-02 15:04 MST"), goVersion: runtime.Version(), clk: 100, clkSource: "assumed"}
+	if out, err := exec.Command("uname", "-r").Output(); err == nil {
+		e.kernel = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
+		if n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64); err == nil && n > 0 {
+			e.clk, e.clkSource = n, "getconf CLK_TCK"
+		}
+	}
+	model, n := "unknown CPU", 0
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			switch strings.TrimSpace(k) {
+			case "model name":
+				model = strings.TrimSpace(v)
+			case "processor":
+				n++
+			}
+		}
+	}
+	e.cpu = fmt.Sprintf("%s × %d", model, n)
+	version := func(bin string) string {
+		if bin == "" {
+			return "not run"
+		}
+		out, _ := exec.Command(bin, "-V").CombinedOutput()
+		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	e.hogsVersion, e.nethogsVersion = version(hogs), version(nethogs)
+	return e
+}
