@@ -99,6 +99,8 @@ type Live struct {
 	// Per-device counts: the reader adds to its own copy and publishes it
 	// to the shared one every publishEvery packets and before it waits.
 	local     map[int]*DeviceCount // reader goroutine only
+	lastIf    int                  // the previous packet's device and its count
+	lastCount *DeviceCount
 	sinceSync int
 	sharedMu  sync.Mutex
 	shared    map[int]DeviceCount
@@ -274,10 +276,14 @@ func (l *Live) admit(f *Frame) bool {
 	}
 	f.InterfaceName = entry.Name
 	f.WireLen += entry.LinkHeaderLen
-	c := l.local[f.Interface]
-	if c == nil {
-		c = &DeviceCount{Name: entry.Name}
-		l.local[f.Interface] = c
+	c := l.lastCount
+	if c == nil || l.lastIf != f.Interface {
+		// Not the device of the previous packet: look it up.
+		if c = l.local[f.Interface]; c == nil {
+			c = &DeviceCount{Name: entry.Name}
+			l.local[f.Interface] = c
+		}
+		l.lastIf, l.lastCount = f.Interface, c
 	}
 	c.Packets++
 	c.Bytes += uint64(f.WireLen)
