@@ -98,6 +98,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hogs/bench/internal/vethlab"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -194,10 +195,10 @@ func run(o options) error {
 	go func() {
 		s := <-sig
 		fmt.Fprintf(os.Stderr, "\nlive: %v: killing the traffic and monitors, removing the namespaces\n", s)
-		reg.cleanup()
+		reg.Cleanup()
 		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
-	defer reg.cleanup()
+	defer reg.Cleanup()
 
 	if o.duration <= 0 || o.duration > maxTraffic {
 		return fmt.Errorf("-duration %v out of range (0, %v]", o.duration, maxTraffic)
@@ -434,13 +435,13 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		return err
 	}
 	r.ns = p
-	defer p.remove()
-	base, err := readCounters(p.a, "vA")
+	defer reg.RemovePair(p)
+	base, err := vethlab.ReadCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
 
-	mon, err := startChild(m.name, p.a, m.argv...)
+	mon, err := startChild(m.name, p.A, m.argv...)
 	if err != nil {
 		return err
 	}
@@ -456,7 +457,7 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.waitErr, strings.TrimSpace(mon.err.String()))
 	}
 	windowStart := time.Now()
-	ticks0, comm, err := cpuTicks(r.pid)
+	ticks0, comm, err := vethlab.CPUTicks(r.pid)
 	if err != nil {
 		return err
 	}
@@ -464,16 +465,16 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	sched0, schedErr := readSched(r.pid)
-	if r.memStart, err = readMemory(r.pid); err != nil {
+	if r.memStart, err = vethlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
-	c0, err := readCounters(p.a, "vA")
+	c0, err := vethlab.ReadCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
-	r.idle = c0.sub(base)
+	r.idle = c0.Sub(base)
 
-	sink, err := startChild(s.sink, p.a, self, s.sink, sinkAddr)
+	sink, err := startChild(s.sink, p.A, self, s.sink, sinkAddr)
 	if err != nil {
 		return err
 	}
@@ -494,7 +495,7 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		genArgs = append(genArgs, a)
 	}
 	genStart := time.Now()
-	gen, err := startChild(s.gen[0], p.b, genArgs...)
+	gen, err := startChild(s.gen[0], p.B, genArgs...)
 	if err != nil {
 		return err
 	}
@@ -513,15 +514,15 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	}
 	time.Sleep(tail)
 
-	c1, err := readCounters(p.a, "vA")
+	c1, err := vethlab.ReadCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
-	r.wire = c1.sub(c0)
+	r.wire = c1.Sub(c0)
 	if mon.exited() {
 		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.waitErr, strings.TrimSpace(mon.err.String()))
 	}
-	ticks1, _, err := cpuTicks(r.pid)
+	ticks1, _, err := vethlab.CPUTicks(r.pid)
 	r.window = time.Since(windowStart)
 	if err != nil {
 		return err
@@ -529,9 +530,9 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	r.ticks = ticks1 - ticks0
 	r.cpuMs = float64(r.ticks) * 1000 / float64(clk)
 	if sched1, err := readSched(r.pid); err == nil && schedErr == nil {
-		r.sched, r.schedOK = sched1.sub(sched0), true
+		r.sched, r.schedOK = sched1.Sub(sched0), true
 	}
-	if r.memEnd, err = readMemory(r.pid); err != nil {
+	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
 	r.killed, r.stopTook = mon.stop(grace)

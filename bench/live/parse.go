@@ -1,83 +1,12 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 )
-
-// cpuTicks is utime+stime of process pid (fields 14 and 15 of
-// /proc/PID/stat, all its threads, in clock ticks), and its comm.
-func cpuTicks(pid int) (ticks uint64, comm string, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, "", err
-	}
-	return parseStat(b)
-}
-
-func parseStat(b []byte) (ticks uint64, comm string, err error) {
-	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-	if open < 0 || end < open {
-		return 0, "", fmt.Errorf("stat: no (comm) in %q", b)
-	}
-	comm = string(b[open+1 : end])
-	f := strings.Fields(string(b[end+1:])) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0, "", fmt.Errorf("stat: %d fields after comm", len(f))
-	}
-	utime, err1 := strconv.ParseUint(f[14-3], 10, 64)
-	stime, err2 := strconv.ParseUint(f[15-3], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, "", fmt.Errorf("stat: bad utime/stime %q %q", f[11], f[12])
-	}
-	return utime + stime, comm, nil
-}
-
-// memory is VmRSS and VmHWM of a process, in kB.
-type memory struct{ RSS, HWM uint64 }
-
-func readMemory(pid int) (memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
-	}
-	return parseStatus(b)
-}
-
-func parseStatus(b []byte) (memory, error) {
-	var m memory
-	var seen int
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmRSS" && key != "VmHWM") {
-			continue
-		}
-		f := strings.Fields(val)
-		if len(f) != 2 || f[1] != "kB" {
-			return m, fmt.Errorf("status: bad %s line %q", key, sc.Text())
-		}
-		n, err := strconv.ParseUint(f[0], 10, 64)
-		if err != nil {
-			return m, fmt.Errorf("status: bad %s line %q", key, sc.Text())
-		}
-		if key == "VmRSS" {
-			m.RSS = n
-		} else {
-			m.HWM = n
-		}
-		seen++
-	}
-	if seen != 2 {
-		return m, fmt.Errorf("status: no VmRSS/VmHWM (a zombie?)")
-	}
-	return m, nil
-}
 
 // row is one trace line, NAME/PID/UID<TAB>SENT<TAB>RECEIVED.
 type row struct {
@@ -158,7 +87,7 @@ type schedStats struct {
 	Voluntary, Involuntary uint64
 }
 
-func (s schedStats) sub(t schedStats) schedStats {
+func (s schedStats) Sub(t schedStats) schedStats {
 	return schedStats{s.Ms - t.Ms, s.Voluntary - t.Voluntary, s.Involuntary - t.Involuntary}
 }
 

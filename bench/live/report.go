@@ -14,7 +14,7 @@ func mib(kb uint64) float64 { return float64(kb) / 1024 }
 // print writes the raw details of a run.
 func (r *result) print(w io.Writer, d time.Duration) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) }
-	p("namespaces %s / %s, %s PID %d", r.ns.a, r.ns.b, r.monitor, r.pid)
+	p("namespaces %s / %s, %s PID %d", r.ns.A, r.ns.B, r.monitor, r.pid)
 	if r.genOut != "" {
 		p("generator: %s (process ran %v)", oneLine(r.genOut), r.genTook.Round(time.Millisecond))
 	}

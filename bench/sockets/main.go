@@ -145,6 +145,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hogs/bench/internal/vethlab"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -265,16 +266,16 @@ func run(o options) error {
 	go func() {
 		s := <-sig
 		fmt.Fprintf(os.Stderr, "\nsockets: %v: killing the traffic and monitors, removing the namespaces\n", s)
-		reg.cleanup()
+		reg.Cleanup()
 		os.Exit(128 + int(s.(syscall.Signal)))
 	}()
-	defer reg.cleanup()
+	defer reg.Cleanup()
 	if err := o.check(); err != nil {
 		return err
 	}
 	time.AfterFunc(o.timeout, func() {
 		fmt.Fprintf(os.Stderr, "\nsockets: still running after -timeout %v: killing the traffic and monitors, removing the namespaces\n", o.timeout)
-		reg.cleanup()
+		reg.Cleanup()
 		os.Exit(1)
 	})
 
@@ -402,19 +403,17 @@ func busyPct(a, b hostCPU) float64 {
 // foreignNetns lists namespaces this run did not make whose names look like
 // a benchmark's: another harness running at the same time shares the CPUs.
 func foreignNetns() []string {
-	out, err := ip("", "netns", "list")
+	out, err := vethlab.IP("", "netns", "list")
 	if err != nil {
 		return nil
 	}
-	reg.mu.Lock()
-	defer reg.mu.Unlock()
 	var names []string
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
 		if len(f) == 0 {
 			continue
 		}
-		if _, ours := reg.netns[f[0]]; !ours && strings.HasPrefix(f[0], "hogs-") {
+		if !reg.Owns(f[0]) && strings.HasPrefix(f[0], "hogs-") {
 			names = append(names, f[0])
 		}
 	}
@@ -425,10 +424,10 @@ func (r *result) take(mon *child, ref int) (snap, error) {
 	s := snap{t: time.Now(), ref: ref, host: readHostCPU()}
 	s.sched, s.schedErr = readSched(r.pid)
 	var err error
-	if s.ticks, _, err = cpuTicks(r.pid); err != nil {
+	if s.ticks, _, err = vethlab.CPUTicks(r.pid); err != nil {
 		return s, err
 	}
-	if s.wire, err = readCounters(r.ns.a, "vA"); err != nil {
+	if s.wire, err = vethlab.ReadCounters(r.ns.A, "vA"); err != nil {
 		return s, err
 	}
 	s.x = xAt(mon.err, s.t)
@@ -492,7 +491,7 @@ func (r *result) run(m monitor, self string, o options) error {
 		return err
 	}
 	r.ns = p
-	defer p.remove()
+	defer reg.RemovePair(p)
 
 	// Stop in reverse order of start, the monitor first; then the
 	// namespaces go (deferred above).
@@ -517,7 +516,7 @@ func (r *result) run(m monitor, self string, o options) error {
 	// 1. Set-up. The new-connections server, and with :old the client,
 	// which waits for SIGUSR1 (so that its PID is older than the idle
 	// holders').
-	newSrv, err := role("newconn-server", p.b, addrB+":"+newconnPrt)
+	newSrv, err := role("newconn-server", p.B, addrB+":"+newconnPrt)
 	if err != nil {
 		return err
 	}
@@ -528,7 +527,7 @@ func (r *result) run(m monitor, self string, o options) error {
 	newArgs := []string{addrB + ":" + newconnPrt, strconv.Itoa(o.newRate), o.phase.String(), o.hold.String()}
 	var newc *child
 	if m.oldClient {
-		if newc, err = role("newconn-client", p.a, append(newArgs, "signal")...); err != nil {
+		if newc, err = role("newconn-client", p.A, append(newArgs, "signal")...); err != nil {
 			return err
 		}
 		r.newPID = newc.pid()
@@ -546,7 +545,7 @@ func (r *result) run(m monitor, self string, o options) error {
 		for i := range o.ports {
 			ports = append(ports, strconv.Itoa(idleBase+k*o.ports+i))
 		}
-		srv, err := role("idle-server", p.b, addrB, strings.Join(ports, ","), strconv.Itoa(n), o.serverMode)
+		srv, err := role("idle-server", p.B, addrB, strings.Join(ports, ","), strconv.Itoa(n), o.serverMode)
 		if err != nil {
 			return err
 		}
@@ -554,7 +553,7 @@ func (r *result) run(m monitor, self string, o options) error {
 		if _, err := srv.waitLine("ready", 10*time.Second); err != nil {
 			return err
 		}
-		holder, err := role("idle-holder", p.a, addrB, strings.Join(ports, ","), strconv.Itoa(n))
+		holder, err := role("idle-holder", p.A, addrB, strings.Join(ports, ","), strconv.Itoa(n))
 		if err != nil {
 			return err
 		}
@@ -573,7 +572,7 @@ func (r *result) run(m monitor, self string, o options) error {
 			r.serverLines = append(r.serverLines, lastLine(srv.out.text()))
 		}
 	})
-	if out, err := inNetns(p.a, "cat", "/proc/net/sockstat"); err == nil {
+	if out, err := vethlab.InNetns(p.A, "cat", "/proc/net/sockstat"); err == nil {
 		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, "TCP:") {
 				r.sockstat = strings.TrimSpace(l)
@@ -586,7 +585,7 @@ func (r *result) run(m monitor, self string, o options) error {
 	fmt.Fprintf(os.Stderr, "  %d idle connections in %d holders (set-up %v); nsA %s\n",
 		r.idleOpen, len(r.holderLines), time.Since(setupStart).Round(time.Millisecond), r.sockstat)
 
-	sink, err := role("busy-sink", p.b, addrB+":"+busyPort)
+	sink, err := role("busy-sink", p.B, addrB+":"+busyPort)
 	if err != nil {
 		return err
 	}
@@ -600,10 +599,10 @@ func (r *result) run(m monitor, self string, o options) error {
 	}
 	// The link is quiet now (idle connections carry nothing): vA's
 	// counters from here on are exactly what the monitor can see.
-	if r.s0, err = readCounters(p.a, "vA"); err != nil {
+	if r.s0, err = vethlab.ReadCounters(p.A, "vA"); err != nil {
 		return err
 	}
-	mon, err := startChild(m.name, p.a, isRefresh, m.argv...)
+	mon, err := startChild(m.name, p.A, isRefresh, m.argv...)
 	if err != nil {
 		return err
 	}
@@ -622,19 +621,19 @@ func (r *result) run(m monitor, self string, o options) error {
 	if err != nil {
 		return err
 	}
-	if _, comm, err := cpuTicks(r.pid); err != nil {
+	if _, comm, err := vethlab.CPUTicks(r.pid); err != nil {
 		return err
 	} else if want := filepath.Base(m.argv[0]); !strings.HasPrefix(want, comm) {
 		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	fmt.Fprintf(os.Stderr, "  %s PID %d: first refresh after %v\n", m.name, r.pid, firstAt.Sub(monStarted).Round(time.Millisecond))
-	c, err := readCounters(p.a, "vA")
+	c, err := vethlab.ReadCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
-	r.quiet = c.sub(r.s0)
+	r.quiet = c.Sub(r.s0)
 	maxDur := 4 * time.Minute
-	busy, err := role("busy-client", p.a, addrB+":"+busyPort, strconv.Itoa(o.busyRate), strconv.Itoa(o.busyWrite), maxDur.String())
+	busy, err := role("busy-client", p.A, addrB+":"+busyPort, strconv.Itoa(o.busyRate), strconv.Itoa(o.busyWrite), maxDur.String())
 	if err != nil {
 		return err
 	}
@@ -684,7 +683,7 @@ func (r *result) run(m monitor, self string, o options) error {
 	if m.oldClient {
 		newc.signal(syscall.SIGUSR1)
 	} else {
-		if newc, err = role("newconn-client", p.a, append(newArgs, "now")...); err != nil {
+		if newc, err = role("newconn-client", p.A, append(newArgs, "now")...); err != nil {
 			return err
 		}
 		r.newPID = newc.pid()
@@ -716,7 +715,7 @@ func (r *result) run(m monitor, self string, o options) error {
 	if r.s5, err = r.take(mon, i5); err != nil {
 		return err
 	}
-	if r.memEnd, err = readMemory(r.pid); err != nil {
+	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
 	if mon.exited() {

@@ -60,11 +60,11 @@ func (r *result) gaps(i, j int) (mean, longest float64) {
 }
 
 // wire is vA's traffic from just before the monitor started to the end.
-func (r *result) wire() counters      { return r.s5.wire.sub(r.s0) }
+func (r *result) wire() counters      { return r.s5.wire.Sub(r.s0) }
 func (r *result) attributed() float64 { return r.final.total() }
 
 func (r *result) accuracy() float64 {
-	w := r.wire().bytes()
+	w := r.wire().Bytes()
 	if w == 0 {
 		return math.NaN()
 	}
@@ -148,7 +148,7 @@ func (r *result) attributedText(perConn float64) string {
 // print writes the raw details of a run.
 func (r *result) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) }
-	p("namespaces %s / %s; %s PID %d: %s", r.ns.a, r.ns.b, r.monitor, r.pid, strings.Join(r.argv, " "))
+	p("namespaces %s / %s; %s PID %d: %s", r.ns.A, r.ns.B, r.monitor, r.pid, strings.Join(r.argv, " "))
 	p("idle: %d connections; nsA /proc/net/sockstat %s", r.idleOpen, r.sockstat)
 	for i, l := range r.holderLines {
 		srv := ""
@@ -174,14 +174,14 @@ func (r *result) print(w io.Writer) {
 	if r.done {
 		p("phase 2 (nothing new): %.2f s, refreshes %d..%d (%d); CPU %.2f ms (sched), %.0f ms (ticks); %.3f ms/refresh; %.2f ms/s",
 			r.idleLen(), r.s2.ref, r.s3.ref, r.idleRefreshes(), r.idleCPU(), r.ticksMs(r.s2, r.s3), r.cpuPerRefresh(), r.idleRate())
-		w2 := r.s3.wire.sub(r.s2.wire)
-		p("  wire on vA: %d packets, %.2f MB/s", w2.packets(), float64(w2.bytes())/r.idleLen()/1e6)
+		w2 := r.s3.wire.Sub(r.s2.wire)
+		p("  wire on vA: %d packets, %.2f MB/s", w2.Packets(), float64(w2.Bytes())/r.idleLen()/1e6)
 		p("phase 3 (new connections): %.2f s, refreshes %d..%d; CPU %.2f ms (sched), %.0f ms (ticks); minus %.2f ms at phase 2's rate = %.2f ms for %d connections = %.3f ms each",
 			r.newLen(), r.s3.ref, r.s4.ref, r.newCPU(), r.ticksMs(r.s3, r.s4), r.idleRate()*r.newLen(), r.newExcess(), r.made, r.cpuPerConn())
 		p("  the client finished %.2f s into the phase; CPU utilisation %.0f %% (phase 2: %.0f %%)",
 			secs(r.newDone.Sub(r.s3.t)), r.newCPU()/r.newLen()/10, r.idleCPU()/r.idleLen()/10)
 		p("  machine CPU busy (all cores, /proc/stat): phase 2 %.0f %%, phase 3 %.0f %%", busyPct(r.s2.host, r.s3.host), busyPct(r.s3.host, r.s4.host))
-		ds := r.s4.sched.sub(r.s3.sched)
+		ds := r.s4.sched.Sub(r.s3.sched)
 		p("  context switches in phase 3: %d voluntary, %d involuntary; %d threads", ds.Voluntary, ds.Involuntary, r.s4.sched.Threads)
 		if r.gcs != [2]int{} {
 			p("  Go garbage collections (gctrace): %d in phase 2, %d in phase 3", r.gcs[0], r.gcs[1])
@@ -192,7 +192,7 @@ func (r *result) print(w io.Writer) {
 		p("memory: VmHWM %.1f MiB, VmRSS %.1f MiB at the end", mib(r.memEnd.HWM), mib(r.memEnd.RSS))
 		wb := r.wire()
 		p("accuracy: the last refresh (%d) has %.0f bytes; vA rx+tx since the monitor started %d bytes (%d packets) = %.4f %%; %d packets before the busy flow started",
-			r.s5.ref, r.attributed(), wb.bytes(), wb.packets(), r.accuracy(), r.quiet.packets())
+			r.s5.ref, r.attributed(), wb.Bytes(), wb.Packets(), r.accuracy(), r.quiet.Packets())
 		p("last refresh (%d), %d rows:", r.s5.ref, len(r.final.rows))
 		for i, row := range r.final.rows {
 			if i == 10 {
@@ -211,7 +211,7 @@ func (r *result) print(w io.Writer) {
 				name string
 				a, b xStats
 			}{{"set-up", xStats{ok: true}, r.s2.x}, {"phase 2", r.s2.x, r.s3.x}, {"phase 3", r.s3.x, r.s4.x}, {"tail", r.s4.x, r.s5.x}} {
-				d := ph.b.sub(ph.a)
+				d := ph.b.Sub(ph.a)
 				p("hogs -x %s: %d packets, %d dropped, %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d flows at its end",
 					ph.name, d.Packets, d.Dropped, d.SockDiag, d.TableReads, d.FDScans, ph.b.Flows)
 			}
@@ -301,7 +301,7 @@ func markdownTables(rs []*result, o options) string {
 				{fmt.Sprintf("nothing new (%d refreshes)", r.idleRefreshes()), r.s2.x, r.s3.x},
 				{fmt.Sprintf("new connections (%d made)", r.made), r.s3.x, r.s4.x},
 			} {
-				d := ph.b.sub(ph.a)
+				d := ph.b.Sub(ph.a)
 				fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d |\n", r.monitor, ph.name, d.SockDiag, d.TableReads, d.FDScans, d.Packets, d.Dropped)
 			}
 		}
@@ -332,7 +332,7 @@ func observations(rs []*result, o options) []string {
 		} else if acc < 99.9 {
 			notes = append(notes, fmt.Sprintf("%s missed %.3f %% of the wire bytes", who, 100-acc))
 		}
-		if n := r.quiet.packets(); n > 0 {
+		if n := r.quiet.Packets(); n > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d packets on vA before the busy flow started (the idle connections were not idle?)", who, n))
 		}
 		if u := r.unknownBytes(); u > 0 {
