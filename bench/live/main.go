@@ -103,8 +103,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -220,7 +218,7 @@ func run(o options) error {
 	if _, err := os.Stat(hogs); err != nil {
 		return fmt.Errorf("%v: build it first (make build)", err)
 	}
-	nethogs, err := findNethogs(o.nethogs)
+	nethogs, err := vethlab.FindNethogs(o.nethogs, "live")
 	if err != nil {
 		return err
 	}
@@ -248,14 +246,14 @@ func run(o options) error {
 			}{scenarios[i], m})
 		}
 	}
-	env := describeEnv(hogs, nethogs)
-	fmt.Fprintf(os.Stderr, "live: %s; %s; CLK_TCK %d (%s)\n", env.kernel, env.cpu, env.clk, env.clkSource)
+	env := vethlab.DescribeEnv(hogs, nethogs)
+	fmt.Fprintf(os.Stderr, "live: %s; %s; CLK_TCK %d (%s)\n", env.Kernel, env.CPU, env.CLK, env.CLKSource)
 
 	start := time.Now()
 	var results []*result
 	for i, p := range plan {
 		fmt.Fprintf(os.Stderr, "\n[%d/%d] %s × %s\n", i+1, len(plan), p.s.name, p.m.name)
-		r := runOne(p.s, p.m, self, o.duration, env.clk)
+		r := runOne(p.s, p.m, self, o.duration, env.CLK)
 		r.print(os.Stderr, o.duration)
 		results = append(results, r)
 	}
@@ -297,84 +295,6 @@ func countFailed(rs []*result) int {
 	return n
 }
 
-// findNethogs returns nethogs's path, installing Debian's package when it
-// is missing.
-func findNethogs(flagPath string) (string, error) {
-	if flagPath != "" {
-		return flagPath, nil
-	}
-	look := func() string {
-		if p, err := exec.LookPath("nethogs"); err == nil {
-			return p
-		}
-		if _, err := os.Stat("/usr/sbin/nethogs"); err == nil {
-			return "/usr/sbin/nethogs"
-		}
-		return ""
-	}
-	if p := look(); p != "" {
-		return p, nil
-	}
-	apt := func(args ...string) error {
-		fmt.Fprintf(os.Stderr, "live: nethogs is missing: apt-get %s\n", strings.Join(args, " "))
-		cmd := exec.Command("apt-get", args...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return cmd.Run()
-	}
-	if err := apt("install", "-y", "nethogs"); err != nil {
-		if err := apt("update"); err != nil {
-			return "", fmt.Errorf("apt-get update: %v", err)
-		}
-		if err := apt("install", "-y", "nethogs"); err != nil {
-			return "", fmt.Errorf("apt-get install -y nethogs: %v", err)
-		}
-	}
-	if p := look(); p != "" {
-		return p, nil
-	}
-	return "", errors.New("nethogs not found after apt-get install")
-}
-
-// env describes the machine for the results file.
-type env struct {
-	date, kernel, cpu, goVersion string
-	hogsVersion, nethogsVersion  string
-	clk                          uint64
-	clkSource                    string
-}
-
-func describeEnv(hogs, nethogs string) env {
-	e := env{date: time.Now().UTC().Format("2006-01-02 15:04 MST"), goVersion: runtime.Version(), clk: 100, clkSource: "assumed"}
-	if out, err := exec.Command("uname", "-r").Output(); err == nil {
-		e.kernel = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
-		if n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64); err == nil && n > 0 {
-			e.clk, e.clkSource = n, "getconf CLK_TCK"
-		}
-	}
-	model, n := "unknown CPU", 0
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			switch strings.TrimSpace(k) {
-			case "model name":
-				model = strings.TrimSpace(v)
-			case "processor":
-				n++
-			}
-		}
-	}
-	e.cpu = fmt.Sprintf("%s × %d (GOMAXPROCS of the monitor: %d)", model, n, runtime.NumCPU())
-	version := func(bin string) string {
-		out, _ := exec.Command(bin, "-V").CombinedOutput()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	e.hogsVersion, e.nethogsVersion = version(hogs), version(nethogs)
-	return e
-}
-
 // result is one monitor's run on one scenario.
 type result struct {
 	scenario, monitor string
@@ -386,7 +306,7 @@ type result struct {
 	wire      counters // vA during the window
 	ticks     uint64   // monitor utime+stime during the window
 	cpuMs     float64
-	sched     schedStats // from /proc/PID/task/*/sched during the window
+	sched     vethlab.SchedStats // from /proc/PID/task/*/sched during the window
 	schedOK   bool
 	memStart  memory // at the window's start
 	memEnd    memory
@@ -464,7 +384,7 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	if want := filepath.Base(m.argv[0]); !strings.HasPrefix(want, comm) {
 		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
-	sched0, schedErr := readSched(r.pid)
+	sched0, schedErr := vethlab.ReadSched(r.pid)
 	if r.memStart, err = vethlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
@@ -529,7 +449,7 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	}
 	r.ticks = ticks1 - ticks0
 	r.cpuMs = float64(r.ticks) * 1000 / float64(clk)
-	if sched1, err := readSched(r.pid); err == nil && schedErr == nil {
+	if sched1, err := vethlab.ReadSched(r.pid); err == nil && schedErr == nil {
 		r.sched, r.schedOK = sched1.Sub(sched0), true
 	}
 	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {

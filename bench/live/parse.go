@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -75,71 +74,4 @@ func lastRingStats(stderr string) (ringStats, bool) {
 		rs.Lines++
 	}
 	return rs, rs.Lines > 0
-}
-
-// schedStats sums /proc/PID/task/*/sched (a CONFIG_SCHED_DEBUG file) over
-// pid's current threads: on-CPU time (se.sum_exec_runtime, ms with
-// nanosecond resolution), and voluntary and involuntary context switches.
-// Threads that exited are not in it. A cross-check of the tick-grained
-// cpuTicks, and a hint at how often the monitor wakes up.
-type schedStats struct {
-	Ms                     float64
-	Voluntary, Involuntary uint64
-}
-
-func (s schedStats) Sub(t schedStats) schedStats {
-	return schedStats{s.Ms - t.Ms, s.Voluntary - t.Voluntary, s.Involuntary - t.Involuntary}
-}
-
-func readSched(pid int) (schedStats, error) {
-	var sum schedStats
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return sum, err
-	}
-	for _, t := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/sched", pid, t.Name()))
-		if err != nil {
-			return sum, err
-		}
-		s, err := parseSched(b)
-		if err != nil {
-			return sum, err
-		}
-		sum.Ms += s.Ms
-		sum.Voluntary += s.Voluntary
-		sum.Involuntary += s.Involuntary
-	}
-	return sum, nil
-}
-
-func parseSched(b []byte) (schedStats, error) {
-	var s schedStats
-	seen := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		key, val, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		var err error
-		switch strings.TrimSpace(key) {
-		case "se.sum_exec_runtime":
-			s.Ms, err = strconv.ParseFloat(val, 64)
-		case "nr_voluntary_switches":
-			s.Voluntary, err = strconv.ParseUint(val, 10, 64)
-		case "nr_involuntary_switches":
-			s.Involuntary, err = strconv.ParseUint(val, 10, 64)
-		default:
-			continue
-		}
-		if err != nil {
-			return s, fmt.Errorf("sched: bad line %q", line)
-		}
-		seen++
-	}
-	if seen != 3 {
-		return s, fmt.Errorf("sched: no se.sum_exec_runtime, nr_voluntary_switches, nr_involuntary_switches")
-	}
-	return s, nil
 }

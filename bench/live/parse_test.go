@@ -46,11 +46,3 @@ func TestLastRingStats(t *testing.T) {
 		t.Error("no -x line: ok")
 	}
 }
-
-func TestParseSched(t *testing.T) {
-	sched := "hogs (4242, #threads: 5)\n---\nse.exec_start : 1.5\nse.sum_exec_runtime :   12.345678\nnr_switches : 30\nnr_voluntary_switches : 20\nnr_involuntary_switches : 10\n"
-	s, err := parseSched([]byte(sched))
-	if err != nil || s.Ms != 12.345678 || s.Voluntary != 20 || s.Involuntary != 10 {
-		t.Fatalf("parseSched = %+v, %v", s, err)
-	}
-}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"hogs/bench/internal/vethlab"
 	"io"
 	"math"
 	"os"
@@ -154,21 +155,21 @@ func observations(rs []*result) []string {
 }
 
 // resultsDoc is bench/live/results.md.
-func resultsDoc(e env, o options, rs []*result, table string, took time.Duration) string {
+func resultsDoc(e vethlab.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
 	cmd := "go run ./bench/live"
 	if args := strings.Join(os.Args[1:], " "); args != "" {
 		cmd += " " + args
 	}
 	fmt.Fprintf(&b, "# hogs vs nethogs on live traffic\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n", e.date)
-	fmt.Fprintf(&b, "- Kernel: %s\n", e.kernel)
-	fmt.Fprintf(&b, "- CPU: %s\n", e.cpu)
-	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.goVersion, e.hogsVersion, e.nethogsVersion)
+	fmt.Fprintf(&b, "- Date: %s\n", e.Date)
+	fmt.Fprintf(&b, "- Kernel: %s\n", e.Kernel)
+	fmt.Fprintf(&b, "- CPU: %s\n", e.CPU)
+	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.GoVersion, e.HogsVersion, e.NethogsVersion)
 	fmt.Fprintf(&b, "- Command: `make bench-live` (as root), i.e. `%s` after `make build`; it took %v\n", cmd, took.Round(time.Second))
 	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -C -v 2 -d 1 -x`, `nethogs -t -C -v 2 -d 1`\n")
 	fmt.Fprintf(&b, "- Traffic: %v per scenario over a veth pair; CPU from /proc/PID/stat in ticks of %.0f ms (CLK_TCK %d, %s), window = sink start to generator end + %v\n",
-		o.duration, 1000/float64(e.clk), e.clk, e.clkSource, tail)
+		o.duration, 1000/float64(e.CLK), e.CLK, e.CLKSource, tail)
 	b.WriteString("\n")
 	b.WriteString(table)
 	b.WriteString("\nWire pkts: rx+tx packets on the monitor's veth during the window. Dropped: hogs -x's count of packets the kernel dropped on its capture socket (nethogs reports none). Accuracy: bytes in the monitor's last refresh (sum of SENT+RECEIVED over all rows) / rx+tx bytes on the veth; missing = 100 - accuracy. Rows carry 6 significant digits: ~1e-5 noise. How and caveats: the package documentation, bench/live/main.go.\n")

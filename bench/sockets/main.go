@@ -150,7 +150,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -310,7 +309,7 @@ func run(o options) error {
 		}
 		m.oldClient = variant == "old"
 		if name == "nethogs" {
-			nethogs, err := findNethogs(o.nethogs)
+			nethogs, err := vethlab.FindNethogs(o.nethogs, "sockets")
 			if err != nil {
 				return err
 			}
@@ -319,14 +318,14 @@ func run(o options) error {
 		}
 		plan = append(plan, m)
 	}
-	env := describeEnv(hogs, o.nethogs)
-	fmt.Fprintf(os.Stderr, "sockets: %s; %s; CLK_TCK %d (%s)\n", env.kernel, env.cpu, env.clk, env.clkSource)
+	env := vethlab.DescribeEnv(hogs, o.nethogs)
+	fmt.Fprintf(os.Stderr, "sockets: %s; %s; CLK_TCK %d (%s)\n", env.Kernel, env.CPU, env.CLK, env.CLKSource)
 
 	start := time.Now()
 	var results []*result
 	for i, m := range plan {
 		fmt.Fprintf(os.Stderr, "\n[%d/%d] %s with %d idle sockets\n", i+1, len(plan), m.label(), o.idle)
-		r := runOne(m, self, o, env.clk)
+		r := runOne(m, self, o, env.CLK)
 		r.print(os.Stderr)
 		results = append(results, r)
 	}
@@ -360,7 +359,7 @@ func run(o options) error {
 type snap struct {
 	t        time.Time
 	ref      int // index of the last refresh that had arrived
-	sched    schedStats
+	sched    vethlab.SchedStats
 	schedErr error
 	ticks    uint64
 	wire     counters
@@ -422,7 +421,7 @@ func foreignNetns() []string {
 
 func (r *result) take(mon *child, ref int) (snap, error) {
 	s := snap{t: time.Now(), ref: ref, host: readHostCPU()}
-	s.sched, s.schedErr = readSched(r.pid)
+	s.sched, s.schedErr = vethlab.ReadSched(r.pid)
 	var err error
 	if s.ticks, _, err = vethlab.CPUTicks(r.pid); err != nil {
 		return s, err
@@ -801,85 +800,4 @@ func firstLines(s string, n int) string {
 		lines = append(lines[:n], "...")
 	}
 	return strings.Join(lines, " | ")
-}
-
-// findNethogs returns nethogs's path, installing Debian's package when it
-// is missing.
-func findNethogs(flagPath string) (string, error) {
-	if flagPath != "" {
-		return flagPath, nil
-	}
-	look := func() string {
-		if p, err := exec.LookPath("nethogs"); err == nil {
-			return p
-		}
-		if _, err := os.Stat("/usr/sbin/nethogs"); err == nil {
-			return "/usr/sbin/nethogs"
-		}
-		return ""
-	}
-	if p := look(); p != "" {
-		return p, nil
-	}
-	apt := func(args ...string) error {
-		fmt.Fprintf(os.Stderr, "sockets: nethogs is missing: apt-get %s\n", strings.Join(args, " "))
-		cmd := exec.Command("apt-get", args...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return cmd.Run()
-	}
-	if err := apt("install", "-y", "nethogs"); err != nil {
-		if err := apt("update"); err != nil {
-			return "", fmt.Errorf("apt-get update: %v", err)
-		}
-		if err := apt("install", "-y", "nethogs"); err != nil {
-			return "", fmt.Errorf("apt-get install -y nethogs: %v", err)
-		}
-	}
-	if p := look(); p != "" {
-		return p, nil
-	}
-	return "", errors.New("nethogs not found after apt-get install")
-}
-
-// env describes the machine for the results file.
-type env struct {
-	date, kernel, cpu, goVersion string
-	hogsVersion, nethogsVersion  string
-	clk                          uint64
-	clkSource                    string
-}
-
-func describeEnv(hogs, nethogs string) env {
-	e := env{date: time.Now().UTC().Format("2006-01-02 15:04 MST"), goVersion: runtime.Version(), clk: 100, clkSource: "assumed"}
-	if out, err := exec.Command("uname", "-r").Output(); err == nil {
-		e.kernel = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
-		if n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64); err == nil && n > 0 {
-			e.clk, e.clkSource = n, "getconf CLK_TCK"
-		}
-	}
-	model, n := "unknown CPU", 0
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			k, v, _ := strings.Cut(line, ":")
-			switch strings.TrimSpace(k) {
-			case "model name":
-				model = strings.TrimSpace(v)
-			case "processor":
-				n++
-			}
-		}
-	}
-	e.cpu = fmt.Sprintf("%s × %d", model, n)
-	version := func(bin string) string {
-		if bin == "" {
-			return "not run"
-		}
-		out, _ := exec.Command(bin, "-V").CombinedOutput()
-		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
-	}
-	e.hogsVersion, e.nethogsVersion = version(hogs), version(nethogs)
-	return e
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"hogs/bench/internal/vethlab"
 	"io"
 	"math"
 	"os"
@@ -374,17 +375,17 @@ func observations(rs []*result, o options) []string {
 }
 
 // resultsDoc is bench/sockets/results.md.
-func resultsDoc(e env, o options, rs []*result, table string, took time.Duration) string {
+func resultsDoc(e vethlab.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
 	cmd := "go run ./bench/sockets"
 	if args := strings.Join(os.Args[1:], " "); args != "" {
 		cmd += " " + args
 	}
 	fmt.Fprintf(&b, "# hogs vs nethogs with many idle sockets and new connections\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n", e.date)
-	fmt.Fprintf(&b, "- Kernel: %s\n", e.kernel)
-	fmt.Fprintf(&b, "- CPU: %s\n", e.cpu)
-	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.goVersion, e.hogsVersion, e.nethogsVersion)
+	fmt.Fprintf(&b, "- Date: %s\n", e.Date)
+	fmt.Fprintf(&b, "- Kernel: %s\n", e.Kernel)
+	fmt.Fprintf(&b, "- CPU: %s\n", e.CPU)
+	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.GoVersion, e.HogsVersion, e.NethogsVersion)
 	fmt.Fprintf(&b, "- Command: `make bench-sockets` (as root), i.e. `%s` after `make build`; it took %v\n", cmd, took.Round(time.Second))
 	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`\n")
 	fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each 1 KiB out, 1 byte back, open %v\n",

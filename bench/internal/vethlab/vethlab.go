@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,4 +330,155 @@ func ParseStatus(b []byte) (Memory, error) {
 		return m, fmt.Errorf("status: no VmRSS/VmHWM (a zombie?)")
 	}
 	return m, nil
+}
+
+// FindNethogs returns the nethogs to measure: flagPath if set, else the one
+// on PATH or in /usr/sbin, installing Debian's package if there is none.
+// harness names the caller in its messages.
+func FindNethogs(flagPath, harness string) (string, error) {
+	if flagPath != "" {
+		return flagPath, nil
+	}
+	look := func() string {
+		if p, err := exec.LookPath("nethogs"); err == nil {
+			return p
+		}
+		if _, err := os.Stat("/usr/sbin/nethogs"); err == nil {
+			return "/usr/sbin/nethogs"
+		}
+		return ""
+	}
+	if p := look(); p != "" {
+		return p, nil
+	}
+	apt := func(args ...string) error {
+		fmt.Fprintf(os.Stderr, "%s: nethogs is missing: apt-get %s\n", harness, strings.Join(args, " "))
+		cmd := exec.Command("apt-get", args...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		return cmd.Run()
+	}
+	if err := apt("install", "-y", "nethogs"); err != nil {
+		if err := apt("update"); err != nil {
+			return "", fmt.Errorf("apt-get update: %v", err)
+		}
+		if err := apt("install", "-y", "nethogs"); err != nil {
+			return "", fmt.Errorf("apt-get install -y nethogs: %v", err)
+		}
+	}
+	if p := look(); p != "" {
+		return p, nil
+	}
+	return "", errors.New("nethogs not found after apt-get install")
+}
+
+// Env describes the machine for a results file.
+type Env struct {
+	Date, Kernel, CPU, GoVersion string
+	HogsVersion, NethogsVersion  string
+	CLK                          uint64
+	CLKSource                    string
+}
+
+// DescribeEnv reads the date, kernel, CPU, clock tick and the versions of
+// the hogs and nethogs binaries ("" for one not run).
+func DescribeEnv(hogs, nethogs string) Env {
+	e := Env{Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), GoVersion: runtime.Version(), CLK: 100, CLKSource: "assumed"}
+	if out, err := exec.Command("uname", "-r").Output(); err == nil {
+		e.Kernel = strings.TrimSpace(string(out))
+	}
+	if out, err := exec.Command("getconf", "CLK_TCK").Output(); err == nil {
+		if n, err := strconv.ParseUint(strings.TrimSpace(string(out)), 10, 64); err == nil && n > 0 {
+			e.CLK, e.CLKSource = n, "getconf CLK_TCK"
+		}
+	}
+	model, n := "unknown CPU", 0
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			k, v, _ := strings.Cut(line, ":")
+			switch strings.TrimSpace(k) {
+			case "model name":
+				model = strings.TrimSpace(v)
+			case "processor":
+				n++
+			}
+		}
+	}
+	e.CPU = fmt.Sprintf("%s × %d", model, n)
+	version := func(bin string) string {
+		if bin == "" {
+			return "not run"
+		}
+		out, _ := exec.Command(bin, "-V").CombinedOutput()
+		return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	e.HogsVersion, e.NethogsVersion = version(hogs), version(nethogs)
+	return e
+}
+
+// SchedStats sums /proc/PID/task/*/sched (CONFIG_SCHED_DEBUG) over pid's
+// current threads: on-CPU time (se.sum_exec_runtime, ms with nanosecond
+// resolution) and context switches. Threads that exited are not in it.
+type SchedStats struct {
+	Ms                     float64
+	Voluntary, Involuntary uint64
+	Threads                int
+}
+
+func (s SchedStats) Sub(t SchedStats) SchedStats {
+	return SchedStats{s.Ms - t.Ms, s.Voluntary - t.Voluntary, s.Involuntary - t.Involuntary, s.Threads}
+}
+
+func ReadSched(pid int) (SchedStats, error) {
+	var sum SchedStats
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return sum, err
+	}
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/sched", pid, t.Name()))
+		if err != nil {
+			return sum, err
+		}
+		s, err := ParseSched(b)
+		if err != nil {
+			return sum, err
+		}
+		sum.Ms += s.Ms
+		sum.Voluntary += s.Voluntary
+		sum.Involuntary += s.Involuntary
+		sum.Threads++
+	}
+	return sum, nil
+}
+
+func ParseSched(b []byte) (SchedStats, error) {
+	var s SchedStats
+	seen := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		var err error
+		switch strings.TrimSpace(key) {
+		case "se.sum_exec_runtime":
+			s.Ms, err = strconv.ParseFloat(val, 64)
+		case "nr_voluntary_switches":
+			s.Voluntary, err = strconv.ParseUint(val, 10, 64)
+		case "nr_involuntary_switches":
+			s.Involuntary, err = strconv.ParseUint(val, 10, 64)
+		default:
+			continue
+		}
+		if err != nil {
+			return s, fmt.Errorf("sched: bad line %q", line)
+		}
+		seen++
+	}
+	if seen != 3 {
+		return s, fmt.Errorf("sched: no se.sum_exec_runtime, nr_voluntary_switches, nr_involuntary_switches")
+	}
+	return s, nil
 }
