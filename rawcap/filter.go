@@ -98,6 +98,60 @@ func KernelFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 	return prog, nil
 }
 
+// tcpFlagSYN is the SYN bit of the TCP flags byte (offset 13).
+const tcpFlagSYN = 0x02
+
+// HandshakeFilter builds the program of the handshake watcher's socket
+// (SOCK_DGRAM, packets start at the IP header): it keeps the TCP segments
+// that carry SYN (a connection's first two packets) over IPv4, first
+// fragments only, and over IPv6 without extension headers, trimmed to the
+// snap length; a user program, if any, must also accept them. These are
+// the packets that tell hogs about a new connection, a handful per
+// connection, so the watcher can wake for each one while the counting
+// ring batches everything else.
+func HandshakeFilter(opts FilterOptions) ([]bpf.Instruction, error) {
+	snap := opts.SnapLen
+	if snap == 0 {
+		snap = SnapLen
+	}
+	var a labelAsm
+	a.op(bpf.LoadAbsolute{Off: 0, Size: 1})
+	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4})
+	a.jumpEq(4, "v4", "")
+	a.jumpEq(6, "v6", "reject")
+
+	a.label("v4")
+	a.op(bpf.LoadAbsolute{Off: 9, Size: 1})
+	a.jumpEq(ipProtoTCP, "", "reject")
+	a.op(bpf.LoadAbsolute{Off: 6, Size: 2}) // flags and fragment offset
+	a.jumpIf(bpf.JumpBitsSet, 0x1fff, "reject", "")
+	a.op(bpf.LoadMemShift{Off: 0}) // X = IPv4 header length
+	a.op(bpf.LoadIndirect{Off: 13, Size: 1})
+	a.jumpIf(bpf.JumpBitsSet, tcpFlagSYN, "accept", "reject")
+
+	a.label("v6")
+	a.op(bpf.LoadAbsolute{Off: 6, Size: 1})
+	a.jumpEq(ipProtoTCP, "", "reject")
+	a.op(bpf.LoadAbsolute{Off: 40 + 13, Size: 1})
+	a.jumpIf(bpf.JumpBitsSet, tcpFlagSYN, "accept", "reject")
+
+	a.label("reject")
+	a.op(bpf.RetConstant{Val: 0})
+	a.label("accept")
+	if len(opts.User) == 0 {
+		a.op(bpf.RetConstant{Val: snap})
+	}
+	prog, err := a.resolve()
+	if err != nil {
+		return nil, err
+	}
+	prog = append(prog, opts.User...)
+	if len(prog) > maxFilterInstructions {
+		return nil, fmt.Errorf("handshake filter has %d instructions, more than the kernel's %d", len(prog), maxFilterInstructions)
+	}
+	return prog, nil
+}
+
 // labelAsm assembles a forward-only program with symbolic jump targets.
 type labelAsm struct {
 	prog   []bpf.Instruction
@@ -125,6 +179,11 @@ func (a *labelAsm) label(name string) {
 
 func (a *labelAsm) jumpEq(val uint32, onTrue, onFalse string) {
 	a.fixups = append(a.fixups, fixup{at: len(a.prog), onTrue: onTrue, onFalse: onFalse, condition: bpf.JumpEqual, val: val})
+	a.prog = append(a.prog, nil)
+}
+
+func (a *labelAsm) jumpIf(cond bpf.JumpTest, val uint32, onTrue, onFalse string) {
+	a.fixups = append(a.fixups, fixup{at: len(a.prog), onTrue: onTrue, onFalse: onFalse, condition: cond, val: val})
 	a.prog = append(a.prog, nil)
 }
 

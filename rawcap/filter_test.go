@@ -99,3 +99,58 @@ func TestKernelFilterSnapLen(t *testing.T) {
 		t.Errorf("returned %d, want 96", got)
 	}
 }
+
+func TestHandshakeFilter(t *testing.T) {
+	packets := map[string]string{
+		"ipv4 syn":              "45000028 00004000 4006 0000 0a000001 0a000002 a02801bb 00000001 00000000 5002ffff 00000000",
+		"ipv4 syn-ack":          "45000028 00004000 4006 0000 0a000002 0a000001 01bba028 00000001 00000002 5012ffff 00000000",
+		"ipv4 ack":              pktIPv4TCP,
+		"ipv4 options syn":      "46000030 00004000 4006 0000 0a000001 0a000002 01010101 a02801bb 00000001 00000000 5002ffff 00000000",
+		"ipv4 options ack":      "46000030 00004000 4006 0000 0a000001 0a000002 01010102 a02801bb 00000001 00000000 5010ffff 00000000",
+		"ipv4 later fragment":   "45000028 00000010 4006 0000 0a000001 0a000002 a02801bb 00000001 00000000 5002ffff 00000000",
+		"ipv4 cut before flags": "45000028 00004000 4006 0000 0a000001 0a000002 a02801bb 00000001",
+		"ipv6 syn":              "60000000 0014 0640 20010db8000000000000000000000001 20010db8000000000000000000000002 a02801bb 00000001 00000000 5002ffff 00000000",
+		"ipv6 ack":              pktIPv6TCP,
+		"ipv4 udp":              pktIPv4UDP, "ipv6 udp": pktIPv6UDP, "ipv4 icmp": pktIPv4ICMP, "ipv6 hop-by-hop": pktIPv6HBH,
+		"arp": pktARP, "empty": "", "one byte": "45",
+	}
+	keepIPv6Only := []bpf.Instruction{
+		bpf.LoadAbsolute{Off: 0, Size: 1},
+		bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipFalse: 1},
+		bpf.RetConstant{Val: 100},
+		bpf.RetConstant{Val: 0},
+	}
+	tests := []struct {
+		name string
+		opts FilterOptions
+		keep []string
+		snap int
+	}{
+		{"handshakes", FilterOptions{}, []string{"ipv4 syn", "ipv4 syn-ack", "ipv4 options syn", "ipv6 syn"}, SnapLen},
+		{"user program keeps only ipv6", FilterOptions{User: keepIPv6Only}, []string{"ipv6 syn"}, 100},
+	}
+	for _, tt := range tests {
+		prog, err := HandshakeFilter(tt.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if _, err := bpf.Assemble(prog); err != nil {
+			t.Fatalf("%s: does not assemble: %v", tt.name, err)
+		}
+		keep := map[string]bool{}
+		for _, k := range tt.keep {
+			keep[k] = true
+		}
+		for name, hexText := range packets {
+			got := runFilter(t, prog, hexBytes(t, hexText))
+			want := 0
+			if keep[name] {
+				want = tt.snap
+			}
+			if got != want {
+				t.Errorf("%s: %s: kept %d bytes, want %d", tt.name, name, got, want)
+			}
+		}
+	}
+}

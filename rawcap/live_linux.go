@@ -44,11 +44,14 @@ type LiveConfig struct {
 	// 1 MiB × 8.
 	RingBlockSize, RingBlocks int
 	// RetireTimeout bounds how long a packet waits in a partly filled ring
-	// block before hogs sees it; zero picks 4 ms, short enough to find the
-	// socket of a connection that lasts a few tens of milliseconds.
+	// block before hogs sees it; zero picks DefaultRetireTimeout.
 	RetireTimeout time.Duration
 	// ReceiveBuffer is SO_RCVBUFFORCE for the recvmsg path; zero picks 8 MiB.
 	ReceiveBuffer int
+	// HandshakeFilter, when not nil, opens a second socket with this
+	// filter (see HandshakeFilter) whose packets NextHandshake returns as
+	// soon as they arrive, while the ring batches the counted packets.
+	HandshakeFilter []bpf.Instruction
 }
 
 // Stats are running totals for one live source, kept since it opened (the
@@ -64,6 +67,13 @@ type DeviceCount struct {
 	Name           string
 	Packets, Bytes uint64
 }
+
+// DefaultRetireTimeout is how long a packet may wait in a partly filled ring
+// block: the ring wakes hogs at most this often under light traffic, and
+// once per filled block under heavy traffic. Rates are shown per second, so
+// 50 ms of delay is invisible; new connections do not wait for it, since
+// the handshake watcher sees them at once.
+const DefaultRetireTimeout = 50 * time.Millisecond
 
 // publishEvery bounds how stale DeviceCounts may be, in packets.
 const publishEvery = 4096
@@ -95,6 +105,8 @@ type Live struct {
 
 	lastRefresh time.Time // reader goroutine only
 	refreshErr  error
+
+	hs *handshakeWatcher // nil without LiveConfig.HandshakeFilter
 
 	// Per-device counts: the reader adds to its own copy and publishes it
 	// to the shared one every publishEvery packets and before it waits.
@@ -173,6 +185,16 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			return nil, err
 		}
 		l.recv.beforeWait = l.publish
+	}
+	if cfg.HandshakeFilter != nil {
+		if l.hs, err = openHandshakeWatcher(cfg.HandshakeFilter); err != nil {
+			if l.ring != nil {
+				l.ring.unmap()
+			}
+			l.conn.Close()
+			nl.Close()
+			return nil, err
+		}
 	}
 	go l.watchDevices()
 	return l, nil
@@ -271,11 +293,9 @@ func (l *Live) admit(f *Frame) bool {
 			return false
 		}
 	}
-	if !entry.Count || (f.vlanTagged && !entry.CountTagged) {
+	if !place(entry, f) {
 		return false
 	}
-	f.InterfaceName = entry.Name
-	f.WireLen += entry.LinkHeaderLen
 	c := l.lastCount
 	if c == nil || l.lastIf != f.Interface {
 		// Not the device of the previous packet: look it up.
@@ -290,6 +310,17 @@ func (l *Live) admit(f *Frame) bool {
 	if l.sinceSync++; l.sinceSync >= publishEvery {
 		l.publish()
 	}
+	return true
+}
+
+// place applies a device's plan entry to a frame: whether it counts there,
+// and the device's name and link header.
+func place(entry PlanEntry, f *Frame) bool {
+	if !entry.Count || (f.vlanTagged && !entry.CountTagged) {
+		return false
+	}
+	f.InterfaceName = entry.Name
+	f.WireLen += entry.LinkHeaderLen
 	return true
 }
 
@@ -377,9 +408,70 @@ func (l *Live) Close() error {
 	}
 	close(l.stopWatch)
 	err := l.conn.Close()
+	if l.hs != nil {
+		l.hs.conn.Close()
+	}
 	l.netlink.Close()
 	<-l.watchDone
 	return err
+}
+
+// ----- handshake watcher -----
+
+// handshakeWatcher is a second packet socket that receives only what
+// HandshakeFilter keeps, through recvmsg: each packet wakes its reader at
+// once, and there are only a few per connection.
+type handshakeWatcher struct {
+	conn *packet.Conn
+	raw  syscall.RawConn
+	recv *recvState
+}
+
+func openHandshakeWatcher(filter []bpf.Instruction) (*handshakeWatcher, error) {
+	prog, err := bpf.Assemble(filter)
+	if err != nil {
+		return nil, fmt.Errorf("handshake filter: %w", err)
+	}
+	conn, err := packet.Listen(&net.Interface{Index: 0}, packet.Datagram, unix.ETH_P_ALL, &packet.Config{Filter: prog})
+	if err != nil {
+		return nil, fmt.Errorf("opening handshake socket: %w", err)
+	}
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	recv, err := newRecvState(raw, LiveConfig{ReceiveBuffer: 1 << 20})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &handshakeWatcher{conn: conn, raw: raw, recv: recv}, nil
+}
+
+// NextHandshake fills f with the next packet of the handshake watcher (see
+// LiveConfig.HandshakeFilter) on a device whose packets count, as soon as
+// it arrives. It does not count the packet: the ring delivers it to Next as
+// well. It is meant for one goroutine, other than Next's; without a
+// watcher it blocks until Close. After Close it returns net.ErrClosed.
+func (l *Live) NextHandshake(f *Frame) error {
+	if l.hs == nil {
+		<-l.stopWatch
+		return net.ErrClosed
+	}
+	for {
+		if err := l.hs.recv.next(l.hs.raw, f); err != nil {
+			if l.closed.Load() {
+				return net.ErrClosed
+			}
+			return err
+		}
+		// A device the plan does not know yet is skipped: Next's reader
+		// refreshes the plan, and counts the packet.
+		if entry, ok := l.plan.Load().Lookup(f.Interface); ok && place(entry, f) {
+			return nil
+		}
+	}
 }
 
 // ----- TPACKET_V3 ring -----
@@ -420,7 +512,7 @@ func newRing(raw syscall.RawConn, cfg LiveConfig) (*ring, error) {
 	}
 	tov := cfg.RetireTimeout
 	if tov == 0 {
-		tov = 4 * time.Millisecond
+		tov = DefaultRetireTimeout
 	}
 	const frameSize = 1 << 11
 	r := &ring{blockSize: blockSize, blocks: blocks}

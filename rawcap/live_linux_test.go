@@ -271,3 +271,97 @@ func TestLiveVethMatchesInterfaceCounters(t *testing.T) {
 		})
 	}
 }
+
+// TestHandshakeWatcher: with a ring that may hold packets for 30 s, the
+// handshake watcher still hands over a connection's SYN and SYN-ACK at
+// once, with their direction and ports, and nothing else of the
+// connection.
+func TestHandshakeWatcher(t *testing.T) {
+	nsA, nsB := quietVethPair(t)
+	filter, err := KernelFilter(FilterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handshakes, err := HandshakeFilter(FilterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, _ := startCapture(t, nsA, LiveConfig{Filter: filter, HandshakeFilter: handshakes, RetireTimeout: 30 * time.Second})
+	type seen struct {
+		pkt decode.Packet
+		dir decode.Direction
+		dev string
+		at  time.Time
+	}
+	frames := make(chan seen, 16)
+	go func() {
+		var f Frame
+		for {
+			if err := src.NextHandshake(&f); err != nil {
+				close(frames)
+				return
+			}
+			var s seen
+			decode.Decode(f.LinkType, f.Data, &s.pkt)
+			s.dir, s.dev, s.at = f.Direction, f.InterfaceName, time.Now()
+			frames <- s
+		}
+	}()
+
+	var (
+		ln    net.Listener
+		lnErr error
+	)
+	inNetns(t, nsB, func() { ln, lnErr = net.Listen("tcp4", "10.77.0.2:5003") })
+	if lnErr != nil {
+		t.Fatal(lnErr)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			io.Copy(io.Discard, c)
+			c.Close()
+		}
+	}()
+	var (
+		conn    net.Conn
+		dialErr error
+	)
+	start := time.Now()
+	inNetns(t, nsA, func() { conn, dialErr = net.DialTimeout("tcp4", "10.77.0.2:5003", 5*time.Second) })
+	if dialErr != nil {
+		t.Fatal(dialErr)
+	}
+	local := conn.LocalAddr().(*net.TCPAddr).Port
+	conn.Write(make([]byte, 1000))
+	conn.Close()
+
+	want := []struct {
+		dir              decode.Direction
+		sport, dport     uint16
+		flags            uint8
+		flagsDescription string
+	}{
+		{decode.DirOut, uint16(local), 5003, 0x02, "SYN"},
+		{decode.DirIn, 5003, uint16(local), 0x12, "SYN-ACK"},
+	}
+	for _, w := range want {
+		select {
+		case s, ok := <-frames:
+			if !ok {
+				t.Fatal("NextHandshake ended early")
+			}
+			if s.dir != w.dir || s.pkt.SrcPort != w.sport || s.pkt.DstPort != w.dport || s.pkt.TCPFlags != w.flags || s.dev != "vA" {
+				t.Errorf("want %s %v %d->%d on vA, got dir %v %d->%d flags %#x on %q", w.flagsDescription, w.dir, w.sport, w.dport, s.dir, s.pkt.SrcPort, s.pkt.DstPort, s.pkt.TCPFlags, s.dev)
+			}
+			t.Logf("%s after %v", w.flagsDescription, s.at.Sub(start))
+		case <-time.After(2 * time.Second):
+			t.Fatalf("no %s from the handshake watcher within 2 s (the ring's retire timeout is 30 s)", w.flagsDescription)
+		}
+	}
+	select {
+	case s := <-frames:
+		t.Errorf("watcher delivered a non-handshake packet: %d->%d flags %#x", s.pkt.SrcPort, s.pkt.DstPort, s.pkt.TCPFlags)
+	case <-time.After(300 * time.Millisecond):
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Limits that keep every traffic process bounded whatever its arguments.
@@ -26,11 +28,12 @@ const (
 // roles are the traffic processes: the harness re-executes itself inside a
 // namespace (ip netns exec NS /proc/self/exe ROLE ARGS...) to play one.
 var roles = map[string]func(args []string) error{
-	"gen-udp":       genUDP,
-	"sink-udp":      sinkUDP,
-	"sink-tcp":      sinkTCP,
-	"gen-tcp-small": genTCPSmall,
-	"gen-tcp-bulk":  genTCPBulk,
+	"gen-udp":        genUDP,
+	"sink-udp":       func(args []string) error { return sinkUDP(args, true) },
+	"sink-udp-bound": func(args []string) error { return sinkUDP(args, false) },
+	"sink-tcp":       sinkTCP,
+	"gen-tcp-small":  genTCPSmall,
+	"gen-tcp-bulk":   genTCPBulk,
 }
 
 // runRole plays role name and exits.
@@ -142,7 +145,11 @@ func onTerm(report func()) {
 }
 
 // sinkUDP reads datagrams on ADDR until SIGTERM, then prints how many.
-func sinkUDP(args []string) error {
+// With connect, it connects its socket to the first sender, as iperf3's UDP
+// server does, so the flow is a full 4-tuple in /proc/net/udp (nethogs then
+// attributes it to the sink; an unconnected sink lands in its unknown UDP
+// row, defect 7 of ../shared/docs/nethogs.md).
+func sinkUDP(args []string, connect bool) error {
 	if err := wantArgs(args, 1, "sink-udp ADDR"); err != nil {
 		return err
 	}
@@ -160,13 +167,34 @@ func sinkUDP(args []string) error {
 	fmt.Println("ready")
 	buf := make([]byte, 65536)
 	for {
-		m, _, err := conn.ReadFromUDP(buf)
+		m, from, err := conn.ReadFromUDP(buf)
 		if err != nil {
 			return err
+		}
+		if connect && n.Load() == 0 {
+			if err := connectUDP(conn, from); err != nil {
+				return err
+			}
 		}
 		n.Add(1)
 		bytes.Add(int64(m))
 	}
+}
+
+// connectUDP connects a listening UDP socket to a peer (connect(2) on its
+// descriptor: the net package has no call for it).
+func connectUDP(conn *net.UDPConn, peer *net.UDPAddr) error {
+	raw, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	sa := &unix.SockaddrInet4{Port: peer.Port}
+	copy(sa.Addr[:], peer.IP.To4())
+	var cerr error
+	if err := raw.Control(func(fd uintptr) { cerr = unix.Connect(int(fd), sa) }); err != nil {
+		return err
+	}
+	return cerr
 }
 
 // sinkTCP accepts one connection on ADDR and reads it to the end, then

@@ -179,9 +179,14 @@ func (p *pipeline) openLive(out *bufio.Writer) error {
 	if err != nil {
 		return err
 	}
+	handshakes, err := rawcap.HandshakeFilter(rawcap.FilterOptions{User: user})
+	if err != nil {
+		return err
+	}
 	live, err := rawcap.OpenLive(rawcap.LiveConfig{
-		Filter:    filter,
-		Selection: rawcap.Selection{Names: p.cfg.devices, All: p.cfg.all},
+		Filter:          filter,
+		HandshakeFilter: handshakes,
+		Selection:       rawcap.Selection{Names: p.cfg.devices, All: p.cfg.all},
 	})
 	if err != nil {
 		return err
@@ -279,6 +284,40 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 	}
 }
 
+// watchHandshakes opens the flow of each TCP handshake packet the live
+// source's watcher sees, as soon as it arrives, and hands new flows to the
+// resolver: a connection that lasts a few milliseconds still has its
+// socket then, while the ring may hold its packets for up to
+// rawcap.DefaultRetireTimeout. The ring counts these packets.
+func (p *pipeline) watchHandshakes() error {
+	var (
+		f   rawcap.Frame
+		pkt decode.Packet
+	)
+	for {
+		if err := p.liveSrc.NextHandshake(&f); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		decode.Decode(f.LinkType, f.Data, &pkt)
+		if pkt.Proto != decode.ProtoTCP {
+			continue
+		}
+		k, _, ok := conntable.KeyOf(&pkt, f.Direction)
+		if !ok {
+			continue
+		}
+		if p.table.Open(k, p.now(), f.InterfaceName) {
+			select {
+			case p.newFlows <- k:
+			default: // the resolver is behind; the retry loop picks it up
+			}
+		}
+	}
+}
+
 // resolve attributes new flows as soon as they appear, while their sockets
 // still exist, and retries unresolved ones every second.
 func (p *pipeline) resolve(stop <-chan struct{}) {
@@ -328,12 +367,18 @@ func (p *pipeline) resolve(stop <-chan struct{}) {
 func (p *pipeline) runLive() error {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	captureErr := make(chan error, 1)
-	wg.Add(2)
+	captureErr := make(chan error, 2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		clock := frameClock{mono: p.now}
 		captureErr <- p.capture(clock.at)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := p.watchHandshakes(); err != nil {
+			captureErr <- err
+		}
 	}()
 	go func() {
 		defer wg.Done()
@@ -468,3 +513,4 @@ func (o resolverOwners) Lookup(owner conntable.Owner) (ui.Process, bool) {
 type noOwners struct{}
 
 func (noOwners) Lookup(conntable.Owner) (ui.Process, bool) { return ui.Process{}, false }
+

@@ -208,6 +208,24 @@ func (t *Table) add(k Key, out bool, wireLen int, now int64, device string) (*fl
 	return f, s, isNew
 }
 
+// Open makes sure flow k exists, without accounting a packet: a
+// connection's first packet seen on a faster path than the one that counts
+// bytes (hogs watches TCP handshakes on their own socket) opens its flow so
+// that its owner can be looked up at once, while its socket still exists.
+// It reports whether the flow is new; an existing flow is left untouched.
+func (t *Table) Open(k Key, now int64, device string) (isNew bool) {
+	pk := pack(&k)
+	s := t.shard(&pk)
+	s.mu.Lock()
+	if s.flows[pk] == nil {
+		f := t.insertLocked(s, pk, k, now, device)
+		f.last = now
+		isNew = true
+	}
+	s.mu.Unlock()
+	return isNew
+}
+
 // Adder adds packets to a table for one capture goroutine, remembering the
 // last flow it added to: a run of packets of one flow (a bulk transfer, a
 // flood) then skips hashing and the map, and only takes the flow's shard

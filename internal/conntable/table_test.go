@@ -251,3 +251,30 @@ func TestAdderMemo(t *testing.T) {
 		t.Errorf("Adder.Add on the remembered flow allocates %v", least)
 	}
 }
+
+// TestOpenThenAdd: a flow opened ahead of its first counted packet (the
+// handshake watcher) is new once, keeps its owner, and counts only what Add
+// accounts afterwards.
+func TestOpenThenAdd(t *testing.T) {
+	tab := New(Config{})
+	k := key("10.0.0.1:40000", "10.0.0.2:443")
+	if !tab.Open(k, 5, "eth0") {
+		t.Fatal("Open of a missing flow: isNew false")
+	}
+	if tab.Open(k, 6, "eth0") {
+		t.Error("second Open: isNew true")
+	}
+	if got := tab.Unresolved(nil); len(got) != 1 || got[0] != k {
+		t.Errorf("Unresolved after Open = %v", got)
+	}
+	tab.SetOwner(k, 7)
+	if f := find(t, tab.Snapshot(6), k); f.Sent != (Counter{}) || f.Recv != (Counter{}) || f.First != 5 || f.Last != 5 || f.Owner != 7 {
+		t.Errorf("opened flow %+v", f)
+	}
+	if tab.NewAdder().Add(k, true, 60, 8, "eth0") {
+		t.Error("Add after Open: isNew true (the flow would be resolved twice)")
+	}
+	if f := find(t, tab.Snapshot(9), k); f.Sent != (Counter{1, 60}) || f.Owner != 7 || f.Last != 8 {
+		t.Errorf("flow after Add %+v", f)
+	}
+}
