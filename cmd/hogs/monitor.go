@@ -513,4 +513,3 @@ func (o resolverOwners) Lookup(owner conntable.Owner) (ui.Process, bool) {
 type noOwners struct{}
 
 func (noOwners) Lookup(conntable.Owner) (ui.Process, bool) { return ui.Process{}, false }
-
