@@ -20,9 +20,10 @@ func BenchmarkPipeline(b *testing.B) {
 	tab := conntable.New(conntable.Config{})
 	warm := func() {
 		var p decode.Packet
+		var k conntable.Key
 		for _, f := range frames {
 			decode.Decode(f.link, f.data, &p)
-			if k, out, ok := conntable.KeyOf(&p, decode.DirUnknown); ok {
+			if out, ok := conntable.KeyOf(&p, decode.DirUnknown, &k); ok {
 				tab.Add(k, out, len(f.data), 0, "eth0")
 			}
 		}
@@ -31,12 +32,13 @@ func BenchmarkPipeline(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		var p decode.Packet
+		var k conntable.Key
 		i := 0
 		now := int64(0)
 		for b.Loop() {
 			f := &frames[i]
 			decode.Decode(f.link, f.data, &p)
-			if k, out, ok := conntable.KeyOf(&p, decode.DirUnknown); ok {
+			if out, ok := conntable.KeyOf(&p, decode.DirUnknown, &k); ok {
 				tab.Add(k, out, len(f.data), now, "eth0")
 			}
 			if i++; i == len(frames) {
@@ -51,11 +53,12 @@ func BenchmarkPipeline(b *testing.B) {
 		var worker atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			var p decode.Packet
+			var k conntable.Key
 			i := int(worker.Add(1)*7919) % len(frames)
 			for pb.Next() {
 				f := &frames[i]
 				decode.Decode(f.link, f.data, &p)
-				if k, out, ok := conntable.KeyOf(&p, decode.DirUnknown); ok {
+				if out, ok := conntable.KeyOf(&p, decode.DirUnknown, &k); ok {
 					tab.Add(k, out, len(f.data), 0, "eth0")
 				}
 				if i++; i == len(frames) {

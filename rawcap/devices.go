@@ -311,19 +311,28 @@ func (s Selection) Plan(devs []Device) *Plan {
 // plan was built, or none at all). It does not allocate; a nil Plan has no
 // devices.
 func (p *Plan) Lookup(ifindex int) (PlanEntry, bool) {
+	if e := p.entry(ifindex); e != nil {
+		return *e, true
+	}
+	return PlanEntry{}, false
+}
+
+// entry is Lookup without the copy: a pointer into the plan, which never
+// changes once built; nil when the plan has no such device.
+func (p *Plan) entry(ifindex int) *PlanEntry {
 	if p == nil {
-		return PlanEntry{}, false
+		return nil
 	}
 	if uint(ifindex) < uint(len(p.dense)) {
 		if pos := p.dense[ifindex]; pos != 0 {
-			return p.entries[pos-1], true
+			return &p.entries[pos-1]
 		}
-		return PlanEntry{}, false
+		return nil
 	}
 	if pos, ok := p.sparse[ifindex]; ok {
-		return p.entries[pos], true
+		return &p.entries[pos]
 	}
-	return PlanEntry{}, false
+	return nil
 }
 
 // Devices returns a copy of the devices the plan was built from, sorted by

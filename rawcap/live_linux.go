@@ -70,10 +70,12 @@ type DeviceCount struct {
 
 // DefaultRetireTimeout is how long a packet may wait in a partly filled ring
 // block: the ring wakes hogs at most this often under light traffic, and
-// once per filled block under heavy traffic. Rates are shown per second, so
-// 50 ms of delay is invisible; new connections do not wait for it, since
-// the handshake watcher sees them at once.
-const DefaultRetireTimeout = 50 * time.Millisecond
+// once per filled block under heavy traffic. Each wake-up costs tens of
+// microseconds, so this sets the CPU floor under light traffic (the libpcap
+// buffer timeout as nethogs sets it is 100 ms as well). Rates are
+// shown per second, so the delay is invisible; new TCP connections do not
+// wait for it, since the handshake watcher sees them at once.
+const DefaultRetireTimeout = 100 * time.Millisecond
 
 // publishEvery bounds how stale DeviceCounts may be, in packets.
 const publishEvery = 4096
@@ -111,7 +113,9 @@ type Live struct {
 	// Per-device counts: the reader adds to its own copy and publishes it
 	// to the shared one every publishEvery packets and before it waits.
 	local     map[int]*DeviceCount // reader goroutine only
-	lastIf    int                  // the previous packet's device and its count
+	lastIf    int                  // the previous packet's device, under lastPlan, and its count
+	lastPlan  *Plan
+	lastEntry *PlanEntry
 	lastCount *DeviceCount
 	sinceSync int
 	sharedMu  sync.Mutex
@@ -279,31 +283,35 @@ func (l *Live) Next(f *Frame) error {
 // admit applies the device plan to a frame whose Interface, WireLen
 // (without link header) and tag flag the receive path filled in.
 func (l *Live) admit(f *Frame) bool {
-	entry, ok := l.plan.Load().Lookup(f.Interface)
-	if !ok {
-		// A device the plan has not seen yet: a hot-plugged one whose
-		// notification is still on its way. Re-read the list, at most
-		// four times a second.
-		if time.Since(l.lastRefresh) < 250*time.Millisecond {
-			return false
+	plan := l.plan.Load()
+	if f.Interface != l.lastIf || plan != l.lastPlan || l.lastEntry == nil {
+		entry := plan.entry(f.Interface)
+		if entry == nil {
+			// A device the plan has not seen yet: a hot-plugged one whose
+			// notification is still on its way. Re-read the list, at most
+			// four times a second.
+			if time.Since(l.lastRefresh) < 250*time.Millisecond {
+				return false
+			}
+			l.lastRefresh = time.Now()
+			l.refreshPlan()
+			plan = l.plan.Load()
+			if entry = plan.entry(f.Interface); entry == nil {
+				return false
+			}
 		}
-		l.lastRefresh = time.Now()
-		l.refreshPlan()
-		if entry, ok = l.plan.Load().Lookup(f.Interface); !ok {
-			return false
-		}
+		l.lastIf, l.lastPlan, l.lastEntry, l.lastCount = f.Interface, plan, entry, nil
 	}
-	if !place(entry, f) {
+	if !place(l.lastEntry, f) {
 		return false
 	}
 	c := l.lastCount
-	if c == nil || l.lastIf != f.Interface {
-		// Not the device of the previous packet: look it up.
+	if c == nil {
 		if c = l.local[f.Interface]; c == nil {
-			c = &DeviceCount{Name: entry.Name}
+			c = &DeviceCount{Name: l.lastEntry.Name}
 			l.local[f.Interface] = c
 		}
-		l.lastIf, l.lastCount = f.Interface, c
+		l.lastCount = c
 	}
 	c.Packets++
 	c.Bytes += uint64(f.WireLen)
@@ -315,7 +323,7 @@ func (l *Live) admit(f *Frame) bool {
 
 // place applies a device's plan entry to a frame: whether it counts there,
 // and the device's name and link header.
-func place(entry PlanEntry, f *Frame) bool {
+func place(entry *PlanEntry, f *Frame) bool {
 	if !entry.Count || (f.vlanTagged && !entry.CountTagged) {
 		return false
 	}
@@ -468,7 +476,7 @@ func (l *Live) NextHandshake(f *Frame) error {
 		}
 		// A device the plan does not know yet is skipped: Next's reader
 		// refreshes the plan, and counts the packet.
-		if entry, ok := l.plan.Load().Lookup(f.Interface); ok && place(entry, f) {
+		if entry := l.plan.Load().entry(f.Interface); entry != nil && place(entry, f) {
 			return nil
 		}
 	}

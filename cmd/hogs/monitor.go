@@ -255,6 +255,7 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 	var (
 		f     rawcap.Frame
 		pkt   decode.Packet
+		k     conntable.Key
 		adder = p.table.NewAdder()
 	)
 	for {
@@ -271,11 +272,11 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 		if p.userFilter != nil && (pkt.Family == decode.NotIP || !p.userFilter.Match(f.Data[pkt.NetOffset:])) {
 			continue
 		}
-		k, out, ok := conntable.KeyOf(&pkt, f.Direction)
+		out, ok := conntable.KeyOf(&pkt, f.Direction, &k)
 		if !ok {
 			continue
 		}
-		if adder.Add(k, out, f.WireLen, clock(&f), f.InterfaceName) && p.resolver != nil {
+		if adder.Add(&k, out, f.WireLen, clock(&f), f.InterfaceName) && p.resolver != nil {
 			select {
 			case p.newFlows <- k:
 			default: // the resolver is behind; the retry loop picks it up
@@ -305,7 +306,8 @@ func (p *pipeline) watchHandshakes() error {
 		if pkt.Proto != decode.ProtoTCP {
 			continue
 		}
-		k, _, ok := conntable.KeyOf(&pkt, f.Direction)
+		var k conntable.Key
+		_, ok := conntable.KeyOf(&pkt, f.Direction, &k)
 		if !ok {
 			continue
 		}

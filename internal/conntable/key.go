@@ -11,10 +11,12 @@ import (
 // received, the destination is. Where the capture did not record the
 // direction (capture files), the end with the higher port is taken as the
 // local one, as a client's ephemeral port usually is. ok is false for
-// packets without ports (not TCP/UDP, later fragments, cut short).
-func KeyOf(p *decode.Packet, dir decode.Direction) (k Key, out bool, ok bool) {
+// packets without ports (not TCP/UDP, later fragments, cut short). The
+// key is written to *k (a returned Key would be copied on every packet);
+// without ports *k is left alone.
+func KeyOf(p *decode.Packet, dir decode.Direction, k *Key) (out bool, ok bool) {
 	if !p.Has(decode.FlagPorts) {
-		return Key{}, false, false
+		return false, false
 	}
 	src := netip.AddrPortFrom(p.Src, p.SrcPort)
 	dst := netip.AddrPortFrom(p.Dst, p.DstPort)
@@ -27,7 +29,9 @@ func KeyOf(p *decode.Packet, dir decode.Direction) (k Key, out bool, ok bool) {
 		out = p.SrcPort > p.DstPort || (p.SrcPort == p.DstPort && src.Addr().Less(dst.Addr()))
 	}
 	if out {
-		return Key{Local: src, Remote: dst, Proto: p.Proto}, true, true
+		*k = Key{Local: src, Remote: dst, Proto: p.Proto}
+	} else {
+		*k = Key{Local: dst, Remote: src, Proto: p.Proto}
 	}
-	return Key{Local: dst, Remote: src, Proto: p.Proto}, false, true
+	return out, true
 }

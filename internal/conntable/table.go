@@ -76,6 +76,10 @@ type flow struct {
 	last       int64
 	sent, recv Counter
 	buckets    [buckets]bucket
+	// cur is the bucket of the second [curStart, curStart+1e9) of the
+	// clock, so that packets within one second skip the divisions.
+	cur      *bucket
+	curStart int64
 	// gone is set when the flow leaves the table (expiry, eviction), so
 	// an Adder's memo of it knows to look again.
 	gone bool
@@ -83,10 +87,9 @@ type flow struct {
 
 func (f *flow) account(out bool, wireLen int, now int64) {
 	f.last = now
-	sec := now / 1e9
-	b := &f.buckets[sec%buckets]
-	if b.second != sec {
-		*b = bucket{second: sec}
+	b := f.cur
+	if b == nil || uint64(now-f.curStart) >= 1e9 {
+		b = f.bucketAt(now)
 	}
 	if out {
 		f.sent.add(wireLen)
@@ -95,6 +98,21 @@ func (f *flow) account(out bool, wireLen int, now int64) {
 		f.recv.add(wireLen)
 		b.recv += uint64(wireLen)
 	}
+}
+
+// bucketAt makes the bucket of now's second the current one, clearing it
+// if it last held an older second.
+func (f *flow) bucketAt(now int64) *bucket {
+	sec := now / 1e9
+	if now < 0 && now%1e9 != 0 {
+		sec-- // floor, for clocks before their epoch
+	}
+	b := &f.buckets[(sec%buckets+buckets)%buckets]
+	if b.second != sec {
+		*b = bucket{second: sec}
+	}
+	f.cur, f.curStart = b, sec*1e9
+	return b
 }
 
 // rates returns the bytes per second sent and received over the window
@@ -241,9 +259,9 @@ type Adder struct {
 // NewAdder returns an Adder for t.
 func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
 
-// Add is Table.Add.
-func (a *Adder) Add(k Key, out bool, wireLen int, now int64, device string) (isNew bool) {
-	if a.flow != nil && k == a.key {
+// Add is Table.Add, with the key passed by reference.
+func (a *Adder) Add(k *Key, out bool, wireLen int, now int64, device string) (isNew bool) {
+	if a.flow != nil && *k == a.key {
 		s := a.shard
 		s.mu.Lock()
 		if !a.flow.gone {
@@ -253,8 +271,8 @@ func (a *Adder) Add(k Key, out bool, wireLen int, now int64, device string) (isN
 		}
 		s.mu.Unlock()
 	}
-	a.flow, a.shard, isNew = a.t.add(k, out, wireLen, now, device)
-	a.key = k
+	a.flow, a.shard, isNew = a.t.add(*k, out, wireLen, now, device)
+	a.key = *k
 	return isNew
 }
 

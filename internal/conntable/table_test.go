@@ -206,13 +206,14 @@ func TestKeyOf(t *testing.T) {
 		{decode.DirUnknown, Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
 	}
 	for _, tt := range tests {
-		k, out, ok := KeyOf(&p, tt.dir)
+		var k Key
+		out, ok := KeyOf(&p, tt.dir, &k)
 		if !ok || k != tt.want || out != tt.out {
 			t.Errorf("KeyOf(%v) = %v, %v, %v; want %v, %v", tt.dir, k, out, ok, tt.want, tt.out)
 		}
 	}
 	noPorts := decode.Packet{Family: decode.IPv4, Proto: decode.ProtoICMP, Src: a, Dst: b}
-	if _, _, ok := KeyOf(&noPorts, decode.DirOut); ok {
+	if _, ok := KeyOf(&noPorts, decode.DirOut, new(Key)); ok {
 		t.Error("KeyOf of a packet without ports: ok")
 	}
 }
@@ -223,16 +224,16 @@ func TestAdderMemo(t *testing.T) {
 	tab := New(Config{})
 	a := tab.NewAdder()
 	k := key("10.0.0.1:40000", "10.0.0.2:443")
-	if !a.Add(k, true, 100, 0, "eth0") || a.Add(k, true, 100, 1, "eth0") {
+	if !a.Add(&k, true, 100, 0, "eth0") || a.Add(&k, true, 100, 1, "eth0") {
 		t.Fatal("isNew wrong")
 	}
 	tab.Sweep(100*second, second) // k expires: its 200 bytes retire
-	if !a.Add(k, false, 50, 100*second, "eth0") {
+	if !a.Add(&k, false, 50, 100*second, "eth0") {
 		t.Error("a packet after expiry did not open a new flow")
 	}
 	other := key("10.0.0.1:40001", "10.0.0.2:443")
-	a.Add(other, true, 7, 100*second, "eth0")
-	a.Add(k, true, 1, 100*second, "eth0")
+	a.Add(&other, true, 7, 100*second, "eth0")
+	a.Add(&k, true, 1, 100*second, "eth0")
 	snap := tab.Snapshot(100 * second)
 	if f := find(t, snap, k); f.Recv.Bytes != 50 || f.Sent.Bytes != 1 {
 		t.Errorf("flow after expiry: %+v", f)
@@ -242,7 +243,7 @@ func TestAdderMemo(t *testing.T) {
 	}
 	least := -1.0
 	for range 5 {
-		n := testing.AllocsPerRun(1000, func() { a.Add(k, true, 1, 100*second, "eth0") })
+		n := testing.AllocsPerRun(1000, func() { a.Add(&k, true, 1, 100*second, "eth0") })
 		if least < 0 || n < least {
 			least = n
 		}
@@ -271,7 +272,7 @@ func TestOpenThenAdd(t *testing.T) {
 	if f := find(t, tab.Snapshot(6), k); f.Sent != (Counter{}) || f.Recv != (Counter{}) || f.First != 5 || f.Last != 5 || f.Owner != 7 {
 		t.Errorf("opened flow %+v", f)
 	}
-	if tab.NewAdder().Add(k, true, 60, 8, "eth0") {
+	if tab.NewAdder().Add(&k, true, 60, 8, "eth0") {
 		t.Error("Add after Open: isNew true (the flow would be resolved twice)")
 	}
 	if f := find(t, tab.Snapshot(9), k); f.Sent != (Counter{1, 60}) || f.Owner != 7 || f.Last != 8 {
