@@ -6,10 +6,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 )
 
-// SocketInodes walks ROOT/PID/fd of one process and calls fn with the inode
-// of each descriptor that is a socket (link target "socket:[INODE]"); other
+// SocketInodes walks ROOT/PID/fd of one process and calls fn with the number
+// and the inode of each descriptor that is a socket (link target "socket:[INODE]"); other
 // descriptors (files, pipes, anon inodes) and entries not named by a
 // descriptor number are passed over. A socket
 // duplicated over several descriptors is reported once per descriptor.
@@ -19,7 +20,7 @@ import (
 // CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH) returns an error wrapping
 // fs.ErrPermission. fn may have been called before an error. A descriptor
 // closed during the walk is passed over.
-func (fsys FS) SocketInodes(pid int, fn func(inode uint64)) error {
+func (fsys FS) SocketInodes(pid int, fn func(fd int, inode uint64)) error {
 	if err := checkPID(pid); err != nil {
 		return err
 	}
@@ -39,7 +40,8 @@ func (fsys FS) SocketInodes(pid int, fn func(inode uint64)) error {
 	for {
 		names, rerr := dir.Readdirnames(dirBatch)
 		for _, name := range names {
-			if _, ok := parseDecimal(name, 1<<31-1); !ok {
+			fd, ok := parseDecimal(name, 1<<31-1)
+			if !ok {
 				continue // not a descriptor (only in fixture trees)
 			}
 			target, err := fdDir.Readlink(name)
@@ -50,7 +52,7 @@ func (fsys FS) SocketInodes(pid int, fn func(inode uint64)) error {
 				return processError(pid, fmt.Errorf("%s: %w", fdPath, err))
 			}
 			if inode, ok := parseSocketLink(target); ok {
-				fn(inode)
+				fn(int(fd), inode)
 			}
 		}
 		if rerr == io.EOF {
@@ -70,4 +72,19 @@ func parseSocketLink(target string) (uint64, bool) {
 		return 0, false
 	}
 	return parseDecimal(target[len(prefix):len(target)-1], 1<<64-1)
+}
+
+// SocketAt returns the inode of the socket open as descriptor fd of process
+// pid, and false when that descriptor is not a socket, is closed, or the
+// process is gone or unreadable: one readlink, to check that a process
+// still holds a socket it was seen with.
+func (fsys FS) SocketAt(pid, fd int) (uint64, bool) {
+	if checkPID(pid) != nil || fd < 0 {
+		return 0, false
+	}
+	target, err := os.Readlink(fsys.pidPath(pid, "fd/"+strconv.Itoa(fd)))
+	if err != nil {
+		return 0, false
+	}
+	return parseSocketLink(target)
 }

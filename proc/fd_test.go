@@ -23,7 +23,7 @@ func TestSocketInodesFixtures(t *testing.T) {
 	fsys := NewFS(fixtureRoot)
 	for _, tc := range tests {
 		var got []uint64
-		if err := fsys.SocketInodes(tc.pid, func(inode uint64) { got = append(got, inode) }); err != nil {
+		if err := fsys.SocketInodes(tc.pid, func(_ int, inode uint64) { got = append(got, inode) }); err != nil {
 			t.Errorf("SocketInodes(%d): %v", tc.pid, err)
 			continue
 		}
@@ -37,7 +37,7 @@ func TestSocketInodesFixtures(t *testing.T) {
 func TestSocketInodesErrors(t *testing.T) {
 	for _, pid := range []int{400, 999, 0, -5} {
 		called := false
-		err := NewFS(fixtureRoot).SocketInodes(pid, func(uint64) { called = true })
+		err := NewFS(fixtureRoot).SocketInodes(pid, func(int, uint64) { called = true })
 		if !errors.Is(err, ErrNoProcess) {
 			t.Errorf("SocketInodes(%d): err %v, want ErrNoProcess", pid, err)
 		}
@@ -76,5 +76,39 @@ func TestParseSocketLink(t *testing.T) {
 		if inode != tc.inode || ok != tc.ok {
 			t.Errorf("parseSocketLink(%q) = %d, %v; want %d, %v", tc.in, inode, ok, tc.inode, tc.ok)
 		}
+	}
+}
+
+func TestSocketAt(t *testing.T) {
+	fsys := NewFS(fixtureRoot)
+	tests := []struct {
+		pid, fd int
+		inode   uint64
+		ok      bool
+	}{
+		{100, 3, 1001, true},
+		{100, 4, 1003, true},
+		{100, 6, 1001, true}, // a duplicate
+		{100, 1, 0, false},   // a pipe
+		{100, 5, 0, false},   // an anon inode
+		{100, 99, 0, false},  // no such descriptor
+		{100, -1, 0, false},
+		{99999, 3, 0, false}, // no such process
+		{-4, 3, 0, false},
+	}
+	for _, tc := range tests {
+		inode, ok := fsys.SocketAt(tc.pid, tc.fd)
+		if inode != tc.inode || ok != tc.ok {
+			t.Errorf("SocketAt(%d, %d) = %d, %v; want %d, %v", tc.pid, tc.fd, inode, ok, tc.inode, tc.ok)
+		}
+	}
+	// SocketInodes names the descriptors SocketAt reads.
+	err := fsys.SocketInodes(100, func(fd int, inode uint64) {
+		if at, ok := fsys.SocketAt(100, fd); !ok || at != inode {
+			t.Errorf("SocketInodes reported fd %d as %d; SocketAt says %d, %v", fd, inode, at, ok)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -62,7 +62,7 @@ func liveRows(t *testing.T, file string) map[uint64]Socket {
 func ownSocketInodes(t *testing.T) map[uint64]bool {
 	t.Helper()
 	inodes := map[uint64]bool{}
-	if err := NewFS("/proc").SocketInodes(os.Getpid(), func(inode uint64) { inodes[inode] = true }); err != nil {
+	if err := NewFS("/proc").SocketInodes(os.Getpid(), func(_ int, inode uint64) { inodes[inode] = true }); err != nil {
 		t.Fatal(err)
 	}
 	return inodes
@@ -261,7 +261,7 @@ func TestLiveAllProcesses(t *testing.T) {
 		if _, err := fsys.Process(pid); err != nil && !errors.Is(err, ErrNoProcess) && !errors.Is(err, fs.ErrPermission) {
 			t.Errorf("Process(%d): %v", pid, err)
 		}
-		err := fsys.SocketInodes(pid, func(uint64) { sockets++ })
+		err := fsys.SocketInodes(pid, func(int, uint64) { sockets++ })
 		switch {
 		case errors.Is(err, fs.ErrPermission):
 			denied++
@@ -299,7 +299,7 @@ func TestLiveVanishedProcess(t *testing.T) {
 	if _, err := fsys.StartTime(pid); !errors.Is(err, ErrNoProcess) {
 		t.Errorf("StartTime: %v, want ErrNoProcess", err)
 	}
-	if err := fsys.SocketInodes(pid, func(uint64) {}); !errors.Is(err, ErrNoProcess) {
+	if err := fsys.SocketInodes(pid, func(int, uint64) {}); !errors.Is(err, ErrNoProcess) {
 		t.Errorf("SocketInodes: %v, want ErrNoProcess", err)
 	}
 	if _, err := fsys.SocketTable("tcp", pid, func(Socket) {}); !errors.Is(err, ErrNoProcess) {
@@ -318,7 +318,7 @@ func TestLiveVanishedProcess(t *testing.T) {
 // per-thread as a raw system call; the thread is discarded afterwards).
 func TestLivePermissionDenied(t *testing.T) {
 	check := func(pid int) error {
-		err := NewFS("/proc").SocketInodes(pid, func(uint64) {})
+		err := NewFS("/proc").SocketInodes(pid, func(int, uint64) {})
 		t.Logf("SocketInodes(%d) as uid %d: %v", pid, syscall.Getuid(), err)
 		if !errors.Is(err, fs.ErrPermission) || errors.Is(err, ErrNoProcess) {
 			return errors.New("SocketInodes of another user's process: " + errString(err) + "; want fs.ErrPermission")

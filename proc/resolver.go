@@ -55,8 +55,12 @@ type Resolver struct {
 	conns map[connKey]uint64
 	binds map[bindKey]uint64
 
-	// inode → process, added to by every fd scan.
-	inodeOwner map[uint64]procID
+	// inode → the process and descriptor it was last seen at, added to by
+	// every fd scan and checked (one readlink) before it is trusted: a
+	// socket handed on (accept, then fork and close) moves to another
+	// process.
+	inodeOwner map[uint64]holder
+	scanPass   uint32
 	pidBuf     []int
 	// recent are the processes that owned the latest resolved flows, most
 	// recent first: the next new socket is most likely theirs.
@@ -93,7 +97,7 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 		users:      Users{PasswdPath: cfg.PasswdPath},
 		conns:      map[connKey]uint64{},
 		binds:      map[bindKey]uint64{},
-		inodeOwner: map[uint64]procID{},
+		inodeOwner: map[uint64]holder{},
 		byProc:     map[procID]conntable.Owner{},
 	}
 	if len(cfg.OnlyPIDs) > 0 {
@@ -125,7 +129,17 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 			return err
 		}
 		inodes[i] = inode
-		if _, known := r.inodeOwner[inode]; inode != 0 && !known {
+		if inode == 0 {
+			continue
+		}
+		h, known := r.inodeOwner[inode]
+		if known {
+			if at, ok := r.fs.SocketAt(h.id.pid, int(h.fd)); !ok || at != inode {
+				delete(r.inodeOwner, inode) // handed on, or closed there
+				known = false
+			}
+		}
+		if !known {
 			if wanted == nil {
 				wanted = map[uint64]bool{}
 			}
@@ -139,7 +153,8 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 	}
 	for i, inode := range inodes {
 		owners[i] = conntable.OwnerUnresolved
-		id, ok := r.inodeOwner[inode]
+		h, ok := r.inodeOwner[inode]
+		id := h.id
 		if inode == 0 || !ok || (r.only != nil && !r.only[id.pid]) {
 			continue
 		}
@@ -237,6 +252,13 @@ func (r *Resolver) readTables() error {
 // starts over (inodes of closed sockets otherwise pile up in it).
 const maxIndexedInodes = 1 << 20
 
+// holder is where an fd scan saw a socket.
+type holder struct {
+	id   procID
+	fd   int32
+	pass uint32 // the scan that saw it
+}
+
 // maxRecent is how many recent owners scanFDs tries before the others.
 const maxRecent = 16
 
@@ -253,14 +275,22 @@ func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
 		clear(r.inodeOwner)
 	}
 	missing := len(wanted)
+	r.scanPass++
+	pass := r.scanPass
 	scan := func(id procID) {
-		err := r.fs.SocketInodes(id.pid, func(inode uint64) {
-			if wanted[inode] {
-				if old, seen := r.inodeOwner[inode]; !seen || old != id {
-					missing--
-				}
+		err := r.fs.SocketInodes(id.pid, func(fd int, inode uint64) {
+			old, seen := r.inodeOwner[inode]
+			if seen && old.pass == pass {
+				// Held by several processes (a socket being handed on):
+				// the first seen in this walk keeps it. The walk goes
+				// newest first, so a child beats the parent that passed
+				// it on.
+				return
 			}
-			r.inodeOwner[inode] = id
+			if wanted[inode] {
+				missing--
+			}
+			r.inodeOwner[inode] = holder{id: id, fd: int32(fd), pass: pass}
 		})
 		// Errors: the process is gone, or it is another user's and hogs
 		// lacks cap_sys_ptrace/cap_dac_read_search: its flows stay

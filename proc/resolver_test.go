@@ -101,3 +101,98 @@ func resolveOwnSockets(t *testing.T, cfg ResolverConfig, keys []conntable.Key) {
 		t.Errorf("with -P 1: owner %d, %v", owners[0], err)
 	}
 }
+
+// writeProcess adds process pid (name, start time) holding the given
+// descriptors (fd number → link target) to a fixture proc tree.
+func writeProcess(t *testing.T, root string, pid int, name string, start int, fds map[int]string) {
+	t.Helper()
+	dir := root + "/" + strconv.Itoa(pid)
+	if err := os.MkdirAll(dir+"/fd", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stat := strconv.Itoa(pid) + " (" + name + ") S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " + strconv.Itoa(start) + " 0 0\n"
+	status := "Name:\t" + name + "\nUid:\t0\t0\t0\t0\n"
+	for file, text := range map[string]string{"stat": stat, "status": status, "cmdline": name + "\x00"} {
+		if err := os.WriteFile(dir+"/"+file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for fd, target := range fds {
+		if err := os.Symlink(target, dir+"/fd/"+strconv.Itoa(fd)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestResolverHandedOnSocket: a forking server accepts a connection and
+// passes it to a child. While both hold it, the child (newer) gets it; once
+// the parent has closed its copy and the child is the only holder, a flow
+// resolved later still goes to the child, although the parent's scan saw
+// the socket first (nethogs: whichever was scanned last).
+func TestResolverHandedOnSocket(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// 10.0.0.1:80 <- 10.0.0.2:40000 and <- 10.0.0.2:40001, inodes 9001 and 9002.
+	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: 0100000A:0050 0200000A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 9001 1 0 20 4 30 10 -1\n" +
+		"   1: 0100000A:0050 0200000A:9C41 01 00000000:00000000 00:00000000 00000000     0        0 9002 1 0 20 4 30 10 -1\n" +
+		"   2: 0100000A:0050 0200000A:9C42 01 00000000:00000000 00:00000000 00000000     0        0 9003 1 0 20 4 30 10 -1\n"
+	for file, text := range map[string]string{"tcp": tcp, "tcp6": "", "udp": "", "udp6": ""} {
+		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[7000]", 4: "socket:[9001]", 5: "socket:[9002]"})
+	r := NewResolver(ResolverConfig{FS: NewFS(root)})
+	key := func(port uint16) conntable.Key {
+		return conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
+	}
+	name := func(o conntable.Owner) string {
+		p, ok := r.Lookup(o)
+		if !ok {
+			return "unresolved"
+		}
+		return p.Name
+	}
+	owners := make([]conntable.Owner, 1)
+	// The first connection, while only the server holds both sockets.
+	if err := r.Resolve([]conntable.Key{key(40000)}, owners); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(owners[0]); got != "server" {
+		t.Fatalf("before the hand-off: %s, want server", got)
+	}
+	// The server hands 9002 to a child and closes its copy.
+	if err := os.Remove(root + "/500/fd/5"); err != nil {
+		t.Fatal(err)
+	}
+	writeProcess(t, root, 600, "child", 200, map[int]string{3: "socket:[9002]"})
+	if err := r.Resolve([]conntable.Key{key(40001)}, owners); err != nil {
+		t.Fatal(err)
+	}
+	if got := name(owners[0]); got != "child" {
+		t.Errorf("after the hand-off: %s, want child (the index still named the server)", got)
+	}
+	// Two processes hold 9001; the walk for 9003 (the server's, the
+	// oldest process) passes both: the newer one keeps 9001.
+	writeProcess(t, root, 700, "grandchild", 300, map[int]string{7: "socket:[9001]"})
+	if err := os.Remove(root + "/500/fd/4"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("socket:[9003]", root+"/500/fd/6"); err != nil {
+		t.Fatal(err)
+	}
+	writeProcess(t, root, 501, "server-copy", 150, map[int]string{4: "socket:[9001]"})
+	r2 := NewResolver(ResolverConfig{FS: NewFS(root)})
+	owners = make([]conntable.Owner, 2)
+	if err := r2.Resolve([]conntable.Key{key(40000), key(40002)}, owners); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"grandchild", "server"} {
+		if p, _ := r2.Lookup(owners[i]); p.Name != want {
+			t.Errorf("flow %d: %q, want %q", i, p.Name, want)
+		}
+	}
+}
