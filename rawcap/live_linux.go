@@ -110,6 +110,8 @@ type Live struct {
 
 	hs *handshakeWatcher // nil without LiveConfig.HandshakeFilter
 
+	idle func() // see OnIdle
+
 	// Per-device counts: the reader adds to its own copy and publishes it
 	// to the shared one every publishEvery packets and before it waits.
 	local     map[int]*DeviceCount // reader goroutine only
@@ -179,7 +181,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		}
 	}
 	if l.ring != nil {
-		l.ring.beforeWait = l.publish
+		l.ring.beforeWait = l.beforeWait
 	}
 	if l.ring == nil {
 		l.recv, err = newRecvState(raw, cfg)
@@ -188,7 +190,7 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 			nl.Close()
 			return nil, err
 		}
-		l.recv.beforeWait = l.publish
+		l.recv.beforeWait = l.beforeWait
 	}
 	if cfg.HandshakeFilter != nil {
 		if l.hs, err = openHandshakeWatcher(cfg.HandshakeFilter); err != nil {
@@ -330,6 +332,18 @@ func place(entry *PlanEntry, f *Frame) bool {
 	f.InterfaceName = entry.Name
 	f.WireLen += entry.LinkHeaderLen
 	return true
+}
+
+// OnIdle sets a function that Next calls, in its caller's goroutine,
+// whenever it is about to wait for packets: the caller's moment to hand on
+// what it holds (an Adder's held packets). Set it before the first Next.
+func (l *Live) OnIdle(fn func()) { l.idle = fn }
+
+func (l *Live) beforeWait() {
+	l.publish()
+	if l.idle != nil {
+		l.idle()
+	}
 }
 
 // publish copies the reader's per-device counts to where DeviceCounts

@@ -35,6 +35,7 @@ type frameSource interface {
 type pipeline struct {
 	cfg      config
 	table    *conntable.Table
+	adder    *conntable.Adder // the capture goroutine's
 	resolver *proc.Resolver
 	liveSrc  *rawcap.Live // nil when replaying a file
 	src      frameSource
@@ -76,9 +77,11 @@ func monitor(cfg config, stdout, stderr io.Writer) error {
 }
 
 func newPipeline(cfg config, stderr io.Writer) *pipeline {
+	table := conntable.New(conntable.Config{})
 	return &pipeline{
 		cfg:      cfg,
-		table:    conntable.New(conntable.Config{}),
+		table:    table,
+		adder:    table.NewAdder(),
 		start:    time.Now(),
 		newFlows: make(chan conntable.Key, 4096),
 		stderr:   stderr,
@@ -256,8 +259,14 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 		f     rawcap.Frame
 		pkt   decode.Packet
 		k     conntable.Key
-		adder = p.table.NewAdder()
+		adder = p.adder
 	)
+	// The Adder holds runs of one flow's packets: hand them on whenever the
+	// source waits, and at the end.
+	if s, ok := p.src.(interface{ OnIdle(func()) }); ok {
+		s.OnIdle(adder.Flush)
+	}
+	defer adder.Flush()
 	for {
 		if err := p.src.Next(&f); err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
@@ -448,6 +457,7 @@ func (p *pipeline) replay() error {
 		}
 		t := ts - first
 		for t >= next-first && (p.cfg.count == 0 || refreshes < p.cfg.count) {
+			p.adder.Flush() // the refresh runs in the capture goroutine here
 			p.refreshAt(next - first)
 			refreshes++
 			next += int64(p.cfg.delay)

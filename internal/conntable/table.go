@@ -81,8 +81,9 @@ type flow struct {
 	cur      *bucket
 	curStart int64
 	// gone is set when the flow leaves the table (expiry, eviction), so
-	// an Adder's memo of it knows to look again.
-	gone bool
+	// an Adder's memo of it knows to look again. It is set under the
+	// shard lock and read without it by the Adder's fast path.
+	gone atomic.Bool
 }
 
 func (f *flow) account(out bool, wireLen int, now int64) {
@@ -103,15 +104,13 @@ func (f *flow) account(out bool, wireLen int, now int64) {
 // bucketAt makes the bucket of now's second the current one, clearing it
 // if it last held an older second.
 func (f *flow) bucketAt(now int64) *bucket {
-	sec := now / 1e9
-	if now < 0 && now%1e9 != 0 {
-		sec-- // floor, for clocks before their epoch
-	}
+	start := floorSecond(now)
+	sec := start / 1e9
 	b := &f.buckets[(sec%buckets+buckets)%buckets]
 	if b.second != sec {
 		*b = bucket{second: sec}
 	}
-	f.cur, f.curStart = b, sec*1e9
+	f.cur, f.curStart = b, start
 	return b
 }
 
@@ -246,34 +245,106 @@ func (t *Table) Open(k Key, now int64, device string) (isNew bool) {
 
 // Adder adds packets to a table for one capture goroutine, remembering the
 // last flow it added to: a run of packets of one flow (a bulk transfer, a
-// flood) then skips hashing and the map, and only takes the flow's shard
-// lock. An Adder is not safe for concurrent use; give each goroutine its
-// own.
+// flood) skips hashing, the map and the lock. It sums such a run itself and
+// adds the sum to the flow under the shard's lock at most every
+// maxPending packets, when the second changes, when another flow's packet
+// comes, and on Flush, which its goroutine calls before it waits for more
+// packets: readers of the table see a run at most that far behind. An
+// Adder is not safe for concurrent use; give each goroutine its own.
 type Adder struct {
 	t     *Table
 	key   Key
 	flow  *flow
 	shard *shard
+
+	// The run not yet added to flow: all of it in the second that starts
+	// at pendSecond, the last packet at pendLast.
+	pendPackets        int
+	pendSent, pendRecv Counter
+	pendSecond         int64
+	pendLast           int64
 }
+
+// maxPending bounds how many packets an Adder holds before adding them.
+const maxPending = 64
 
 // NewAdder returns an Adder for t.
 func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
 
-// Add is Table.Add, with the key passed by reference.
+// Add is Table.Add, with the key passed by reference. A packet that goes
+// to the remembered flow is held (see Adder), and reports isNew only when
+// that flow left the table in the meantime.
 func (a *Adder) Add(k *Key, out bool, wireLen int, now int64, device string) (isNew bool) {
-	if a.flow != nil && *k == a.key {
-		s := a.shard
-		s.mu.Lock()
-		if !a.flow.gone {
-			a.flow.account(out, wireLen, now)
-			s.mu.Unlock()
-			return false
+	if a.flow != nil && *k == a.key && !a.flow.gone.Load() {
+		if a.pendPackets > 0 && uint64(now-a.pendSecond) >= 1e9 {
+			a.flush()
 		}
-		s.mu.Unlock()
+		if a.pendPackets == 0 {
+			a.pendSecond = floorSecond(now)
+		}
+		a.pendPackets++
+		if out {
+			a.pendSent.add(wireLen)
+		} else {
+			a.pendRecv.add(wireLen)
+		}
+		a.pendLast = now
+		if a.pendPackets >= maxPending {
+			a.flush()
+		}
+		return false
 	}
+	reopened := a.flush() && *k == a.key
 	a.flow, a.shard, isNew = a.t.add(*k, out, wireLen, now, device)
 	a.key = *k
-	return isNew
+	return isNew || reopened
+}
+
+// Flush adds the packets the Adder holds to their flow. A flow that left
+// the table since is opened again with them (the resolver's retry finds
+// its owner).
+func (a *Adder) Flush() { a.flush() }
+
+// flush is Flush; it reports whether it had to open the flow again.
+func (a *Adder) flush() (reopened bool) {
+	if a.pendPackets == 0 {
+		return false
+	}
+	s := a.shard
+	s.mu.Lock()
+	f := a.flow
+	if f.gone.Load() {
+		pk := pack(&a.key)
+		s.mu.Unlock()
+		s = a.t.shard(&pk)
+		s.mu.Lock()
+		if f = s.flows[pk]; f == nil {
+			f = a.t.insertLocked(s, pk, a.key, a.pendLast, a.flow.device)
+			reopened = true
+		}
+		a.flow, a.shard = f, s
+	}
+	f.last = a.pendLast
+	b := f.cur
+	if b == nil || uint64(a.pendLast-f.curStart) >= 1e9 {
+		b = f.bucketAt(a.pendLast)
+	}
+	f.sent = f.sent.Add(a.pendSent)
+	f.recv = f.recv.Add(a.pendRecv)
+	b.sent += a.pendSent.Bytes
+	b.recv += a.pendRecv.Bytes
+	s.mu.Unlock()
+	a.pendPackets, a.pendSent, a.pendRecv = 0, Counter{}, Counter{}
+	return reopened
+}
+
+// floorSecond is the start, in nanoseconds, of the second t falls in.
+func floorSecond(t int64) int64 {
+	r := t % 1e9
+	if r < 0 {
+		r += 1e9
+	}
+	return t - r
 }
 
 func (t *Table) insertLocked(s *shard, pk packedKey, k Key, now int64, device string) *flow {
@@ -303,7 +374,7 @@ func (t *Table) evictOldestLocked(s *shard) {
 	var gone []*flow
 	for k, f := range s.flows {
 		if f.last <= cutoff && len(gone) < n {
-			f.gone = true
+			f.gone.Store(true)
 			gone = append(gone, f)
 			delete(s.flows, k)
 		}
@@ -407,7 +478,7 @@ func (t *Table) Sweep(now, idle int64) int {
 		s.mu.Lock()
 		for k, f := range s.flows {
 			if now-f.last > idle {
-				f.gone = true
+				f.gone.Store(true)
 				gone = append(gone, f)
 				delete(s.flows, k)
 			}

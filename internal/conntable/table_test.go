@@ -227,6 +227,7 @@ func TestAdderMemo(t *testing.T) {
 	if !a.Add(&k, true, 100, 0, "eth0") || a.Add(&k, true, 100, 1, "eth0") {
 		t.Fatal("isNew wrong")
 	}
+	a.Flush()                     // as the capture loop does before it waits
 	tab.Sweep(100*second, second) // k expires: its 200 bytes retire
 	if !a.Add(&k, false, 50, 100*second, "eth0") {
 		t.Error("a packet after expiry did not open a new flow")
@@ -277,5 +278,59 @@ func TestOpenThenAdd(t *testing.T) {
 	}
 	if f := find(t, tab.Snapshot(9), k); f.Sent != (Counter{1, 60}) || f.Owner != 7 || f.Last != 8 {
 		t.Errorf("flow after Add %+v", f)
+	}
+}
+
+// TestAdderHoldsRuns: an Adder holds a run of one flow's packets and adds
+// it at the latest after maxPending packets, at the next second, when
+// another flow's packet comes, or on Flush; held packets of a flow that
+// expired meanwhile are not lost and the flow counts as new again.
+func TestAdderHoldsRuns(t *testing.T) {
+	tab := New(Config{})
+	a := tab.NewAdder()
+	k, other := key("10.0.0.1:40000", "10.0.0.2:443"), key("10.0.0.1:40001", "10.0.0.2:443")
+	sent := func(k Key) uint64 { return find(t, tab.Snapshot(10*second), k).Sent.Packets }
+
+	a.Add(&k, true, 10, 0, "eth0") // opens the flow: added at once
+	for i := 1; i < maxPending; i++ {
+		a.Add(&k, true, 10, int64(i), "eth0")
+	}
+	if got := sent(k); got != 1 {
+		t.Errorf("after a run of %d: table has %d packets, want 1 (the rest held)", maxPending, got)
+	}
+	a.Add(&k, true, 10, maxPending, "eth0") // the held run is full: it goes in
+	if got := sent(k); got != maxPending+1 {
+		t.Errorf("after %d+1 packets: table has %d, want %d", maxPending, got, maxPending+1)
+	}
+	a.Add(&k, true, 10, second+1, "eth0") // held
+	a.Add(&k, true, 10, 2*second, "eth0") // a new second: the one held before goes in
+	if got := sent(k); got != maxPending+2 {
+		t.Errorf("after the second changed: %d, want %d", got, maxPending+2)
+	}
+	a.Add(&other, false, 5, second+2, "eth0") // another flow: k's run goes in
+	if got := sent(k); got != maxPending+3 {
+		t.Errorf("after another flow's packet: %d, want %d", got, maxPending+3)
+	}
+	a.Add(&other, false, 5, second+3, "eth0")
+	a.Flush()
+	if f := find(t, tab.Snapshot(10*second), other); f.Recv != (Counter{2, 10}) {
+		t.Errorf("after Flush: %+v", f.Recv)
+	}
+	snap := tab.Snapshot(2 * second)
+	if f := find(t, snap, k); f.Sent.Bytes != 10*(maxPending+3) || f.Last != 2*second || f.SentRate != float64(10*(maxPending+3))/RateWindow {
+		t.Errorf("flow k %+v", f)
+	}
+
+	// A held packet of a flow that expires before the Adder adds it.
+	a.Add(&other, false, 5, 2*second, "eth0") // held
+	tab.Sweep(100*second, second)             // both flows expire
+	if !a.Add(&other, false, 5, 100*second, "eth0") {
+		t.Error("a packet after expiry did not report a new flow")
+	}
+	a.Flush()
+	snap = tab.Snapshot(100 * second)
+	retired := snap.Retired[OwnerUnresolved]
+	if f := find(t, snap, other); f.Recv.Packets+retired.Recv.Packets != 4 {
+		t.Errorf("flow %+v and retired %+v: want 4 received packets in all", f.Recv, retired.Recv)
 	}
 }
