@@ -168,3 +168,22 @@ func setup(b *testing.B, frames []frame) {
 		b.Fatal("no frames to decode")
 	}
 }
+
+// BenchmarkDecode runs both decoders over the same frames: the whole
+// reference corpus, then single hot-path frames.
+func BenchmarkDecode(b *testing.B) {
+	cases := []struct {
+		name   string
+		frames func(testing.TB) []frame
+	}{
+		{"corpus", corpusFrames},
+		{"eth-ipv4-tcp", singleFrame(ethIPv4TCP)},
+		{"eth-vlan-ipv6-udp", singleFrame(ethVLANIPv6UDP)},
+		{"raw-ipv6-ext-tcp", singleFrame(rawIPv6ExtTCP)},
+	}
+	for _, c := range cases {
+		frames := c.frames(b)
+		b.Run("frame="+c.name+"/impl=hogs", func(b *testing.B) { benchHogs(b, frames) })
+		b.Run("frame="+c.name+"/impl=gopacket", func(b *testing.B) { benchGopacket(b, frames) })
+	}
+}

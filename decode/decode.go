@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 )
 
@@ -32,158 +33,346 @@ const (
 	nullHeaderLen     = 4
 	ipv4MinHeaderLen  = 20
 	ipv6HeaderLen     = 40
-	portsLen          = 4  // source and destination port of TCP and UDP
+	portsLen          = 4 // source and destination port of TCP and UDP
+	udpHeaderLen      = 8
 	tcpFlagsEnd       = 14 // the flags byte is the 14th of a TCP header
 )
 
 // Decode fills p with the summary of frame, captured on a link of type link.
 // Every field of p is overwritten. See the package documentation for the
 // contract.
+//
+// The commonest frames are decoded here without a call, with constant
+// offsets: Ethernet II carrying IPv4 without options, not a fragment, or IPv6
+// without extension headers, whose length field covers a whole TCP header
+// and whose capture holds one; and Ethernet frames that carry no IP. IPv4
+// fragments, Linux cooked captures and VLAN-tagged frames take a plain-header
+// decoder (decodeIPv4Plain, decodeIPv6Plain) where they can, every other
+// frame the general one (decodeLink, decodeIPv4, decodeIPv6; raw IP and BSD
+// loopback go there directly). All give the same results as the general
+// decoder would.
 func Decode(link LinkType, frame []byte, p *Packet) {
-	*p = Packet{}
-	switch link {
-	case LinkEthernet:
-		if len(frame) < ethernetHeaderLen {
-			p.Flags |= FlagTruncated
+	const netOff, tOff4, tOff6 = ethernetHeaderLen, ethernetHeaderLen + ipv4MinHeaderLen, ethernetHeaderLen + ipv6HeaderLen
+	// IPv4 first, with one load for the header up to the fragment field.
+	if link == LinkEthernet && len(frame) >= netOff+ipv4MinHeaderLen+tcpFlagsEnd &&
+		binary.LittleEndian.Uint16(frame[12:14]) == etherTypeIPv4LE {
+		h := binary.LittleEndian.Uint64(frame[netOff : netOff+8])
+		totalLen := bits.ReverseBytes16(uint16(h >> 16))
+		if h&(ipv4FragMask|0xff) == 0x45 && totalLen >= ipv4MinHeaderLen+tcpFlagsEnd {
+			// Version 4, IHL 5, not a fragment.
+			p.Src, p.Dst = netip.AddrFrom4([4]byte(frame[netOff+12:netOff+16])), netip.AddrFrom4([4]byte(frame[netOff+16:netOff+20]))
+			proto := frame[netOff+9]
+			ports, tcpFlags, flags := transportFast(frame[tOff4:tOff4+tcpFlagsEnd], proto)
+			p.put(uint64(ports)|uint64(totalLen)<<32, netOff|tOff4<<32, linkWord(etherTypeIPv4, 0, 0)|flags|ipWord(0, IPv4, proto), uint16(tcpFlags))
 			return
 		}
-		etherType := binary.BigEndian.Uint16(frame[12:14])
-		if etherType == etherTypeIPv4 { // the hot path, one call shorter
-			p.EtherType = etherType
-			decodeIPv4(frame, ethernetHeaderLen, p)
-			return
+		if !decodeIPv4Plain(frame, netOff, linkWord(etherTypeIPv4, 0, 0), DirUnknown, p) { // a fragment?
+			decodeIPv4(frame, netOff, linkWord(etherTypeIPv4, 0, 0), DirUnknown, p)
 		}
-		decodeEtherType(frame, ethernetHeaderLen, etherType, p)
-	case LinkRaw, LinkRawAlt:
-		decodeRawIP(frame, p)
-	case LinkIPv4:
-		if len(frame) > 0 && frame[0]>>4 == 4 {
-			decodeIPv4(frame, 0, p)
-		} else {
-			p.Flags |= truncatedIfEmpty(frame)
-		}
-	case LinkIPv6:
-		if len(frame) > 0 && frame[0]>>4 == 6 {
-			decodeIPv6(frame, 0, p)
-		} else {
-			p.Flags |= truncatedIfEmpty(frame)
-		}
-	case LinkLinuxSLL:
-		decodeSLL(frame, p)
-	case LinkLinuxSLL2:
-		decodeSLL2(frame, p)
-	case LinkNull:
-		decodeNull(frame, p)
+		return
 	}
+	if link != LinkEthernet || len(frame) < ethernetHeaderLen {
+		if link == LinkLinuxSLL {
+			decodeCooked(frame, p)
+			return
+		}
+		decodeLink(link, frame, p)
+		return
+	}
+	etherType := binary.BigEndian.Uint16(frame[12:14])
+	if etherType == etherTypeIPv6 {
+		if len(frame) >= netOff+ipv6HeaderLen+tcpFlagsEnd {
+			payloadLen := binary.BigEndian.Uint16(frame[netOff+4 : netOff+6])
+			if proto := frame[netOff+6]; frame[netOff]>>4 == 6 && payloadLen >= tcpFlagsEnd && !isExtHeader(proto) {
+				p.Src, p.Dst = netip.AddrFrom16([16]byte(frame[netOff+8:netOff+24])), netip.AddrFrom16([16]byte(frame[netOff+24:netOff+40]))
+				ports, tcpFlags, flags := transportFast(frame[tOff6:tOff6+tcpFlagsEnd], proto)
+				p.put(uint64(ports)|uint64(ipv6HeaderLen+uint32(payloadLen))<<32, netOff|tOff6<<32,
+					linkWord(etherTypeIPv6, 0, 0)|flags|ipWord(0, IPv6, proto), uint16(tcpFlags))
+				return
+			}
+		}
+		decodeIPv6(frame, netOff, linkWord(etherTypeIPv6, 0, 0), DirUnknown, p)
+		return
+	}
+	switch etherType {
+	case etherTypeIPv4, etherTypeVLAN, etherTypeQinQ, etherTypeQinQOld:
+		decodeLink(link, frame, p) // IPv4 cut short, VLAN tags
+	default:
+		*p = Packet{EtherType: etherType}
+	}
+}
+
+// decodeCooked decodes a Linux cooked capture (v1): packet type (2), ARPHRD
+// type (2), address length (2), address (8), protocol (2). IPv4 and IPv6 go
+// to their decoders directly, the rest to decodeLink.
+func decodeCooked(frame []byte, p *Packet) {
+	if len(frame) < sllHeaderLen {
+		decodeLink(LinkLinuxSLL, frame, p)
+		return
+	}
+	dir := directionOf(binary.BigEndian.Uint16(frame[0:2]))
+	switch etherType := binary.BigEndian.Uint16(frame[14:16]); etherType {
+	case etherTypeIPv4:
+		if !decodeIPv4Plain(frame, sllHeaderLen, linkWord(etherTypeIPv4, 0, 0), dir, p) {
+			decodeIPv4(frame, sllHeaderLen, linkWord(etherTypeIPv4, 0, 0), dir, p)
+		}
+	case etherTypeIPv6:
+		if !decodeIPv6Plain(frame, sllHeaderLen, linkWord(etherTypeIPv6, 0, 0), dir, p) {
+			decodeIPv6(frame, sllHeaderLen, linkWord(etherTypeIPv6, 0, 0), dir, p)
+		}
+	case etherTypeVLAN, etherTypeQinQ, etherTypeQinQOld:
+		decodeLink(LinkLinuxSLL, frame, p)
+	default:
+		*p = Packet{EtherType: etherType, Direction: dir}
+	}
+}
+
+// Header fields as little-endian loads read them, the big-endian field's bytes
+// swapped: the IPv4 EtherType, and in the 8 bytes from the start of an IPv4
+// header (version/IHL first, fragment field last) the fragment field's
+// more-fragments bit and offset (0x3fff), and its offset alone (0x1fff).
+const (
+	etherTypeIPv4LE = 0x0008
+	ipv4FragMask    = 0xff3f << 48
+	ipv4OffsetMask  = 0xff1f << 48
+)
+
+// transportFast reads the ports and TCP flags of a TCP or UDP header that is
+// whole in both the datagram and the capture: b holds 14 bytes of it. Other
+// protocols have neither. The flags come as ipWord has them.
+func transportFast(b []byte, proto uint8) (ports uint32, tcpFlags uint8, flags uint64) {
+	switch proto {
+	case ProtoTCP:
+		return portsOf(b[0:portsLen]), b[tcpFlagsEnd-1], ipWord(FlagPorts|FlagTCPFlags, 0, 0)
+	case ProtoUDP:
+		return portsOf(b[0:portsLen]), 0, ipWord(FlagPorts, 0, 0)
+	}
+	return 0, 0, 0
 }
 
 // DecodeIP fills p from a frame that starts at the IP header, as packet
 // sockets of type SOCK_DGRAM and tun devices deliver them. It is Decode with
 // LinkRaw.
 func DecodeIP(frame []byte, p *Packet) {
-	*p = Packet{}
-	decodeRawIP(frame, p)
+	decodeLink(LinkRaw, frame, p)
 }
 
-func truncatedIfEmpty(frame []byte) Flags {
-	if len(frame) == 0 {
-		return FlagTruncated
-	}
-	return 0
+// The fields of Packet from SrcPort on are laid out as four words (see
+// Packet): ports and IPLen; NetOffset and TransportOffset; EtherType, VLAN,
+// Flags, Family and Proto; TCPFlags and Direction. put writes each word's
+// fields from one value, which the compiler turns into one store per word:
+// ten stores for the whole Packet with the addresses. The third word is
+// built in two parts, the link layer's (linkWord) and the IP layer's
+// (ipWord), or'ed together.
+
+// portsOf returns the source and destination port at the start of a TCP or
+// UDP header (4 bytes) as put wants them: the source port in the low half.
+func portsOf(b []byte) uint32 {
+	return bits.RotateLeft32(binary.BigEndian.Uint32(b), 16)
 }
 
-func decodeRawIP(frame []byte, p *Packet) {
-	if len(frame) == 0 {
-		p.Flags |= FlagTruncated
+// linkWord is the link layer's part of Packet's third word.
+func linkWord(etherType, vlan uint16, flags Flags) uint64 {
+	return uint64(etherType) | uint64(vlan)<<16 | uint64(flags)<<32
+}
+
+// ipWord is the IP layer's part of Packet's third word.
+func ipWord(flags Flags, family Family, proto uint8) uint64 {
+	return uint64(flags)<<32 | uint64(family)<<48 | uint64(proto)<<56
+}
+
+// put writes every field of p after the addresses, from the four words:
+// w1 = ports | IPLen<<32 (ports as portsOf returns them), w2 = NetOffset |
+// TransportOffset<<32, w3 = linkWord|ipWord, w4 = TCPFlags | Direction<<8.
+func (p *Packet) put(w1, w2, w3 uint64, w4 uint16) {
+	p.SrcPort, p.DstPort, p.IPLen = uint16(w1), uint16(w1>>16), uint32(w1>>32)
+	p.NetOffset, p.TransportOffset = uint32(w2), uint32(w2>>32)
+	p.EtherType, p.VLAN, p.Flags, p.Family, p.Proto = uint16(w3), uint16(w3>>16), Flags(w3>>32), Family(w3>>48), uint8(w3>>56)
+	p.TCPFlags, p.Direction = uint8(w4), Direction(w4>>8)
+}
+
+// notIP writes a Packet without IP: only the link layer's facts, from its
+// linkWord and direction.
+//
+//go:noinline
+func (p *Packet) notIP(link uint64, dir Direction) {
+	p.Src, p.Dst = netip.Addr{}, netip.Addr{}
+	p.put(0, 0, link, uint16(dir)<<8)
+}
+
+// decodeLink reads the link header of the frames Decode does not take
+// itself, then the network header after it.
+func decodeLink(link LinkType, frame []byte, p *Packet) {
+	var (
+		off       int
+		etherType uint16
+		dir       Direction
+	)
+	switch link {
+	case LinkEthernet:
+		if len(frame) < ethernetHeaderLen {
+			p.notIP(linkWord(0, 0, FlagTruncated), DirUnknown)
+			return
+		}
+		etherType, off = binary.BigEndian.Uint16(frame[12:14]), ethernetHeaderLen
+	case LinkLinuxSLL:
+		// Packet type (2), ARPHRD type (2), address length (2), address
+		// (8), protocol (2).
+		if len(frame) < sllHeaderLen {
+			p.notIP(linkWord(0, 0, FlagTruncated), DirUnknown)
+			return
+		}
+		dir = directionOf(binary.BigEndian.Uint16(frame[0:2]))
+		etherType, off = binary.BigEndian.Uint16(frame[14:16]), sllHeaderLen
+	case LinkLinuxSLL2:
+		// Protocol (2), reserved (2), interface index (4), ARPHRD type
+		// (2), packet type (1), address length (1), address (8).
+		if len(frame) < sll2HeaderLen {
+			p.notIP(linkWord(0, 0, FlagTruncated), DirUnknown)
+			return
+		}
+		dir = directionOf(uint16(frame[10]))
+		etherType, off = binary.BigEndian.Uint16(frame[0:2]), sll2HeaderLen
+	case LinkRaw, LinkRawAlt, LinkIPv4, LinkIPv6:
+		// Raw IP: the version nibble decides, and must match the link
+		// type where that names a version.
+		if len(frame) == 0 {
+			p.notIP(linkWord(0, 0, FlagTruncated), DirUnknown)
+			return
+		}
+		switch v := frame[0] >> 4; {
+		case v == 4 && link != LinkIPv6:
+			decodeIPv4(frame, 0, 0, DirUnknown, p)
+		case v == 6 && link != LinkIPv4:
+			decodeIPv6(frame, 0, 0, DirUnknown, p)
+		default:
+			p.notIP(0, DirUnknown)
+		}
+		return
+	case LinkNull:
+		// BSD loopback: the address family as a 32-bit word in the byte
+		// order of the host that wrote it.
+		if len(frame) < nullHeaderLen {
+			p.notIP(linkWord(0, 0, FlagTruncated), DirUnknown)
+			return
+		}
+		family := binary.LittleEndian.Uint32(frame[0:4])
+		if family > 0xffff {
+			family = binary.BigEndian.Uint32(frame[0:4])
+		}
+		switch family {
+		case 2: // AF_INET everywhere
+			decodeIPv4(frame, nullHeaderLen, 0, DirUnknown, p)
+		case 10, 24, 28, 30: // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, Darwin
+			decodeIPv6(frame, nullHeaderLen, 0, DirUnknown, p)
+		default:
+			p.notIP(0, DirUnknown)
+		}
+		return
+	default:
+		p.notIP(0, DirUnknown)
 		return
 	}
-	switch frame[0] >> 4 {
-	case 4:
-		decodeIPv4(frame, 0, p)
-	case 6:
-		decodeIPv6(frame, 0, p)
-	}
-}
-
-// decodeEtherType dispatches on the link layer's payload type at off,
-// stripping VLAN tags first.
-func decodeEtherType(frame []byte, off int, etherType uint16, p *Packet) {
+	// The EtherType at off, after any number of VLAN tags. The outermost tag
+	// gives the VLAN ID.
+	var vlan uint16
+	var flags Flags
 	for etherType == etherTypeVLAN || etherType == etherTypeQinQ || etherType == etherTypeQinQOld {
 		if len(frame)-off < vlanTagLen {
-			p.EtherType = etherType
-			p.Flags |= FlagTruncated
+			p.notIP(linkWord(etherType, vlan, flags|FlagTruncated), dir)
 			return
 		}
 		tag := frame[off : off+vlanTagLen : off+vlanTagLen]
-		if p.Flags&FlagVLAN == 0 {
-			p.Flags |= FlagVLAN
-			p.VLAN = binary.BigEndian.Uint16(tag[0:2]) & 0x0fff
+		if flags&FlagVLAN == 0 {
+			flags |= FlagVLAN
+			vlan = binary.BigEndian.Uint16(tag[0:2]) & 0x0fff
 		}
 		etherType = binary.BigEndian.Uint16(tag[2:4])
 		off += vlanTagLen
 	}
-	p.EtherType = etherType
 	switch etherType {
 	case etherTypeIPv4:
-		decodeIPv4(frame, off, p)
+		if !decodeIPv4Plain(frame, off, linkWord(etherType, vlan, flags), dir, p) {
+			decodeIPv4(frame, off, linkWord(etherType, vlan, flags), dir, p)
+		}
 	case etherTypeIPv6:
-		decodeIPv6(frame, off, p)
+		if !decodeIPv6Plain(frame, off, linkWord(etherType, vlan, flags), dir, p) {
+			decodeIPv6(frame, off, linkWord(etherType, vlan, flags), dir, p)
+		}
+	default:
+		p.notIP(linkWord(etherType, vlan, flags), dir)
 	}
 }
 
-// decodeSLL reads a Linux cooked capture v1 header:
-// packet type (2), ARPHRD type (2), address length (2), address (8), protocol (2).
-func decodeSLL(frame []byte, p *Packet) {
-	if len(frame) < sllHeaderLen {
-		p.Flags |= FlagTruncated
-		return
+// decodeIPv4Plain decodes the IPv4 header at off (at most len(frame)) and
+// writes p, as decodeIPv4 would, if it is a plain one: without options,
+// total length at least 20+14 bytes, at least that much captured (a fragment
+// or not). It reports whether it did; if not, p is untouched.
+func decodeIPv4Plain(frame []byte, off int, link uint64, dir Direction, p *Packet) bool {
+	if len(frame)-off < ipv4MinHeaderLen+tcpFlagsEnd {
+		return false
 	}
-	p.Direction = directionOf(binary.BigEndian.Uint16(frame[0:2]))
-	decodeEtherType(frame, sllHeaderLen, binary.BigEndian.Uint16(frame[14:16]), p)
+	ip := frame[off : off+ipv4MinHeaderLen+tcpFlagsEnd : off+ipv4MinHeaderLen+tcpFlagsEnd]
+	h := binary.LittleEndian.Uint64(ip[0:8])
+	totalLen := bits.ReverseBytes16(uint16(h >> 16))
+	if uint8(h) != 0x45 || totalLen < ipv4MinHeaderLen+tcpFlagsEnd {
+		return false
+	}
+	p.Src, p.Dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+	proto := ip[9]
+	ports, tcpFlags, flags := transportFast(ip[ipv4MinHeaderLen:ipv4MinHeaderLen+tcpFlagsEnd], proto)
+	tOffs := uint64(off) | uint64(off+ipv4MinHeaderLen)<<32
+	if h&ipv4FragMask != 0 {
+		flags |= ipWord(FlagFragment, 0, 0)
+		if h&ipv4OffsetMask != 0 { // a later fragment: no ports
+			ports, tcpFlags, flags, tOffs = 0, 0, ipWord(FlagFragment|FlagLaterFragment, 0, 0), uint64(off)
+		}
+	}
+	p.put(uint64(ports)|uint64(totalLen)<<32, tOffs, link|flags|ipWord(0, IPv4, proto), uint16(tcpFlags)|uint16(dir)<<8)
+	return true
 }
 
-// decodeSLL2 reads a Linux cooked capture v2 header: protocol (2), reserved
-// (2), interface index (4), ARPHRD type (2), packet type (1), address length
-// (1), address (8).
-func decodeSLL2(frame []byte, p *Packet) {
-	if len(frame) < sll2HeaderLen {
-		p.Flags |= FlagTruncated
-		return
+// decodeIPv6Plain decodes the IPv6 header at off (at most len(frame)) and
+// writes p, as decodeIPv6 would, if it is a plain one: no extension header,
+// payload length covering a whole TCP header (14 bytes) or UDP header (8),
+// or not 0 for other protocols, and that much captured. It reports whether
+// it did; if not, p is untouched.
+func decodeIPv6Plain(frame []byte, off int, link uint64, dir Direction, p *Packet) bool {
+	if len(frame)-off < ipv6HeaderLen+udpHeaderLen {
+		return false
 	}
-	p.Direction = directionOf(uint16(frame[10]))
-	decodeEtherType(frame, sll2HeaderLen, binary.BigEndian.Uint16(frame[0:2]), p)
+	ip := frame[off:]
+	payloadLen := int(binary.BigEndian.Uint16(ip[4:6]))
+	proto := ip[6]
+	need := 1 // a payload length of 0 is a jumbogram's or BIG TCP's
+	switch proto {
+	case ProtoTCP:
+		need = tcpFlagsEnd
+	case ProtoUDP:
+		need = udpHeaderLen
+	}
+	if ip[0]>>4 != 6 || payloadLen < need || len(ip) < ipv6HeaderLen+need || isExtHeader(proto) {
+		return false
+	}
+	p.Src, p.Dst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
+	var (
+		ports    uint32
+		tcpFlags uint8
+		flags    uint64
+	)
+	switch proto {
+	case ProtoTCP:
+		ports, tcpFlags, flags = portsOf(ip[ipv6HeaderLen:ipv6HeaderLen+portsLen]), ip[ipv6HeaderLen+tcpFlagsEnd-1], ipWord(FlagPorts|FlagTCPFlags, 0, 0)
+	case ProtoUDP:
+		ports, flags = portsOf(ip[ipv6HeaderLen:ipv6HeaderLen+portsLen]), ipWord(FlagPorts, 0, 0)
+	}
+	p.put(uint64(ports)|uint64(ipv6HeaderLen+payloadLen)<<32, uint64(off)|uint64(off+ipv6HeaderLen)<<32,
+		link|flags|ipWord(0, IPv6, proto), uint16(tcpFlags)|uint16(dir)<<8)
+	return true
 }
 
-func directionOf(pktType uint16) Direction {
-	switch pktType {
-	case pktOutgoing:
-		return DirOut
-	case pktHost, pktBroadcast, pktMulticast, pktOtherHost:
-		return DirIn
-	}
-	return DirUnknown
-}
-
-// decodeNull reads the BSD loopback header: the address family as a 32-bit
-// word in the byte order of the host that wrote it.
-func decodeNull(frame []byte, p *Packet) {
-	if len(frame) < nullHeaderLen {
-		p.Flags |= FlagTruncated
-		return
-	}
-	family := binary.LittleEndian.Uint32(frame[0:4])
-	if family > 0xffff {
-		family = binary.BigEndian.Uint32(frame[0:4])
-	}
-	switch family {
-	case 2: // AF_INET everywhere
-		decodeIPv4(frame, nullHeaderLen, p)
-	case 10, 24, 28, 30: // AF_INET6 on Linux, NetBSD/OpenBSD, FreeBSD, Darwin
-		decodeIPv6(frame, nullHeaderLen, p)
-	}
-}
-
-// decodeIPv4 reads the IPv4 header at off.
+// decodeIPv4 reads the IPv4 header at off (at most len(frame)) and writes p;
+// link is the link layer's linkWord and dir its direction.
 //
 //	 0                   1                   2                   3
 //	 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -194,168 +383,170 @@ func decodeNull(frame []byte, p *Packet) {
 //	|                       Source Address                          |
 //	|                    Destination Address                        |
 //	|                    Options                    |    Padding    |
-//
-// off is at most len(frame); so for decodeIPv6.
-func decodeIPv4(frame []byte, off int, p *Packet) {
+func decodeIPv4(frame []byte, off int, link uint64, dir Direction, p *Packet) {
 	ip := frame[off:]
 	if len(ip) < ipv4MinHeaderLen {
-		p.Flags |= FlagTruncated
+		p.notIP(link|linkWord(0, 0, FlagTruncated), dir)
 		return
 	}
 	versionIHL := ip[0]
-	ihl := int(versionIHL&0x0f) << 2
-	if versionIHL>>4 != 4 || ihl < ipv4MinHeaderLen {
-		return // not an IPv4 header we can trust: not IP
+	if versionIHL-0x45 > 0x4f-0x45 {
+		p.notIP(link, dir) // not version 4, or IHL below 5: not an IPv4 header we can trust
+		return
 	}
-	p.Family = IPv4
-	p.NetOffset = uint32(off)
+	ihl := int(versionIHL&0x0f) << 2
 	totalLen := int(binary.BigEndian.Uint16(ip[2:4]))
-	p.IPLen = uint32(totalLen)
+	fragField := binary.BigEndian.Uint16(ip[6:8])
+	proto := ip[9]
+	p.Src, p.Dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+	var flags Flags
+	ipLen := uint32(totalLen)
 	if totalLen == 0 {
 		// Segmentation offload: the kernel hands over a super-packet
 		// whose length field was left for the NIC to fill in.
-		p.Flags |= FlagZeroLength
-		p.IPLen = uint32(len(ip))
+		flags, ipLen = FlagZeroLength, uint32(len(ip))
 	}
-	p.Proto = ip[9]
-	p.Src = netip.AddrFrom4([4]byte(ip[12:16]))
-	p.Dst = netip.AddrFrom4([4]byte(ip[16:20]))
-	fragField := binary.BigEndian.Uint16(ip[6:8])
 	if fragField&0x3fff != 0 { // more-fragments or an offset
-		p.Flags |= FlagFragment
-		if fragField&0x1fff != 0 {
-			p.Flags |= FlagLaterFragment
-			return
+		flags |= FlagFragment
+	}
+	var (
+		ports    uint32
+		tcpFlags uint8
+		tOff     int
+	)
+	switch {
+	case fragField&0x1fff != 0: // an offset: a later fragment, no ports
+		flags |= FlagLaterFragment
+	case ihl > len(ip):
+		flags |= FlagTruncated
+	default:
+		// The datagram ends at its total length, except under
+		// segmentation offload (0) and for a bogus length shorter than the
+		// header: then the capture is all there is to go by. cut says the
+		// capture may have ended before the datagram did.
+		end, cut := len(ip), true
+		if totalLen >= ihl && totalLen <= end {
+			end, cut = totalLen, false
 		}
+		tOff = off + ihl
+		var tf Flags
+		ports, tcpFlags, tf = transport(ip[ihl:end], proto, cut)
+		flags |= tf
 	}
-	if ihl > len(ip) {
-		p.Flags |= FlagTruncated
-		return
-	}
-	// The datagram ends at its total length, except under segmentation
-	// offload (0) and for a bogus length shorter than the header: then the
-	// capture is all there is to go by. cut says the capture may have ended
-	// before the datagram did.
-	end, cut := len(ip), true
-	if totalLen >= ihl && totalLen <= end {
-		end, cut = totalLen, false
-	}
-	p.TransportOffset = uint32(off + ihl)
-	// The hot path, a whole TCP header, inline: it saves a call per packet.
-	if seg := ip[ihl:end]; len(seg) >= tcpFlagsEnd && p.Proto == ProtoTCP {
-		p.SrcPort = binary.BigEndian.Uint16(seg[0:2])
-		p.DstPort = binary.BigEndian.Uint16(seg[2:4])
-		p.TCPFlags = seg[13]
-		p.Flags |= FlagPorts | FlagTCPFlags
-		return
-	}
-	decodeTransport(ip[ihl:end], cut, p)
+	p.put(uint64(ports)|uint64(ipLen)<<32, uint64(off)|uint64(tOff)<<32, link|ipWord(flags, IPv4, proto), uint16(tcpFlags)|uint16(dir)<<8)
 }
 
-// decodeIPv6 reads the IPv6 header at off and walks its extension headers.
+// decodeIPv6 reads the IPv6 header at off (at most len(frame)), walks its
+// extension headers and writes p; link is the link layer's linkWord and dir
+// its direction.
 //
 //	+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //	|Version| Traffic Class |           Flow Label                  |
 //	|         Payload Length        |  Next Header  |   Hop Limit   |
 //	|                     Source Address (16)                       |
 //	|                  Destination Address (16)                     |
-func decodeIPv6(frame []byte, off int, p *Packet) {
+func decodeIPv6(frame []byte, off int, link uint64, dir Direction, p *Packet) {
 	ip := frame[off:]
 	if len(ip) < ipv6HeaderLen {
-		p.Flags |= FlagTruncated
+		p.notIP(link|linkWord(0, 0, FlagTruncated), dir)
 		return
 	}
 	if ip[0]>>4 != 6 {
+		p.notIP(link, dir)
 		return
 	}
-	p.Family = IPv6
-	p.NetOffset = uint32(off)
 	payloadLen := int(binary.BigEndian.Uint16(ip[4:6]))
-	p.IPLen = ipv6HeaderLen + uint32(payloadLen)
+	p.Src, p.Dst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
+	var flags Flags
 	if payloadLen == 0 {
-		p.Flags |= FlagZeroLength // jumbogram or BIG TCP
+		flags = FlagZeroLength // jumbogram or BIG TCP
 	}
-	p.Src = netip.AddrFrom16([16]byte(ip[8:24]))
-	p.Dst = netip.AddrFrom16([16]byte(ip[24:40]))
 	end, cut := len(ip), true
 	if payloadLen != 0 && ipv6HeaderLen+payloadLen <= end {
 		end, cut = ipv6HeaderLen+payloadLen, false
 	}
-	next := ip[6]
-	pos := ipv6HeaderLen
+	var (
+		ports    uint32
+		tcpFlags uint8
+		tOff     int
+	)
+	proto, pos := ip[6], ipv6HeaderLen
 	for n := 0; ; n++ {
-		switch next {
-		case protoHopByHop, protoRouting, protoDestOpts, protoFragment:
-		default:
-			p.Proto = next
+		if !isExtHeader(proto) {
 			if pos > end {
 				// The last extension header claims more than there is.
-				p.Flags |= truncatedIf(cut)
-				return
+				flags |= truncatedIf(cut)
+				break
 			}
-			p.TransportOffset = uint32(off + pos)
-			decodeTransport(ip[pos:end], cut, p)
-			return
+			tOff = off + pos
+			var tf Flags
+			ports, tcpFlags, tf = transport(ip[pos:end], proto, cut)
+			flags |= tf
+			break
 		}
 		if n == MaxExtHeaders {
-			p.Proto = next
-			p.Flags |= FlagExtLimit
-			return
+			flags |= FlagExtLimit
+			break
 		}
 		// Every extension header starts with next header (1) and length
 		// (1); the fragment header has a fixed 8 bytes and carries the
 		// fragment offset in its bytes 2-3.
 		if end-pos < 8 {
-			p.Proto = next
-			p.Flags |= truncatedIf(cut)
-			return
+			flags |= truncatedIf(cut)
+			break
 		}
 		ext := ip[pos : pos+8 : pos+8]
 		hdrLen := 8
-		if next == protoFragment {
-			fragField := binary.BigEndian.Uint16(ext[2:4])
-			p.Flags |= FlagFragment
-			if fragField&0xfff8 != 0 {
-				p.Flags |= FlagLaterFragment
-				p.Proto = ext[0]
-				return
+		if proto == protoFragment {
+			flags |= FlagFragment
+			if binary.BigEndian.Uint16(ext[2:4])&0xfff8 != 0 {
+				flags |= FlagLaterFragment
+				proto = ext[0]
+				break
 			}
 		} else {
 			hdrLen = (int(ext[1]) + 1) * 8
 		}
-		next = ext[0]
+		proto = ext[0]
 		pos += hdrLen
 	}
+	p.put(uint64(ports)|uint64(ipv6HeaderLen+payloadLen)<<32, uint64(off)|uint64(tOff)<<32, link|ipWord(flags, IPv6, proto), uint16(tcpFlags)|uint16(dir)<<8)
 }
 
-// decodeTransport reads the ports (and TCP flags) from the transport header
-// at the start of seg, the captured part of the datagram's payload. cut tells
-// whether the capture may have ended before the datagram did; when it did
-// not, a header too short for its fields is malformed, not truncated.
-func decodeTransport(seg []byte, cut bool, p *Packet) {
+// isExtHeader reports whether an IPv6 next-header value is an extension
+// header the decoder walks past.
+func isExtHeader(next uint8) bool {
+	switch next {
+	case protoHopByHop, protoRouting, protoDestOpts, protoFragment:
+		return true
+	}
+	return false
+}
+
+// transport reads the ports (and TCP flags) from the transport header at the
+// start of seg, the captured part of the datagram's payload, and returns them
+// with the flags they earn. cut tells whether the capture may have ended
+// before the datagram did; when it did not, a header too short for its fields
+// is malformed, not truncated.
+func transport(seg []byte, proto uint8, cut bool) (ports uint32, tcpFlags uint8, flags Flags) {
 	need := portsLen
-	switch p.Proto {
+	switch proto {
 	case ProtoTCP:
 		need = tcpFlagsEnd
 	case ProtoUDP:
 	default:
-		return
+		return 0, 0, 0
 	}
-	if len(seg) < portsLen {
-		p.Flags |= truncatedIf(cut)
-		return
+	if len(seg) >= portsLen {
+		ports, flags = portsOf(seg[0:portsLen]), FlagPorts
 	}
-	p.SrcPort = binary.BigEndian.Uint16(seg[0:2])
-	p.DstPort = binary.BigEndian.Uint16(seg[2:4])
-	p.Flags |= FlagPorts
+	if len(seg) < need {
+		return ports, 0, flags | truncatedIf(cut)
+	}
 	if need == tcpFlagsEnd {
-		if len(seg) < tcpFlagsEnd {
-			p.Flags |= truncatedIf(cut)
-			return
-		}
-		p.TCPFlags = seg[13]
-		p.Flags |= FlagTCPFlags
+		tcpFlags, flags = seg[tcpFlagsEnd-1], flags|FlagTCPFlags
 	}
+	return ports, tcpFlags, flags
 }
 
 func truncatedIf(cut bool) Flags {
@@ -363,4 +554,14 @@ func truncatedIf(cut bool) Flags {
 		return FlagTruncated
 	}
 	return 0
+}
+
+func directionOf(pktType uint16) Direction {
+	switch pktType {
+	case pktOutgoing:
+		return DirOut
+	case pktHost, pktBroadcast, pktMulticast, pktOtherHost:
+		return DirIn
+	}
+	return DirUnknown
 }

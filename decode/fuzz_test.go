@@ -82,6 +82,9 @@ func FuzzDecode(f *testing.F) {
 		if p != again {
 			t.Fatalf("decoding twice differs: %+v then %+v", p, again)
 		}
+		if !sameAsReference(t, decode.LinkType(link), b) {
+			t.FailNow()
+		}
 		if int(p.NetOffset) > len(b) || int(p.TransportOffset) > len(b) {
 			t.Fatalf("offsets %d/%d beyond a %d-byte frame", p.NetOffset, p.TransportOffset, len(b))
 		}

@@ -130,6 +130,10 @@ const (
 )
 
 // Packet is the flat summary of one frame. Decode overwrites every field.
+//
+// The field order matters for speed only: from SrcPort on the fields fill
+// four words (ports and IPLen; the offsets; EtherType to Proto; TCPFlags and
+// Direction) that the decoder writes with one store each.
 type Packet struct {
 	// Src and Dst are the outer IP addresses; invalid when Family is NotIP.
 	Src, Dst netip.Addr
