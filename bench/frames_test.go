@@ -32,6 +32,11 @@ const (
 	ethVLANIPv6UDP = "020000000002 020000000001 8100 0064 86dd" +
 		"60000000 000c 1140 20010db8000000000000000000000001 20010db8000000000000000000000002" +
 		"d4310035 000c0000 abcd"
+	// Raw IPv4 (as live capture delivers packets: SOCK_DGRAM), UDP
+	// 40000 -> 9000 with 64 bytes of payload, captured in full.
+	rawIPv4UDP = "4500005c 00004000 4011 0000 0a580002 0a580001" +
+		"9c402328 00480000" + "00000000000000000000000000000000" + "00000000000000000000000000000000" +
+		"00000000000000000000000000000000" + "00000000000000000000000000000000"
 	// Raw IPv6 with hop-by-hop (8), routing (24) and destination-options (8)
 	// headers before a TCP header.
 	rawIPv6ExtTCP = "60000000 003c 0040 20010db8000000000000000000000001 20010db8000000000000000000000002" +
@@ -41,6 +46,8 @@ const (
 		"a02801bb 00000001 00000002 5010ffff 00000000"
 )
 
+// singleFrame returns hexText as one frame: raw IP when it starts with an
+// IP version nibble, else Ethernet.
 func singleFrame(hexText string) func(testing.TB) []frame {
 	return func(tb testing.TB) []frame {
 		b, err := hex.DecodeString(strings.ReplaceAll(hexText, " ", ""))
@@ -48,7 +55,7 @@ func singleFrame(hexText string) func(testing.TB) []frame {
 			tb.Fatal(err)
 		}
 		link := decode.LinkEthernet
-		if b[0]>>4 == 6 {
+		if v := b[0] >> 4; v == 4 || v == 6 {
 			link = decode.LinkRaw
 		}
 		return []frame{{link: link, data: b}}
@@ -135,7 +142,7 @@ func TestDecodersAgree(t *testing.T) {
 }
 
 func TestSingleFramesDecode(t *testing.T) {
-	for name, hexText := range map[string]string{"eth-ipv4-tcp": ethIPv4TCP, "eth-vlan-ipv6-udp": ethVLANIPv6UDP, "raw-ipv6-ext-tcp": rawIPv6ExtTCP} {
+	for name, hexText := range map[string]string{"eth-ipv4-tcp": ethIPv4TCP, "eth-vlan-ipv6-udp": ethVLANIPv6UDP, "raw-ipv6-ext-tcp": rawIPv6ExtTCP, "raw-ipv4-udp": rawIPv4UDP} {
 		f := singleFrame(hexText)(t)[0]
 		h, g := (&hogsDecoder{}).decode(f.link, f.data), newGopacketDecoder().decode(f.link, f.data)
 		if !h.ports || h.family == 0 {

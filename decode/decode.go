@@ -72,6 +72,10 @@ func Decode(link LinkType, frame []byte, p *Packet) {
 		return
 	}
 	if link != LinkEthernet || len(frame) < ethernetHeaderLen {
+		if link == LinkRaw {
+			decodeRawFast(frame, p)
+			return
+		}
 		if link == LinkLinuxSLL {
 			decodeCooked(frame, p)
 			return
@@ -154,6 +158,25 @@ func transportFast(b []byte, proto uint8) (ports uint32, tcpFlags uint8, flags u
 // sockets of type SOCK_DGRAM and tun devices deliver them. It is Decode with
 // LinkRaw.
 func DecodeIP(frame []byte, p *Packet) {
+	decodeRawFast(frame, p)
+}
+
+// decodeRawFast decodes a raw-IP frame (what live capture delivers): a
+// plain IPv4 or IPv6 header by the plain-header decoders, anything else by
+// the general one.
+func decodeRawFast(frame []byte, p *Packet) {
+	if len(frame) > 0 {
+		switch frame[0] >> 4 {
+		case 4:
+			if decodeIPv4Plain(frame, 0, 0, DirUnknown, p) {
+				return
+			}
+		case 6:
+			if len(frame) > 6 && !isExtHeader(frame[6]) && decodeIPv6Plain(frame, 0, 0, DirUnknown, p) {
+				return
+			}
+		}
+	}
 	decodeLink(LinkRaw, frame, p)
 }
 

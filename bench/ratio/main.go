@@ -1,6 +1,7 @@
 // Command ratio reads `go test -bench` output whose benchmarks are named
-// .../frame=NAME/impl=IMPL and prints, per frame, the median ns/op of each
-// implementation and how many times faster hogs is than each peer. benchstat
+// .../frame=NAME/impl=IMPL and prints, per frame, the median ns/pkt (ns/op
+// where a benchmark reports no ns/pkt) of each implementation and how many
+// times faster hogs is than each peer. benchstat
 // gives the confidence intervals; this gives the headline ratio.
 package main
 
@@ -22,7 +23,7 @@ func main() {
 }
 
 func report(in io.Reader, out io.Writer) error {
-	samples := map[string]map[string][]float64{} // frame -> impl -> ns/op
+	samples := map[string]map[string][]float64{} // frame -> impl -> ns/pkt or ns/op
 	var frames []string
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
@@ -34,13 +35,17 @@ func report(in io.Reader, out io.Writer) error {
 		if frame == "" || impl == "" {
 			continue
 		}
+		unit := "ns/op"
+		if slices.Contains(fields, "ns/pkt") {
+			unit = "ns/pkt"
+		}
 		for i := 2; i+1 < len(fields); i += 2 {
-			if fields[i+1] != "ns/op" {
+			if fields[i+1] != unit {
 				continue
 			}
 			v, err := strconv.ParseFloat(fields[i], 64)
 			if err != nil {
-				return fmt.Errorf("bad ns/op %q in %q", fields[i], sc.Text())
+				return fmt.Errorf("bad %s %q in %q", unit, fields[i], sc.Text())
 			}
 			if samples[frame] == nil {
 				samples[frame] = map[string][]float64{}
