@@ -19,7 +19,10 @@
 // of its network namespace, a kernel BPF program (KernelFilter) that keeps
 // only what hogs accounts and trims it to SnapLen bytes, and a memory-mapped
 // TPACKET_V3 ring, with a recvmsg path where the kernel refuses the ring.
-// Which devices count, and how a packet that crosses stacked devices is
+// The ring hands packets over in blocks, at the latest DefaultRetireTimeout
+// after they arrived; a second socket (LiveConfig.HandshakeFilter,
+// NextHandshake) receives only TCP segments carrying SYN, at once, so that a
+// new connection is known before the ring delivers it. Which devices count, and how a packet that crosses stacked devices is
 // counted once, is decided by a Plan built from the interface list, which
 // netlink keeps current while hogs runs.
 package rawcap

@@ -112,17 +112,22 @@ func startCapture(t *testing.T, ns string, cfg LiveConfig) (*Live, *tally) {
 	return src, c
 }
 
-// settle waits until the tally stops changing (the ring hands over a block
-// at the latest after its retire timeout).
+// settle waits until the tally has not changed for longer than the ring's
+// retire timeout (the ring hands over a block at the latest after it), so
+// that everything sent before the call has been delivered.
 func settle(c *tally) counts {
-	last := c.snapshot()
-	for range 50 {
-		time.Sleep(100 * time.Millisecond)
+	quiet := DefaultRetireTimeout + 150*time.Millisecond
+	last, since := c.snapshot(), time.Now()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
 		now := c.snapshot()
-		if now.inPackets == last.inPackets && now.outPackets == last.outPackets {
+		if now.inPackets != last.inPackets || now.outPackets != last.outPackets {
+			last, since = now, time.Now()
+			continue
+		}
+		if time.Since(since) >= quiet {
 			return now
 		}
-		last = now
 	}
 	return last
 }

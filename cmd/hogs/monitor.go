@@ -41,6 +41,7 @@ type pipeline struct {
 	src      frameSource
 	start    time.Time
 	newFlows chan conntable.Key
+	retry    chan struct{} // refreshAt → resolve
 	stderr   io.Writer
 	// userFilter applies -f in user space when replaying a file (a live
 	// capture runs it in the kernel).
@@ -84,6 +85,7 @@ func newPipeline(cfg config, stderr io.Writer) *pipeline {
 		adder:    table.NewAdder(),
 		start:    time.Now(),
 		newFlows: make(chan conntable.Key, 4096),
+		retry:    make(chan struct{}, 1),
 		stderr:   stderr,
 	}
 }
@@ -329,11 +331,15 @@ func (p *pipeline) watchHandshakes() error {
 	}
 }
 
+// retryEvery bounds how often unresolved flows are looked up again.
+const retryEvery = time.Second
+
 // resolve attributes new flows as soon as they appear, while their sockets
-// still exist, and retries unresolved ones every second.
+// still exist, and retries unresolved ones at refreshes, at most once every
+// retryEvery: riding on the refresh saves waking hogs for a timer of its
+// own.
 func (p *pipeline) resolve(stop <-chan struct{}) {
-	retry := time.NewTicker(time.Second)
-	defer retry.Stop()
+	var lastRetry time.Time
 	var keys []conntable.Key
 	var owners []conntable.Owner
 	run := func() {
@@ -368,7 +374,11 @@ func (p *pipeline) resolve(stop <-chan struct{}) {
 				}
 			}
 			run()
-		case <-retry.C:
+		case <-p.retry:
+			if time.Since(lastRetry) < retryEvery {
+				continue
+			}
+			lastRetry = time.Now()
 			keys = p.table.Unresolved(keys[:0])
 			run()
 		}
@@ -475,6 +485,10 @@ func (p *pipeline) replay() error {
 
 // refreshAt prints one refresh for the table at now and expires idle flows.
 func (p *pipeline) refreshAt(now int64) error {
+	select {
+	case p.retry <- struct{}{}: // the resolver's cue to retry unresolved flows
+	default:
+	}
 	p.table.Sweep(now, int64(p.cfg.idleFlows))
 	snap := p.table.Snapshot(now)
 	var owners ui.Owners = noOwners{}
