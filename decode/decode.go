@@ -43,66 +43,90 @@ const (
 // contract.
 //
 // The commonest frames are decoded here without a call, with constant
-// offsets: Ethernet II carrying IPv4 without options, not a fragment, or IPv6
-// without extension headers, whose length field covers a whole TCP header
-// and whose capture holds one; and Ethernet frames that carry no IP. IPv4
-// fragments, Linux cooked captures and VLAN-tagged frames take a plain-header
-// decoder (decodeIPv4Plain, decodeIPv6Plain) where they can, every other
-// frame the general one (decodeLink, decodeIPv4, decodeIPv6; raw IP and BSD
-// loopback go there directly). All give the same results as the general
-// decoder would.
+// offsets: Ethernet II and Linux cooked captures (v1) carrying IPv4 without
+// options, a fragment or not, and Ethernet II carrying IPv6 without
+// extension headers, where the IP length field covers a whole TCP header and
+// the capture holds one; and Ethernet frames that carry no IP, told by their
+// EtherType alone. Other cooked captures, VLAN-tagged frames and raw IP take
+// a plain-header decoder (decodeIPv4Plain, decodeIPv6Plain) where they can,
+// every other frame the general one (decodeLink, decodeIPv4, decodeIPv6). All
+// give the same results as the general decoder would.
 func Decode(link LinkType, frame []byte, p *Packet) {
 	const netOff, tOff4, tOff6 = ethernetHeaderLen, ethernetHeaderLen + ipv4MinHeaderLen, ethernetHeaderLen + ipv6HeaderLen
-	// IPv4 first, with one load for the header up to the fragment field.
-	if link == LinkEthernet && len(frame) >= netOff+ipv4MinHeaderLen+tcpFlagsEnd &&
-		binary.LittleEndian.Uint16(frame[12:14]) == etherTypeIPv4LE {
-		h := binary.LittleEndian.Uint64(frame[netOff : netOff+8])
-		totalLen := bits.ReverseBytes16(uint16(h >> 16))
-		if h&(ipv4FragMask|0xff) == 0x45 && totalLen >= ipv4MinHeaderLen+tcpFlagsEnd {
-			// Version 4, IHL 5, not a fragment.
-			p.Src, p.Dst = netip.AddrFrom4([4]byte(frame[netOff+12:netOff+16])), netip.AddrFrom4([4]byte(frame[netOff+16:netOff+20]))
-			proto := frame[netOff+9]
-			ports, tcpFlags, flags := transportFast(frame[tOff4:tOff4+tcpFlagsEnd], proto)
-			p.put(uint64(ports)|uint64(totalLen)<<32, netOff|tOff4<<32, linkWord(etherTypeIPv4, 0, 0)|flags|ipWord(0, IPv4, proto), uint16(tcpFlags))
-			return
-		}
-		if !decodeIPv4Plain(frame, netOff, linkWord(etherTypeIPv4, 0, 0), DirUnknown, p) { // a fragment?
+	if link == LinkEthernet && len(frame) >= netOff+ipv4MinHeaderLen+tcpFlagsEnd {
+		etherType := binary.LittleEndian.Uint16(frame[12:14]) // bytes swapped
+		if etherType == etherTypeIPv4LE {
+			// One load for the header up to the fragment field.
+			h := binary.LittleEndian.Uint64(frame[netOff : netOff+8])
+			totalLen := bits.ReverseBytes16(uint16(h >> 16))
+			if uint8(h) == 0x45 && totalLen >= ipv4MinHeaderLen+tcpFlagsEnd {
+				// Version 4, IHL 5.
+				p.Src, p.Dst = netip.AddrFrom4([4]byte(frame[netOff+12:netOff+16])), netip.AddrFrom4([4]byte(frame[netOff+16:netOff+20]))
+				ports, tcpFlags, w3 := transportFast(frame[tOff4:tOff4+tcpFlagsEnd], frame[netOff+9], linkWord(etherTypeIPv4, 0, 0)|ipWord(0, IPv4, 0))
+				offs := uint64(netOff | tOff4<<32)
+				if h&ipv4FragMask != 0 {
+					ports, tcpFlags, w3, offs = ipv4Fragment(h, ports, tcpFlags, w3, offs)
+				}
+				p.put(ports|uint64(totalLen)<<32, offs, w3, uint16(tcpFlags))
+				return
+			}
 			decodeIPv4(frame, netOff, linkWord(etherTypeIPv4, 0, 0), DirUnknown, p)
-		}
-		return
-	}
-	if link != LinkEthernet || len(frame) < ethernetHeaderLen {
-		if link == LinkRaw {
-			decodeRawFast(frame, p)
 			return
 		}
-		if link == LinkLinuxSLL {
-			decodeCooked(frame, p)
+		if etherType == etherTypeIPv6LE {
+			if len(frame) >= netOff+ipv6HeaderLen+tcpFlagsEnd {
+				payloadLen := binary.BigEndian.Uint16(frame[netOff+4 : netOff+6])
+				if proto := frame[netOff+6]; frame[netOff]>>4 == 6 && payloadLen >= tcpFlagsEnd && !isExtHeader(proto) {
+					p.Src, p.Dst = netip.AddrFrom16([16]byte(frame[netOff+8:netOff+24])), netip.AddrFrom16([16]byte(frame[netOff+24:netOff+40]))
+					ports, tcpFlags, w3 := transportFast(frame[tOff6:tOff6+tcpFlagsEnd], proto, linkWord(etherTypeIPv6, 0, 0)|ipWord(0, IPv6, 0))
+					p.put(ports|uint64(ipv6HeaderLen+uint32(payloadLen))<<32, netOff|tOff6<<32, w3, uint16(tcpFlags))
+					return
+				}
+			}
+			decodeIPv6(frame, netOff, linkWord(etherTypeIPv6, 0, 0), DirUnknown, p)
 			return
 		}
-		decodeLink(link, frame, p)
+		if !isVLANLE(etherType) {
+			*p = Packet{EtherType: bits.ReverseBytes16(etherType)} // no IP
+			return
+		}
+		decodeLink(link, frame, p) // VLAN tags
 		return
 	}
-	etherType := binary.BigEndian.Uint16(frame[12:14])
-	if etherType == etherTypeIPv6 {
-		if len(frame) >= netOff+ipv6HeaderLen+tcpFlagsEnd {
-			payloadLen := binary.BigEndian.Uint16(frame[netOff+4 : netOff+6])
-			if proto := frame[netOff+6]; frame[netOff]>>4 == 6 && payloadLen >= tcpFlagsEnd && !isExtHeader(proto) {
-				p.Src, p.Dst = netip.AddrFrom16([16]byte(frame[netOff+8:netOff+24])), netip.AddrFrom16([16]byte(frame[netOff+24:netOff+40]))
-				ports, tcpFlags, flags := transportFast(frame[tOff6:tOff6+tcpFlagsEnd], proto)
-				p.put(uint64(ports)|uint64(ipv6HeaderLen+uint32(payloadLen))<<32, netOff|tOff6<<32,
-					linkWord(etherTypeIPv6, 0, 0)|flags|ipWord(0, IPv6, proto), uint16(tcpFlags))
+	switch link {
+	case LinkRaw:
+		decodeRawFast(frame, p)
+	case LinkEthernet:
+		// Shorter than the fast paths above need: no IP, told by the
+		// EtherType as above, or the general decoder.
+		if len(frame) >= ethernetHeaderLen {
+			if etherType := binary.LittleEndian.Uint16(frame[12:14]); etherType != etherTypeIPv4LE && etherType != etherTypeIPv6LE && !isVLANLE(etherType) {
+				*p = Packet{EtherType: bits.ReverseBytes16(etherType)} // no IP
 				return
 			}
 		}
-		decodeIPv6(frame, netOff, linkWord(etherTypeIPv6, 0, 0), DirUnknown, p)
-		return
-	}
-	switch etherType {
-	case etherTypeIPv4, etherTypeVLAN, etherTypeQinQ, etherTypeQinQOld:
-		decodeLink(link, frame, p) // IPv4 cut short, VLAN tags
+		decodeLink(link, frame, p)
+	case LinkLinuxSLL:
+		const netOff, tOff4 = sllHeaderLen, sllHeaderLen + ipv4MinHeaderLen
+		if len(frame) >= netOff+ipv4MinHeaderLen+tcpFlagsEnd && binary.LittleEndian.Uint16(frame[14:16]) == etherTypeIPv4LE {
+			// IPv4 without options as on Ethernet above, with the direction.
+			h := binary.LittleEndian.Uint64(frame[netOff : netOff+8])
+			totalLen := bits.ReverseBytes16(uint16(h >> 16))
+			if uint8(h) == 0x45 && totalLen >= ipv4MinHeaderLen+tcpFlagsEnd {
+				p.Src, p.Dst = netip.AddrFrom4([4]byte(frame[netOff+12:netOff+16])), netip.AddrFrom4([4]byte(frame[netOff+16:netOff+20]))
+				ports, tcpFlags, w3 := transportFast(frame[tOff4:tOff4+tcpFlagsEnd], frame[netOff+9], linkWord(etherTypeIPv4, 0, 0)|ipWord(0, IPv4, 0))
+				offs := uint64(netOff | tOff4<<32)
+				if h&ipv4FragMask != 0 {
+					ports, tcpFlags, w3, offs = ipv4Fragment(h, ports, tcpFlags, w3, offs)
+				}
+				dir := directionOf(binary.BigEndian.Uint16(frame[0:2]))
+				p.put(ports|uint64(totalLen)<<32, offs, w3, uint16(tcpFlags)|uint16(dir)<<8)
+				return
+			}
+		}
+		decodeCooked(frame, p)
 	default:
-		*p = Packet{EtherType: etherType}
+		decodeLink(link, frame, p)
 	}
 }
 
@@ -132,26 +156,63 @@ func decodeCooked(frame []byte, p *Packet) {
 }
 
 // Header fields as little-endian loads read them, the big-endian field's bytes
-// swapped: the IPv4 EtherType, and in the 8 bytes from the start of an IPv4
+// swapped: the EtherTypes, and in the 8 bytes from the start of an IPv4
 // header (version/IHL first, fragment field last) the fragment field's
 // more-fragments bit and offset (0x3fff), and its offset alone (0x1fff).
 const (
-	etherTypeIPv4LE = 0x0008
-	ipv4FragMask    = 0xff3f << 48
-	ipv4OffsetMask  = 0xff1f << 48
+	etherTypeIPv4LE    = 0x0008
+	etherTypeIPv6LE    = 0xdd86
+	etherTypeVLANLE    = 0x0081
+	etherTypeQinQLE    = 0xa888
+	etherTypeQinQOldLE = 0x0091
+	ipv4FragMask       = 0xff3f << 48
+	ipv4OffsetMask     = 0xff1f << 48
 )
+
+// isVLANLE reports whether etherType, as a little-endian load reads it, is
+// one of a VLAN tag's.
+func isVLANLE(etherType uint16) bool {
+	return etherType == etherTypeVLANLE || etherType == etherTypeQinQLE || etherType == etherTypeQinQOldLE
+}
 
 // transportFast reads the ports and TCP flags of a TCP or UDP header that is
 // whole in both the datagram and the capture: b holds 14 bytes of it. Other
-// protocols have neither. The flags come as ipWord has them.
-func transportFast(b []byte, proto uint8) (ports uint32, tcpFlags uint8, flags uint64) {
+// protocols have neither. It returns the ports as put's first word has them,
+// and put's third word: base (linkWord|ipWord(0, family, 0)) with the
+// protocol and the flags it earns. For TCP and UDP that word is a constant
+// where base is one, so the fast paths spend no instruction building it.
+func transportFast(b []byte, proto uint8, base uint64) (ports uint64, tcpFlags uint8, w3 uint64) {
 	switch proto {
 	case ProtoTCP:
-		return portsOf(b[0:portsLen]), b[tcpFlagsEnd-1], ipWord(FlagPorts|FlagTCPFlags, 0, 0)
+		return uint64(portsOf(b[0:portsLen])), b[tcpFlagsEnd-1], base | tcpWord
 	case ProtoUDP:
-		return portsOf(b[0:portsLen]), 0, ipWord(FlagPorts, 0, 0)
+		return uint64(portsOf(b[0:portsLen])), 0, base | udpWord
 	}
-	return 0, 0, 0
+	return 0, 0, base | uint64(proto)<<56
+}
+
+// Parts of put's third word as ipWord builds them, spelled out as constants
+// to keep transportFast and ipv4Fragment within the inlining budget:
+// tcpWord = ipWord(FlagPorts|FlagTCPFlags, 0, ProtoTCP), udpWord =
+// ipWord(FlagPorts, 0, ProtoUDP), and the flags of the ports (portsWord), of
+// a fragment (fragWord) and of a later fragment (laterFragWord).
+const (
+	tcpWord       = uint64(FlagPorts|FlagTCPFlags)<<32 | uint64(ProtoTCP)<<56
+	udpWord       = uint64(FlagPorts)<<32 | uint64(ProtoUDP)<<56
+	portsWord     = uint64(FlagPorts|FlagTCPFlags) << 32
+	fragWord      = uint64(FlagFragment) << 32
+	laterFragWord = uint64(FlagFragment|FlagLaterFragment) << 32
+)
+
+// ipv4Fragment qualifies what transportFast read from a fragment, whose
+// IPv4 header starts with the 8 bytes h (read little-endian), and put's
+// offsets word offs: the fragment is flagged, and a later fragment has no
+// ports, TCP flags or transport offset.
+func ipv4Fragment(h, ports uint64, tcpFlags uint8, w3, offs uint64) (uint64, uint8, uint64, uint64) {
+	if h&ipv4OffsetMask != 0 {
+		return 0, 0, w3&^portsWord | laterFragWord, offs & 0xffffffff
+	}
+	return ports, tcpFlags, w3 | fragWord, offs
 }
 
 // DecodeIP fills p from a frame that starts at the IP header, as packet
@@ -162,19 +223,22 @@ func DecodeIP(frame []byte, p *Packet) {
 }
 
 // decodeRawFast decodes a raw-IP frame (what live capture delivers): a
-// plain IPv4 or IPv6 header by the plain-header decoders, anything else by
-// the general one.
+// plain IPv4 or IPv6 header by the plain-header decoders, any other IP
+// header by the general ones (decodeIPv4, decodeIPv6) directly, anything
+// else by decodeLink.
 func decodeRawFast(frame []byte, p *Packet) {
 	if len(frame) > 0 {
 		switch frame[0] >> 4 {
 		case 4:
-			if decodeIPv4Plain(frame, 0, 0, DirUnknown, p) {
-				return
+			if !decodeIPv4Plain(frame, 0, 0, DirUnknown, p) {
+				decodeIPv4(frame, 0, 0, DirUnknown, p)
 			}
+			return
 		case 6:
-			if len(frame) > 6 && !isExtHeader(frame[6]) && decodeIPv6Plain(frame, 0, 0, DirUnknown, p) {
-				return
+			if len(frame) <= 6 || isExtHeader(frame[6]) || !decodeIPv6Plain(frame, 0, 0, DirUnknown, p) {
+				decodeIPv6(frame, 0, 0, DirUnknown, p)
 			}
+			return
 		}
 	}
 	decodeLink(LinkRaw, frame, p)
@@ -186,7 +250,7 @@ func decodeRawFast(frame []byte, p *Packet) {
 // fields from one value, which the compiler turns into one store per word:
 // ten stores for the whole Packet with the addresses. The third word is
 // built in two parts, the link layer's (linkWord) and the IP layer's
-// (ipWord), or'ed together.
+// (ipWord, or constants equal to its results: see tcpWord), or'ed together.
 
 // portsOf returns the source and destination port at the start of a TCP or
 // UDP header (4 bytes) as put wants them: the source port in the low half.
@@ -342,16 +406,12 @@ func decodeIPv4Plain(frame []byte, off int, link uint64, dir Direction, p *Packe
 		return false
 	}
 	p.Src, p.Dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
-	proto := ip[9]
-	ports, tcpFlags, flags := transportFast(ip[ipv4MinHeaderLen:ipv4MinHeaderLen+tcpFlagsEnd], proto)
-	tOffs := uint64(off) | uint64(off+ipv4MinHeaderLen)<<32
+	ports, tcpFlags, w3 := transportFast(ip[ipv4MinHeaderLen:ipv4MinHeaderLen+tcpFlagsEnd], ip[9], link|ipWord(0, IPv4, 0))
+	offs := uint64(off) | uint64(off+ipv4MinHeaderLen)<<32
 	if h&ipv4FragMask != 0 {
-		flags |= ipWord(FlagFragment, 0, 0)
-		if h&ipv4OffsetMask != 0 { // a later fragment: no ports
-			ports, tcpFlags, flags, tOffs = 0, 0, ipWord(FlagFragment|FlagLaterFragment, 0, 0), uint64(off)
-		}
+		ports, tcpFlags, w3, offs = ipv4Fragment(h, ports, tcpFlags, w3, offs)
 	}
-	p.put(uint64(ports)|uint64(totalLen)<<32, tOffs, link|flags|ipWord(0, IPv4, proto), uint16(tcpFlags)|uint16(dir)<<8)
+	p.put(ports|uint64(totalLen)<<32, offs, w3, uint16(tcpFlags)|uint16(dir)<<8)
 	return true
 }
 
