@@ -79,10 +79,18 @@ func KernelFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 		}
 	}
 
+	return a.finish(snap, opts.User, "capture filter")
+}
+
+// finish ends a filter whose tests jump to the labels "reject" and
+// "accept": reject returns 0, accept runs the user program if there is one
+// (its return value becomes the filter's) or keeps snap bytes. what names
+// the filter in an error.
+func (a *labelAsm) finish(snap uint32, user []bpf.Instruction, what string) ([]bpf.Instruction, error) {
 	a.label("reject")
 	a.op(bpf.RetConstant{Val: 0})
 	a.label("accept")
-	if len(opts.User) == 0 {
+	if len(user) == 0 {
 		a.op(bpf.RetConstant{Val: snap})
 	}
 	prog, err := a.resolve()
@@ -91,9 +99,9 @@ func KernelFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 	}
 	// The user program starts where "accept" points; its own jumps are
 	// relative, so it needs no relocation.
-	prog = append(prog, opts.User...)
+	prog = append(prog, user...)
 	if len(prog) > maxFilterInstructions {
-		return nil, fmt.Errorf("capture filter has %d instructions, more than the kernel's %d", len(prog), maxFilterInstructions)
+		return nil, fmt.Errorf("%s has %d instructions, more than the kernel's %d", what, len(prog), maxFilterInstructions)
 	}
 	return prog, nil
 }
@@ -135,21 +143,7 @@ func HandshakeFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 	a.op(bpf.LoadAbsolute{Off: 40 + 13, Size: 1})
 	a.jumpIf(bpf.JumpBitsSet, tcpFlagSYN, "accept", "reject")
 
-	a.label("reject")
-	a.op(bpf.RetConstant{Val: 0})
-	a.label("accept")
-	if len(opts.User) == 0 {
-		a.op(bpf.RetConstant{Val: snap})
-	}
-	prog, err := a.resolve()
-	if err != nil {
-		return nil, err
-	}
-	prog = append(prog, opts.User...)
-	if len(prog) > maxFilterInstructions {
-		return nil, fmt.Errorf("handshake filter has %d instructions, more than the kernel's %d", len(prog), maxFilterInstructions)
-	}
-	return prog, nil
+	return a.finish(snap, opts.User, "handshake filter")
 }
 
 // labelAsm assembles a forward-only program with symbolic jump targets.
