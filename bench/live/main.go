@@ -374,16 +374,16 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	if err != nil {
 		return err
 	}
-	r.pid = mon.pid()
+	r.pid = mon.PID()
 	defer func() {
-		if !mon.exited() {
-			mon.stop(grace)
+		if !mon.Exited() {
+			mon.Stop(grace)
 		}
-		r.monStatus = mon.status()
+		r.monStatus = mon.Status()
 		r.monStderr = mon.err.String()
 	}()
-	if mon.wait(startup) {
-		return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.waitErr, strings.TrimSpace(mon.err.String()))
+	if mon.Wait(startup) {
+		return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.err.String()))
 	}
 	windowStart := time.Now()
 	ticks0, comm, err := vethlab.CPUTicks(r.pid)
@@ -408,8 +408,8 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		return err
 	}
 	defer func() {
-		if !sink.exited() {
-			sink.stop(grace)
+		if !sink.Exited() {
+			sink.Stop(grace)
 		}
 		r.sinkOut = strings.TrimSpace(sink.out.String() + sink.err.String())
 	}()
@@ -429,17 +429,17 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		return err
 	}
 	defer func() {
-		if !gen.exited() {
-			gen.stop(grace)
+		if !gen.Exited() {
+			gen.Stop(grace)
 		}
 		r.genOut = strings.TrimSpace(gen.out.String() + gen.err.String())
 	}()
-	if !gen.wait(d + 30*time.Second) {
+	if !gen.Wait(d + 30*time.Second) {
 		return fmt.Errorf("%s still running %v after its %v", s.gen[0], d+30*time.Second, d)
 	}
 	r.genTook = time.Since(genStart)
-	if gen.waitErr != nil {
-		return fmt.Errorf("%s: %v: %s", s.gen[0], gen.waitErr, strings.TrimSpace(gen.err.String()))
+	if gen.WaitErr != nil {
+		return fmt.Errorf("%s: %v: %s", s.gen[0], gen.WaitErr, strings.TrimSpace(gen.err.String()))
 	}
 	time.Sleep(tail)
 
@@ -448,8 +448,8 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 		return err
 	}
 	r.wire = c1.Sub(c0)
-	if mon.exited() {
-		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.waitErr, strings.TrimSpace(mon.err.String()))
+	if mon.Exited() {
+		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.err.String()))
 	}
 	ticks1, _, err := vethlab.CPUTicks(r.pid)
 	r.window = time.Since(windowStart)
@@ -466,7 +466,7 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
-	r.killed, r.stopTook = mon.stop(grace)
+	r.killed, r.stopTook = mon.Stop(grace)
 
 	blocks, err := parseTrace(mon.out.String())
 	if err != nil {

@@ -508,7 +508,7 @@ func (r *result) run(m monitor, self string, o options) error {
 		if err != nil {
 			return nil, err
 		}
-		stops = append(stops, func() { c.stop(grace) })
+		stops = append(stops, func() { c.Stop(grace) })
 		return c, nil
 	}
 
@@ -529,7 +529,7 @@ func (r *result) run(m monitor, self string, o options) error {
 		if newc, err = role("newconn-client", p.A, append(newArgs, "signal")...); err != nil {
 			return err
 		}
-		r.newPID = newc.pid()
+		r.newPID = newc.PID()
 		afters = append(afters, func() { r.collectNew(newc) })
 		if _, err := newc.waitLine("waiting", 10*time.Second); err != nil {
 			return err
@@ -560,7 +560,7 @@ func (r *result) run(m monitor, self string, o options) error {
 		if err != nil {
 			return err
 		}
-		r.holderLines = append(r.holderLines, fmt.Sprintf("PID %d: %s", holder.pid(), line))
+		r.holderLines = append(r.holderLines, fmt.Sprintf("PID %d: %s", holder.PID(), line))
 		if f := strings.Fields(line); len(f) > 1 {
 			k, _ := strconv.Atoi(f[1])
 			r.idleOpen += k
@@ -605,13 +605,13 @@ func (r *result) run(m monitor, self string, o options) error {
 	if err != nil {
 		return err
 	}
-	r.pid = mon.pid()
+	r.pid = mon.PID()
 	monStarted := time.Now()
 	stops = append(stops, func() {
-		if !mon.exited() {
-			r.killed, r.stopTook = mon.stop(grace)
+		if !mon.Exited() {
+			r.killed, r.stopTook = mon.Stop(grace)
 		}
-		r.monStatus = mon.status()
+		r.monStatus = mon.Status()
 		r.monStderr = mon.err.text()
 		r.refTime = nil
 		_, _, _, r.refTime = mon.out.snapshot()
@@ -652,8 +652,8 @@ func (r *result) run(m monitor, self string, o options) error {
 			r.note("refreshes not steady 20 s after the busy flow started (%d printed since): measuring anyway", n-first)
 			break
 		}
-		if mon.exited() {
-			return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.waitErr, firstLines(mon.err.text(), 5))
+		if mon.Exited() {
+			return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, firstLines(mon.err.text(), 5))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -680,12 +680,12 @@ func (r *result) run(m monitor, self string, o options) error {
 
 	// 3. New connections.
 	if m.oldClient {
-		newc.signal(syscall.SIGUSR1)
+		newc.Signal(syscall.SIGUSR1)
 	} else {
 		if newc, err = role("newconn-client", p.A, append(newArgs, "now")...); err != nil {
 			return err
 		}
-		r.newPID = newc.pid()
+		r.newPID = newc.PID()
 		afters = append(afters, func() { r.collectNew(newc) })
 	}
 	if r.newLine, err = newc.waitLine("made ", o.phase+o.hold+20*time.Second); err != nil {
@@ -702,7 +702,7 @@ func (r *result) run(m monitor, self string, o options) error {
 	}
 
 	// 4. Tail: pause the busy flow, two more refreshes.
-	busy.signal(syscall.SIGUSR1)
+	busy.Signal(syscall.SIGUSR1)
 	paused := time.Now()
 	i5, at5, err := mon.waitRefresh(paused.Add(300*time.Millisecond), 20*time.Second)
 	if err == nil {
@@ -717,10 +717,10 @@ func (r *result) run(m monitor, self string, o options) error {
 	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
-	if mon.exited() {
-		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.waitErr, firstLines(mon.err.text(), 5))
+	if mon.Exited() {
+		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.WaitErr, firstLines(mon.err.text(), 5))
 	}
-	r.killed, r.stopTook = mon.stop(grace)
+	r.killed, r.stopTook = mon.Stop(grace)
 
 	// hogs prints one -x line per refresh, just before the refresh, but on
 	// stderr: it may reach the harness after the refresh it belongs to.

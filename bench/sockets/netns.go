@@ -7,12 +7,11 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"hogs/bench/internal/vethlab"
 )
 
 const (
@@ -144,87 +143,23 @@ func (l *lineLog) find(prefix string) (string, bool) {
 	return "", false
 }
 
-// child is a program running inside a namespace through `ip netns exec`,
-// which execs it: the PID is the program's own.
+// child is a program running inside a namespace (a vethlab.Proc) with its
+// output kept line by line.
 type child struct {
-	name     string
-	cmd      *exec.Cmd
+	*vethlab.Proc
 	out, err *lineLog
-	done     chan struct{}
-	waitErr  error
 }
 
 // startChild starts argv in namespace ns; isRefresh marks refresh lines on
 // its stdout (nil: none).
 func startChild(name, ns string, isRefresh func(string) bool, argv ...string) (*child, error) {
-	c := &child{
-		name: name,
-		cmd:  exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...),
-		out:  newLineLog(200_000, isRefresh),
-		err:  newLineLog(50_000, nil),
-		done: make(chan struct{}),
+	c := &child{out: newLineLog(200_000, isRefresh), err: newLineLog(50_000, nil)}
+	p, err := reg.StartIn(name, ns, c.out, c.err, argv...)
+	if err != nil {
+		return nil, err
 	}
-	// Own process group: a terminal's ^C reaches the harness only, which
-	// stops everything in order. Pdeathsig: even a SIGKILLed harness takes
-	// its children along.
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.err
-	c.cmd.WaitDelay = 2 * time.Second
-	if err := reg.Start(c.cmd); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	go func() {
-		c.waitErr = c.cmd.Wait()
-		reg.Exited(c.cmd)
-		close(c.done)
-	}()
+	c.Proc = p
 	return c, nil
-}
-
-func (c *child) pid() int { return c.cmd.Process.Pid }
-
-func (c *child) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits up to d for the child to exit by itself.
-func (c *child) wait(d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-c.done:
-		return true
-	case <-t.C:
-		return false
-	}
-}
-
-// signal sends sig to the child (by its PID) if it still runs.
-func (c *child) signal(sig os.Signal) {
-	if !c.exited() {
-		c.cmd.Process.Signal(sig)
-	}
-}
-
-// stop sends SIGTERM, then SIGKILL after grace; it reports whether SIGKILL
-// was needed and how long the child took to go.
-func (c *child) stop(grace time.Duration) (killed bool, took time.Duration) {
-	start := time.Now()
-	if c.exited() {
-		return false, 0
-	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	if !c.wait(grace) {
-		killed = true
-		c.cmd.Process.Kill()
-		<-c.done
-	}
-	return killed, time.Since(start)
 }
 
 // waitLine waits up to d for a stdout line starting with prefix and
@@ -235,15 +170,15 @@ func (c *child) waitLine(prefix string, d time.Duration) (string, error) {
 		if l, ok := c.out.find(prefix); ok {
 			return l, nil
 		}
-		if c.exited() {
+		if c.Exited() {
 			if l, ok := c.out.find(prefix); ok {
 				return l, nil
 			}
-			return "", fmt.Errorf("%s exited (%v) before printing %q: %s", c.name, c.waitErr, prefix, strings.TrimSpace(c.err.text()))
+			return "", fmt.Errorf("%s exited (%v) before printing %q: %s", c.Name, c.WaitErr, prefix, strings.TrimSpace(c.err.text()))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return "", fmt.Errorf("%s did not print %q within %v", c.name, prefix, d)
+	return "", fmt.Errorf("%s did not print %q within %v", c.Name, prefix, d)
 }
 
 // waitRefresh waits up to d for a refresh that arrives at or after t and
@@ -257,24 +192,13 @@ func (c *child) waitRefresh(t time.Time, d time.Duration) (int, time.Time, error
 		}
 		select {
 		case <-c.out.notify:
-		case <-c.done:
+		case <-c.Done():
 			if i, at, ok := c.out.refreshAfter(t); ok {
 				return i, at, nil
 			}
-			return 0, time.Time{}, fmt.Errorf("%s exited (%v): %s", c.name, c.waitErr, strings.TrimSpace(c.err.text()))
+			return 0, time.Time{}, fmt.Errorf("%s exited (%v): %s", c.Name, c.WaitErr, strings.TrimSpace(c.err.text()))
 		case <-timer.C:
-			return 0, time.Time{}, fmt.Errorf("%s printed no refresh within %v", c.name, d)
+			return 0, time.Time{}, fmt.Errorf("%s printed no refresh within %v", c.Name, d)
 		}
 	}
-}
-
-// status describes how the child ended.
-func (c *child) status() string {
-	if !c.exited() {
-		return "running"
-	}
-	if c.waitErr == nil {
-		return "exit 0"
-	}
-	return c.waitErr.Error()
 }
