@@ -102,12 +102,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"hogs/bench/internal/vethlab"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
@@ -209,22 +207,9 @@ func run(o options) error {
 	if o.duration <= 0 || o.duration > maxTraffic {
 		return fmt.Errorf("-duration %v out of range (0, %v]", o.duration, maxTraffic)
 	}
-	if os.Geteuid() != 0 {
-		return errors.New("needs root to create network namespaces (sudo make bench-live)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return fmt.Errorf("needs iproute2's ip: %v", err)
-	}
-	self, err := os.Executable()
+	self, hogs, err := vethlab.Preflight("bench-live", o.hogs)
 	if err != nil {
 		return err
-	}
-	hogs, err := filepath.Abs(o.hogs)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(hogs); err != nil {
-		return fmt.Errorf("%v: build it first (make build)", err)
 	}
 	nethogs, err := vethlab.FindNethogs(o.nethogs, "live")
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"hogs/bench/internal/vethlab"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 )
@@ -161,19 +160,11 @@ func observations(rs []*result) []string {
 // resultsDoc is bench/live/results.md.
 func resultsDoc(e vethlab.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
-	cmd := "go run ./bench/live"
-	if args := strings.Join(os.Args[1:], " "); args != "" {
-		cmd += " " + args
-	}
-	fmt.Fprintf(&b, "# hogs vs nethogs on live traffic\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n", e.Date)
-	fmt.Fprintf(&b, "- Kernel: %s\n", e.Kernel)
-	fmt.Fprintf(&b, "- CPU: %s\n", e.CPU)
-	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.GoVersion, e.HogsVersion, e.NethogsVersion)
-	fmt.Fprintf(&b, "- Command: `make bench-live` (as root), i.e. `%s` after `make build`; it took %v\n", cmd, took.Round(time.Second))
+	e.ResultsHeader(&b, "hogs vs nethogs on live traffic", "bench-live", "./bench/live", took)
 	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -C -v 2 -d 1 -x`, `nethogs -t -C -v 2 -d 1`\n")
-	fmt.Fprintf(&b, "- Traffic: %v per scenario over a veth pair; CPU from /proc/PID/stat in ticks of %.0f ms (CLK_TCK %d, %s), window = sink start to generator end + %v\n",
-		o.duration, 1000/float64(e.CLK), e.CLK, e.CLKSource, tail)
+	fmt.Fprintf(&b, "- Traffic: %v per scenario over a veth pair; window = sink start to generator end + %v\n", o.duration, tail)
+	fmt.Fprintf(&b, "- CPU: se.sum_exec_runtime over the monitor's threads (/proc/PID/task/*/sched), ns resolution; cross-checked in the details with /proc/PID/stat ticks of %.0f ms (CLK_TCK %d, %s)\n",
+		1000/float64(e.CLK), e.CLK, e.CLKSource)
 	b.WriteString("\n")
 	b.WriteString(table)
 	b.WriteString("\nWire pkts: rx+tx packets on the monitor's veth during the window. Dropped: hogs -x's count of packets the kernel dropped on its capture socket (nethogs reports none). Accuracy: bytes in the monitor's last refresh (sum of SENT+RECEIVED over all rows) / rx+tx bytes on the veth; missing = 100 - accuracy. Rows carry 6 significant digits: ~1e-5 noise. How and caveats: the package documentation, bench/live/main.go.\n")

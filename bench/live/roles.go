@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"hogs/bench/internal/vethlab"
 )
 
 // Limits that keep every traffic process bounded whatever its arguments.
@@ -46,22 +48,10 @@ func runRole(name string, args []string) {
 }
 
 func wantArgs(args []string, n int, usage string) error {
-	if len(args) != n {
-		return fmt.Errorf("usage: live %s", usage)
-	}
-	return nil
+	return vethlab.WantArgs("live", args, n, usage)
 }
 
-func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, err
-	}
-	if d <= 0 || d > maxTraffic {
-		return 0, fmt.Errorf("duration %v out of range (0, %v]", d, maxTraffic)
-	}
-	return d, nil
-}
+func parseDuration(s string) (time.Duration, error) { return vethlab.ParseDuration(s, maxTraffic) }
 
 // genUDP sends SIZE-byte datagrams to ADDR at RATE per second for
 // DURATION (RATE 0: as fast as this one goroutine can). Paced sending

@@ -142,12 +142,10 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"hogs/bench/internal/vethlab"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
@@ -278,22 +276,9 @@ func run(o options) error {
 		os.Exit(1)
 	})
 
-	if os.Geteuid() != 0 {
-		return errors.New("needs root to create network namespaces (sudo make bench-sockets)")
-	}
-	if _, err := exec.LookPath("ip"); err != nil {
-		return fmt.Errorf("needs iproute2's ip: %v", err)
-	}
-	self, err := os.Executable()
+	self, hogs, err := vethlab.Preflight("bench-sockets", o.hogs)
 	if err != nil {
 		return err
-	}
-	hogs, err := filepath.Abs(o.hogs)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Stat(hogs); err != nil {
-		return fmt.Errorf("%v: build it first (make build)", err)
 	}
 	known := map[string]monitor{
 		"hogs":      {name: "hogs", argv: []string{hogs, "-t", "-v", "2", "-d", "1", "-x"}},

@@ -5,7 +5,6 @@ import (
 	"hogs/bench/internal/vethlab"
 	"io"
 	"math"
-	"os"
 	"strings"
 	"time"
 )
@@ -377,16 +376,7 @@ func observations(rs []*result, o options) []string {
 // resultsDoc is bench/sockets/results.md.
 func resultsDoc(e vethlab.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
-	cmd := "go run ./bench/sockets"
-	if args := strings.Join(os.Args[1:], " "); args != "" {
-		cmd += " " + args
-	}
-	fmt.Fprintf(&b, "# hogs vs nethogs with many idle sockets and new connections\n\n")
-	fmt.Fprintf(&b, "- Date: %s\n", e.Date)
-	fmt.Fprintf(&b, "- Kernel: %s\n", e.Kernel)
-	fmt.Fprintf(&b, "- CPU: %s\n", e.CPU)
-	fmt.Fprintf(&b, "- Versions: %s; hogs: %s; nethogs: %s\n", e.GoVersion, e.HogsVersion, e.NethogsVersion)
-	fmt.Fprintf(&b, "- Command: `make bench-sockets` (as root), i.e. `%s` after `make build`; it took %v\n", cmd, took.Round(time.Second))
+	e.ResultsHeader(&b, "hogs vs nethogs with many idle sockets and new connections", "bench-sockets", "./bench/sockets", took)
 	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`\n")
 	fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each 1 KiB out, 1 byte back, open %v\n",
 		o.idle, o.perProcess, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.hold)

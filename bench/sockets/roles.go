@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"hogs/bench/internal/vethlab"
 )
 
 // Limits that keep every traffic process bounded whatever its arguments.
@@ -54,10 +56,7 @@ func runRole(name string, args []string) {
 }
 
 func wantArgs(args []string, n int, usage string) error {
-	if len(args) != n {
-		return fmt.Errorf("usage: sockets %s", usage)
-	}
-	return nil
+	return vethlab.WantArgs("sockets", args, n, usage)
 }
 
 // untilTerm blocks until SIGTERM or SIGINT, then runs report.
@@ -121,16 +120,7 @@ func parseCount(s string, hi int) (int, error) {
 	return n, nil
 }
 
-func parseDuration(s string) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, err
-	}
-	if d <= 0 || d > maxPhase {
-		return 0, fmt.Errorf("duration %v out of range (0, %v]", d, maxPhase)
-	}
-	return d, nil
-}
+func parseDuration(s string) (time.Duration, error) { return vethlab.ParseDuration(s, maxPhase) }
 
 // idleServer listens on ADDR at each of PORTS (plain blocking sockets, no
 // keepalive) and, in mode "accept", accepts and holds every connection
