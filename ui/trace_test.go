@@ -4,31 +4,19 @@ import (
 	"bytes"
 	"flag"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"hogs/decode"
 	"hogs/internal/conntable"
+	goldenfile "hogs/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n got %q\nwant %q", name, got, want)
-	}
+	goldenfile.Check(t, filepath.Join("testdata", name), got, *update)
 }
 
 // fakeOwners is an owner registry for tests.
