@@ -17,7 +17,8 @@
 //
 // Live capture (Live) uses one SOCK_DGRAM packet socket on every interface
 // of its network namespace, a kernel BPF program (KernelFilter) that keeps
-// only what hogs accounts and trims it to SnapLen bytes, and a memory-mapped
+// only what hogs accounts and trims it to the headers the decoder reads (at
+// most SnapLen bytes), and a memory-mapped
 // TPACKET_V3 ring, with a recvmsg path where the kernel refuses the ring.
 // The ring hands packets over in blocks, at the latest DefaultRetireTimeout
 // after they arrived; a second socket (LiveConfig.HandshakeFilter,

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"hogs/decode"
 )
 
 func hexBytes(t *testing.T, s string) []byte {
@@ -43,26 +45,40 @@ func runFilter(t *testing.T, prog []bpf.Instruction, pkt []byte) int {
 	return n
 }
 
+// Packets with IPv4 options, whose header length the trim must follow.
+const (
+	pktIPv4OptionsTCP = "47000034 00004000 4006 0000 0a000001 0a000002 01010101 01010101 a02801bb 00000001 00000000 5010ffff 00000000 000000000000"
+	pktIPv4OptionsUDP = "46000024 00004000 4011 0000 0a000001 0a000002 01010101 d4310035 00080000 00000000"
+)
+
 func TestKernelFilter(t *testing.T) {
 	packets := map[string]string{
 		"ipv4 tcp": pktIPv4TCP, "ipv4 udp": pktIPv4UDP, "ipv4 icmp": pktIPv4ICMP,
+		"ipv4 options tcp": pktIPv4OptionsTCP, "ipv4 options udp": pktIPv4OptionsUDP,
 		"ipv6 tcp": pktIPv6TCP, "ipv6 udp": pktIPv6UDP, "ipv6 hop-by-hop": pktIPv6HBH, "ipv6 icmp": pktIPv6ICMP,
 		"arp": pktARP, "empty": "", "one byte": "45", "ipv4 cut before protocol": "45000028 0000",
+	}
+	// What a kept packet is trimmed to: its IP header and 20 bytes of TCP
+	// or 8 of UDP; the snap length when IPv6 extension headers come first.
+	trimmed := map[string]int{
+		"ipv4 tcp": 20 + 20, "ipv4 udp": 20 + 8, "ipv4 options tcp": 28 + 20, "ipv4 options udp": 24 + 8,
+		"ipv6 tcp": 40 + 20, "ipv6 udp": 40 + 8, "ipv6 hop-by-hop": SnapLen,
+	}
+	keepIPv4Only := []bpf.Instruction{
+		bpf.LoadAbsolute{Off: 0, Size: 1},
+		bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 4, SkipFalse: 1},
+		bpf.RetConstant{Val: 100},
+		bpf.RetConstant{Val: 0},
 	}
 	tests := []struct {
 		name string
 		opts FilterOptions
 		keep []string
 	}{
-		{"tcp only (nethogs default)", FilterOptions{}, []string{"ipv4 tcp", "ipv6 tcp", "ipv6 hop-by-hop"}},
-		{"tcp and udp (-C)", FilterOptions{UDP: true}, []string{"ipv4 tcp", "ipv4 udp", "ipv6 tcp", "ipv6 udp", "ipv6 hop-by-hop"}},
-		{"user program keeps only ipv4", FilterOptions{UDP: true, User: []bpf.Instruction{
-			bpf.LoadAbsolute{Off: 0, Size: 1},
-			bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
-			bpf.JumpIf{Cond: bpf.JumpEqual, Val: 4, SkipFalse: 1},
-			bpf.RetConstant{Val: 100},
-			bpf.RetConstant{Val: 0},
-		}}, []string{"ipv4 tcp", "ipv4 udp"}},
+		{"tcp only (nethogs default)", FilterOptions{}, []string{"ipv4 tcp", "ipv4 options tcp", "ipv6 tcp", "ipv6 hop-by-hop"}},
+		{"tcp and udp (-C)", FilterOptions{UDP: true}, []string{"ipv4 tcp", "ipv4 udp", "ipv4 options tcp", "ipv4 options udp", "ipv6 tcp", "ipv6 udp", "ipv6 hop-by-hop"}},
+		{"user program keeps only ipv4", FilterOptions{UDP: true, User: keepIPv4Only}, []string{"ipv4 tcp", "ipv4 udp", "ipv4 options tcp", "ipv4 options udp"}},
 	}
 	for _, tt := range tests {
 		prog, err := KernelFilter(tt.opts)
@@ -79,10 +95,8 @@ func TestKernelFilter(t *testing.T) {
 		for name, hexText := range packets {
 			got := runFilter(t, prog, hexBytes(t, hexText))
 			switch {
-			case keep[name] && tt.opts.User == nil && got != SnapLen:
-				t.Errorf("%s: %s returned %d, want snap length %d", tt.name, name, got, SnapLen)
-			case keep[name] && tt.opts.User != nil && got != 100:
-				t.Errorf("%s: %s returned %d, want the user program's 100", tt.name, name, got)
+			case keep[name] && got != trimmed[name]:
+				t.Errorf("%s: %s returned %d, want %d", tt.name, name, got, trimmed[name])
 			case !keep[name] && got != 0:
 				t.Errorf("%s: %s returned %d, want 0 (dropped)", tt.name, name, got)
 			}
@@ -90,13 +104,40 @@ func TestKernelFilter(t *testing.T) {
 	}
 }
 
-func TestKernelFilterSnapLen(t *testing.T) {
-	prog, err := KernelFilter(FilterOptions{SnapLen: 96})
+// TestKernelFilterKeepsWhatTheDecoderReads decodes each kept packet as the
+// kernel hands it over, trimmed to the filter's length, and the whole
+// packet: the decoder must learn the same from both.
+func TestKernelFilterKeepsWhatTheDecoderReads(t *testing.T) {
+	prog, err := KernelFilter(FilterOptions{UDP: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := runFilter(t, prog, hexBytes(t, pktIPv4TCP)); got != 96 {
-		t.Errorf("returned %d, want 96", got)
+	for _, hexText := range []string{pktIPv4TCP, pktIPv4UDP, pktIPv4OptionsTCP, pktIPv4OptionsUDP, pktIPv6TCP, pktIPv6UDP, pktIPv6HBH} {
+		pkt := hexBytes(t, hexText)
+		n := min(runFilter(t, prog, pkt), len(pkt))
+		var whole, cut decode.Packet
+		decode.Decode(decode.LinkRaw, pkt, &whole)
+		decode.Decode(decode.LinkRaw, pkt[:n], &cut)
+		cut.Flags &^= decode.FlagTruncated
+		whole.Flags &^= decode.FlagTruncated
+		if cut != whole || !cut.Has(decode.FlagPorts) {
+			t.Errorf("%s trimmed to %d bytes decodes as\n%+v\nthe whole packet as\n%+v", hexText, n, cut, whole)
+		}
+	}
+}
+
+func TestKernelFilterSnapLen(t *testing.T) {
+	prog, err := KernelFilter(FilterOptions{SnapLen: 32, UDP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		pkt  string
+		want int
+	}{{pktIPv4TCP, 32}, {pktIPv4UDP, 28}, {pktIPv6UDP, 32}, {pktIPv6HBH, 32}} {
+		if got := runFilter(t, prog, hexBytes(t, tc.pkt)); got != tc.want {
+			t.Errorf("%s: returned %d, want %d", tc.pkt, got, tc.want)
+		}
 	}
 }
 
