@@ -65,6 +65,8 @@ type Resolver struct {
 	// recent are the processes that owned the latest resolved flows, most
 	// recent first: the next new socket is most likely theirs.
 	recent []procID
+	// young are the flows resolved lately, which Recheck looks at again.
+	young []youngFlow
 
 	mu      sync.Mutex // guards owners and byProc
 	owners  []Owner    // Owner number n is owners[n-1]
@@ -161,6 +163,9 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 		owners[i] = r.ownerOf(id)
 		if owners[i] != conntable.OwnerUnresolved {
 			r.noteRecent(id)
+			if len(r.young) < maxYoung {
+				r.young = append(r.young, youngFlow{key: keys[i], inode: inode, owner: owners[i], left: recheckPasses})
+			}
 		}
 		if owners[i] == conntable.OwnerUnresolved {
 			// The process the index names is gone (or its PID reused):
@@ -169,6 +174,80 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 			delete(r.inodeOwner, inode)
 		}
 	}
+	return nil
+}
+
+// youngFlow is a flow Resolve found an owner for, to be checked again.
+type youngFlow struct {
+	key   conntable.Key
+	inode uint64
+	owner conntable.Owner
+	left  int // Recheck calls to go
+}
+
+// recheckPasses is how many Recheck calls look at a flow again after
+// Resolve found its owner; maxYoung bounds how many flows they follow.
+const (
+	recheckPasses = 3
+	maxYoung      = 4096
+)
+
+// Recheck looks again at the flows Resolve found owners for during its
+// last recheckPasses calls (hogs calls it at most once a second), and
+// calls changed for each whose socket has another owner now (changed
+// reports whether the flow still exists; if not, it is not followed any
+// more). A socket is
+// often resolved while its first holder still has it: a forking server
+// accepts a connection, forks, and only then closes its copy, so the
+// connection is the child's although the parent held it first. Checking
+// that the holder still has the socket costs one readlink per flow; only
+// when it does not are the processes scanned again.
+func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) error {
+	if len(r.young) == 0 {
+		return nil
+	}
+	var wanted map[uint64]bool
+	for i := range r.young {
+		y := &r.young[i]
+		y.left--
+		if h, ok := r.inodeOwner[y.inode]; ok {
+			if at, held := r.fs.SocketAt(h.id.pid, int(h.fd)); held && at == y.inode {
+				continue
+			}
+			delete(r.inodeOwner, y.inode) // handed on, or closed
+		}
+		if wanted == nil {
+			wanted = map[uint64]bool{}
+		}
+		wanted[y.inode] = true
+	}
+	if len(wanted) > 0 {
+		if err := r.scanFDs(wanted); err != nil {
+			return err
+		}
+	}
+	keep := r.young[:0]
+	for _, y := range r.young {
+		h, ok := r.inodeOwner[y.inode]
+		if !ok {
+			continue // closed everywhere: the flow keeps its last owner
+		}
+		owner := conntable.OwnerUnresolved
+		if r.only == nil || r.only[h.id.pid] {
+			owner = r.ownerOf(h.id)
+		}
+		if owner != y.owner {
+			if !changed(y.key, owner) {
+				continue
+			}
+			y.owner = owner
+		}
+		if y.left > 0 {
+			keep = append(keep, y)
+		}
+	}
+	clear(r.young[len(keep):])
+	r.young = keep
 	return nil
 }
 

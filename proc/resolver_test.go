@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -194,5 +195,101 @@ func TestResolverHandedOnSocket(t *testing.T) {
 		if p, _ := r2.Lookup(owners[i]); p.Name != want {
 			t.Errorf("flow %d: %q, want %q", i, p.Name, want)
 		}
+	}
+}
+
+// TestResolverRecheck: a flow resolved while the forking server still held
+// its socket alone goes to the child once the child has it and the server
+// has closed its copy; a flow whose holder keeps it is not reported; a
+// flow is followed for recheckPasses calls, not longer; a flow the table
+// no longer has is dropped.
+func TestResolverRecheck(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+		"   0: 0100000A:0050 0200000A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 9001 1 0 20 4 30 10 -1\n" +
+		"   1: 0100000A:0050 0200000A:9C41 01 00000000:00000000 00:00000000 00000000     0        0 9002 1 0 20 4 30 10 -1\n" +
+		"   2: 0100000A:0050 0200000A:9C42 01 00000000:00000000 00:00000000 00000000     0        0 9003 1 0 20 4 30 10 -1\n"
+	for file, text := range map[string]string{"tcp": tcp, "tcp6": "", "udp": "", "udp6": ""} {
+		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeProcess(t, root, 500, "server", 100, map[int]string{4: "socket:[9001]", 5: "socket:[9002]", 6: "socket:[9003]"})
+	r := NewResolver(ResolverConfig{FS: NewFS(root)})
+	key := func(port uint16) conntable.Key {
+		return conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
+	}
+	name := func(o conntable.Owner) string {
+		if p, ok := r.Lookup(o); ok {
+			return p.Name
+		}
+		return "unresolved"
+	}
+	keys := []conntable.Key{key(40000), key(40001), key(40002)}
+	owners := make([]conntable.Owner, len(keys))
+	if err := r.Resolve(keys, owners); err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range owners {
+		if name(o) != "server" {
+			t.Fatalf("flow %d: %s before the hand-off, want server", i, name(o))
+		}
+	}
+	type change struct {
+		key  conntable.Key
+		name string
+	}
+	var changes []change
+	gone := map[conntable.Key]bool{key(40002): true}
+	recheck := func() {
+		t.Helper()
+		changes = changes[:0]
+		if err := r.Recheck(func(k conntable.Key, o conntable.Owner) bool {
+			changes = append(changes, change{k, name(o)})
+			return !gone[k]
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recheck()
+	if len(changes) != 0 {
+		t.Fatalf("nothing handed on yet, changes %v", changes)
+	}
+	// The server hands 9002 and 9003 to children, keeps 9001.
+	if err := os.Remove(root + "/500/fd/5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(root + "/500/fd/6"); err != nil {
+		t.Fatal(err)
+	}
+	writeProcess(t, root, 600, "child", 200, map[int]string{3: "socket:[9002]"})
+	writeProcess(t, root, 601, "child2", 201, map[int]string{3: "socket:[9003]"})
+	recheck()
+	want := []change{{key(40001), "child"}, {key(40002), "child2"}}
+	if fmt.Sprint(changes) != fmt.Sprint(want) {
+		t.Fatalf("after the hand-off: changes %v, want %v", changes, want)
+	}
+	// 40002's flow is gone from the table: no longer followed, although
+	// its socket changes hands again.
+	if err := os.Remove(root + "/601/fd/3"); err != nil {
+		t.Fatal(err)
+	}
+	writeProcess(t, root, 602, "child3", 202, map[int]string{3: "socket:[9003]"})
+	// This is the third and last pass for the flows resolved above.
+	recheck()
+	if len(changes) != 0 {
+		t.Errorf("third pass: changes %v, want none", changes)
+	}
+	// Past recheckPasses a hand-off is no longer seen.
+	if err := os.Remove(root + "/600/fd/3"); err != nil {
+		t.Fatal(err)
+	}
+	writeProcess(t, root, 603, "child4", 203, map[int]string{3: "socket:[9002]"})
+	recheck()
+	if len(changes) != 0 {
+		t.Errorf("after %d passes: changes %v, want none", recheckPasses, changes)
 	}
 }
