@@ -8,30 +8,39 @@ import (
 )
 
 // TestFrameClock: packets are placed by their kernel timestamps relative
-// to the last anchor, the monotonic clock is read once per 32 packets, and
-// time never runs backwards even when the kernel's clock steps back.
+// to the last anchor; the monotonic clock is read for the first packet,
+// every anchorEvery packets, when the kernel's clock steps back or jumps
+// forward by more than anchorGap; and time never runs backwards.
 func TestFrameClock(t *testing.T) {
 	reads := 0
-	mono := int64(1000)
-	c := frameClock{mono: func() int64 { reads++; return mono }}
+	mono := int64(0)
+	c := frameClock{mono: func() int64 { reads++; mono += int64(time.Hour); return mono }}
 	base := time.Unix(1_700_000_000, 0)
 	var last int64
-	for i := range 100 {
-		f := rawcap.Frame{Timestamp: base.Add(time.Duration(i) * time.Millisecond)}
-		if i == 50 {
+	step := 10 * time.Microsecond
+	n := 3 * anchorEvery
+	for i := range n {
+		f := rawcap.Frame{Timestamp: base.Add(time.Duration(i) * step)}
+		switch i {
+		case 50:
 			f.Timestamp = base // the wall clock stepped back
+		case 60:
+			base = base.Add(time.Hour) // ... and forward
+			f.Timestamp = base.Add(time.Duration(i) * step)
 		}
 		got := c.at(&f)
 		if got < last {
 			t.Fatalf("packet %d at %d, before the previous %d", i, got, last)
 		}
-		last = got
-		if i == 1 && got != 1000+int64(time.Millisecond) {
-			t.Errorf("packet 1 at %d, want anchor + 1 ms", got)
+		if i > 60 && i < anchorEvery && got != mono+int64(time.Duration(i-60)*step) {
+			t.Errorf("packet %d at %d, want the anchor at packet 60 (%d) + %v", i, got, mono, time.Duration(i-60)*step)
 		}
+		last = got
 	}
-	if reads != 4 {
-		t.Errorf("monotonic clock read %d times for 100 packets, want 4", reads)
+	// Anchors: packets 0, 50 (back), 60 (forward an hour), then every
+	// anchorEvery.
+	if want := 3 + n/anchorEvery - 1; reads != want {
+		t.Errorf("monotonic clock read %d times for %d packets, want %d", reads, n, want)
 	}
 	// A source without timestamps reads the clock every time.
 	reads = 0

@@ -230,23 +230,32 @@ func (p *pipeline) now() int64 { return int64(time.Since(p.start)) }
 
 // frameClock times packets on the pipeline's monotonic clock without
 // reading it for every packet (a clock read costs about as much as
-// decoding): every 32nd packet re-anchors the kernel's timestamps to the
-// monotonic clock, and the packets in between are placed by their kernel
-// timestamp's distance from the anchor. A step of the wall clock can thus
-// misplace at most 31 packets, and never moves time backwards.
+// decoding): it anchors the kernel's timestamps to the monotonic clock
+// every anchorEvery packets, and again whenever a packet's timestamp is
+// earlier than the previous one or more than anchorGap after it (a step of
+// the wall clock, or a quiet spell); the packets in between are placed by
+// their kernel timestamp's distance from the anchor. A step of the wall
+// clock forwards by less than anchorGap can thus misplace packets by that
+// much until the next anchor, and time never moves backwards.
 type frameClock struct {
 	mono              func() int64
 	packets           uint32
 	anchor, anchorRaw int64
-	last              int64
+	lastRaw, last     int64
 }
+
+const (
+	anchorEvery = 1024
+	anchorGap   = int64(250 * time.Millisecond)
+)
 
 func (c *frameClock) at(f *rawcap.Frame) int64 {
 	raw := f.Timestamp.UnixNano()
-	if c.packets%32 == 0 || f.Timestamp.IsZero() {
+	c.packets++
+	if c.packets%anchorEvery == 1 || raw < c.lastRaw || raw-c.lastRaw > anchorGap || f.Timestamp.IsZero() {
 		c.anchor, c.anchorRaw = c.mono(), raw
 	}
-	c.packets++
+	c.lastRaw = raw
 	t := c.anchor + (raw - c.anchorRaw)
 	if t < c.last {
 		t = c.last
@@ -260,7 +269,6 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 	var (
 		f     rawcap.Frame
 		pkt   decode.Packet
-		k     conntable.Key
 		adder = p.adder
 	)
 	// The Adder holds runs of one flow's packets: hand them on whenever the
@@ -283,13 +291,10 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 		if p.userFilter != nil && (pkt.Family == decode.NotIP || !p.userFilter.Match(f.Data[pkt.NetOffset:])) {
 			continue
 		}
-		out, ok := conntable.KeyOf(&pkt, f.Direction, &k)
-		if !ok {
-			continue
-		}
-		if adder.Add(&k, out, f.WireLen, clock(&f), f.InterfaceName) && p.resolver != nil {
+		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, clock(&f), f.InterfaceName)
+		if isNew && ok && p.resolver != nil {
 			select {
-			case p.newFlows <- k:
+			case p.newFlows <- adder.Key():
 			default: // the resolver is behind; the retry loop picks it up
 			}
 		}
@@ -381,6 +386,11 @@ func (p *pipeline) resolve(stop <-chan struct{}) {
 			lastRetry = time.Now()
 			keys = p.table.Unresolved(keys[:0])
 			run()
+			// Sockets resolved lately may have changed hands since
+			// (a forking server's child takes over the connection).
+			if err := p.resolver.Recheck(p.table.SetOwner); err != nil && p.cfg.bugHunt {
+				fmt.Fprintf(p.stderr, "hogs: re-checking owners: %v\n", err)
+			}
 		}
 	}
 }

@@ -22,6 +22,8 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"hogs/decode"
 )
 
 // RateWindow is the number of one-second buckets a rate averages.
@@ -254,6 +256,7 @@ func (t *Table) Open(k Key, now int64, device string) (isNew bool) {
 type Adder struct {
 	t     *Table
 	key   Key
+	next  Key // AddPacket's key for a packet of another flow
 	flow  *flow
 	shard *shard
 
@@ -276,28 +279,64 @@ func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
 // that flow left the table in the meantime.
 func (a *Adder) Add(k *Key, out bool, wireLen int, now int64, device string) (isNew bool) {
 	if a.flow != nil && *k == a.key && !a.flow.gone.Load() {
-		if a.pendPackets > 0 && uint64(now-a.pendSecond) >= 1e9 {
-			a.flush()
-		}
-		if a.pendPackets == 0 {
-			a.pendSecond = floorSecond(now)
-		}
-		a.pendPackets++
-		if out {
-			a.pendSent.add(wireLen)
-		} else {
-			a.pendRecv.add(wireLen)
-		}
-		a.pendLast = now
-		if a.pendPackets >= maxPending {
-			a.flush()
-		}
+		a.hold(out, wireLen, now)
 		return false
 	}
 	reopened := a.flush() && *k == a.key
 	a.flow, a.shard, isNew = a.t.add(*k, out, wireLen, now, device)
 	a.key = *k
 	return isNew || reopened
+}
+
+// AddPacket is Add for a decoded packet, keyed as KeyOf keys it; ok is
+// false, and nothing is added, for a packet KeyOf has no key for. A packet
+// of the remembered flow whose direction the capture recorded (live
+// capture) is held after comparing its addresses and ports with the
+// flow's in place, without building its key. Key returns the key of the
+// flow a packet went to.
+func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, now int64, device string) (isNew, ok bool) {
+	if !p.Has(decode.FlagPorts) {
+		return false, false
+	}
+	if a.flow != nil && p.Proto == a.key.Proto && a.key.NetNS == 0 {
+		local, remote := &a.key.Local, &a.key.Remote
+		var hit bool
+		switch dir {
+		case decode.DirOut:
+			hit = p.SrcPort == local.Port() && p.DstPort == remote.Port() && p.Src == local.Addr() && p.Dst == remote.Addr()
+		case decode.DirIn:
+			hit = p.DstPort == local.Port() && p.SrcPort == remote.Port() && p.Dst == local.Addr() && p.Src == remote.Addr()
+		}
+		if hit && !a.flow.gone.Load() {
+			a.hold(dir == decode.DirOut, wireLen, now)
+			return false, true
+		}
+	}
+	out, _ := KeyOf(p, dir, &a.next)
+	return a.Add(&a.next, out, wireLen, now, device), true
+}
+
+// Key returns the key of the flow the last packet went to.
+func (a *Adder) Key() Key { return a.key }
+
+// hold adds a packet of the remembered flow to the run the Adder holds.
+func (a *Adder) hold(out bool, wireLen int, now int64) {
+	if a.pendPackets > 0 && uint64(now-a.pendSecond) >= 1e9 {
+		a.flush()
+	}
+	if a.pendPackets == 0 {
+		a.pendSecond = floorSecond(now)
+	}
+	a.pendPackets++
+	if out {
+		a.pendSent.add(wireLen)
+	} else {
+		a.pendRecv.add(wireLen)
+	}
+	a.pendLast = now
+	if a.pendPackets >= maxPending {
+		a.flush()
+	}
 }
 
 // Flush adds the packets the Adder holds to their flow. A flow that left

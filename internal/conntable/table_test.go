@@ -334,3 +334,97 @@ func TestAdderHoldsRuns(t *testing.T) {
 		t.Errorf("flow %+v and retired %+v: want 4 received packets in all", f.Recv, retired.Recv)
 	}
 }
+
+// TestAddPacketAddsAsKeyOfAndAdd feeds the same packets to one table
+// through AddPacket and to another through KeyOf and Add: the flows that
+// are new, the keys, and the tables at the end must be the same. The
+// packets mix flows that differ in a single field from the remembered one
+// (each address, each port, the protocol, ends swapped), both directions,
+// no recorded direction, packets without ports, and runs of one flow.
+func TestAddPacketAddsAsKeyOfAndAdd(t *testing.T) {
+	a, b, c := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.3")
+	a6 := netip.MustParseAddr("2001:db8::1")
+	b6 := netip.MustParseAddr("2001:db8::2")
+	pkt := func(proto uint8, src netip.Addr, sport uint16, dst netip.Addr, dport uint16) decode.Packet {
+		fam := decode.IPv4
+		if src.Is6() {
+			fam = decode.IPv6
+		}
+		return decode.Packet{Family: fam, Proto: proto, Src: src, Dst: dst, SrcPort: sport, DstPort: dport, Flags: decode.FlagPorts}
+	}
+	packets := []decode.Packet{
+		pkt(decode.ProtoTCP, a, 40000, b, 443),
+		pkt(decode.ProtoTCP, b, 443, a, 40000),
+		pkt(decode.ProtoTCP, c, 40000, b, 443),
+		pkt(decode.ProtoTCP, a, 40000, c, 443),
+		pkt(decode.ProtoTCP, a, 40001, b, 443),
+		pkt(decode.ProtoTCP, a, 40000, b, 444),
+		pkt(decode.ProtoUDP, a, 40000, b, 443),
+		pkt(decode.ProtoTCP, a, 443, b, 40000),
+		pkt(decode.ProtoTCP, a6, 40000, b6, 443),
+		pkt(decode.ProtoTCP, b6, 443, a6, 40000),
+		{Family: decode.IPv4, Proto: decode.ProtoICMP, Src: a, Dst: b},
+	}
+	dirs := []decode.Direction{decode.DirOut, decode.DirIn, decode.DirUnknown}
+	viaPacket, viaKey := New(Config{}), New(Config{})
+	ap, ak := viaPacket.NewAdder(), viaKey.NewAdder()
+	state := uint32(1)
+	rnd := func(n int) int { // xorshift: the same sequence every run
+		state ^= state << 13
+		state ^= state >> 17
+		state ^= state << 5
+		return int(state % uint32(n))
+	}
+	now := int64(0)
+	for i := range 20000 {
+		p := &packets[rnd(len(packets))]
+		dir := dirs[rnd(len(dirs))]
+		run := 1 + rnd(4) // runs of one flow, as a transfer gives
+		for range run {
+			now += int64(rnd(3)) * second / 10
+			wire := 60 + rnd(1400)
+			gotNew, gotOK := ap.AddPacket(p, dir, wire, now, "eth0")
+			var k Key
+			out, wantOK := KeyOf(p, dir, &k)
+			wantNew := wantOK && ak.Add(&k, out, wire, now, "eth0")
+			if gotNew != wantNew || gotOK != wantOK {
+				t.Fatalf("packet %d (%v %v): AddPacket = new %v ok %v; KeyOf+Add = new %v ok %v", i, p, dir, gotNew, gotOK, wantNew, wantOK)
+			}
+			if gotOK && ap.Key() != k {
+				t.Fatalf("packet %d: Key() = %v, want %v", i, ap.Key(), k)
+			}
+		}
+		if i%1000 == 999 {
+			ap.Flush()
+			ak.Flush()
+			viaPacket.Sweep(now, 5*second)
+			viaKey.Sweep(now, 5*second)
+		}
+	}
+	ap.Flush()
+	ak.Flush()
+	got, want := viaPacket.Snapshot(now), viaKey.Snapshot(now)
+	if len(got.Flows) != len(want.Flows) || len(got.Flows) < 10 {
+		t.Fatalf("%d flows through AddPacket, %d through Add", len(got.Flows), len(want.Flows))
+	}
+	for _, w := range want.Flows {
+		if g := find(t, got, w.Key); g.Sent != w.Sent || g.Recv != w.Recv || g.Last != w.Last || g.First != w.First {
+			t.Errorf("flow %v: AddPacket %+v, Add %+v", w.Key, g, w)
+		}
+	}
+	if fmt.Sprint(got.Retired) != fmt.Sprint(want.Retired) {
+		t.Errorf("retired: AddPacket %v, Add %v", got.Retired, want.Retired)
+	}
+
+	least := -1.0
+	p := &packets[0]
+	for range 5 {
+		n := testing.AllocsPerRun(1000, func() { ap.AddPacket(p, decode.DirOut, 60, now, "eth0") })
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least != 0 {
+		t.Errorf("AddPacket on the remembered flow allocates %v", least)
+	}
+}
