@@ -41,7 +41,7 @@ type LiveConfig struct {
 	// ForceRecvmsg skips the ring (also forced by ForceRecvmsgEnv=1).
 	ForceRecvmsg bool
 	// RingBlockSize and RingBlocks size the TPACKET_V3 ring; zero picks
-	// 1 MiB × 8.
+	// 4 MiB × 4.
 	RingBlockSize, RingBlocks int
 	// RetireTimeout bounds how long a packet waits in a partly filled ring
 	// block before hogs sees it; zero picks DefaultRetireTimeout.
@@ -542,13 +542,25 @@ type ring struct {
 	beforeWait func()
 }
 
+// The default ring: 16 MiB in four blocks of 4 MiB. The reader wakes when
+// a block is full (or DefaultRetireTimeout after its first packet), and on
+// this kind of machine a wake-up costs tens of microseconds: at 450,000
+// small TCP packets a second, 1 MiB blocks cost about 2 ns more per packet
+// than 4 MiB ones (bigger ones gained nothing more). Three blocks the
+// kernel can fill while hogs reads the fourth hold about 300 ms of such a
+// flood.
+const (
+	defaultRingBlockSize = 4 << 20
+	defaultRingBlocks    = 4
+)
+
 func newRing(raw syscall.RawConn, cfg LiveConfig) (*ring, error) {
 	blockSize, blocks := cfg.RingBlockSize, cfg.RingBlocks
 	if blockSize == 0 {
-		blockSize = 1 << 20
+		blockSize = defaultRingBlockSize
 	}
 	if blocks == 0 {
-		blocks = 8
+		blocks = defaultRingBlocks
 	}
 	tov := cfg.RetireTimeout
 	if tov == 0 {
