@@ -41,8 +41,15 @@ type pipeline struct {
 	src      frameSource
 	start    time.Time
 	newFlows chan conntable.Key
-	retry    chan struct{} // refreshAt → resolve
-	stderr   io.Writer
+	// resolving serialises the resolver between the goroutine resolving
+	// new flows and the refresh loop retrying unresolved ones; owners is
+	// scratch space under it. retryKeys and lastRetry are the refresh
+	// loop's.
+	resolving sync.Mutex
+	owners    []conntable.Owner
+	retryKeys []conntable.Key
+	lastRetry time.Time
+	stderr    io.Writer
 	// userFilter applies -f in user space when replaying a file (a live
 	// capture runs it in the kernel).
 	userFilter *pcapfilter.Filter
@@ -85,7 +92,6 @@ func newPipeline(cfg config, stderr io.Writer) *pipeline {
 		adder:    table.NewAdder(),
 		start:    time.Now(),
 		newFlows: make(chan conntable.Key, 4096),
-		retry:    make(chan struct{}, 1),
 		stderr:   stderr,
 	}
 }
@@ -340,34 +346,16 @@ func (p *pipeline) watchHandshakes() error {
 const retryEvery = time.Second
 
 // resolve attributes new flows as soon as they appear, while their sockets
-// still exist, and retries unresolved ones at refreshes, at most once every
-// retryEvery: riding on the refresh saves waking hogs for a timer of its
-// own.
+// still exist; the refresh loop retries the unresolved ones
+// (retryUnresolved).
 func (p *pipeline) resolve(stop <-chan struct{}) {
-	var lastRetry time.Time
 	var keys []conntable.Key
-	var owners []conntable.Owner
-	run := func() {
-		if len(keys) == 0 {
-			return
-		}
-		owners = slices.Grow(owners[:0], len(keys))[:len(keys)]
-		if err := p.resolver.Resolve(keys, owners); err != nil && p.cfg.bugHunt {
-			fmt.Fprintf(p.stderr, "hogs: resolving: %v\n", err)
-		}
-		for i, k := range keys {
-			if owners[i] != conntable.OwnerUnresolved {
-				p.table.SetOwner(k, owners[i])
-			}
-		}
-		keys = keys[:0]
-	}
 	for {
 		select {
 		case <-stop:
 			return
 		case k := <-p.newFlows:
-			keys = append(keys, k)
+			keys = append(keys[:0], k)
 			// Take whatever else arrived with it, then resolve the batch.
 		drain:
 			for len(keys) < 1024 {
@@ -378,19 +366,45 @@ func (p *pipeline) resolve(stop <-chan struct{}) {
 					break drain
 				}
 			}
-			run()
-		case <-p.retry:
-			if time.Since(lastRetry) < retryEvery {
-				continue
-			}
-			lastRetry = time.Now()
-			keys = p.table.Unresolved(keys[:0])
-			run()
-			// Sockets resolved lately may have changed hands since
-			// (a forking server's child takes over the connection).
-			if err := p.resolver.Recheck(p.table.SetOwner); err != nil && p.cfg.bugHunt {
-				fmt.Fprintf(p.stderr, "hogs: re-checking owners: %v\n", err)
-			}
+			p.resolving.Lock()
+			p.resolveLocked(keys)
+			p.resolving.Unlock()
+		}
+	}
+}
+
+// retryUnresolved looks up the flows still without an owner again, and
+// checks the owners found lately (a forking server's child takes over its
+// connection), at most once every retryEvery. The refresh loop calls it
+// itself, before it takes its snapshot: handing it to the resolver's
+// goroutine would wake a second thread at every refresh.
+func (p *pipeline) retryUnresolved() {
+	if p.resolver == nil || time.Since(p.lastRetry) < retryEvery {
+		return
+	}
+	p.lastRetry = time.Now()
+	p.resolving.Lock()
+	defer p.resolving.Unlock()
+	p.retryKeys = p.table.Unresolved(p.retryKeys[:0])
+	p.resolveLocked(p.retryKeys)
+	if err := p.resolver.Recheck(p.table.SetOwner); err != nil && p.cfg.bugHunt {
+		fmt.Fprintf(p.stderr, "hogs: re-checking owners: %v\n", err)
+	}
+}
+
+// resolveLocked finds the owners of keys and records them; the caller
+// holds p.resolving.
+func (p *pipeline) resolveLocked(keys []conntable.Key) {
+	if len(keys) == 0 {
+		return
+	}
+	p.owners = slices.Grow(p.owners[:0], len(keys))[:len(keys)]
+	if err := p.resolver.Resolve(keys, p.owners); err != nil && p.cfg.bugHunt {
+		fmt.Fprintf(p.stderr, "hogs: resolving: %v\n", err)
+	}
+	for i, k := range keys {
+		if p.owners[i] != conntable.OwnerUnresolved {
+			p.table.SetOwner(k, p.owners[i])
 		}
 	}
 }
@@ -425,8 +439,31 @@ func (p *pipeline) runLive() error {
 	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(signals)
 
-	tick := time.NewTicker(p.cfg.delay)
-	defer tick.Stop()
+	ticks, err := newRefreshTicker(p.cfg.delay)
+	if err != nil {
+		return err
+	}
+	// The refresh loop waits only for its ticks; whatever ends the run
+	// stops them.
+	var endErr error
+	loopDone, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer ticks.Stop()
+		select {
+		case <-loopDone:
+		case <-p.quit:
+		case <-signals:
+		case err := <-captureErr:
+			if err != nil {
+				endErr = fmt.Errorf("capture: %w", err)
+			}
+		}
+	}()
+	defer func() {
+		close(loopDone)
+		<-ended
+	}()
 	for refreshes := 1; ; refreshes++ {
 		if err := p.refreshAt(p.now()); err != nil {
 			return err
@@ -434,17 +471,9 @@ func (p *pipeline) runLive() error {
 		if p.cfg.count > 0 && refreshes >= p.cfg.count {
 			return nil
 		}
-		select {
-		case <-tick.C:
-		case <-p.quit:
-			return nil
-		case <-signals:
-			return nil
-		case err := <-captureErr:
-			if err != nil {
-				return fmt.Errorf("capture: %w", err)
-			}
-			return nil
+		if !ticks.Wait() {
+			<-ended
+			return endErr
 		}
 	}
 }
@@ -495,10 +524,7 @@ func (p *pipeline) replay() error {
 
 // refreshAt prints one refresh for the table at now and expires idle flows.
 func (p *pipeline) refreshAt(now int64) error {
-	select {
-	case p.retry <- struct{}{}: // the resolver's cue to retry unresolved flows
-	default:
-	}
+	p.retryUnresolved()
 	p.table.Sweep(now, int64(p.cfg.idleFlows))
 	snap := p.table.Snapshot(now)
 	var owners ui.Owners = noOwners{}
