@@ -248,6 +248,8 @@ type frameClock struct {
 	packets           uint32
 	anchor, anchorRaw int64
 	lastRaw, last     int64
+	// replay, if set, times the packets instead (a capture file's clock).
+	replay func(*rawcap.Frame) int64
 }
 
 const (
@@ -256,9 +258,15 @@ const (
 )
 
 func (c *frameClock) at(f *rawcap.Frame) int64 {
+	if c.replay != nil {
+		return c.replay(f)
+	}
 	raw := f.Timestamp.UnixNano()
 	c.packets++
-	if c.packets%anchorEvery == 1 || raw < c.lastRaw || raw-c.lastRaw > anchorGap || f.Timestamp.IsZero() {
+	// A timestamp before the last or more than anchorGap after it is one
+	// unsigned comparison; a frame without a timestamp (the zero Time)
+	// gives a negative raw.
+	if c.packets%anchorEvery == 1 || uint64(raw-c.lastRaw) > uint64(anchorGap) || raw <= 0 {
 		c.anchor, c.anchorRaw = c.mono(), raw
 	}
 	c.lastRaw = raw
@@ -271,7 +279,7 @@ func (c *frameClock) at(f *rawcap.Frame) int64 {
 }
 
 // capture reads frames until the source ends, accounting each.
-func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
+func (p *pipeline) capture(clock *frameClock) error {
 	var (
 		f     rawcap.Frame
 		pkt   decode.Packet
@@ -297,7 +305,7 @@ func (p *pipeline) capture(clock func(*rawcap.Frame) int64) error {
 		if p.userFilter != nil && (pkt.Family == decode.NotIP || !p.userFilter.Match(f.Data[pkt.NetOffset:])) {
 			continue
 		}
-		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, clock(&f), f.InterfaceName)
+		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, clock.at(&f), f.InterfaceName)
 		if isNew && ok && p.resolver != nil {
 			select {
 			case p.newFlows <- adder.Key():
@@ -416,8 +424,7 @@ func (p *pipeline) runLive() error {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		clock := frameClock{mono: p.now}
-		captureErr <- p.capture(clock.at)
+		captureErr <- p.capture(&frameClock{mono: p.now})
 	}()
 	go func() {
 		defer wg.Done()
@@ -513,7 +520,7 @@ func (p *pipeline) replay() error {
 		}
 		return t
 	}
-	if err := p.capture(clock); err != nil {
+	if err := p.capture(&frameClock{replay: clock}); err != nil {
 		return err
 	}
 	if p.cfg.count == 0 || refreshes < p.cfg.count {
