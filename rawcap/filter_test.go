@@ -58,11 +58,12 @@ func TestKernelFilter(t *testing.T) {
 		"ipv6 tcp": pktIPv6TCP, "ipv6 udp": pktIPv6UDP, "ipv6 hop-by-hop": pktIPv6HBH, "ipv6 icmp": pktIPv6ICMP,
 		"arp": pktARP, "empty": "", "one byte": "45", "ipv4 cut before protocol": "45000028 0000",
 	}
-	// What a kept packet is trimmed to: its IP header and 20 bytes of TCP
-	// or 8 of UDP; the snap length when IPv6 extension headers come first.
+	// What a kept packet is trimmed to: its IP header and 14 bytes of TCP
+	// or UDP (a runFilter result past the packet's end means all of it);
+	// the snap length when IPv6 extension headers come first.
 	trimmed := map[string]int{
-		"ipv4 tcp": 20 + 20, "ipv4 udp": 20 + 8, "ipv4 options tcp": 28 + 20, "ipv4 options udp": 24 + 8,
-		"ipv6 tcp": 40 + 20, "ipv6 udp": 40 + 8, "ipv6 hop-by-hop": SnapLen,
+		"ipv4 tcp": 20 + 14, "ipv4 udp": 20 + 14, "ipv4 options tcp": 28 + 14, "ipv4 options udp": 24 + 14,
+		"ipv6 tcp": 40 + 14, "ipv6 udp": 40 + 14, "ipv6 hop-by-hop": SnapLen,
 	}
 	keepIPv4Only := []bpf.Instruction{
 		bpf.LoadAbsolute{Off: 0, Size: 1},
@@ -134,7 +135,7 @@ func TestKernelFilterSnapLen(t *testing.T) {
 	for _, tc := range []struct {
 		pkt  string
 		want int
-	}{{pktIPv4TCP, 32}, {pktIPv4UDP, 28}, {pktIPv6UDP, 32}, {pktIPv6HBH, 32}} {
+	}{{pktIPv4TCP, 32}, {pktIPv4UDP, 32}, {pktIPv6UDP, 32}, {pktIPv6HBH, 32}} {
 		if got := runFilter(t, prog, hexBytes(t, tc.pkt)); got != tc.want {
 			t.Errorf("%s: returned %d, want %d", tc.pkt, got, tc.want)
 		}
