@@ -153,8 +153,9 @@ func udpExpect(rate int) func(time.Duration) string {
 
 // monitor is a program under test.
 type monitor struct {
-	name string
-	argv []string
+	name    string
+	program string // the binary the monitor's PID runs
+	argv    []string
 }
 
 // options are the harness's flags.
@@ -164,6 +165,7 @@ type options struct {
 	scenarios     []string
 	monitors      []string
 	out           string
+	cpuProfiles   string // directory for hogs CPU profiles, one per scenario
 }
 
 func main() {
@@ -180,6 +182,7 @@ func main() {
 	flag.StringVar(&scen, "scenarios", "udp-10k,udp-50k,udp-max,udp-50k-bound,tcp-small,tcp-bulk", "scenarios to run, comma-separated")
 	flag.StringVar(&mons, "monitors", "hogs,nethogs", "monitors to run, comma-separated")
 	flag.StringVar(&o.out, "out", "bench/live/results.md", "Markdown results file (empty: none)")
+	flag.StringVar(&o.cpuProfiles, "cpuprofiles", "", "directory to write a CPU profile of hogs per scenario to (make pgo)")
 	flag.Parse()
 	if flag.NArg() != 0 {
 		fmt.Fprintf(os.Stderr, "live: unexpected argument %q\n", flag.Arg(0))
@@ -216,8 +219,8 @@ func run(o options) error {
 		return err
 	}
 	monitors := map[string]monitor{
-		"hogs":    {"hogs", []string{hogs, "-t", "-C", "-v", "2", "-d", "1", "-x"}},
-		"nethogs": {"nethogs", []string{nethogs, "-t", "-C", "-v", "2", "-d", "1"}},
+		"hogs":    {"hogs", hogs, []string{hogs, "-t", "-C", "-v", "2", "-d", "1", "-x"}},
+		"nethogs": {"nethogs", nethogs, []string{nethogs, "-t", "-C", "-v", "2", "-d", "1"}},
 	}
 	var plan []struct {
 		s scenario
@@ -232,6 +235,11 @@ func run(o options) error {
 			m, ok := monitors[mn]
 			if !ok {
 				return fmt.Errorf("unknown monitor %q (hogs, nethogs)", mn)
+			}
+			if mn == "hogs" && o.cpuProfiles != "" {
+				// env execs hogs: the PID started stays the monitor's.
+				prefix := []string{"env", "HOGS_CPUPROFILE=" + filepath.Join(o.cpuProfiles, name+".pprof"), "HOGS_CPUPROFILE_HZ=1000"}
+				m.argv = append(prefix, m.argv...)
 			}
 			plan = append(plan, struct {
 				s scenario
@@ -375,7 +383,7 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	if err != nil {
 		return err
 	}
-	if want := filepath.Base(m.argv[0]); !strings.HasPrefix(want, comm) {
+	if want := filepath.Base(m.program); !strings.HasPrefix(want, comm) {
 		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	sched0, schedErr := vethlab.ReadSched(r.pid)
