@@ -308,9 +308,11 @@ func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, n
 			hit = p.DstPort == local.Port() && p.SrcPort == remote.Port() && p.Dst == local.Addr() && p.Src == remote.Addr()
 		}
 		if hit && !a.flow.gone.Load() {
-			// hold, written out: this is the path of nearly every packet.
+			// The common case of hold written out, a run that goes on
+			// within its second and stays short of maxPending: this is the
+			// path of nearly every packet.
 			if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
-				a.holdSlow(dir == decode.DirOut, wireLen, now)
+				a.hold(dir == decode.DirOut, wireLen, now)
 			} else if a.pendPackets++; dir == decode.DirOut {
 				a.pendSent.add(wireLen)
 				a.pendLast = now
@@ -329,23 +331,7 @@ func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, n
 func (a *Adder) Key() Key { return a.key }
 
 // hold adds a packet of the remembered flow to the run the Adder holds.
-// The common case, a run that goes on within its second and stays short
-// of maxPending, is small enough to be inlined; holdSlow has the rest.
 func (a *Adder) hold(out bool, wireLen int, now int64) {
-	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
-		a.holdSlow(out, wireLen, now)
-		return
-	}
-	a.pendPackets++
-	if out {
-		a.pendSent.add(wireLen)
-	} else {
-		a.pendRecv.add(wireLen)
-	}
-	a.pendLast = now
-}
-
-func (a *Adder) holdSlow(out bool, wireLen int, now int64) {
 	if a.pendPackets > 0 && uint64(now-a.pendSecond) >= 1e9 {
 		a.flush()
 	}
