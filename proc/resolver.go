@@ -200,13 +200,15 @@ const (
 // often resolved while its first holder still has it: a forking server
 // accepts a connection, forks, and only then closes its copy, so the
 // connection is the child's although the parent held it first. Checking
-// that the holder still has the socket costs one readlink per flow; only
-// when it does not are the processes scanned again.
+// that the holder still has the socket costs one readlink per flow; when
+// it does not, one lookup tells a closed socket (the flow keeps its owner)
+// from one handed on, and only for those are the processes scanned again.
 func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) error {
 	if len(r.young) == 0 {
 		return nil
 	}
 	var wanted map[uint64]bool
+	tablesRead := false
 	for i := range r.young {
 		y := &r.young[i]
 		y.left--
@@ -215,6 +217,18 @@ func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) er
 				continue
 			}
 			delete(r.inodeOwner, y.inode) // handed on, or closed
+		}
+		// Closed, most likely (a short connection): ask the kernel before
+		// scanning every process for a socket that no longer exists.
+		if r.diag == nil && !tablesRead {
+			if err := r.readTables(); err != nil {
+				return err
+			}
+			tablesRead = true
+		}
+		if inode, err := r.lookupInode(y.key); err != nil || inode != y.inode {
+			y.left = 0 // gone: the flow keeps its last owner
+			continue
 		}
 		if wanted == nil {
 			wanted = map[uint64]bool{}
@@ -230,7 +244,7 @@ func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) er
 	for _, y := range r.young {
 		h, ok := r.inodeOwner[y.inode]
 		if !ok {
-			continue // closed everywhere: the flow keeps its last owner
+			continue // closed, or found nowhere: the flow keeps its last owner
 		}
 		owner := conntable.OwnerUnresolved
 		if r.only == nil || r.only[h.id.pid] {

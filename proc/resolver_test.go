@@ -293,3 +293,50 @@ func TestResolverRecheck(t *testing.T) {
 		t.Errorf("after %d passes: changes %v, want none", recheckPasses, changes)
 	}
 }
+
+// TestResolverRecheckClosed: a flow whose socket was closed (a short
+// connection) is dropped after one lookup, without scanning the processes
+// for it: with 20,000 idle sockets in the namespace such a scan costs
+// milliseconds.
+func TestResolverRecheckClosed(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	header := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	line := "   0: 0100000A:0050 0200000A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 9001 1 0 20 4 30 10 -1\n"
+	for file, text := range map[string]string{"tcp": header + line, "tcp6": "", "udp": "", "udp6": ""} {
+		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeProcess(t, root, 500, "server", 100, map[int]string{4: "socket:[9001]"})
+	r := NewResolver(ResolverConfig{FS: NewFS(root)})
+	k := conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.MustParseAddrPort("10.0.0.2:40000")}
+	owners := make([]conntable.Owner, 1)
+	if err := r.Resolve([]conntable.Key{k}, owners); err != nil || owners[0] == conntable.OwnerUnresolved {
+		t.Fatalf("Resolve: %v, owner %v", err, owners[0])
+	}
+	// The connection closes: gone from the table and from the server.
+	if err := os.WriteFile(root+"/net/tcp", []byte(header), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(root + "/500/fd/4"); err != nil {
+		t.Fatal(err)
+	}
+	scans := r.Stats().FDScans
+	for range recheckPasses {
+		if err := r.Recheck(func(k conntable.Key, o conntable.Owner) bool {
+			t.Errorf("closed socket reported as changed: %v → %v", k, o)
+			return true
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := r.Stats().FDScans; got != scans {
+		t.Errorf("%d fd scans for a closed socket, want none", got-scans)
+	}
+	if len(r.young) != 0 {
+		t.Errorf("still following %d flows", len(r.young))
+	}
+}
