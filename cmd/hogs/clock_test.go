@@ -9,8 +9,9 @@ import (
 
 // TestFrameClock: packets are placed by their kernel timestamps relative
 // to the last anchor; the monotonic clock is read for the first packet,
-// every anchorEvery packets, when the kernel's clock steps back or jumps
-// forward by more than anchorGap; and time never runs backwards.
+// every anchorEvery packets, and when the kernel's clock steps back or
+// forward by more than anchorGap, not for timestamps a little out of order;
+// and time never runs backwards.
 func TestFrameClock(t *testing.T) {
 	reads := 0
 	mono := int64(0)
@@ -21,25 +22,28 @@ func TestFrameClock(t *testing.T) {
 	n := 3 * anchorEvery
 	for i := range n {
 		f := rawcap.Frame{Timestamp: base.Add(time.Duration(i) * step)}
-		switch i {
-		case 50:
-			f.Timestamp = base // the wall clock stepped back
-		case 60:
-			base = base.Add(time.Hour) // ... and forward
+		switch {
+		case i == 40:
+			f.Timestamp = base.Add(-time.Hour) // the wall clock stepped back
+		case i == 60:
+			base = base.Add(time.Hour) // ... and forward again
 			f.Timestamp = base.Add(time.Duration(i) * step)
+		case i > 60 && i%2 == 0:
+			// Out of order by 3 steps, as the two directions' packets are.
+			f.Timestamp = f.Timestamp.Add(-3 * step)
 		}
 		got := c.at(&f)
 		if got < last {
 			t.Fatalf("packet %d at %d, before the previous %d", i, got, last)
 		}
-		if i > 60 && i < anchorEvery && got != mono+int64(time.Duration(i-60)*step) {
+		if i > 60 && i < anchorEvery && i%2 == 1 && got != mono+int64(time.Duration(i-60)*step) {
 			t.Errorf("packet %d at %d, want the anchor at packet 60 (%d) + %v", i, got, mono, time.Duration(i-60)*step)
 		}
 		last = got
 	}
-	// Anchors: packets 0, 50 (back), 60 (forward an hour), then every
-	// anchorEvery.
-	if want := 3 + n/anchorEvery - 1; reads != want {
+	// Anchors: packets 0, 40 (back), 41 (forward again), 60 (forward an
+	// hour), then every anchorEvery.
+	if want := 4 + n/anchorEvery - 1; reads != want {
 		t.Errorf("monotonic clock read %d times for %d packets, want %d", reads, n, want)
 	}
 	// A source without timestamps reads the clock every time.

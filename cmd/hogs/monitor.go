@@ -238,11 +238,11 @@ func (p *pipeline) now() int64 { return int64(time.Since(p.start)) }
 // reading it for every packet (a clock read costs about as much as
 // decoding): it anchors the kernel's timestamps to the monotonic clock
 // every anchorEvery packets, and again whenever a packet's timestamp is
-// earlier than the previous one or more than anchorGap after it (a step of
-// the wall clock, or a quiet spell); the packets in between are placed by
+// more than anchorGap before or after the previous one's (a step of the
+// wall clock, or a quiet spell); the packets in between are placed by
 // their kernel timestamp's distance from the anchor. A step of the wall
-// clock forwards by less than anchorGap can thus misplace packets by that
-// much until the next anchor, and time never moves backwards.
+// clock by less than anchorGap can thus misplace packets by that much
+// until the next anchor, and time never moves backwards.
 type frameClock struct {
 	mono              func() int64
 	packets           uint32
@@ -263,10 +263,11 @@ func (c *frameClock) at(f *rawcap.Frame) int64 {
 	}
 	raw := f.Timestamp.UnixNano()
 	c.packets++
-	// A timestamp before the last or more than anchorGap after it is one
-	// unsigned comparison; a frame without a timestamp (the zero Time)
-	// gives a negative raw.
-	if c.packets%anchorEvery == 1 || uint64(raw-c.lastRaw) > uint64(anchorGap) || raw <= 0 {
+	// A timestamp more than anchorGap before or after the last is one
+	// unsigned comparison (packets of both directions interleave with
+	// timestamps a little out of order: that is no step of the clock); a
+	// frame without a timestamp (the zero Time) gives a negative raw.
+	if c.packets%anchorEvery == 1 || uint64(raw-c.lastRaw+anchorGap) > uint64(2*anchorGap) || raw <= 0 {
 		c.anchor, c.anchorRaw = c.mono(), raw
 	}
 	c.lastRaw = raw
