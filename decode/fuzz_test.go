@@ -85,6 +85,18 @@ func FuzzDecode(f *testing.F) {
 		if !sameAsReference(t, decode.LinkType(link), b) {
 			t.FailNow()
 		}
+		// A frame with a flow signature decodes, as raw IP, to the flow
+		// the signature names: the frame itself, and the IP packet inside
+		// any frame.
+		for _, ip := range [][]byte{b, b[min(int(p.NetOffset), len(b)):]} {
+			if sig, ok := decode.IPv4FlowSignature(ip); ok {
+				var raw decode.Packet
+				decode.Decode(decode.LinkRaw, ip, &raw)
+				if raw.Family != decode.IPv4 || !raw.Has(decode.FlagPorts) || raw.Proto != ip[9] || decode.SignatureOf(&raw) != sig {
+					t.Fatalf("flow signature %+v of an IP packet that decodes as %+v", sig, raw)
+				}
+			}
+		}
 		if int(p.NetOffset) > len(b) || int(p.TransportOffset) > len(b) {
 			t.Fatalf("offsets %d/%d beyond a %d-byte frame", p.NetOffset, p.TransportOffset, len(b))
 		}
