@@ -285,6 +285,10 @@ func (p *pipeline) capture(clock *frameClock) error {
 		f     rawcap.Frame
 		pkt   decode.Packet
 		adder = p.adder
+		// The flow signature of the current run's packets in each
+		// direction (decode.IPv4FlowSignature), and the run it is of.
+		runSig [decode.DirOut + 1]decode.FlowSignature
+		runOf  [decode.DirOut + 1]uint64
 	)
 	// The Adder holds runs of one flow's packets: hand them on whenever the
 	// source waits, and at the end.
@@ -299,6 +303,18 @@ func (p *pipeline) capture(clock *frameClock) error {
 			}
 			return err
 		}
+		now := clock.at(&f)
+		// A packet of the flow the Adder is on, as its raw header shows,
+		// needs no decoding.
+		var sig decode.FlowSignature
+		sigOK := f.LinkType == decode.LinkRaw && (f.Direction == decode.DirIn || f.Direction == decode.DirOut)
+		if sigOK {
+			sig, sigOK = decode.IPv4FlowSignature(f.Data)
+		}
+		if sigOK && sig == runSig[f.Direction] && runOf[f.Direction] == adder.Run() &&
+			adder.AddToRun(f.Direction == decode.DirOut, f.WireLen, now) {
+			continue
+		}
 		decode.Decode(f.LinkType, f.Data, &pkt)
 		if pkt.Proto == decode.ProtoUDP && !p.cfg.udp {
 			continue
@@ -306,7 +322,10 @@ func (p *pipeline) capture(clock *frameClock) error {
 		if p.userFilter != nil && (pkt.Family == decode.NotIP || !p.userFilter.Match(f.Data[pkt.NetOffset:])) {
 			continue
 		}
-		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, clock.at(&f), f.InterfaceName)
+		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, now, f.InterfaceName)
+		if sigOK && ok {
+			runSig[f.Direction], runOf[f.Direction] = sig, adder.Run()
+		}
 		if isNew && ok && p.resolver != nil {
 			select {
 			case p.newFlows <- adder.Key():

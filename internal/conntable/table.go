@@ -257,6 +257,7 @@ type Adder struct {
 	t     *Table
 	key   Key
 	next  Key // AddPacket's key for a packet of another flow
+	run   uint64
 	flow  *flow
 	shard *shard
 
@@ -285,7 +286,34 @@ func (a *Adder) Add(k *Key, out bool, wireLen int, now int64, device string) (is
 	reopened := a.flush() && *k == a.key
 	a.flow, a.shard, isNew = a.t.add(*k, out, wireLen, now, device)
 	a.key = *k
+	a.run++
 	return isNew || reopened
+}
+
+// Run numbers the Adder's runs: it changes whenever a packet goes to
+// another flow than the one before. A caller that recognises a packet as
+// one of the current run's flow without decoding it (by its raw header
+// bytes) hands it to AddToRun.
+func (a *Adder) Run() uint64 { return a.run }
+
+// AddToRun adds a packet to the flow of the current run (see Run), sent by
+// the local end when out is true. It reports false, adding nothing, if
+// there is no run or its flow has left the table: the caller then adds the
+// packet the ordinary way.
+func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
+	if a.flow == nil || a.flow.gone.Load() {
+		return false
+	}
+	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
+		a.hold(out, wireLen, now)
+	} else if a.pendPackets++; out {
+		a.pendSent.add(wireLen)
+		a.pendLast = now
+	} else {
+		a.pendRecv.add(wireLen)
+		a.pendLast = now
+	}
+	return true
 }
 
 // AddPacket is Add for a decoded packet, keyed as KeyOf keys it; ok is

@@ -428,3 +428,48 @@ func TestAddPacketAddsAsKeyOfAndAdd(t *testing.T) {
 		t.Errorf("AddPacket on the remembered flow allocates %v", least)
 	}
 }
+
+// TestAddToRun: AddToRun adds to the flow of the current run, refuses
+// without a run and once that flow has left the table; Run changes when a
+// packet goes to another flow, not for one of the same flow.
+func TestAddToRun(t *testing.T) {
+	tab := New(Config{})
+	a := tab.NewAdder()
+	if a.AddToRun(true, 10, 0) {
+		t.Fatal("AddToRun without a run: true")
+	}
+	k, other := key("10.0.0.1:40000", "10.0.0.2:443"), key("10.0.0.1:40001", "10.0.0.2:443")
+	a.Add(&k, true, 10, 0, "eth0")
+	run := a.Run()
+	a.Add(&k, false, 10, 1, "eth0")
+	if a.Run() != run {
+		t.Error("Run changed for a packet of the same flow")
+	}
+	if !a.AddToRun(true, 5, 2) || !a.AddToRun(false, 7, 3) {
+		t.Fatal("AddToRun on the current run: false")
+	}
+	least := -1.0
+	for range 5 {
+		// 1,001 calls of 0 bytes each (AllocsPerRun's warm-up included).
+		n := testing.AllocsPerRun(1000, func() { a.AddToRun(true, 0, 3) })
+		if least < 0 || n < least {
+			least = n
+		}
+	}
+	if least != 0 {
+		t.Errorf("AddToRun allocates %v", least)
+	}
+	a.Flush()
+	if f := find(t, tab.Snapshot(3), k); f.Sent != (Counter{2 + 5*1001, 15}) || f.Recv != (Counter{2, 17}) || f.Last != 3 {
+		t.Errorf("flow after AddToRun: %+v", f)
+	}
+	a.Add(&other, true, 1, 4, "eth0")
+	if a.Run() == run {
+		t.Error("Run unchanged after a packet of another flow")
+	}
+	a.Flush()
+	tab.Sweep(100*second, second) // other expires
+	if a.AddToRun(true, 1, 100*second) {
+		t.Error("AddToRun to a flow gone from the table: true")
+	}
+}
