@@ -125,6 +125,38 @@ func writeProcess(t *testing.T, root string, pid int, name string, start int, fd
 	}
 }
 
+// serverSockets writes a /proc/net fixture under root whose tcp table holds
+// connections from 10.0.0.2 port 40000+i to 10.0.0.1:80, with inodes
+// 9001+i, one for each i in conns.
+func serverSockets(t *testing.T, root string, conns ...int) {
+	t.Helper()
+	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	for _, i := range conns {
+		tcp += fmt.Sprintf("   %d: 0100000A:0050 0200000A:%04X 01 00000000:00000000 00:00000000 00000000     0        0 %d 1 0 20 4 30 10 -1\n", i, 40000+i, 9001+i)
+	}
+	for file, text := range map[string]string{"tcp": tcp, "tcp6": "", "udp": "", "udp6": ""} {
+		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// serverKey is the flow of serverSockets's connection from port.
+func serverKey(port uint16) conntable.Key {
+	return conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
+}
+
+// ownerName names the process behind an owner number, or "unresolved".
+func ownerName(r *Resolver, o conntable.Owner) string {
+	if p, ok := r.Lookup(o); ok {
+		return p.Name
+	}
+	return "unresolved"
+}
+
 // TestResolverHandedOnSocket: a forking server accepts a connection and
 // passes it to a child. While both hold it, the child (newer) gets it; once
 // the parent has closed its copy and the child is the only holder, a flow
@@ -132,31 +164,12 @@ func writeProcess(t *testing.T, root string, pid int, name string, start int, fd
 // the socket first (nethogs: whichever was scanned last).
 func TestResolverHandedOnSocket(t *testing.T) {
 	root := t.TempDir()
-	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	// 10.0.0.1:80 <- 10.0.0.2:40000 and <- 10.0.0.2:40001, inodes 9001 and 9002.
-	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
-		"   0: 0100000A:0050 0200000A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 9001 1 0 20 4 30 10 -1\n" +
-		"   1: 0100000A:0050 0200000A:9C41 01 00000000:00000000 00:00000000 00000000     0        0 9002 1 0 20 4 30 10 -1\n" +
-		"   2: 0100000A:0050 0200000A:9C42 01 00000000:00000000 00:00000000 00000000     0        0 9003 1 0 20 4 30 10 -1\n"
-	for file, text := range map[string]string{"tcp": tcp, "tcp6": "", "udp": "", "udp6": ""} {
-		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// 10.0.0.1:80 <- 10.0.0.2:40000, 40001, 40002: inodes 9001, 9002, 9003.
+	serverSockets(t, root, 0, 1, 2)
 	writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[7000]", 4: "socket:[9001]", 5: "socket:[9002]"})
 	r := NewResolver(ResolverConfig{FS: NewFS(root)})
-	key := func(port uint16) conntable.Key {
-		return conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
-	}
-	name := func(o conntable.Owner) string {
-		p, ok := r.Lookup(o)
-		if !ok {
-			return "unresolved"
-		}
-		return p.Name
-	}
+	key := serverKey
+	name := func(o conntable.Owner) string { return ownerName(r, o) }
 	owners := make([]conntable.Owner, 1)
 	// The first connection, while only the server holds both sockets.
 	if err := r.Resolve([]conntable.Key{key(40000)}, owners); err != nil {
@@ -205,29 +218,11 @@ func TestResolverHandedOnSocket(t *testing.T) {
 // no longer has is dropped.
 func TestResolverRecheck(t *testing.T) {
 	root := t.TempDir()
-	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tcp := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
-		"   0: 0100000A:0050 0200000A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 9001 1 0 20 4 30 10 -1\n" +
-		"   1: 0100000A:0050 0200000A:9C41 01 00000000:00000000 00:00000000 00000000     0        0 9002 1 0 20 4 30 10 -1\n" +
-		"   2: 0100000A:0050 0200000A:9C42 01 00000000:00000000 00:00000000 00000000     0        0 9003 1 0 20 4 30 10 -1\n"
-	for file, text := range map[string]string{"tcp": tcp, "tcp6": "", "udp": "", "udp6": ""} {
-		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	serverSockets(t, root, 0, 1, 2)
 	writeProcess(t, root, 500, "server", 100, map[int]string{4: "socket:[9001]", 5: "socket:[9002]", 6: "socket:[9003]"})
 	r := NewResolver(ResolverConfig{FS: NewFS(root)})
-	key := func(port uint16) conntable.Key {
-		return conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
-	}
-	name := func(o conntable.Owner) string {
-		if p, ok := r.Lookup(o); ok {
-			return p.Name
-		}
-		return "unresolved"
-	}
+	key := serverKey
+	name := func(o conntable.Owner) string { return ownerName(r, o) }
 	keys := []conntable.Key{key(40000), key(40001), key(40002)}
 	owners := make([]conntable.Owner, len(keys))
 	if err := r.Resolve(keys, owners); err != nil {
@@ -300,27 +295,16 @@ func TestResolverRecheck(t *testing.T) {
 // milliseconds.
 func TestResolverRecheckClosed(t *testing.T) {
 	root := t.TempDir()
-	if err := os.MkdirAll(root+"/net", 0o755); err != nil {
-		t.Fatal(err)
-	}
-	header := "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
-	line := "   0: 0100000A:0050 0200000A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 9001 1 0 20 4 30 10 -1\n"
-	for file, text := range map[string]string{"tcp": header + line, "tcp6": "", "udp": "", "udp6": ""} {
-		if err := os.WriteFile(root+"/net/"+file, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	serverSockets(t, root, 0)
 	writeProcess(t, root, 500, "server", 100, map[int]string{4: "socket:[9001]"})
 	r := NewResolver(ResolverConfig{FS: NewFS(root)})
-	k := conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.MustParseAddrPort("10.0.0.2:40000")}
+	k := serverKey(40000)
 	owners := make([]conntable.Owner, 1)
 	if err := r.Resolve([]conntable.Key{k}, owners); err != nil || owners[0] == conntable.OwnerUnresolved {
 		t.Fatalf("Resolve: %v, owner %v", err, owners[0])
 	}
 	// The connection closes: gone from the table and from the server.
-	if err := os.WriteFile(root+"/net/tcp", []byte(header), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	serverSockets(t, root)
 	if err := os.Remove(root + "/500/fd/4"); err != nil {
 		t.Fatal(err)
 	}
