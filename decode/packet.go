@@ -20,6 +20,10 @@
 // cooked captures v1 and v2, raw IP (version chosen by the first nibble), raw
 // IPv4, raw IPv6 and BSD loopback. IPv6 hop-by-hop, routing, fragment and
 // destination-options headers are walked, at most MaxExtHeaders of them.
+//
+// IPv4FlowSignature reads a plain IPv4 TCP/UDP header's flow without
+// decoding, so that a capture loop can recognise the next packets of a flow
+// it has decoded once.
 package decode
 
 import "net/netip"
