@@ -70,15 +70,16 @@ type DeviceCount struct {
 
 // DefaultRetireTimeout is how long a packet may wait in a partly filled ring
 // block: the ring wakes hogs at most this often under light traffic, and
-// once per filled block under heavy traffic. A wake-up costs tens of
-// microseconds (measured on a 2-core VM: 100 ms → 250 ms took a 120 packets/s
-// flow from 0.86 to 0.59 ms of CPU a second, 10,000 packets/s from 1.22 to
-// 0.99 ms), so this sets the CPU floor under light traffic. Refreshes come
-// once a second, so a quarter-second delay hardly shows; new TCP connections
-// do not wait for it, since the handshake watcher sees them at once. A UDP
-// flow's first packet may wait for it, so a UDP socket that closes sooner
-// can be missed.
-const DefaultRetireTimeout = 250 * time.Millisecond
+// once per filled block under heavy traffic. A wake-up costs some 60 µs of
+// CPU on a 2-core VM, so this sets the CPU floor under light traffic
+// (measured there: 100 ms → 250 ms took a 120 packets/s flow from 0.86 to
+// 0.59 ms of CPU a second; 250 → 500 ms took 10,000 UDP packets/s from
+// 62-69 to 51-52 ns per packet, and bench/live's udp-10k from 76-86 to
+// 62-71). Refreshes come once a second and rates are 5-second averages, so
+// the delay hardly shows; new TCP connections do not wait for it, since the
+// handshake watcher sees them at once. A UDP flow's first packet may wait
+// for it, so a UDP socket that closes sooner can be missed.
+const DefaultRetireTimeout = 500 * time.Millisecond
 
 // publishEvery bounds how stale DeviceCounts may be, in packets.
 const publishEvery = 4096
