@@ -42,7 +42,9 @@ type FilterOptions struct {
 	SnapLen uint32
 	// User is an extra program, compiled from a pcap-filter expression for
 	// packets that start at the IP header (package pcapfilter), that must
-	// also accept a packet. Its return value becomes the program's.
+	// also accept a packet. KernelFilter keeps what it always keeps of a
+	// packet the user program accepts; HandshakeFilter keeps as much as
+	// the user program's return value says.
 	User []bpf.Instruction
 }
 
