@@ -304,6 +304,9 @@ func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
 	if a.flow == nil || a.flow.gone.Load() {
 		return false
 	}
+	// The common case of hold written out, a run that goes on within its
+	// second and stays short of maxPending: the path of nearly every
+	// packet.
 	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
 		a.hold(out, wireLen, now)
 	} else if a.pendPackets++; out {
@@ -335,19 +338,7 @@ func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, n
 		case decode.DirIn:
 			hit = p.DstPort == local.Port() && p.SrcPort == remote.Port() && p.Dst == local.Addr() && p.Src == remote.Addr()
 		}
-		if hit && !a.flow.gone.Load() {
-			// The common case of hold written out, a run that goes on
-			// within its second and stays short of maxPending: this is the
-			// path of nearly every packet.
-			if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
-				a.hold(dir == decode.DirOut, wireLen, now)
-			} else if a.pendPackets++; dir == decode.DirOut {
-				a.pendSent.add(wireLen)
-				a.pendLast = now
-			} else {
-				a.pendRecv.add(wireLen)
-				a.pendLast = now
-			}
+		if hit && a.AddToRun(dir == decode.DirOut, wireLen, now) {
 			return false, true
 		}
 	}
