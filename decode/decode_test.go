@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"hogs/internal/allocs"
 )
 
 // frame joins annotated hex chunks into bytes; spaces inside a chunk are
@@ -378,27 +380,15 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 	}
 	var p Packet
 	var line []byte
-	allocs := minAllocs(5, 1000, func() {
+	n := allocs.Least(5, 1000, func() {
 		for _, f := range frames {
 			Decode(f.link, f.b, &p)
 			line = p.AppendDump(line[:0], 1)
 		}
 	})
-	if allocs != 0 {
-		t.Errorf("Decode+AppendDump allocate %v times per round; want 0", allocs)
+	if n != 0 {
+		t.Errorf("Decode+AppendDump allocate %v times per round; want 0", n)
 	}
-}
-
-// minAllocs is the least of several testing.AllocsPerRun measurements:
-// other goroutines (the runtime, the test framework) can pollute one run.
-func minAllocs(rounds, runs int, f func()) float64 {
-	least := -1.0
-	for range rounds {
-		if n := testing.AllocsPerRun(runs, f); least < 0 || n < least {
-			least = n
-		}
-	}
-	return least
 }
 
 func TestAppendDump(t *testing.T) {

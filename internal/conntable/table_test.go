@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hogs/decode"
+	"hogs/internal/allocs"
 )
 
 const second = int64(1e9)
@@ -176,17 +177,11 @@ func TestAddHitPathAllocatesNothing(t *testing.T) {
 		keys[i] = key(fmt.Sprintf("10.0.0.1:%d", 1000+i), "[2001:db8::2]:443")
 		tab.Add(keys[i], true, 1, 0, "eth0")
 	}
-	least := -1.0
-	for range 5 {
-		n := testing.AllocsPerRun(100, func() {
-			for i, k := range keys {
-				tab.Add(k, i%2 == 0, 1500, int64(i)*second/10, "eth0")
-			}
-		})
-		if least < 0 || n < least {
-			least = n
+	least := allocs.Least(5, 100, func() {
+		for i, k := range keys {
+			tab.Add(k, i%2 == 0, 1500, int64(i)*second/10, "eth0")
 		}
-	}
+	})
 	if least != 0 {
 		t.Errorf("Add on existing flows allocates %v per round, want 0", least)
 	}
@@ -242,13 +237,7 @@ func TestAdderMemo(t *testing.T) {
 	if r := snap.Retired[OwnerUnresolved]; r.Sent.Bytes != 200 {
 		t.Errorf("retired: %+v, want the 200 bytes from before expiry", r)
 	}
-	least := -1.0
-	for range 5 {
-		n := testing.AllocsPerRun(1000, func() { a.Add(&k, true, 1, 100*second, "eth0") })
-		if least < 0 || n < least {
-			least = n
-		}
-	}
+	least := allocs.Least(5, 1000, func() { a.Add(&k, true, 1, 100*second, "eth0") })
 	if least != 0 {
 		t.Errorf("Adder.Add on the remembered flow allocates %v", least)
 	}
@@ -416,14 +405,8 @@ func TestAddPacketAddsAsKeyOfAndAdd(t *testing.T) {
 		t.Errorf("retired: AddPacket %v, Add %v", got.Retired, want.Retired)
 	}
 
-	least := -1.0
 	p := &packets[0]
-	for range 5 {
-		n := testing.AllocsPerRun(1000, func() { ap.AddPacket(p, decode.DirOut, 60, now, "eth0") })
-		if least < 0 || n < least {
-			least = n
-		}
-	}
+	least := allocs.Least(5, 1000, func() { ap.AddPacket(p, decode.DirOut, 60, now, "eth0") })
 	if least != 0 {
 		t.Errorf("AddPacket on the remembered flow allocates %v", least)
 	}
@@ -448,14 +431,8 @@ func TestAddToRun(t *testing.T) {
 	if !a.AddToRun(true, 5, 2) || !a.AddToRun(false, 7, 3) {
 		t.Fatal("AddToRun on the current run: false")
 	}
-	least := -1.0
-	for range 5 {
-		// 1,001 calls of 0 bytes each (AllocsPerRun's warm-up included).
-		n := testing.AllocsPerRun(1000, func() { a.AddToRun(true, 0, 3) })
-		if least < 0 || n < least {
-			least = n
-		}
-	}
+	// 1,001 calls of 0 bytes each (AllocsPerRun's warm-up included).
+	least := allocs.Least(5, 1000, func() { a.AddToRun(true, 0, 3) })
 	if least != 0 {
 		t.Errorf("AddToRun allocates %v", least)
 	}
