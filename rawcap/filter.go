@@ -96,22 +96,13 @@ func KernelFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 		}
 	}
 
-	a.label("reject")
-	a.op(bpf.RetConstant{Val: 0})
-	a.label("accept")
-	if len(opts.User) > 0 {
-		// The user program starts at "accept"; its own jumps are relative
-		// and its length does not change, so it needs no relocation. Each
-		// of its "keep" returns becomes a jump to "trim".
-		for _, ins := range opts.User {
-			if r, ok := ins.(bpf.RetConstant); ok && r.Val != 0 {
-				a.jump("trim")
-				continue
-			}
-			a.op(ins)
-		}
-	}
-	a.label("trim")
+	return a.finish(snap, opts.User, "capture filter", (*labelAsm).trimToHeaders)
+}
+
+// trimToHeaders returns how much KernelFilter keeps of a packet: its IP
+// header and transportKept bytes, at most snap; snap when IPv6 extension
+// headers come first.
+func (a *labelAsm) trimToHeaders(snap uint32) {
 	a.op(bpf.LoadAbsolute{Off: 0, Size: 1})
 	a.op(bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4})
 	a.jumpEq(4, "", "trim6")
@@ -130,34 +121,38 @@ func KernelFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 	a.op(bpf.RetA{})
 	a.label("snap")
 	a.op(bpf.RetConstant{Val: snap})
-	prog, err := a.resolve()
-	if err != nil {
-		return nil, err
-	}
-	if len(prog) > maxFilterInstructions {
-		return nil, fmt.Errorf("capture filter has %d instructions, more than the kernel's %d", len(prog), maxFilterInstructions)
-	}
-	return prog, nil
 }
 
 // finish ends a filter whose tests jump to the labels "reject" and
-// "accept": reject returns 0, accept runs the user program if there is one
-// (its return value becomes the filter's) or keeps snap bytes. what names
-// the filter in an error.
-func (a *labelAsm) finish(snap uint32, user []bpf.Instruction, what string) ([]bpf.Instruction, error) {
+// "accept": reject returns 0, accept runs the user program if there is one,
+// then keeps the packet. Without keep, the user program's return value
+// becomes the filter's (snap bytes without one); with keep, the user
+// program's returns that keep a packet jump to keep's code instead, which
+// returns how much to keep. what names the filter in an error.
+func (a *labelAsm) finish(snap uint32, user []bpf.Instruction, what string, keep func(*labelAsm, uint32)) ([]bpf.Instruction, error) {
 	a.label("reject")
 	a.op(bpf.RetConstant{Val: 0})
 	a.label("accept")
-	if len(user) == 0 {
+	// The user program starts at "accept"; its own jumps are relative and
+	// its length does not change, so it needs no relocation.
+	for _, ins := range user {
+		if r, ok := ins.(bpf.RetConstant); ok && r.Val != 0 && keep != nil {
+			a.jump("keep")
+			continue
+		}
+		a.op(ins)
+	}
+	switch {
+	case keep != nil:
+		a.label("keep")
+		keep(a, snap)
+	case len(user) == 0:
 		a.op(bpf.RetConstant{Val: snap})
 	}
 	prog, err := a.resolve()
 	if err != nil {
 		return nil, err
 	}
-	// The user program starts where "accept" points; its own jumps are
-	// relative, so it needs no relocation.
-	prog = append(prog, user...)
 	if len(prog) > maxFilterInstructions {
 		return nil, fmt.Errorf("%s has %d instructions, more than the kernel's %d", what, len(prog), maxFilterInstructions)
 	}
@@ -201,7 +196,7 @@ func HandshakeFilter(opts FilterOptions) ([]bpf.Instruction, error) {
 	a.op(bpf.LoadAbsolute{Off: 40 + 13, Size: 1})
 	a.jumpIf(bpf.JumpBitsSet, tcpFlagSYN, "accept", "reject")
 
-	return a.finish(snap, opts.User, "handshake filter")
+	return a.finish(snap, opts.User, "handshake filter", nil)
 }
 
 // labelAsm assembles a forward-only program with symbolic jump targets.
