@@ -65,13 +65,6 @@ func TestKernelFilter(t *testing.T) {
 		"ipv4 tcp": 20 + 14, "ipv4 udp": 20 + 14, "ipv4 options tcp": 28 + 14, "ipv4 options udp": 24 + 14,
 		"ipv6 tcp": 40 + 14, "ipv6 udp": 40 + 14, "ipv6 hop-by-hop": SnapLen,
 	}
-	keepIPv4Only := []bpf.Instruction{
-		bpf.LoadAbsolute{Off: 0, Size: 1},
-		bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 4, SkipFalse: 1},
-		bpf.RetConstant{Val: 100},
-		bpf.RetConstant{Val: 0},
-	}
 	tests := []struct {
 		name string
 		opts FilterOptions
@@ -79,28 +72,50 @@ func TestKernelFilter(t *testing.T) {
 	}{
 		{"tcp only (nethogs default)", FilterOptions{}, []string{"ipv4 tcp", "ipv4 options tcp", "ipv6 tcp", "ipv6 hop-by-hop"}},
 		{"tcp and udp (-C)", FilterOptions{UDP: true}, []string{"ipv4 tcp", "ipv4 udp", "ipv4 options tcp", "ipv4 options udp", "ipv6 tcp", "ipv6 udp", "ipv6 hop-by-hop"}},
-		{"user program keeps only ipv4", FilterOptions{UDP: true, User: keepIPv4Only}, []string{"ipv4 tcp", "ipv4 udp", "ipv4 options tcp", "ipv4 options udp"}},
+		{"user program keeps only ipv4", FilterOptions{UDP: true, User: keepIPVersion(4, 100)}, []string{"ipv4 tcp", "ipv4 udp", "ipv4 options tcp", "ipv4 options udp"}},
 	}
 	for _, tt := range tests {
-		prog, err := KernelFilter(tt.opts)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+		checkFilter(t, tt.name, KernelFilter, tt.opts, packets, tt.keep, func(name string) int { return trimmed[name] })
+	}
+}
+
+// keepIPVersion is a user program that keeps packets of one IP version,
+// snap bytes of them.
+func keepIPVersion(version, snap uint32) []bpf.Instruction {
+	return []bpf.Instruction{
+		bpf.LoadAbsolute{Off: 0, Size: 1},
+		bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: version, SkipFalse: 1},
+		bpf.RetConstant{Val: snap},
+		bpf.RetConstant{Val: 0},
+	}
+}
+
+// checkFilter builds a filter with opts and runs it on each of packets
+// (name → hex): the ones named in keep must come back with kept(name)
+// bytes, the others dropped.
+func checkFilter(t *testing.T, what string, build func(FilterOptions) ([]bpf.Instruction, error), opts FilterOptions,
+	packets map[string]string, keep []string, kept func(name string) int) {
+	t.Helper()
+	prog, err := build(opts)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if _, err := bpf.Assemble(prog); err != nil {
+		t.Fatalf("%s: does not assemble: %v", what, err)
+	}
+	keeps := map[string]bool{}
+	for _, k := range keep {
+		keeps[k] = true
+	}
+	for name, hexText := range packets {
+		got := runFilter(t, prog, hexBytes(t, hexText))
+		want := 0
+		if keeps[name] {
+			want = kept(name)
 		}
-		if _, err := bpf.Assemble(prog); err != nil {
-			t.Fatalf("%s: does not assemble: %v", tt.name, err)
-		}
-		keep := map[string]bool{}
-		for _, k := range tt.keep {
-			keep[k] = true
-		}
-		for name, hexText := range packets {
-			got := runFilter(t, prog, hexBytes(t, hexText))
-			switch {
-			case keep[name] && got != trimmed[name]:
-				t.Errorf("%s: %s returned %d, want %d", tt.name, name, got, trimmed[name])
-			case !keep[name] && got != 0:
-				t.Errorf("%s: %s returned %d, want 0 (dropped)", tt.name, name, got)
-			}
+		if got != want {
+			t.Errorf("%s: %s returned %d, want %d (0: dropped)", what, name, got, want)
 		}
 	}
 }
@@ -156,13 +171,6 @@ func TestHandshakeFilter(t *testing.T) {
 		"ipv4 udp":              pktIPv4UDP, "ipv6 udp": pktIPv6UDP, "ipv4 icmp": pktIPv4ICMP, "ipv6 hop-by-hop": pktIPv6HBH,
 		"arp": pktARP, "empty": "", "one byte": "45",
 	}
-	keepIPv6Only := []bpf.Instruction{
-		bpf.LoadAbsolute{Off: 0, Size: 1},
-		bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipFalse: 1},
-		bpf.RetConstant{Val: 100},
-		bpf.RetConstant{Val: 0},
-	}
 	tests := []struct {
 		name string
 		opts FilterOptions
@@ -170,29 +178,9 @@ func TestHandshakeFilter(t *testing.T) {
 		snap int
 	}{
 		{"handshakes", FilterOptions{}, []string{"ipv4 syn", "ipv4 syn-ack", "ipv4 options syn", "ipv6 syn"}, SnapLen},
-		{"user program keeps only ipv6", FilterOptions{User: keepIPv6Only}, []string{"ipv6 syn"}, 100},
+		{"user program keeps only ipv6", FilterOptions{User: keepIPVersion(6, 100)}, []string{"ipv6 syn"}, 100},
 	}
 	for _, tt := range tests {
-		prog, err := HandshakeFilter(tt.opts)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
-		}
-		if _, err := bpf.Assemble(prog); err != nil {
-			t.Fatalf("%s: does not assemble: %v", tt.name, err)
-		}
-		keep := map[string]bool{}
-		for _, k := range tt.keep {
-			keep[k] = true
-		}
-		for name, hexText := range packets {
-			got := runFilter(t, prog, hexBytes(t, hexText))
-			want := 0
-			if keep[name] {
-				want = tt.snap
-			}
-			if got != want {
-				t.Errorf("%s: %s: kept %d bytes, want %d", tt.name, name, got, want)
-			}
-		}
+		checkFilter(t, tt.name, HandshakeFilter, tt.opts, packets, tt.keep, func(string) int { return tt.snap })
 	}
 }
