@@ -303,16 +303,17 @@ func (p *pipeline) capture(clock *frameClock) error {
 			}
 			return err
 		}
-		now := clock.at(&f)
 		// A packet of the flow the Adder is on, as its raw header shows,
-		// needs no decoding.
+		// needs no decoding. (Only live capture records directions.) The
+		// clock is read only for packets that are counted: a replay's
+		// refreshes follow them.
 		var sig decode.FlowSignature
 		sigOK := f.LinkType == decode.LinkRaw && (f.Direction == decode.DirIn || f.Direction == decode.DirOut)
 		if sigOK {
 			sig, sigOK = decode.IPv4FlowSignature(f.Data)
 		}
 		if sigOK && sig == runSig[f.Direction] && runOf[f.Direction] == adder.Run() &&
-			adder.AddToRun(f.Direction == decode.DirOut, f.WireLen, now) {
+			adder.AddToRun(f.Direction == decode.DirOut, f.WireLen, clock.at(&f)) {
 			continue
 		}
 		decode.Decode(f.LinkType, f.Data, &pkt)
@@ -322,7 +323,7 @@ func (p *pipeline) capture(clock *frameClock) error {
 		if p.userFilter != nil && (pkt.Family == decode.NotIP || !p.userFilter.Match(f.Data[pkt.NetOffset:])) {
 			continue
 		}
-		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, now, f.InterfaceName)
+		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, clock.at(&f), f.InterfaceName)
 		if sigOK && ok {
 			runSig[f.Direction], runOf[f.Direction] = sig, adder.Run()
 		}
