@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"hogs/internal/flow"
 	"sync/atomic"
 	"testing"
 
@@ -20,7 +21,7 @@ func BenchmarkPipeline(b *testing.B) {
 	tab := conntable.New(conntable.Config{})
 	warm := func() {
 		var p decode.Packet
-		var k conntable.Key
+		var k flow.Key
 		for _, f := range frames {
 			decode.Decode(f.link, f.data, &p)
 			if out, ok := conntable.KeyOf(&p, decode.DirUnknown, &k); ok {
@@ -32,7 +33,7 @@ func BenchmarkPipeline(b *testing.B) {
 	b.Run("serial", func(b *testing.B) {
 		b.ReportAllocs()
 		var p decode.Packet
-		var k conntable.Key
+		var k flow.Key
 		i := 0
 		now := int64(0)
 		for b.Loop() {
@@ -53,7 +54,7 @@ func BenchmarkPipeline(b *testing.B) {
 		var worker atomic.Int64
 		b.RunParallel(func(pb *testing.PB) {
 			var p decode.Packet
-			var k conntable.Key
+			var k flow.Key
 			i := int(worker.Add(1)*7919) % len(frames)
 			for pb.Next() {
 				f := &frames[i]

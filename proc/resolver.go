@@ -5,16 +5,10 @@ import (
 	"io/fs"
 	"net/netip"
 	"slices"
-	"sync"
+	"sync/atomic"
 
-	"hogs/internal/conntable"
+	"hogs/internal/flow"
 )
-
-// Owner is a process that owns flows, as the Resolver numbers it.
-type Owner struct {
-	Process
-	User string
-}
 
 // procID identifies a process across PID reuse.
 type procID struct {
@@ -39,11 +33,11 @@ type bindKey struct {
 // inode finds the process through /proc/PID/fd. Connected sockets match by
 // both ends; UDP sockets that are not connected (servers, sendto clients)
 // match by their bound address and port, wildcard binds (0.0.0.0, ::,
-// dual-stack IPv6 serving IPv4) included. Each process gets an
-// conntable.Owner number of its own; a PID reused by a new process gets a
-// new number, so it never inherits an old process's name or totals.
+// dual-stack IPv6 serving IPv4) included. Each process is registered in
+// the shared owner registry (flow.Owners), which numbers it.
 //
-// Resolve is meant for one goroutine; Lookup may be called concurrently.
+// Resolve and Recheck are meant for one goroutine; Stats may be called
+// concurrently with them.
 type Resolver struct {
 	fs     FS
 	diag   *SockDiag // nil: look sockets up in the /proc/net tables
@@ -68,18 +62,18 @@ type Resolver struct {
 	// young are the flows resolved lately, which Recheck looks at again.
 	young []youngFlow
 
-	mu      sync.Mutex // guards owners and byProc
-	owners  []Owner    // Owner number n is owners[n-1]
-	byProc  map[procID]conntable.Owner
-	scans   int
-	reads   int
-	lookups int
-	lastErr error
+	owners *flow.Owners
+
+	// Counters, read by Stats from other goroutines.
+	scans, reads, lookups atomic.Uint64
 }
 
 // ResolverConfig configures a Resolver.
 type ResolverConfig struct {
 	FS FS
+	// Owners numbers the processes found; nil: a registry of the
+	// Resolver's own.
+	Owners *flow.Owners
 	// PasswdPath is the passwd file for user names; "" means /etc/passwd.
 	PasswdPath string
 	// OnlyPIDs limits attribution to these processes (nethogs -P); traffic
@@ -100,7 +94,10 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 		conns:      map[connKey]uint64{},
 		binds:      map[bindKey]uint64{},
 		inodeOwner: map[uint64]holder{},
-		byProc:     map[procID]conntable.Owner{},
+		owners:     cfg.Owners,
+	}
+	if r.owners == nil {
+		r.owners = flow.NewOwners()
 	}
 	if len(cfg.OnlyPIDs) > 0 {
 		r.only = map[int]bool{}
@@ -112,10 +109,10 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 }
 
 // Resolve finds the owners of keys, writing them to owners (which must be
-// as long as keys): conntable.OwnerUnresolved where no process owns the
+// as long as keys): flow.Unresolved where no process owns the
 // flow's socket (yet, or any more). It reads the socket tables once, and
 // scans /proc/PID/fd only when a socket's inode is not known yet.
-func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error {
+func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 	if r.diag == nil {
 		if err := r.readTables(); err != nil {
 			return err
@@ -154,20 +151,20 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 		}
 	}
 	for i, inode := range inodes {
-		owners[i] = conntable.OwnerUnresolved
+		owners[i] = flow.Unresolved
 		h, ok := r.inodeOwner[inode]
 		id := h.id
 		if inode == 0 || !ok || (r.only != nil && !r.only[id.pid]) {
 			continue
 		}
 		owners[i] = r.ownerOf(id)
-		if owners[i] != conntable.OwnerUnresolved {
+		if owners[i] != flow.Unresolved {
 			r.noteRecent(id)
 			if len(r.young) < maxYoung {
 				r.young = append(r.young, youngFlow{key: keys[i], inode: inode, owner: owners[i], left: recheckPasses})
 			}
 		}
-		if owners[i] == conntable.OwnerUnresolved {
+		if owners[i] == flow.Unresolved {
 			// The process the index names is gone (or its PID reused):
 			// forget it, so the next attempt scans for the socket's new
 			// holder (a daemon's child that inherited it, say).
@@ -179,9 +176,9 @@ func (r *Resolver) Resolve(keys []conntable.Key, owners []conntable.Owner) error
 
 // youngFlow is a flow Resolve found an owner for, to be checked again.
 type youngFlow struct {
-	key   conntable.Key
+	key   flow.Key
 	inode uint64
-	owner conntable.Owner
+	owner flow.Owner
 	left  int // Recheck calls to go
 }
 
@@ -203,7 +200,7 @@ const (
 // that the holder still has the socket costs one readlink per flow; when
 // it does not, one lookup tells a closed socket (the flow keeps its owner)
 // from one handed on, and only for those are the processes scanned again.
-func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) error {
+func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 	if len(r.young) == 0 {
 		return nil
 	}
@@ -246,7 +243,7 @@ func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) er
 		if !ok {
 			continue // closed, or found nowhere: the flow keeps its last owner
 		}
-		owner := conntable.OwnerUnresolved
+		owner := flow.Unresolved
 		if r.only == nil || r.only[h.id.pid] {
 			owner = r.ownerOf(h.id)
 		}
@@ -266,11 +263,11 @@ func (r *Resolver) Recheck(changed func(conntable.Key, conntable.Owner) bool) er
 }
 
 // lookupInode finds the inode of flow k's socket, 0 if it has none.
-func (r *Resolver) lookupInode(k conntable.Key) (uint64, error) {
+func (r *Resolver) lookupInode(k flow.Key) (uint64, error) {
 	if r.diag == nil {
 		return r.inodeOf(k), nil
 	}
-	r.lookups++
+	r.lookups.Add(1)
 	inode, _, err := r.diag.Lookup(k.Proto, k.Local, k.Remote)
 	if errors.Is(err, ErrSockDiagUnsupported) {
 		// This kernel cannot answer: read the tables from now on.
@@ -284,7 +281,7 @@ func (r *Resolver) lookupInode(k conntable.Key) (uint64, error) {
 }
 
 // inodeOf finds the socket of flow k in the last table read; 0 if none.
-func (r *Resolver) inodeOf(k conntable.Key) uint64 {
+func (r *Resolver) inodeOf(k flow.Key) uint64 {
 	local := netip.AddrPortFrom(k.Local.Addr().Unmap(), k.Local.Port())
 	remote := netip.AddrPortFrom(k.Remote.Addr().Unmap(), k.Remote.Port())
 	if inode := r.conns[connKey{k.Proto, local, remote}]; inode != 0 {
@@ -315,7 +312,7 @@ func (r *Resolver) inodeOf(k conntable.Key) uint64 {
 func (r *Resolver) readTables() error {
 	clear(r.conns)
 	clear(r.binds)
-	r.reads++
+	r.reads.Add(1)
 	add := func(s Socket) {
 		if s.Inode == 0 {
 			return // TIME_WAIT, or not accepted yet: no process holds it
@@ -334,7 +331,6 @@ func (r *Resolver) readTables() error {
 		_, err := r.tables.SocketTable(table, 0, add)
 		if err != nil && !errors.Is(err, ErrNoProcess) && !errors.Is(err, fs.ErrNotExist) {
 			// (A kernel without IPv6 has no tcp6/udp6: not an error.)
-			r.lastErr = err
 			return err
 		}
 	}
@@ -363,7 +359,7 @@ const maxRecent = 16
 // way the walk stops long before it reads processes that hold thousands of
 // idle sockets, unless the socket is theirs.
 func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
-	r.scans++
+	r.scans.Add(1)
 	if len(r.inodeOwner) > maxIndexedInodes {
 		clear(r.inodeOwner)
 	}
@@ -435,44 +431,35 @@ func (r *Resolver) noteRecent(id procID) {
 }
 
 // ownerOf returns the owner number of a process, registering it.
-func (r *Resolver) ownerOf(id procID) conntable.Owner {
-	r.mu.Lock()
-	o, ok := r.byProc[id]
-	r.mu.Unlock()
-	if ok {
+func (r *Resolver) ownerOf(id procID) flow.Owner {
+	if o, ok := r.owners.Find(id.pid, id.start); ok {
 		return o
 	}
 	p, err := r.fs.Process(id.pid)
 	if err != nil || p.StartTime != id.start {
-		return conntable.OwnerUnresolved // gone, or the PID was reused meanwhile
+		return flow.Unresolved // gone, or the PID was reused meanwhile
 	}
-	owner := Owner{Process: p, User: r.users.Name(p.UID)}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.owners = append(r.owners, owner)
-	o = conntable.Owner(len(r.owners))
-	r.byProc[id] = o
-	return o
-}
-
-// Lookup returns the process behind an owner number.
-func (r *Resolver) Lookup(o conntable.Owner) (Owner, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if o == conntable.OwnerUnresolved || int(o) > len(r.owners) {
-		return Owner{}, false
-	}
-	return r.owners[o-1], true
+	return r.owners.Intern(flow.Process{PID: p.PID, StartTime: p.StartTime, Name: p.Name, Cmdline: p.Cmdline,
+		UID: p.UID, User: r.users.Name(p.UID)})
 }
 
 // ResolverStats counts the resolver's work, for the bug-hunt output.
 type ResolverStats struct {
-	TableReads, SockDiagLookups, FDScans, Processes int
+	TableReads, SockDiagLookups, FDScans uint64
 }
 
-// Stats returns the resolver's counters.
+// Stats returns the resolver's counters. It may be called while another
+// goroutine resolves.
 func (r *Resolver) Stats() ResolverStats {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return ResolverStats{TableReads: r.reads, SockDiagLookups: r.lookups, FDScans: r.scans, Processes: len(r.owners)}
+	return ResolverStats{TableReads: r.reads.Load(), SockDiagLookups: r.lookups.Load(), FDScans: r.scans.Load()}
 }
+
+// Alive reports whether process p still runs (its PID has not been reused
+// since): the monitor folds the rows of exited processes.
+func (r *Resolver) Alive(p flow.Process) bool {
+	start, err := r.fs.StartTime(p.PID)
+	return err == nil && start == p.StartTime
+}
+
+// Owners returns the registry the Resolver numbers processes in.
+func (r *Resolver) Owners() *flow.Owners { return r.owners }

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"testing"
 
-	"hogs/internal/conntable"
+	"hogs/internal/flow"
 )
 
 // TestResolverOwnSockets resolves flows of sockets this test process owns:
@@ -53,7 +53,7 @@ func TestResolverOwnSockets(t *testing.T) {
 		t.Fatalf("address %v", a)
 		return netip.AddrPort{}
 	}
-	keys := []conntable.Key{
+	keys := []flow.Key{
 		{Proto: ProtoTCP, Local: ap(client.LocalAddr()), Remote: ap(client.RemoteAddr())},
 		{Proto: ProtoTCP, Local: ap(server.LocalAddr()), Remote: ap(server.RemoteAddr())},
 		// The UDP server as a flow sees it: local = 127.0.0.1:port (the
@@ -73,15 +73,15 @@ func TestResolverOwnSockets(t *testing.T) {
 	}
 }
 
-func resolveOwnSockets(t *testing.T, cfg ResolverConfig, keys []conntable.Key) {
+func resolveOwnSockets(t *testing.T, cfg ResolverConfig, keys []flow.Key) {
 	t.Helper()
 	r := NewResolver(cfg)
-	owners := make([]conntable.Owner, len(keys))
+	owners := make([]flow.Owner, len(keys))
 	if err := r.Resolve(keys, owners); err != nil {
 		t.Fatal(err)
 	}
 	for i, k := range keys[:4] {
-		o, ok := r.Lookup(owners[i])
+		o, ok := r.Owners().Lookup(owners[i])
 		if !ok || o.PID != os.Getpid() {
 			t.Errorf("flow %v: owner %d (%+v, %v), want this process %d", k, owners[i], o, ok, os.Getpid())
 		}
@@ -89,16 +89,16 @@ func resolveOwnSockets(t *testing.T, cfg ResolverConfig, keys []conntable.Key) {
 	if owners[0] != owners[1] || owners[0] != owners[2] {
 		t.Errorf("one process, several owner numbers: %v", owners)
 	}
-	if owners[4] != conntable.OwnerUnresolved {
+	if owners[4] != flow.Unresolved {
 		t.Errorf("a flow without a socket resolved to %d", owners[4])
 	}
-	if s := r.Stats(); s.FDScans != 1 || s.Processes != 1 {
+	if s := r.Stats(); s.FDScans != 1 || r.Owners().Len() != 1 {
 		t.Errorf("stats %+v: want one fd scan and one process", s)
 	}
 	// Only other PIDs allowed (-P): nothing resolves.
 	cfg.OnlyPIDs = []int{1}
 	r = NewResolver(cfg)
-	if err := r.Resolve(keys[:1], owners[:1]); err != nil || owners[0] != conntable.OwnerUnresolved {
+	if err := r.Resolve(keys[:1], owners[:1]); err != nil || owners[0] != flow.Unresolved {
 		t.Errorf("with -P 1: owner %d, %v", owners[0], err)
 	}
 }
@@ -145,13 +145,13 @@ func serverSockets(t *testing.T, root string, conns ...int) {
 }
 
 // serverKey is the flow of serverSockets's connection from port.
-func serverKey(port uint16) conntable.Key {
-	return conntable.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
+func serverKey(port uint16) flow.Key {
+	return flow.Key{Proto: ProtoTCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.2"), port)}
 }
 
 // ownerName names the process behind an owner number, or "unresolved".
-func ownerName(r *Resolver, o conntable.Owner) string {
-	if p, ok := r.Lookup(o); ok {
+func ownerName(r *Resolver, o flow.Owner) string {
+	if p, ok := r.Owners().Lookup(o); ok {
 		return p.Name
 	}
 	return "unresolved"
@@ -169,10 +169,10 @@ func TestResolverHandedOnSocket(t *testing.T) {
 	writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[7000]", 4: "socket:[9001]", 5: "socket:[9002]"})
 	r := NewResolver(ResolverConfig{FS: NewFS(root)})
 	key := serverKey
-	name := func(o conntable.Owner) string { return ownerName(r, o) }
-	owners := make([]conntable.Owner, 1)
+	name := func(o flow.Owner) string { return ownerName(r, o) }
+	owners := make([]flow.Owner, 1)
 	// The first connection, while only the server holds both sockets.
-	if err := r.Resolve([]conntable.Key{key(40000)}, owners); err != nil {
+	if err := r.Resolve([]flow.Key{key(40000)}, owners); err != nil {
 		t.Fatal(err)
 	}
 	if got := name(owners[0]); got != "server" {
@@ -183,7 +183,7 @@ func TestResolverHandedOnSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeProcess(t, root, 600, "child", 200, map[int]string{3: "socket:[9002]"})
-	if err := r.Resolve([]conntable.Key{key(40001)}, owners); err != nil {
+	if err := r.Resolve([]flow.Key{key(40001)}, owners); err != nil {
 		t.Fatal(err)
 	}
 	if got := name(owners[0]); got != "child" {
@@ -200,12 +200,12 @@ func TestResolverHandedOnSocket(t *testing.T) {
 	}
 	writeProcess(t, root, 501, "server-copy", 150, map[int]string{4: "socket:[9001]"})
 	r2 := NewResolver(ResolverConfig{FS: NewFS(root)})
-	owners = make([]conntable.Owner, 2)
-	if err := r2.Resolve([]conntable.Key{key(40000), key(40002)}, owners); err != nil {
+	owners = make([]flow.Owner, 2)
+	if err := r2.Resolve([]flow.Key{key(40000), key(40002)}, owners); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []string{"grandchild", "server"} {
-		if p, _ := r2.Lookup(owners[i]); p.Name != want {
+		if p, _ := r2.Owners().Lookup(owners[i]); p.Name != want {
 			t.Errorf("flow %d: %q, want %q", i, p.Name, want)
 		}
 	}
@@ -222,9 +222,9 @@ func TestResolverRecheck(t *testing.T) {
 	writeProcess(t, root, 500, "server", 100, map[int]string{4: "socket:[9001]", 5: "socket:[9002]", 6: "socket:[9003]"})
 	r := NewResolver(ResolverConfig{FS: NewFS(root)})
 	key := serverKey
-	name := func(o conntable.Owner) string { return ownerName(r, o) }
-	keys := []conntable.Key{key(40000), key(40001), key(40002)}
-	owners := make([]conntable.Owner, len(keys))
+	name := func(o flow.Owner) string { return ownerName(r, o) }
+	keys := []flow.Key{key(40000), key(40001), key(40002)}
+	owners := make([]flow.Owner, len(keys))
 	if err := r.Resolve(keys, owners); err != nil {
 		t.Fatal(err)
 	}
@@ -234,15 +234,15 @@ func TestResolverRecheck(t *testing.T) {
 		}
 	}
 	type change struct {
-		key  conntable.Key
+		key  flow.Key
 		name string
 	}
 	var changes []change
-	gone := map[conntable.Key]bool{key(40002): true}
+	gone := map[flow.Key]bool{key(40002): true}
 	recheck := func() {
 		t.Helper()
 		changes = changes[:0]
-		if err := r.Recheck(func(k conntable.Key, o conntable.Owner) bool {
+		if err := r.Recheck(func(k flow.Key, o flow.Owner) bool {
 			changes = append(changes, change{k, name(o)})
 			return !gone[k]
 		}); err != nil {
@@ -299,8 +299,8 @@ func TestResolverRecheckClosed(t *testing.T) {
 	writeProcess(t, root, 500, "server", 100, map[int]string{4: "socket:[9001]"})
 	r := NewResolver(ResolverConfig{FS: NewFS(root)})
 	k := serverKey(40000)
-	owners := make([]conntable.Owner, 1)
-	if err := r.Resolve([]conntable.Key{k}, owners); err != nil || owners[0] == conntable.OwnerUnresolved {
+	owners := make([]flow.Owner, 1)
+	if err := r.Resolve([]flow.Key{k}, owners); err != nil || owners[0] == flow.Unresolved {
 		t.Fatalf("Resolve: %v, owner %v", err, owners[0])
 	}
 	// The connection closes: gone from the table and from the server.
@@ -310,7 +310,7 @@ func TestResolverRecheckClosed(t *testing.T) {
 	}
 	scans := r.Stats().FDScans
 	for range recheckPasses {
-		if err := r.Recheck(func(k conntable.Key, o conntable.Owner) bool {
+		if err := r.Recheck(func(k flow.Key, o flow.Owner) bool {
 			t.Errorf("closed socket reported as changed: %v → %v", k, o)
 			return true
 		}); err != nil {

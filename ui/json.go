@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"hogs/internal/flow"
 	"io"
 	"time"
 
@@ -89,7 +90,7 @@ type JSONOptions struct {
 // WriteJSON writes one refresh as a JSON object on one line. Strings from
 // /proc are valid JSON whatever bytes they hold: invalid UTF-8 becomes
 // U+FFFD, control characters are escaped.
-func WriteJSON(w io.Writer, snap *Snapshot, opts JSONOptions) error {
+func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 	out := jsonRefresh{
 		Schema:       JSONSchemaVersion,
 		Time:         snap.Time.UTC().Format(time.RFC3339Nano),
@@ -137,7 +138,7 @@ func WriteJSON(w io.Writer, snap *Snapshot, opts JSONOptions) error {
 	return err
 }
 
-func counter(c conntable.Counter) jsonCounter { return jsonCounter{Bytes: c.Bytes, Packets: c.Packets} }
+func counter(c flow.Counter) jsonCounter { return jsonCounter{Bytes: c.Bytes, Packets: c.Packets} }
 
 func connections(flows []conntable.FlowStat) []jsonConnection {
 	out := make([]jsonConnection, 0, len(flows))

@@ -29,7 +29,7 @@ type Key struct {
 }
 
 // listLen is the number of rows of the list st's screen shows.
-func (st *ViewState) listLen(snap *Snapshot) int {
+func (st *ViewState) listLen(snap *View) int {
 	switch st.Screen {
 	case ScreenConnections:
 		if r := findRow(snap, st.Focus); r != nil {
@@ -58,9 +58,9 @@ func (st *ViewState) listLen(snap *Snapshot) int {
 // scroll to keep it on screen; Enter or Right on a process lists its
 // connections; H lists the remote hosts; Esc, Backspace or Left go back
 // to the processes; h, ? toggle the help overlay (Esc also closes it).
-func (st *ViewState) HandleKey(k Key, snap *Snapshot, pageHeight int) (quit bool) {
+func (st *ViewState) HandleKey(k Key, snap *View, pageHeight int) (quit bool) {
 	if snap == nil {
-		snap = &Snapshot{}
+		snap = &View{}
 	}
 	if k.Special == KeyCtrlC || k.Special == KeyNone && k.Ch == 'q' {
 		return true
@@ -129,7 +129,7 @@ func (st *ViewState) HandleKey(k Key, snap *Snapshot, pageHeight int) (quit bool
 }
 
 // open lists the connections of the selected process.
-func (st *ViewState) open(snap *Snapshot) {
+func (st *ViewState) open(snap *View) {
 	if st.Screen != ScreenProcesses || len(snap.Rows) == 0 {
 		return
 	}
@@ -142,7 +142,7 @@ func (st *ViewState) open(snap *Snapshot) {
 
 // back returns to the process list, on the process whose connections
 // were shown if it is still there, else where the list was left.
-func (st *ViewState) back(snap *Snapshot) {
+func (st *ViewState) back(snap *View) {
 	if st.Screen == ScreenProcesses {
 		return
 	}

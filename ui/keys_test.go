@@ -12,7 +12,7 @@ import (
 )
 
 // press applies keys to st and returns whether the last one quit.
-func press(st *ViewState, snap *Snapshot, page int, keys ...Key) (quit bool) {
+func press(st *ViewState, snap *View, page int, keys ...Key) (quit bool) {
 	for _, k := range keys {
 		quit = st.HandleKey(k, snap, page)
 	}
@@ -141,7 +141,7 @@ func TestHandleKeyConnections(t *testing.T) {
 	// The process left: its screen is empty, Esc goes back where the list was.
 	st = realState()
 	press(&st, &snap, 24, down, down, down, enter)
-	gone := Snapshot{Rows: snap.Rows[:1]}
+	gone := View{Rows: snap.Rows[:1]}
 	press(&st, &gone, 24, down)
 	if st.Selected != 0 {
 		t.Errorf("selection in a gone process's connections: %d", st.Selected)
@@ -152,7 +152,7 @@ func TestHandleKeyConnections(t *testing.T) {
 	}
 	// Enter on an empty list does nothing.
 	st = ViewState{}
-	press(&st, &Snapshot{}, 24, enter)
+	press(&st, &View{}, 24, enter)
 	if st.Screen != ScreenProcesses {
 		t.Errorf("Enter on no rows: %+v", st)
 	}
@@ -281,7 +281,7 @@ func TestRunTUIHelper(t *testing.T) {
 	if out == "" {
 		t.Skip("run by TestRunTUI")
 	}
-	updates := make(chan Snapshot, 1)
+	updates := make(chan View, 1)
 	updates <- realSnapshot()
 	ctx := context.Background()
 	switch os.Getenv("HOGS_TUI_END") {

@@ -2,11 +2,12 @@
 // model of rows, one per process plus nethogs's "unknown TCP"/"unknown UDP"
 // pseudo rows, and the writers that print it (nethogs-compatible trace
 // text, JSON lines) or draw it (the terminal table). Every writer takes the
-// same Snapshot; none of them reads the system.
+// same View; none of them reads the system.
 package ui
 
 import (
 	"cmp"
+	"hogs/internal/flow"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -16,20 +17,11 @@ import (
 	"hogs/internal/conntable"
 )
 
-// Process is what the resolver knows about the owner of flows.
-type Process struct {
-	PID     int
-	Name    string   // argv[0], or comm when the command line is empty
-	Cmdline []string // full argv
-	UID     uint32
-	User    string
-}
-
 // Row is one line of the table: a process, or a pseudo row.
 type Row struct {
-	Process
+	flow.Process
 	// Owner is the table's owner number of the process; 0 for pseudo rows.
-	Owner conntable.Owner
+	Owner flow.Owner
 	// Pseudo is set for the rows of traffic no process owns: their Name is
 	// "unknown TCP" or "unknown UDP" and PID 0.
 	Pseudo bool
@@ -37,12 +29,12 @@ type Row struct {
 	Device string
 	// Sent and Recv are totals since hogs started, flows already gone
 	// included.
-	Sent, Recv conntable.Counter
+	Sent, Recv flow.Counter
 	// SentRate and RecvRate are bytes per second over the rate window.
 	SentRate, RecvRate float64
 	// SentInterval and RecvInterval are what the row moved since the
 	// previous refresh (see Intervals).
-	SentInterval, RecvInterval conntable.Counter
+	SentInterval, RecvInterval flow.Counter
 	// Flows are the row's current connections.
 	Flows []conntable.FlowStat
 }
@@ -62,8 +54,8 @@ type DeviceStats struct {
 	Packets, Bytes uint64
 }
 
-// Snapshot is everything a writer shows for one refresh.
-type Snapshot struct {
+// View is everything a writer shows for one refresh.
+type View struct {
 	Time      time.Time
 	Interval  time.Duration
 	Rows      []Row
@@ -74,28 +66,37 @@ type Snapshot struct {
 // Intervals turns rows' running totals into per-refresh amounts. It
 // remembers each row's totals from the previous refresh.
 type Intervals struct {
-	previous map[rowID][2]conntable.Counter
+	previous map[RowID][2]flow.Counter
 }
 
-type rowID struct {
-	owner conntable.Owner
-	name  string // pseudo rows
+// RowID identifies a row across refreshes: the owner number and the PID,
+// and for pseudo rows (which have neither) the name.
+type RowID struct {
+	Owner flow.Owner
+	PID   int
+	Name  string // pseudo rows only
+}
+
+// RowIDOf returns the identity of r.
+func RowIDOf(r *Row) RowID {
+	id := RowID{Owner: r.Owner, PID: r.PID}
+	if r.Pseudo {
+		id.Name = r.Name
+	}
+	return id
 }
 
 // Fill sets SentInterval and RecvInterval of rows against the previous
 // call's totals (a row new since then counts from zero).
 func (iv *Intervals) Fill(rows []Row) {
-	next := make(map[rowID][2]conntable.Counter, len(rows))
+	next := make(map[RowID][2]flow.Counter, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		id := rowID{owner: r.Owner}
-		if r.Pseudo {
-			id.name = r.Name
-		}
+		id := RowIDOf(r)
 		prev := iv.previous[id]
-		r.SentInterval = conntable.Counter{Packets: r.Sent.Packets - min(prev[0].Packets, r.Sent.Packets), Bytes: r.Sent.Bytes - min(prev[0].Bytes, r.Sent.Bytes)}
-		r.RecvInterval = conntable.Counter{Packets: r.Recv.Packets - min(prev[1].Packets, r.Recv.Packets), Bytes: r.Recv.Bytes - min(prev[1].Bytes, r.Recv.Bytes)}
-		next[id] = [2]conntable.Counter{r.Sent, r.Recv}
+		r.SentInterval = r.Sent.Since(prev[0])
+		r.RecvInterval = r.Recv.Since(prev[1])
+		next[id] = [2]flow.Counter{r.Sent, r.Recv}
 	}
 	iv.previous = next
 }
@@ -104,7 +105,7 @@ func (iv *Intervals) Fill(rows []Row) {
 // the resolver no longer knows reports false; its traffic then shows in
 // the unknown rows.
 type Owners interface {
-	Lookup(o conntable.Owner) (Process, bool)
+	Lookup(o flow.Owner) (flow.Process, bool)
 }
 
 // Build aggregates a table snapshot into rows: one per owning process, and
@@ -112,11 +113,11 @@ type Owners interface {
 // TCP one always, the UDP one when udp is set, as nethogs with -C). Rows
 // come sorted by the given order; see Sort.
 func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []Row {
-	byOwner := map[conntable.Owner]*Row{}
-	unknownTCP := &Row{Process: Process{Name: "unknown TCP"}, Pseudo: true}
-	unknownUDP := &Row{Process: Process{Name: "unknown UDP"}, Pseudo: true}
-	rowFor := func(o conntable.Owner, proto uint8) *Row {
-		if o != conntable.OwnerUnresolved {
+	byOwner := map[flow.Owner]*Row{}
+	unknownTCP := &Row{Process: flow.Process{Name: "unknown TCP"}, Pseudo: true}
+	unknownUDP := &Row{Process: flow.Process{Name: "unknown UDP"}, Pseudo: true}
+	rowFor := func(o flow.Owner, proto uint8) *Row {
+		if o != flow.Unresolved {
 			if r := byOwner[o]; r != nil {
 				return r
 			}
@@ -166,7 +167,7 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 	return rows
 }
 
-func compareKeys(a, b conntable.Key) int {
+func compareKeys(a, b flow.Key) int {
 	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
 }
 

@@ -407,24 +407,6 @@ const (
 	ScreenRemoteHosts
 )
 
-// RowID identifies a row of the process table across refreshes: the
-// table's owner number and the PID, and for pseudo rows (which have
-// neither) the name.
-type RowID struct {
-	Owner conntable.Owner
-	PID   int
-	Name  string // pseudo rows only
-}
-
-// RowIDOf returns the identity of r.
-func RowIDOf(r *Row) RowID {
-	id := RowID{Owner: r.Owner, PID: r.PID}
-	if r.Pseudo {
-		id.Name = r.Name
-	}
-	return id
-}
-
 // ViewState is what the terminal UI shows, apart from the data: the keys
 // change it (HandleKey), Render reads it.
 type ViewState struct {
@@ -704,7 +686,7 @@ func (sc *renderScratch) orderFlows(flows []conntable.FlowStat, order SortOrder,
 }
 
 // findRow returns the row with identity id, or nil.
-func findRow(snap *Snapshot, id RowID) *Row {
+func findRow(snap *View, id RowID) *Row {
 	for i := range snap.Rows {
 		if RowIDOf(&snap.Rows[i]) == id {
 			return &snap.Rows[i]
@@ -766,11 +748,11 @@ func remoteHosts(rows []Row, idx []int32, order SortOrder, mode ViewMode) []host
 // are sorted through an index), so it is a pure function of its inputs;
 // a Selected or Top out of range is drawn clamped, the way HandleKey
 // would clamp it.
-func Render(g *Grid, snap *Snapshot, st *ViewState) {
+func Render(g *Grid, snap *View, st *ViewState) {
 	g.resize(g.W, g.H)
 	g.clear()
 	if snap == nil {
-		snap = &Snapshot{}
+		snap = &View{}
 	}
 	if st == nil {
 		st = &ViewState{}
@@ -843,7 +825,7 @@ func processLayout(w, devW int) layout {
 	return l
 }
 
-func (g *Grid) renderProcesses(snap *Snapshot, st *ViewState, v vlayout) {
+func (g *Grid) renderProcesses(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
 	rows := snap.Rows
 	idx := sc.order(rows, st.Order, st.Mode)
@@ -1020,7 +1002,7 @@ func baseName(name string) string {
 // drawTitle draws line y: the title (bold) and what the screen shows on
 // the left, the devices and the refresh interval on the right; the right
 // side goes first when the line is short.
-func (g *Grid) drawTitle(y int, st *ViewState, snap *Snapshot, what []byte) {
+func (g *Grid) drawTitle(y int, st *ViewState, snap *View, what []byte) {
 	if y < 0 {
 		return
 	}
@@ -1064,7 +1046,7 @@ func (g *Grid) drawTitle(y int, st *ViewState, snap *Snapshot, what []byte) {
 // drawFooter draws the last line: the devices, capture drops, evicted
 // flows, the sort, a hint and "h: help"; the least useful parts go first
 // when the line is short.
-func (g *Grid) drawFooter(y int, st *ViewState, snap *Snapshot, hint string) {
+func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	if y < 0 {
 		return
 	}
@@ -1232,7 +1214,7 @@ func protoName(p uint8) string {
 	return "IP"
 }
 
-func (g *Grid) renderConnections(snap *Snapshot, st *ViewState, v vlayout) {
+func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
 	row := findRow(snap, st.Focus)
 	var flows []conntable.FlowStat
@@ -1355,7 +1337,7 @@ func hostLayout(w, addrW int) layout {
 	return l
 }
 
-func (g *Grid) renderHosts(snap *Snapshot, st *ViewState, v vlayout) {
+func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
 	rows := snap.Rows
 	idx := sc.order(rows, st.Order, st.Mode)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"hogs/internal/flow"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -18,14 +19,14 @@ import (
 // and UDP) plus a browser with three flows (IPv4, IPv6, UDP), an upload,
 // sshd, a user name longer than USER's 8 cells, two devices, and one
 // capture source with drops.
-func realSnapshot() Snapshot {
+func realSnapshot() View {
 	base := sampleSnapshot()
 	for i := range base.Rows {
 		if base.Rows[i].PID == 7125 {
 			base.Rows[i].User = "root"
 		}
 	}
-	c := func(p, b uint64) conntable.Counter { return conntable.Counter{Packets: p, Bytes: b} }
+	c := func(p, b uint64) flow.Counter { return flow.Counter{Packets: p, Bytes: b} }
 	table := conntable.Snapshot{Flows: []conntable.FlowStat{
 		{Key: flowKey(6, "192.168.1.20:51514", "142.250.185.78:443"), Owner: 10, Device: "wlan0",
 			Sent: c(900, 180_000), Recv: c(4000, 5_200_000), SentRate: 2100, RecvRate: 61_440},
@@ -64,19 +65,19 @@ var firefox = RowID{Owner: 10, PID: 2210}
 
 // manyRows is a snapshot of n processes with distinct, tied and zero
 // rates (the ties sort by PID), each with one flow.
-func manyRows(n int) Snapshot {
-	snap := Snapshot{Interval: time.Second}
+func manyRows(n int) View {
+	snap := View{Interval: time.Second}
 	for i := range n {
 		rate := float64((i*7919)%97) * 1024 // repeats: ties
 		snap.Rows = append(snap.Rows, Row{
-			Process: Process{PID: 1000 + (i*31)%n, Name: fmt.Sprintf("/usr/bin/worker-%03d", i),
+			Process: flow.Process{PID: 1000 + (i*31)%n, Name: fmt.Sprintf("/usr/bin/worker-%03d", i),
 				Cmdline: []string{fmt.Sprintf("/usr/bin/worker-%03d", i), "--id", strconv.Itoa(i)}, UID: 1000, User: "svc"},
-			Owner: conntable.Owner(i + 1), Device: "eth0",
-			Sent: conntable.Counter{Packets: uint64(i), Bytes: uint64(i) * 1500}, Recv: conntable.Counter{Packets: uint64(2 * i), Bytes: uint64(i) * 3000},
+			Owner: flow.Owner(i + 1), Device: "eth0",
+			Sent: flow.Counter{Packets: uint64(i), Bytes: uint64(i) * 1500}, Recv: flow.Counter{Packets: uint64(2 * i), Bytes: uint64(i) * 3000},
 			SentRate: rate / 2, RecvRate: rate,
 			Flows: []conntable.FlowStat{{Key: flowKey(6, "10.0.0.1:"+strconv.Itoa(20000+i), fmt.Sprintf("10.1.%d.%d:443", i/250, i%250+1)),
-				Owner: conntable.Owner(i + 1), Device: "eth0", SentRate: rate / 2, RecvRate: rate,
-				Sent: conntable.Counter{Packets: uint64(i), Bytes: uint64(i) * 1500}, Recv: conntable.Counter{Packets: uint64(2 * i), Bytes: uint64(i) * 3000}}},
+				Owner: flow.Owner(i + 1), Device: "eth0", SentRate: rate / 2, RecvRate: rate,
+				Sent: flow.Counter{Packets: uint64(i), Bytes: uint64(i) * 1500}, Recv: flow.Counter{Packets: uint64(2 * i), Bytes: uint64(i) * 3000}}},
 		})
 	}
 	return snap
@@ -85,12 +86,12 @@ func manyRows(n int) Snapshot {
 // hostileSnapshot has names that try to act on the terminal or to break
 // the layout: escape sequences, a C1 CSI, newlines, bidi overrides,
 // combining marks, zero-width characters, wide CJK text and emoji.
-func hostileSnapshot() Snapshot {
+func hostileSnapshot() View {
 	mk := func(pid int, name string, args ...string) Row {
-		return Row{Process: Process{PID: pid, Name: name, Cmdline: append([]string{name}, args...), User: "u\x1b]0;pwned\a"},
-			Owner: conntable.Owner(pid), Device: "eth\x1b[31m0", RecvRate: float64(pid)}
+		return Row{Process: flow.Process{PID: pid, Name: name, Cmdline: append([]string{name}, args...), User: "u\x1b]0;pwned\a"},
+			Owner: flow.Owner(pid), Device: "eth\x1b[31m0", RecvRate: float64(pid)}
 	}
-	return Snapshot{Rows: []Row{
+	return View{Rows: []Row{
 		mk(1, "/tmp/\x1b[2Jclear", "\x1b[?1049h"),
 		mk(2, "csi\u009b31mred", "\r\nfake line"),
 		mk(3, "bidi\u202etxt.exe"),
@@ -100,7 +101,7 @@ func hostileSnapshot() Snapshot {
 	}}
 }
 
-func renderGolden(t *testing.T, name string, w, h int, snap Snapshot, st ViewState) *Grid {
+func renderGolden(t *testing.T, name string, w, h int, snap View, st ViewState) *Grid {
 	t.Helper()
 	g := NewGrid(w, h)
 	Render(g, &snap, &st)
@@ -113,7 +114,7 @@ func TestRenderGolden(t *testing.T) {
 	type tc struct {
 		name string
 		w, h int
-		snap Snapshot
+		snap View
 		st   func(*ViewState)
 	}
 	cases := []tc{
@@ -133,7 +134,7 @@ func TestRenderGolden(t *testing.T) {
 		{"render-narrow-40-hosts.txt", 40, 16, realSnapshot(), func(st *ViewState) { st.Screen = ScreenRemoteHosts }},
 		{"render-height-5.txt", 100, 5, realSnapshot(), func(*ViewState) {}},
 		{"render-hostile.txt", 100, 14, hostileSnapshot(), func(st *ViewState) { st.Cmdline = true }},
-		{"render-empty.txt", 80, 10, Snapshot{}, func(*ViewState) {}},
+		{"render-empty.txt", 80, 10, View{}, func(*ViewState) {}},
 	}
 	for m := ModeKBps; m < modeCount; m++ {
 		cases = append(cases, tc{"render-mode-" + modeNames[m] + ".txt", 100, 30, realSnapshot(), func(st *ViewState) { st.Mode = m }})
@@ -281,9 +282,9 @@ func TestOrderMatchesSort(t *testing.T) {
 		n := rng.IntN(40)
 		rows := make([]Row, n)
 		for i := range rows {
-			rows[i] = Row{Process: Process{PID: rng.IntN(5), Name: string(rune('a' + rng.IntN(3)))},
+			rows[i] = Row{Process: flow.Process{PID: rng.IntN(5), Name: string(rune('a' + rng.IntN(3)))},
 				SentRate: float64(rng.IntN(3)), RecvRate: float64(rng.IntN(3)),
-				Sent: conntable.Counter{Bytes: uint64(rng.IntN(3))}, Recv: conntable.Counter{Bytes: uint64(rng.IntN(3))}}
+				Sent: flow.Counter{Bytes: uint64(rng.IntN(3))}, Recv: flow.Counter{Bytes: uint64(rng.IntN(3))}}
 			rows[i].UID = uint32(i) // tells equal-looking rows apart
 		}
 		for _, order := range []SortOrder{SortRecv, SortSent} {
@@ -324,7 +325,7 @@ func TestRenderLeavesInputs(t *testing.T) {
 // past its end, in the same backing array, stay untouched), and no cell
 // holds a control character.
 func TestRenderAnySize(t *testing.T) {
-	snaps := []Snapshot{realSnapshot(), manyRows(60), hostileSnapshot(), {}}
+	snaps := []View{realSnapshot(), manyRows(60), hostileSnapshot(), {}}
 	for _, w := range []int{0, 1, 2, 3, 5, 8, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 58, 62, 66, 80, 100, 200} {
 		for _, h := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 30} {
 			for si := range snaps {

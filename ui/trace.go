@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,8 +21,9 @@ type TraceOptions struct {
 // line per row in the mode's unit (unit not printed, numbers as C++ streams
 // print a double), then one "Unknown connection:" line per flow of the
 // unknown TCP row. Names are sanitized: no control byte reaches the output.
-func WriteTrace(w io.Writer, snap *Snapshot, opts TraceOptions) error {
-	rows := snap.Rows
+func WriteTrace(w io.Writer, snap *View, opts TraceOptions) error {
+	// The view is shared with other sinks: sort a copy.
+	rows := slices.Clone(snap.Rows)
 	Sort(rows, opts.Order, opts.Mode)
 	b := make([]byte, 0, 4096)
 	b = append(b, "\nRefreshing:\n"...)

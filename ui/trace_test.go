@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"flag"
+	"hogs/internal/flow"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -20,43 +21,43 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 // fakeOwners is an owner registry for tests.
-type fakeOwners map[conntable.Owner]Process
+type fakeOwners map[flow.Owner]flow.Process
 
-func (f fakeOwners) Lookup(o conntable.Owner) (Process, bool) {
+func (f fakeOwners) Lookup(o flow.Owner) (flow.Process, bool) {
 	p, ok := f[o]
 	return p, ok
 }
 
-func flowKey(proto uint8, local, remote string) conntable.Key {
-	return conntable.Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: proto}
+func flowKey(proto uint8, local, remote string) flow.Key {
+	return flow.Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: proto}
 }
 
 // sampleSnapshot: two processes (one with spaces and slashes in its name,
 // one with an escape sequence), unknown TCP flows (IPv4 and IPv6), an
 // unknown UDP flow, and a retired flow.
-func sampleSnapshot() Snapshot {
+func sampleSnapshot() View {
 	table := conntable.Snapshot{
 		Flows: []conntable.FlowStat{
 			{Key: flowKey(6, "10.0.0.1:40000", "93.184.216.34:443"), Owner: 1, Device: "eth0",
-				Sent: conntable.Counter{Packets: 10, Bytes: 12200}, Recv: conntable.Counter{Packets: 30, Bytes: 5690},
+				Sent: flow.Counter{Packets: 10, Bytes: 12200}, Recv: flow.Counter{Packets: 30, Bytes: 5690},
 				SentRate: 12200, RecvRate: 5690},
 			{Key: flowKey(6, "10.0.0.1:40001", "93.184.216.34:443"), Owner: 2, Device: "eth0",
-				Sent: conntable.Counter{Packets: 1, Bytes: 56}, Recv: conntable.Counter{Packets: 1, Bytes: 1540000000},
+				Sent: flow.Counter{Packets: 1, Bytes: 56}, Recv: flow.Counter{Packets: 1, Bytes: 1540000000},
 				SentRate: 0.0560, RecvRate: 1540000000},
 			{Key: flowKey(6, "10.0.0.1:22", "10.0.0.9:51000"), Device: "eth0",
-				Sent: conntable.Counter{Packets: 2, Bytes: 140}, Recv: conntable.Counter{Packets: 1, Bytes: 70}, SentRate: 28, RecvRate: 14},
+				Sent: flow.Counter{Packets: 2, Bytes: 140}, Recv: flow.Counter{Packets: 1, Bytes: 70}, SentRate: 28, RecvRate: 14},
 			{Key: flowKey(6, "[2001:db8::1]:443", "[2001:db8::9]:60000"), Device: "eth0",
-				Sent: conntable.Counter{Packets: 1, Bytes: 74}, SentRate: 14.8},
+				Sent: flow.Counter{Packets: 1, Bytes: 74}, SentRate: 14.8},
 			{Key: flowKey(17, "10.0.0.1:5353", "224.0.0.251:5353"), Device: "eth0",
-				Sent: conntable.Counter{Packets: 1, Bytes: 100}, SentRate: 20},
+				Sent: flow.Counter{Packets: 1, Bytes: 100}, SentRate: 20},
 		},
-		Retired: map[conntable.Owner]conntable.Retired{1: {Sent: conntable.Counter{Packets: 5, Bytes: 5000}, Flows: 1}},
+		Retired: map[flow.Owner]conntable.Retired{1: {Sent: flow.Counter{Packets: 5, Bytes: 5000}, Flows: 1}},
 	}
 	owners := fakeOwners{
 		1: {PID: 7125, Name: "/usr/bin/python3", Cmdline: []string{"/usr/bin/python3", "my server.py", "--port=8080"}, UID: 0},
 		2: {PID: 99, Name: "/opt/evil\x1b[2Jname", Cmdline: []string{"/opt/evil\x1b[2Jname"}, UID: 1000},
 	}
-	return Snapshot{Rows: Build(table, owners, true, SortRecv)}
+	return View{Rows: Build(table, owners, true, SortRecv)}
 }
 
 func TestWriteTraceGolden(t *testing.T) {
@@ -134,14 +135,14 @@ func TestBuildAggregates(t *testing.T) {
 	}
 	// An owner the registry no longer knows lands in the unknown row.
 	rows := Build(conntable.Snapshot{Flows: []conntable.FlowStat{{Key: flowKey(decode.ProtoTCP, "10.0.0.1:1", "10.0.0.2:2"), Owner: 42,
-		Sent: conntable.Counter{Packets: 1, Bytes: 10}}}}, fakeOwners{}, false, SortRecv)
+		Sent: flow.Counter{Packets: 1, Bytes: 10}}}}, fakeOwners{}, false, SortRecv)
 	if len(rows) != 1 || rows[0].Name != "unknown TCP" || rows[0].Sent.Bytes != 10 {
 		t.Errorf("rows for an unknown owner: %+v", rows)
 	}
 }
 
 func TestSortIsStable(t *testing.T) {
-	rows := []Row{{Process: Process{PID: 30, Name: "c"}}, {Process: Process{PID: 10, Name: "a"}}, {Process: Process{PID: 20, Name: "b"}, RecvRate: 5}}
+	rows := []Row{{Process: flow.Process{PID: 30, Name: "c"}}, {Process: flow.Process{PID: 10, Name: "a"}}, {Process: flow.Process{PID: 20, Name: "b"}, RecvRate: 5}}
 	Sort(rows, SortRecv, ModeKBps)
 	if rows[0].PID != 20 || rows[1].PID != 10 || rows[2].PID != 30 {
 		t.Errorf("order %d %d %d, want 20 (largest) then ties by PID 10, 30", rows[0].PID, rows[1].PID, rows[2].PID)

@@ -20,7 +20,7 @@ import (
 // Drawing is Render into a Grid; termbox only copies the grid to the
 // terminal. The terminal is restored (termbox.Close) on every way out, a
 // panic included, which is re-raised after.
-func RunTUI(ctx context.Context, updates <-chan Snapshot, st ViewState) (err error) {
+func RunTUI(ctx context.Context, updates <-chan View, st ViewState) (err error) {
 	if err := termbox.Init(); err != nil {
 		return fmt.Errorf("terminal: %w", err)
 	}
@@ -50,7 +50,7 @@ func RunTUI(ctx context.Context, updates <-chan Snapshot, st ViewState) (err err
 	}()
 
 	g := NewGrid(0, 0)
-	var snap Snapshot
+	var snap View
 	for {
 		if err := draw(g, &snap, &st); err != nil {
 			return fmt.Errorf("terminal: %w", err)
@@ -106,7 +106,7 @@ func pollEvents(events chan<- termbox.Event, stop <-chan struct{}, polled chan<-
 }
 
 // draw renders into g at the terminal's size and copies g to the terminal.
-func draw(g *Grid, snap *Snapshot, st *ViewState) error {
+func draw(g *Grid, snap *View, st *ViewState) error {
 	if err := termbox.Clear(termbox.ColorDefault, termbox.ColorDefault); err != nil {
 		return err
 	}

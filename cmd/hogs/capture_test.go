@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/binary"
+	"hogs/internal/flow"
 	"io"
 	"testing"
 
@@ -101,7 +102,7 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 
 	want := conntable.New(conntable.Config{})
 	var pkt decode.Packet
-	var k conntable.Key
+	var k flow.Key
 	var counted int
 	at := int64(0)
 	for _, f := range src.frames {
@@ -116,7 +117,7 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 	if len(got.Flows) != len(exp.Flows) || counted == 0 || counted == len(src.frames) {
 		t.Fatalf("%d flows, want %d (%d of %d frames counted)", len(got.Flows), len(exp.Flows), counted, len(src.frames))
 	}
-	byKey := map[conntable.Key]conntable.FlowStat{}
+	byKey := map[flow.Key]conntable.FlowStat{}
 	for _, f := range got.Flows {
 		byKey[f.Key] = f
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hogs/internal/flow"
 	"io"
 	"net"
 	"os"
@@ -40,14 +41,14 @@ type pipeline struct {
 	liveSrc  *rawcap.Live // nil when replaying a file
 	src      frameSource
 	start    time.Time
-	newFlows chan conntable.Key
+	newFlows chan flow.Key
 	// resolving serialises the resolver between the goroutine resolving
 	// new flows and the refresh loop retrying unresolved ones; owners is
 	// scratch space under it. retryKeys and lastRetry are the refresh
 	// loop's.
 	resolving sync.Mutex
-	owners    []conntable.Owner
-	retryKeys []conntable.Key
+	owners    []flow.Owner
+	retryKeys []flow.Key
 	lastRetry time.Time
 	stderr    io.Writer
 	// userFilter applies -f in user space when replaying a file (a live
@@ -56,7 +57,7 @@ type pipeline struct {
 	intervals  ui.Intervals
 	// emit shows one refresh: prints it (trace, JSON) or hands it to the
 	// terminal UI.
-	emit func(*ui.Snapshot) error
+	emit func(*ui.View) error
 	// quit, when closed, ends a live run (the terminal UI's q).
 	quit <-chan struct{}
 }
@@ -66,7 +67,7 @@ type pipeline struct {
 func monitor(cfg config, stdout, stderr io.Writer) error {
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	p := newPipeline(cfg, stderr)
-	p.emit = func(view *ui.Snapshot) error {
+	p.emit = func(view *ui.View) error {
 		var err error
 		if cfg.json {
 			err = ui.WriteJSON(out, view, ui.JSONOptions{Connections: cfg.conns})
@@ -91,7 +92,7 @@ func newPipeline(cfg config, stderr io.Writer) *pipeline {
 		table:    table,
 		adder:    table.NewAdder(),
 		start:    time.Now(),
-		newFlows: make(chan conntable.Key, 4096),
+		newFlows: make(chan flow.Key, 4096),
 		stderr:   stderr,
 	}
 }
@@ -138,8 +139,8 @@ func interactive(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	updates := make(chan ui.Snapshot, 1)
-	p.emit = func(view *ui.Snapshot) error {
+	updates := make(chan ui.View, 1)
+	p.emit = func(view *ui.View) error {
 		// The newest refresh replaces one the UI has not taken yet.
 		select {
 		case updates <- *view:
@@ -312,7 +313,7 @@ func (p *pipeline) capture(clock *frameClock) error {
 		if sigOK {
 			sig, sigOK = decode.IPv4FlowSignature(f.Data)
 		}
-		if sigOK && sig == runSig[f.Direction] && runOf[f.Direction] == adder.Run() &&
+		if sigOK && sig == runSig[f.Direction] && runOf[f.Direction] == adder.RunID() &&
 			adder.AddToRun(f.Direction == decode.DirOut, f.WireLen, clock.at(&f)) {
 			continue
 		}
@@ -325,7 +326,7 @@ func (p *pipeline) capture(clock *frameClock) error {
 		}
 		isNew, ok := adder.AddPacket(&pkt, f.Direction, f.WireLen, clock.at(&f), f.InterfaceName)
 		if sigOK && ok {
-			runSig[f.Direction], runOf[f.Direction] = sig, adder.Run()
+			runSig[f.Direction], runOf[f.Direction] = sig, adder.RunID()
 		}
 		if isNew && ok && p.resolver != nil {
 			select {
@@ -357,7 +358,7 @@ func (p *pipeline) watchHandshakes() error {
 		if pkt.Proto != decode.ProtoTCP {
 			continue
 		}
-		var k conntable.Key
+		var k flow.Key
 		_, ok := conntable.KeyOf(&pkt, f.Direction, &k)
 		if !ok {
 			continue
@@ -378,7 +379,7 @@ const retryEvery = time.Second
 // still exist; the refresh loop retries the unresolved ones
 // (retryUnresolved).
 func (p *pipeline) resolve(stop <-chan struct{}) {
-	var keys []conntable.Key
+	var keys []flow.Key
 	for {
 		select {
 		case <-stop:
@@ -423,7 +424,7 @@ func (p *pipeline) retryUnresolved() {
 
 // resolveLocked finds the owners of keys and records them; the caller
 // holds p.resolving.
-func (p *pipeline) resolveLocked(keys []conntable.Key) {
+func (p *pipeline) resolveLocked(keys []flow.Key) {
 	if len(keys) == 0 {
 		return
 	}
@@ -432,7 +433,7 @@ func (p *pipeline) resolveLocked(keys []conntable.Key) {
 		fmt.Fprintf(p.stderr, "hogs: resolving: %v\n", err)
 	}
 	for i, k := range keys {
-		if p.owners[i] != conntable.OwnerUnresolved {
+		if p.owners[i] != flow.Unresolved {
 			p.table.SetOwner(k, p.owners[i])
 		}
 	}
@@ -557,9 +558,9 @@ func (p *pipeline) refreshAt(now int64) error {
 	snap := p.table.Snapshot(now)
 	var owners ui.Owners = noOwners{}
 	if p.resolver != nil {
-		owners = resolverOwners{p.resolver}
+		owners = p.resolver.Owners()
 	}
-	view := ui.Snapshot{Time: time.Now(), Interval: p.cfg.delay, Rows: ui.Build(snap, owners, p.cfg.udp, p.order()), Evictions: snap.Evictions}
+	view := ui.View{Time: time.Now(), Interval: p.cfg.delay, Rows: ui.Build(snap, owners, p.cfg.udp, p.order()), Evictions: snap.Evictions}
 	p.intervals.Fill(view.Rows)
 	if p.liveSrc != nil {
 		st, err := p.liveSrc.Stats()
@@ -588,18 +589,7 @@ func (p *pipeline) order() ui.SortOrder {
 	return ui.SortRecv
 }
 
-// resolverOwners adapts the resolver's owners to the ui's.
-type resolverOwners struct{ r *proc.Resolver }
-
-func (o resolverOwners) Lookup(owner conntable.Owner) (ui.Process, bool) {
-	p, ok := o.r.Lookup(owner)
-	if !ok {
-		return ui.Process{}, false
-	}
-	return ui.Process{PID: p.PID, Name: p.Name, Cmdline: p.Cmdline, UID: p.UID, User: p.User}, true
-}
-
 // noOwners: a replay knows no processes.
 type noOwners struct{}
 
-func (noOwners) Lookup(conntable.Owner) (ui.Process, bool) { return ui.Process{}, false }
+func (noOwners) Lookup(flow.Owner) (flow.Process, bool) { return flow.Process{}, false }

@@ -1,6 +1,7 @@
 package conntable
 
 import (
+	"hogs/internal/flow"
 	"net/netip"
 	"testing"
 
@@ -19,7 +20,7 @@ func BenchmarkOneFlow(b *testing.B) {
 	a := tab.NewAdder()
 	b.ReportAllocs()
 	for i := range b.N {
-		var k Key
+		var k flow.Key
 		out, ok := KeyOf(&p, decode.DirIn, &k)
 		if !ok {
 			b.Fatal("no key")

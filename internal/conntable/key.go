@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"hogs/decode"
+	"hogs/internal/flow"
 )
 
 // KeyOf orients a decoded TCP or UDP packet from this host's point of
@@ -12,9 +13,9 @@ import (
 // direction (capture files), the end with the higher port is taken as the
 // local one, as a client's ephemeral port usually is. ok is false for
 // packets without ports (not TCP/UDP, later fragments, cut short). The
-// key is written to *k (a returned Key would be copied on every packet);
+// key is written to *k (a returned flow.Key would be copied on every packet);
 // without ports *k is left alone.
-func KeyOf(p *decode.Packet, dir decode.Direction, k *Key) (out bool, ok bool) {
+func KeyOf(p *decode.Packet, dir decode.Direction, k *flow.Key) (out bool, ok bool) {
 	if !p.Has(decode.FlagPorts) {
 		return false, false
 	}
@@ -29,9 +30,9 @@ func KeyOf(p *decode.Packet, dir decode.Direction, k *Key) (out bool, ok bool) {
 		out = p.SrcPort > p.DstPort || (p.SrcPort == p.DstPort && src.Addr().Less(dst.Addr()))
 	}
 	if out {
-		*k = Key{Local: src, Remote: dst, Proto: p.Proto}
+		*k = flow.Key{Local: src, Remote: dst, Proto: p.Proto}
 	} else {
-		*k = Key{Local: dst, Remote: src, Proto: p.Proto}
+		*k = flow.Key{Local: dst, Remote: src, Proto: p.Proto}
 	}
 	return out, true
 }

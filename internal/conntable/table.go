@@ -14,16 +14,16 @@
 //     evicted. Either way their totals are kept, folded into their owner's
 //     retired totals, so totals never lose bytes; evictions are counted.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
-//     OwnerUnresolved is a flow no process has been found for yet.
+//     flow.Unresolved is a flow no process has been found for yet.
 package conntable
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 
 	"hogs/decode"
+	"hogs/internal/flow"
 )
 
 // RateWindow is the number of one-second buckets a rate averages.
@@ -35,33 +35,10 @@ const buckets = RateWindow + 1
 // shardCount is the number of independently locked parts of the table.
 const shardCount = 64
 
-// Key identifies a flow from this host's point of view.
-type Key struct {
-	Local, Remote netip.AddrPort
-	Proto         uint8
-	// NetNS tells network namespaces apart (0: the monitor's own).
-	NetNS uint32
-}
-
-// Owner is who a flow's traffic belongs to, as the resolver numbers it.
-type Owner uint64
-
-// OwnerUnresolved marks a flow that no process has been found for (yet).
-const OwnerUnresolved Owner = 0
-
-// Counter is a packet and byte count.
-type Counter struct {
-	Packets, Bytes uint64
-}
-
-func (c *Counter) add(bytes int) {
+// count adds one packet of n bytes to c.
+func count(c *flow.Counter, n int) {
 	c.Packets++
-	c.Bytes += uint64(bytes)
-}
-
-// Add returns the sum of c and o.
-func (c Counter) Add(o Counter) Counter {
-	return Counter{Packets: c.Packets + o.Packets, Bytes: c.Bytes + o.Bytes}
+	c.Bytes += uint64(n)
 }
 
 type bucket struct {
@@ -69,14 +46,14 @@ type bucket struct {
 	sent, recv uint64
 }
 
-// flow is one row; its shard's lock guards it.
-type flow struct {
-	key        Key
-	owner      Owner
+// entry is one flow; its shard's lock guards it.
+type entry struct {
+	key        flow.Key
+	owner      flow.Owner
 	device     string
 	first      int64 // nanoseconds on the caller's clock
 	last       int64
-	sent, recv Counter
+	sent, recv flow.Counter
 	buckets    [buckets]bucket
 	// cur is the bucket of the second [curStart, curStart+1e9) of the
 	// clock, so that packets within one second skip the divisions.
@@ -88,24 +65,24 @@ type flow struct {
 	gone atomic.Bool
 }
 
-func (f *flow) account(out bool, wireLen int, now int64) {
+func (f *entry) account(out bool, wireLen int, now int64) {
 	f.last = now
 	b := f.cur
 	if b == nil || uint64(now-f.curStart) >= 1e9 {
 		b = f.bucketAt(now)
 	}
 	if out {
-		f.sent.add(wireLen)
+		count(&f.sent, wireLen)
 		b.sent += uint64(wireLen)
 	} else {
-		f.recv.add(wireLen)
+		count(&f.recv, wireLen)
 		b.recv += uint64(wireLen)
 	}
 }
 
 // bucketAt makes the bucket of now's second the current one, clearing it
 // if it last held an older second.
-func (f *flow) bucketAt(now int64) *bucket {
+func (f *entry) bucketAt(now int64) *bucket {
 	start := floorSecond(now)
 	sec := start / 1e9
 	b := &f.buckets[(sec%buckets+buckets)%buckets]
@@ -118,7 +95,7 @@ func (f *flow) bucketAt(now int64) *bucket {
 
 // rates returns the bytes per second sent and received over the window
 // that ends with the second now falls in.
-func (f *flow) rates(now int64) (sent, recv float64) {
+func (f *entry) rates(now int64) (sent, recv float64) {
 	sec := now / 1e9
 	var s, r uint64
 	for i := range f.buckets {
@@ -133,7 +110,7 @@ func (f *flow) rates(now int64) (sent, recv float64) {
 
 type shard struct {
 	mu    sync.Mutex
-	flows map[packedKey]*flow
+	flows map[packedKey]*entry
 	_     [40]byte // keep neighbouring shards' locks off one cache line
 }
 
@@ -149,13 +126,13 @@ type Table struct {
 	maxPerShard   int
 	evictions     atomic.Uint64
 	retiredMu     sync.Mutex
-	retired       map[Owner]*Retired
+	retired       map[flow.Owner]*Retired
 	newFlowsTotal atomic.Uint64
 }
 
 // Retired is what flows already gone from the table left to their owner.
 type Retired struct {
-	Sent, Recv Counter
+	Sent, Recv flow.Counter
 	Flows      uint64
 }
 
@@ -165,20 +142,20 @@ func New(cfg Config) *Table {
 	if max <= 0 {
 		max = 200_000
 	}
-	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[Owner]*Retired{}}
+	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
 	for i := range t.shards {
-		t.shards[i].flows = make(map[packedKey]*flow)
+		t.shards[i].flows = make(map[packedKey]*entry)
 	}
 	return t
 }
 
-// packedKey is a Key as plain bytes: both addresses in 16-byte form, the
+// packedKey is a flow.Key as plain bytes: both addresses in 16-byte form, the
 // ports, the protocol, the namespace and the address family (so that an
 // IPv4 flow and an IPv4-mapped IPv6 one stay apart). As a map key it hashes
-// as one block of memory, several times faster than Key with its pointers.
+// as one block of memory, several times faster than flow.Key with its pointers.
 type packedKey [44]byte
 
-func pack(k *Key) packedKey {
+func pack(k *flow.Key) packedKey {
 	var p packedKey
 	l, r := k.Local.Addr().As16(), k.Remote.Addr().As16()
 	copy(p[0:16], l[:])
@@ -208,12 +185,12 @@ func (t *Table) shard(p *packedKey) *shard {
 // when out is true, seen at now (nanoseconds on the caller's monotonic
 // clock) on device. It reports whether the packet opened a new flow, so the
 // caller can ask for its owner while its socket still exists.
-func (t *Table) Add(k Key, out bool, wireLen int, now int64, device string) (isNew bool) {
+func (t *Table) Add(k flow.Key, out bool, wireLen int, now int64, device string) (isNew bool) {
 	_, _, isNew = t.add(k, out, wireLen, now, device)
 	return isNew
 }
 
-func (t *Table) add(k Key, out bool, wireLen int, now int64, device string) (*flow, *shard, bool) {
+func (t *Table) add(k flow.Key, out bool, wireLen int, now int64, device string) (*entry, *shard, bool) {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
@@ -232,7 +209,7 @@ func (t *Table) add(k Key, out bool, wireLen int, now int64, device string) (*fl
 // bytes (hogs watches TCP handshakes on their own socket) opens its flow so
 // that its owner can be looked up at once, while its socket still exists.
 // It reports whether the flow is new; an existing flow is left untouched.
-func (t *Table) Open(k Key, now int64, device string) (isNew bool) {
+func (t *Table) Open(k flow.Key, now int64, device string) (isNew bool) {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
@@ -255,16 +232,16 @@ func (t *Table) Open(k Key, now int64, device string) (isNew bool) {
 // Adder is not safe for concurrent use; give each goroutine its own.
 type Adder struct {
 	t     *Table
-	key   Key
-	next  Key // AddPacket's key for a packet of another flow
+	key   flow.Key
+	next  flow.Key // AddPacket's key for a packet of another flow
 	run   uint64
-	flow  *flow
+	flow  *entry
 	shard *shard
 
 	// The run not yet added to flow: all of it in the second that starts
 	// at pendSecond, the last packet at pendLast.
 	pendPackets        int
-	pendSent, pendRecv Counter
+	pendSent, pendRecv flow.Counter
 	pendSecond         int64
 	pendLast           int64
 }
@@ -278,7 +255,7 @@ func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
 // Add is Table.Add, with the key passed by reference. A packet that goes
 // to the remembered flow is held (see Adder), and reports isNew only when
 // that flow left the table in the meantime.
-func (a *Adder) Add(k *Key, out bool, wireLen int, now int64, device string) (isNew bool) {
+func (a *Adder) Add(k *flow.Key, out bool, wireLen int, now int64, device string) (isNew bool) {
 	if a.flow != nil && *k == a.key && !a.flow.gone.Load() {
 		a.hold(out, wireLen, now)
 		return false
@@ -290,13 +267,13 @@ func (a *Adder) Add(k *Key, out bool, wireLen int, now int64, device string) (is
 	return isNew || reopened
 }
 
-// Run numbers the Adder's runs: it changes whenever a packet goes to
+// RunID numbers the Adder's runs: it changes whenever a packet goes to
 // another flow than the one before. A caller that recognises a packet as
 // one of the current run's flow without decoding it (by its raw header
 // bytes) hands it to AddToRun.
-func (a *Adder) Run() uint64 { return a.run }
+func (a *Adder) RunID() uint64 { return a.run }
 
-// AddToRun adds a packet to the flow of the current run (see Run), sent by
+// AddToRun adds a packet to the flow of the current run (see RunID), sent by
 // the local end when out is true. It reports false, adding nothing, if
 // there is no run or its flow has left the table: the caller then adds the
 // packet the ordinary way.
@@ -310,10 +287,10 @@ func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
 	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
 		a.hold(out, wireLen, now)
 	} else if a.pendPackets++; out {
-		a.pendSent.add(wireLen)
+		count(&a.pendSent, wireLen)
 		a.pendLast = now
 	} else {
-		a.pendRecv.add(wireLen)
+		count(&a.pendRecv, wireLen)
 		a.pendLast = now
 	}
 	return true
@@ -347,7 +324,7 @@ func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, n
 }
 
 // Key returns the key of the flow the last packet went to.
-func (a *Adder) Key() Key { return a.key }
+func (a *Adder) Key() flow.Key { return a.key }
 
 // hold adds a packet of the remembered flow to the run the Adder holds.
 func (a *Adder) hold(out bool, wireLen int, now int64) {
@@ -359,9 +336,9 @@ func (a *Adder) hold(out bool, wireLen int, now int64) {
 	}
 	a.pendPackets++
 	if out {
-		a.pendSent.add(wireLen)
+		count(&a.pendSent, wireLen)
 	} else {
-		a.pendRecv.add(wireLen)
+		count(&a.pendRecv, wireLen)
 	}
 	a.pendLast = now
 	if a.pendPackets >= maxPending {
@@ -403,7 +380,7 @@ func (a *Adder) flush() (reopened bool) {
 	b.sent += a.pendSent.Bytes
 	b.recv += a.pendRecv.Bytes
 	s.mu.Unlock()
-	a.pendPackets, a.pendSent, a.pendRecv = 0, Counter{}, Counter{}
+	a.pendPackets, a.pendSent, a.pendRecv = 0, flow.Counter{}, flow.Counter{}
 	return reopened
 }
 
@@ -416,11 +393,11 @@ func floorSecond(t int64) int64 {
 	return t - r
 }
 
-func (t *Table) insertLocked(s *shard, pk packedKey, k Key, now int64, device string) *flow {
+func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, device string) *entry {
 	if len(s.flows) >= t.maxPerShard {
 		t.evictOldestLocked(s)
 	}
-	f := &flow{key: k, first: now, device: device}
+	f := &entry{key: k, first: now, device: device}
 	s.flows[pk] = f
 	t.newFlowsTotal.Add(1)
 	return f
@@ -440,7 +417,7 @@ func (t *Table) evictOldestLocked(s *shard) {
 		oldest = pushOldest(oldest, n, f.last)
 	}
 	cutoff := oldest[0] // the largest of the n smallest
-	var gone []*flow
+	var gone []*entry
 	for k, f := range s.flows {
 		if f.last <= cutoff && len(gone) < n {
 			f.gone.Store(true)
@@ -488,7 +465,7 @@ func pushOldest(h []int64, n int, v int64) []int64 {
 }
 
 // retire folds the totals of flows leaving the table into their owners'.
-func (t *Table) retire(gone []*flow) {
+func (t *Table) retire(gone []*entry) {
 	if len(gone) == 0 {
 		return
 	}
@@ -508,7 +485,7 @@ func (t *Table) retire(gone []*flow) {
 
 // SetOwner records the owner of flow k. It reports whether k is in the
 // table.
-func (t *Table) SetOwner(k Key, owner Owner) bool {
+func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
@@ -523,12 +500,12 @@ func (t *Table) SetOwner(k Key, owner Owner) bool {
 
 // Unresolved appends to dst the keys of flows without an owner and returns
 // it.
-func (t *Table) Unresolved(dst []Key) []Key {
+func (t *Table) Unresolved(dst []flow.Key) []flow.Key {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for _, f := range s.flows {
-			if f.owner == OwnerUnresolved {
+			if f.owner == flow.Unresolved {
 				dst = append(dst, f.key)
 			}
 		}
@@ -543,7 +520,7 @@ func (t *Table) Sweep(now, idle int64) int {
 	expired := 0
 	for i := range t.shards {
 		s := &t.shards[i]
-		var gone []*flow
+		var gone []*entry
 		s.mu.Lock()
 		for k, f := range s.flows {
 			if now-f.last > idle {
@@ -561,11 +538,11 @@ func (t *Table) Sweep(now, idle int64) int {
 
 // FlowStat is one flow as a snapshot shows it.
 type FlowStat struct {
-	Key                Key
-	Owner              Owner
+	Key                flow.Key
+	Owner              flow.Owner
 	Device             string
 	First, Last        int64
-	Sent, Recv         Counter
+	Sent, Recv         flow.Counter
 	SentRate, RecvRate float64 // bytes per second over RateWindow
 }
 
@@ -573,7 +550,7 @@ type FlowStat struct {
 type Snapshot struct {
 	Flows []FlowStat
 	// Retired holds, per owner, the totals of flows that left the table.
-	Retired map[Owner]Retired
+	Retired map[flow.Owner]Retired
 	// Evictions counts flows evicted to honour MaxFlows, since New.
 	Evictions uint64
 	// NewFlows counts flows ever added, since New.
@@ -594,7 +571,7 @@ func (t *Table) Snapshot(now int64) Snapshot {
 		s.mu.Unlock()
 	}
 	t.retiredMu.Lock()
-	snap.Retired = make(map[Owner]Retired, len(t.retired))
+	snap.Retired = make(map[flow.Owner]Retired, len(t.retired))
 	for o, r := range t.retired {
 		snap.Retired[o] = *r
 	}

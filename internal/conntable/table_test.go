@@ -2,6 +2,7 @@ package conntable
 
 import (
 	"fmt"
+	"hogs/internal/flow"
 	"net/netip"
 	"sync"
 	"testing"
@@ -12,11 +13,11 @@ import (
 
 const second = int64(1e9)
 
-func key(local, remote string) Key {
-	return Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: decode.ProtoTCP}
+func key(local, remote string) flow.Key {
+	return flow.Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: decode.ProtoTCP}
 }
 
-func find(t *testing.T, snap Snapshot, k Key) FlowStat {
+func find(t *testing.T, snap Snapshot, k flow.Key) FlowStat {
 	t.Helper()
 	for _, f := range snap.Flows {
 		if f.Key == k {
@@ -38,7 +39,7 @@ func TestAddCountsPerDirection(t *testing.T) {
 	}
 	tab.Add(k, false, 1500, 2, "eth0")
 	f := find(t, tab.Snapshot(3), k)
-	if f.Sent != (Counter{2, 300}) || f.Recv != (Counter{1, 1500}) || f.Device != "eth0" || f.First != 0 || f.Last != 2 {
+	if f.Sent != (flow.Counter{Packets: 2, Bytes: 300}) || f.Recv != (flow.Counter{Packets: 1, Bytes: 1500}) || f.Device != "eth0" || f.First != 0 || f.Last != 2 {
 		t.Errorf("flow %+v", f)
 	}
 }
@@ -100,7 +101,7 @@ func TestSweepKeepsTotals(t *testing.T) {
 	if len(snap.Flows) != 1 || snap.Flows[0].Key != live {
 		t.Errorf("flows after sweep: %+v", snap.Flows)
 	}
-	if r := snap.Retired[7]; r.Sent != (Counter{1, 100}) || r.Recv != (Counter{1, 50}) || r.Flows != 1 {
+	if r := snap.Retired[7]; r.Sent != (flow.Counter{Packets: 1, Bytes: 100}) || r.Recv != (flow.Counter{Packets: 1, Bytes: 50}) || r.Flows != 1 {
 		t.Errorf("retired totals of owner 7: %+v", r)
 	}
 }
@@ -109,7 +110,7 @@ func TestMaxFlowsEvictsOldestAndKeepsTotals(t *testing.T) {
 	tab := New(Config{MaxFlows: 640})
 	const n = 5000
 	for i := range n {
-		k := Key{Local: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(i)),
+		k := flow.Key{Local: netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(i)),
 			Remote: netip.MustParseAddrPort("10.9.9.9:443"), Proto: decode.ProtoUDP}
 		tab.Add(k, true, 10, int64(i), "eth0")
 	}
@@ -127,7 +128,7 @@ func TestMaxFlowsEvictsOldestAndKeepsTotals(t *testing.T) {
 			t.Errorf("an old flow (last seen %d) survived eviction", f.Last)
 		}
 	}
-	bytes += snap.Retired[OwnerUnresolved].Sent.Bytes
+	bytes += snap.Retired[flow.Unresolved].Sent.Bytes
 	if bytes != n*10 {
 		t.Errorf("bytes in flows and retired totals: %d, want %d", bytes, n*10)
 	}
@@ -135,7 +136,7 @@ func TestMaxFlowsEvictsOldestAndKeepsTotals(t *testing.T) {
 
 func TestConcurrentAdd(t *testing.T) {
 	tab := New(Config{})
-	keys := []Key{key("10.0.0.1:1", "10.0.0.2:2"), key("10.0.0.1:3", "10.0.0.2:4"), key("[2001:db8::1]:5", "[2001:db8::2]:6")}
+	keys := []flow.Key{key("10.0.0.1:1", "10.0.0.2:2"), key("10.0.0.1:3", "10.0.0.2:4"), key("[2001:db8::1]:5", "[2001:db8::2]:6")}
 	var wg sync.WaitGroup
 	for w := range 4 {
 		wg.Add(1)
@@ -172,7 +173,7 @@ func TestUnresolved(t *testing.T) {
 
 func TestAddHitPathAllocatesNothing(t *testing.T) {
 	tab := New(Config{})
-	keys := make([]Key, 100)
+	keys := make([]flow.Key, 100)
 	for i := range keys {
 		keys[i] = key(fmt.Sprintf("10.0.0.1:%d", 1000+i), "[2001:db8::2]:443")
 		tab.Add(keys[i], true, 1, 0, "eth0")
@@ -192,23 +193,23 @@ func TestKeyOf(t *testing.T) {
 	p := decode.Packet{Family: decode.IPv4, Proto: decode.ProtoTCP, Src: a, Dst: b, SrcPort: 443, DstPort: 50000, Flags: decode.FlagPorts}
 	tests := []struct {
 		dir  decode.Direction
-		want Key
+		want flow.Key
 		out  bool
 	}{
-		{decode.DirOut, Key{Local: netip.AddrPortFrom(a, 443), Remote: netip.AddrPortFrom(b, 50000), Proto: 6}, true},
-		{decode.DirIn, Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
+		{decode.DirOut, flow.Key{Local: netip.AddrPortFrom(a, 443), Remote: netip.AddrPortFrom(b, 50000), Proto: 6}, true},
+		{decode.DirIn, flow.Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
 		// No direction recorded: the ephemeral (higher) port is local.
-		{decode.DirUnknown, Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
+		{decode.DirUnknown, flow.Key{Local: netip.AddrPortFrom(b, 50000), Remote: netip.AddrPortFrom(a, 443), Proto: 6}, false},
 	}
 	for _, tt := range tests {
-		var k Key
+		var k flow.Key
 		out, ok := KeyOf(&p, tt.dir, &k)
 		if !ok || k != tt.want || out != tt.out {
 			t.Errorf("KeyOf(%v) = %v, %v, %v; want %v, %v", tt.dir, k, out, ok, tt.want, tt.out)
 		}
 	}
 	noPorts := decode.Packet{Family: decode.IPv4, Proto: decode.ProtoICMP, Src: a, Dst: b}
-	if _, ok := KeyOf(&noPorts, decode.DirOut, new(Key)); ok {
+	if _, ok := KeyOf(&noPorts, decode.DirOut, new(flow.Key)); ok {
 		t.Error("KeyOf of a packet without ports: ok")
 	}
 }
@@ -234,7 +235,7 @@ func TestAdderMemo(t *testing.T) {
 	if f := find(t, snap, k); f.Recv.Bytes != 50 || f.Sent.Bytes != 1 {
 		t.Errorf("flow after expiry: %+v", f)
 	}
-	if r := snap.Retired[OwnerUnresolved]; r.Sent.Bytes != 200 {
+	if r := snap.Retired[flow.Unresolved]; r.Sent.Bytes != 200 {
 		t.Errorf("retired: %+v, want the 200 bytes from before expiry", r)
 	}
 	least := allocs.Least(5, 1000, func() { a.Add(&k, true, 1, 100*second, "eth0") })
@@ -259,13 +260,13 @@ func TestOpenThenAdd(t *testing.T) {
 		t.Errorf("Unresolved after Open = %v", got)
 	}
 	tab.SetOwner(k, 7)
-	if f := find(t, tab.Snapshot(6), k); f.Sent != (Counter{}) || f.Recv != (Counter{}) || f.First != 5 || f.Last != 5 || f.Owner != 7 {
+	if f := find(t, tab.Snapshot(6), k); f.Sent != (flow.Counter{}) || f.Recv != (flow.Counter{}) || f.First != 5 || f.Last != 5 || f.Owner != 7 {
 		t.Errorf("opened flow %+v", f)
 	}
 	if tab.NewAdder().Add(&k, true, 60, 8, "eth0") {
 		t.Error("Add after Open: isNew true (the flow would be resolved twice)")
 	}
-	if f := find(t, tab.Snapshot(9), k); f.Sent != (Counter{1, 60}) || f.Owner != 7 || f.Last != 8 {
+	if f := find(t, tab.Snapshot(9), k); f.Sent != (flow.Counter{Packets: 1, Bytes: 60}) || f.Owner != 7 || f.Last != 8 {
 		t.Errorf("flow after Add %+v", f)
 	}
 }
@@ -278,7 +279,7 @@ func TestAdderHoldsRuns(t *testing.T) {
 	tab := New(Config{})
 	a := tab.NewAdder()
 	k, other := key("10.0.0.1:40000", "10.0.0.2:443"), key("10.0.0.1:40001", "10.0.0.2:443")
-	sent := func(k Key) uint64 { return find(t, tab.Snapshot(10*second), k).Sent.Packets }
+	sent := func(k flow.Key) uint64 { return find(t, tab.Snapshot(10*second), k).Sent.Packets }
 
 	a.Add(&k, true, 10, 0, "eth0") // opens the flow: added at once
 	for i := 1; i < maxPending; i++ {
@@ -302,7 +303,7 @@ func TestAdderHoldsRuns(t *testing.T) {
 	}
 	a.Add(&other, false, 5, second+3, "eth0")
 	a.Flush()
-	if f := find(t, tab.Snapshot(10*second), other); f.Recv != (Counter{2, 10}) {
+	if f := find(t, tab.Snapshot(10*second), other); f.Recv != (flow.Counter{Packets: 2, Bytes: 10}) {
 		t.Errorf("after Flush: %+v", f.Recv)
 	}
 	snap := tab.Snapshot(2 * second)
@@ -318,7 +319,7 @@ func TestAdderHoldsRuns(t *testing.T) {
 	}
 	a.Flush()
 	snap = tab.Snapshot(100 * second)
-	retired := snap.Retired[OwnerUnresolved]
+	retired := snap.Retired[flow.Unresolved]
 	if f := find(t, snap, other); f.Recv.Packets+retired.Recv.Packets != 4 {
 		t.Errorf("flow %+v and retired %+v: want 4 received packets in all", f.Recv, retired.Recv)
 	}
@@ -373,7 +374,7 @@ func TestAddPacketAddsAsKeyOfAndAdd(t *testing.T) {
 			now += int64(rnd(3)) * second / 10
 			wire := 60 + rnd(1400)
 			gotNew, gotOK := ap.AddPacket(p, dir, wire, now, "eth0")
-			var k Key
+			var k flow.Key
 			out, wantOK := KeyOf(p, dir, &k)
 			wantNew := wantOK && ak.Add(&k, out, wire, now, "eth0")
 			if gotNew != wantNew || gotOK != wantOK {
@@ -423,9 +424,9 @@ func TestAddToRun(t *testing.T) {
 	}
 	k, other := key("10.0.0.1:40000", "10.0.0.2:443"), key("10.0.0.1:40001", "10.0.0.2:443")
 	a.Add(&k, true, 10, 0, "eth0")
-	run := a.Run()
+	run := a.RunID()
 	a.Add(&k, false, 10, 1, "eth0")
-	if a.Run() != run {
+	if a.RunID() != run {
 		t.Error("Run changed for a packet of the same flow")
 	}
 	if !a.AddToRun(true, 5, 2) || !a.AddToRun(false, 7, 3) {
@@ -437,11 +438,11 @@ func TestAddToRun(t *testing.T) {
 		t.Errorf("AddToRun allocates %v", least)
 	}
 	a.Flush()
-	if f := find(t, tab.Snapshot(3), k); f.Sent != (Counter{2 + 5*1001, 15}) || f.Recv != (Counter{2, 17}) || f.Last != 3 {
+	if f := find(t, tab.Snapshot(3), k); f.Sent != (flow.Counter{Packets: 2 + 5*1001, Bytes: 15}) || f.Recv != (flow.Counter{Packets: 2, Bytes: 17}) || f.Last != 3 {
 		t.Errorf("flow after AddToRun: %+v", f)
 	}
 	a.Add(&other, true, 1, 4, "eth0")
-	if a.Run() == run {
+	if a.RunID() == run {
 		t.Error("Run unchanged after a packet of another flow")
 	}
 	a.Flush()

@@ -1,0 +1,105 @@
+package flow
+
+import "sync"
+
+// Owners numbers the processes that own flows and remembers what to show
+// about each, for as long as hogs shows it: an attributor interns a
+// process when it finds one owning a socket, the views look the number up,
+// and the monitor folds the processes that exited long ago into one row
+// per program (Fold), so the registry holds what is live plus at most
+// MaxFolded folded rows. A PID reused by a new process (another start
+// time) gets a new number, so it never inherits an old process's name or
+// totals. Safe for concurrent use.
+type Owners struct {
+	mu     sync.Mutex
+	byID   map[Owner]Process
+	byProc map[procKey]Owner
+	folded map[string]Owner // program name → its exited row
+	last   Owner
+}
+
+type procKey struct {
+	pid   int
+	start uint64
+}
+
+// MaxFolded bounds the folded rows: past it, exited processes of further
+// programs share one row named OtherExited.
+const MaxFolded = 64
+
+// OtherExited is the name of the folded row shared by the programs past
+// MaxFolded.
+const OtherExited = "other exited"
+
+// NewOwners returns an empty registry.
+func NewOwners() *Owners {
+	return &Owners{byID: map[Owner]Process{}, byProc: map[procKey]Owner{}, folded: map[string]Owner{}}
+}
+
+// Find returns the number of the process with this PID and start time, if
+// it is registered.
+func (o *Owners) Find(pid int, start uint64) (Owner, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	id, ok := o.byProc[procKey{pid, start}]
+	return id, ok
+}
+
+// Intern returns the number of process p (by PID and start time),
+// registering it with what p says about it if it is new.
+func (o *Owners) Intern(p Process) Owner {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := procKey{p.PID, p.StartTime}
+	if id, ok := o.byProc[k]; ok {
+		return id
+	}
+	o.last++
+	o.byID[o.last] = p
+	o.byProc[k] = o.last
+	return o.last
+}
+
+// Lookup returns what to show about an owner; false for Unresolved and
+// for numbers never handed out.
+func (o *Owners) Lookup(id Owner) (Process, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p, ok := o.byID[id]
+	return p, ok
+}
+
+// Len is the number of owners registered, folded rows included.
+func (o *Owners) Len() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.byID)
+}
+
+// Fold forgets process owner id and returns the owner of its program's
+// folded row (created on first use), which takes over its traffic: the
+// caller moves the totals. It returns id itself, unchanged, for a folded
+// row or an unknown number.
+func (o *Owners) Fold(id Owner) Owner {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	p, ok := o.byID[id]
+	if !ok || p.Exited {
+		return id
+	}
+	delete(o.byID, id)
+	delete(o.byProc, procKey{p.PID, p.StartTime})
+	name := p.Name
+	into, ok := o.folded[name]
+	if !ok && len(o.folded) >= MaxFolded {
+		name = OtherExited
+		into, ok = o.folded[name]
+	}
+	if !ok {
+		o.last++
+		into = o.last
+		o.folded[name] = into
+		o.byID[into] = Process{Name: name, UID: p.UID, User: p.User, Exited: true}
+	}
+	return into
+}
