@@ -17,9 +17,12 @@ build static:
 
 # Unit tests, golden tests, the reference-capture agreement test, and a replay
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
+# The packages with concurrency run again under the race detector.
+RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 -race $(RACE_PKGS)
 
 # Long fuzzing runs, outside CI. Crashers land in PKG/testdata/fuzz/ by
 # themselves; the inputs that grew coverage are copied there from Go's cache

@@ -101,6 +101,30 @@ func (iv *Intervals) Fill(rows []Row) {
 	iv.previous = next
 }
 
+// Fold carries the totals remembered for owner from's row over to owner
+// into's, as the monitor folds an exited process's row into its program's:
+// the bytes moved are no new traffic in into's next interval.
+func (iv *Intervals) Fold(from, into flow.Owner) {
+	var moved [2]flow.Counter
+	found := false
+	for id, c := range iv.previous {
+		if id.Owner == from {
+			moved, found = c, true
+			delete(iv.previous, id)
+		}
+	}
+	if !found {
+		return
+	}
+	for id, c := range iv.previous {
+		if id.Owner == into {
+			iv.previous[id] = [2]flow.Counter{c[0].Add(moved[0]), c[1].Add(moved[1])}
+			return
+		}
+	}
+	iv.previous[RowID{Owner: into}] = moved
+}
+
 // Owners maps the table's owner numbers to processes. Lookup of an owner
 // the resolver no longer knows reports false; its traffic then shows in
 // the unknown rows.

@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	case cfg.trace || cfg.json:
-		if err := monitor(cfg, stdout, stderr); err != nil {
+		if err := runText(cfg, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "hogs: %v\n", err)
 			return 1
 		}

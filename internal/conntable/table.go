@@ -134,6 +134,8 @@ type Table struct {
 type Retired struct {
 	Sent, Recv flow.Counter
 	Flows      uint64
+	// Last is when the latest of those flows last saw a packet.
+	Last int64
 }
 
 // New returns an empty table.
@@ -480,7 +482,33 @@ func (t *Table) retire(gone []*entry) {
 		r.Sent = r.Sent.Add(f.sent)
 		r.Recv = r.Recv.Add(f.recv)
 		r.Flows++
+		r.Last = max(r.Last, f.last)
 	}
+}
+
+// MoveRetired adds the retired totals of owner from to those of owner
+// into, and forgets from: the monitor folds an exited process's row into
+// its program's. Totals are moved, never lost.
+func (t *Table) MoveRetired(from, into flow.Owner) {
+	if from == into {
+		return
+	}
+	t.retiredMu.Lock()
+	defer t.retiredMu.Unlock()
+	r := t.retired[from]
+	if r == nil {
+		return
+	}
+	delete(t.retired, from)
+	dst := t.retired[into]
+	if dst == nil {
+		t.retired[into] = r
+		return
+	}
+	dst.Sent = dst.Sent.Add(r.Sent)
+	dst.Recv = dst.Recv.Add(r.Recv)
+	dst.Flows += r.Flows
+	dst.Last = max(dst.Last, r.Last)
 }
 
 // SetOwner records the owner of flow k. It reports whether k is in the

@@ -1,14 +1,16 @@
-package main
+package monitor
 
 import (
 	"encoding/binary"
 	"hogs/internal/flow"
 	"io"
 	"testing"
+	"time"
 
 	"hogs/decode"
 	"hogs/internal/conntable"
 	"hogs/rawcap"
+	"hogs/ui"
 )
 
 // frameList is a frame source that hands out a fixed list of frames.
@@ -27,6 +29,10 @@ func (l *frameList) Next(f *rawcap.Frame) error {
 }
 
 func (l *frameList) Close() error { return nil }
+
+func (l *frameList) Capture() ui.CaptureStats {
+	return ui.CaptureStats{Source: "list", Received: uint64(l.next)}
+}
 
 // ipv4Frame builds a raw IPv4 packet: header (ihl words, with zero options
 // past 5), then the ports and 16 more bytes; total is the IP total length
@@ -79,6 +85,7 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 		)
 	}
 	src := &frameList{}
+	base := time.Unix(1_700_000_000, 0)
 	state := uint32(7)
 	rnd := func(n int) int {
 		state ^= state << 13
@@ -89,14 +96,16 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 	for range 5000 {
 		s := shapes[rnd(len(shapes))]
 		for range 1 + rnd(5) {
-			src.frames = append(src.frames, rawcap.Frame{Data: s.b, WireLen: 60 + rnd(1400), LinkType: decode.LinkRaw, Direction: s.dir, InterfaceName: "eth0"})
+			ts := base.Add(time.Duration(len(src.frames)+1) * time.Millisecond)
+			src.frames = append(src.frames, rawcap.Frame{Data: s.b, WireLen: 60 + rnd(1400), LinkType: decode.LinkRaw, Direction: s.dir, InterfaceName: "eth0", Timestamp: ts})
 		}
 	}
 
-	p := newPipeline(config{udp: true, idleFlows: 50 * 1e9}, io.Discard)
-	p.src = src
-	now := int64(0)
-	if err := p.capture(&frameClock{replay: func(*rawcap.Frame) int64 { now += 1e6; return now }}); err != nil {
+	m := New(Config{UDP: true}, src, nil, nil)
+	// The monotonic clock reads as the frame's timestamp since base, so
+	// that each packet's time is known wherever the clock anchors.
+	mono := func() int64 { return int64(src.frames[src.next-1].Timestamp.Sub(base)) }
+	if err := m.capture(src, &frameClock{mono: mono}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -113,7 +122,8 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 			counted++
 		}
 	}
-	got, exp := p.table.Snapshot(now), want.Snapshot(now)
+	now := at
+	got, exp := m.table.Snapshot(now), want.Snapshot(now)
 	if len(got.Flows) != len(exp.Flows) || counted == 0 || counted == len(src.frames) {
 		t.Fatalf("%d flows, want %d (%d of %d frames counted)", len(got.Flows), len(exp.Flows), counted, len(src.frames))
 	}
