@@ -260,4 +260,3 @@ func rowNamed(v *ui.View, name string) *ui.Row {
 	}
 	return nil
 }
-

@@ -166,12 +166,12 @@ type Monitor struct {
 
 	logMu sync.Mutex
 
-	intervals ui.Intervals
+	intervals  ui.Intervals
 	lastFold   int64
 	foldedInto map[flow.Owner]flow.Owner // the last fold pass's
-	folded    atomic.Uint64
-	latest    atomic.Pointer[ui.View]
-	refreshes int
+	folded     atomic.Uint64
+	latest     atomic.Pointer[ui.View]
+	refreshes  int
 }
 
 // New returns a Monitor reading src, attributing flows with attr (nil for
