@@ -5,7 +5,10 @@ import (
 	"unicode/utf8"
 )
 
-// Attr is a set of cell attributes (bit flags).
+// Attr is a set of cell attributes (bit flags): how the cell looks on
+// any terminal (bold, reverse, underline), and what it shows (the roles:
+// sent, received, unknown, selected), which a terminal with colours may
+// colour (see the terminal UI); Render itself knows no colours.
 type Attr uint8
 
 // The cell attributes.
@@ -13,7 +16,15 @@ const (
 	AttrBold Attr = 1 << iota
 	AttrReverse
 	AttrUnderline
+	// The roles.
+	AttrSent     // a sent number
+	AttrRecv     // a received number
+	AttrUnknown  // a row of traffic no process owns
+	AttrSelected // the selected row
 )
+
+// attrLooks are the attributes every terminal shows.
+const attrLooks = AttrBold | AttrReverse | AttrUnderline
 
 // Cell is one character cell of a Grid. A rune two cells wide (CJK,
 // emoji) fills its cell and the next, whose Ch is 0: the continuation.

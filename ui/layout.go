@@ -148,9 +148,31 @@ func (l *layout) place(w int) bool {
 	return fits && x <= w
 }
 
+// lastNumber is a layout's last resort when even its narrowest form does
+// not fit in w cells: only the number column the order sorts by (received
+// unless by sent), then that column alone, as wide as the line.
+func (l *layout) lastNumber(w int, order SortOrder, sent, recv int) layout {
+	keep, drop := recv, sent
+	if order == SortSent {
+		keep, drop = sent, recv
+	}
+	l.c[drop].off = true
+	for i := 0; i < l.n && !l.place(w); i++ {
+		if i != keep {
+			l.c[i].off = true
+		}
+	}
+	if !l.place(w) {
+		l.c[keep].w = w
+		l.place(w)
+	}
+	return *l
+}
+
 // drawHeader writes the column titles on line y, reverse video over the
-// whole width; the title of column sorted (-1: none) is underlined too.
-func (g *Grid) drawHeader(y int, l *layout, sorted int) {
+// whole width; the titles of the columns sorted by (bit i for column i)
+// are underlined too.
+func (g *Grid) drawHeader(y int, l *layout, sorted uint16) {
 	g.fillLine(y, AttrReverse)
 	for i := 0; i < l.n; i++ {
 		c := &l.c[i]
@@ -162,7 +184,7 @@ func (g *Grid) drawHeader(y int, l *layout, sorted int) {
 			title = "RECV"
 		}
 		a := AttrReverse
-		if i == sorted {
+		if sorted&(1<<i) != 0 {
 			a |= AttrUnderline
 		}
 		if c.right {
@@ -176,25 +198,51 @@ func (g *Grid) drawHeader(y int, l *layout, sorted int) {
 }
 
 // listWindow picks the part of an n-row list the screen shows, keeping
-// the selection in view: it returns the first row shown, how many are
-// shown and the selected row, and paints the selection bar.
-func (g *Grid) listWindow(v vlayout, st *ViewState, n int) (top, shown, sel int) {
-	sel, top = clampView(st.Selected, st.Top, n, v.page)
+// the selection (position sel, window from top) in view: it returns the
+// first row shown, how many are shown and the selected row, and paints
+// the selection bar.
+func (g *Grid) listWindow(v vlayout, sel, top, n int) (int, int, int) {
+	sel, top = clampView(sel, top, n, v.page)
+	shown := 0
 	if n > 0 {
 		shown = min(v.page, n-top)
 	}
 	if sel >= top && sel < top+shown {
-		g.fillLine(v.list+sel-top, AttrReverse)
+		g.fillLine(v.list+sel-top, selectedAttr(true))
 	}
 	return top, shown, sel
 }
 
-// selectedAttr is the attribute of a list row's text.
+// selectedAttr is the attribute of a list row's text: the selected row is
+// bold and underlined (the header and TOTAL are reverse video), and a
+// terminal with colours gives it a colour of its own.
 func selectedAttr(selected bool) Attr {
 	if selected {
-		return AttrReverse
+		return AttrBold | AttrUnderline | AttrSelected
 	}
 	return 0
+}
+
+// sortedColumns are the header bits (see drawHeader) for an order, given
+// a table's columns for PID, name, sent and received (-1: none).
+func sortedColumns(order SortOrder, pid, name, sent, recv int) uint16 {
+	bit := func(i int) uint16 {
+		if i < 0 {
+			return 0
+		}
+		return 1 << i
+	}
+	switch order {
+	case SortSent:
+		return bit(sent)
+	case SortTotal:
+		return bit(sent) | bit(recv)
+	case SortPID:
+		return bit(pid)
+	case SortName:
+		return bit(name)
+	}
+	return bit(recv)
 }
 
 // totalLine is where TOTAL goes below shown list rows: right after them
@@ -210,10 +258,10 @@ func (v vlayout) totalLine(shown int) int {
 // drawValues draws the sent and received numbers and the unit.
 func (g *Grid) drawValues(y int, l *layout, sentCol, recvCol, unitCol int, sent, recv float64, mode ViewMode, a Attr) {
 	if c := &l.c[sentCol]; !c.off {
-		g.drawNum(c.x, y, c.w, sent, a)
+		g.drawNum(c.x, y, c.w, sent, mode, a|AttrSent)
 	}
 	if c := &l.c[recvCol]; !c.off {
-		g.drawNum(c.x, y, c.w, recv, a)
+		g.drawNum(c.x, y, c.w, recv, mode, a|AttrRecv)
 	}
 	if c := &l.c[unitCol]; !c.off {
 		g.drawString(c.x, y, c.w, mode.Unit(), a, false)

@@ -3,7 +3,7 @@ package ui
 import (
 	"cmp"
 	"slices"
-	"strings"
+	"strconv"
 
 	"hogs/internal/conntable"
 )
@@ -13,6 +13,73 @@ type renderScratch struct {
 	idx        []int32
 	sent, recv []float64
 	buf, buf2  []byte
+	ascii      bool // display escapes every rune outside ASCII
+}
+
+// visible returns the indices of the rows st's filter keeps, in st's
+// order (see order).
+func (sc *renderScratch) visible(rows []Row, st *ViewState) []int32 {
+	idx := sc.order(rows, st.Order, st.Mode)
+	if st.Filter == "" {
+		return idx
+	}
+	kept := idx[:0]
+	for _, i := range idx {
+		if sc.matches(&rows[i], st.Filter) {
+			kept = append(kept, i)
+		}
+	}
+	sc.idx = kept
+	return kept
+}
+
+// matches reports whether the filter text is in r's program with its
+// command line as the table shows it (sanitized: a name with an escape
+// matches the escape's text), its user (name or UID) or the address and
+// port of either end of one of its connections, ignoring ASCII case.
+func (sc *renderScratch) matches(r *Row, filter string) bool {
+	sc.buf = sc.program(sc.buf[:0], r, false, true)
+	if containsFold(sc.buf, filter) {
+		return true
+	}
+	if !r.Pseudo {
+		sc.buf = sc.display(sc.buf[:0], r.User)
+		sc.buf = append(sc.buf, ' ')
+		sc.buf = strconv.AppendUint(sc.buf, uint64(r.UID), 10)
+		if containsFold(sc.buf, filter) {
+			return true
+		}
+	}
+	for i := range r.Flows {
+		sc.buf = appendEndpoint(sc.buf[:0], r.Flows[i].Key.Local)
+		sc.buf = append(sc.buf, ' ')
+		sc.buf = appendEndpoint(sc.buf, r.Flows[i].Key.Remote)
+		if containsFold(sc.buf, filter) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFold reports whether sub is in s, ASCII letters matching in
+// either case.
+func containsFold[T string | []byte](s T, sub string) bool {
+	lower := func(c byte) byte {
+		if c >= 'A' && c <= 'Z' {
+			return c + 'a' - 'A'
+		}
+		return c
+	}
+next:
+	for i := 0; i+len(sub) <= len(s); i++ {
+		for j := 0; j < len(sub); j++ {
+			if lower(s[i+j]) != lower(sub[j]) {
+				continue next
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // order sorts indices of rows as Sort would leave rows (the mode's measure
@@ -27,21 +94,11 @@ func (sc *renderScratch) order(rows []Row, order SortOrder, mode ViewMode) []int
 		sc.sent[i], sc.recv[i] = mode.Values(&rows[i])
 		sc.idx[i] = int32(i)
 	}
-	key := sc.recv
-	if order == SortSent {
-		key = sc.sent
-	}
+	sent, recv := sc.sent, sc.recv
 	slices.SortFunc(sc.idx, func(a, b int32) int {
-		// Sort's comparison, with early returns (cmp.Or would compare
-		// the names every time), and the original position last: a
-		// stable sort's result.
-		if c := cmp.Compare(key[b], key[a]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(rows[a].PID, rows[b].PID); c != 0 {
-			return c
-		}
-		if c := strings.Compare(rows[a].Name, rows[b].Name); c != 0 {
+		// Sort's comparison, and the original position last: a stable
+		// sort's result.
+		if c := compareRows(order, &rows[a], &rows[b], sent[a], recv[a], sent[b], recv[b]); c != 0 {
 			return c
 		}
 		return cmp.Compare(a, b)
@@ -55,8 +112,7 @@ func flowValues(mode ViewMode, f *conntable.FlowStat) (sent, recv float64) {
 	return mode.Values(&r)
 }
 
-// orderFlows sorts indices of flows by the order's column in the mode's
-// measure, largest first, then by the other column, then by key.
+// orderFlows sorts indices of flows as compareTraffic says, then by key.
 func (sc *renderScratch) orderFlows(flows []conntable.FlowStat, order SortOrder, mode ViewMode) []int32 {
 	n := len(flows)
 	sc.idx = slices.Grow(sc.idx[:0], n)[:n]
@@ -66,12 +122,9 @@ func (sc *renderScratch) orderFlows(flows []conntable.FlowStat, order SortOrder,
 		sc.sent[i], sc.recv[i] = flowValues(mode, &flows[i])
 		sc.idx[i] = int32(i)
 	}
-	first, second := sc.recv, sc.sent
-	if order == SortSent {
-		first, second = second, first
-	}
+	sent, recv := sc.sent, sc.recv
 	slices.SortFunc(sc.idx, func(a, b int32) int {
-		return cmp.Or(cmp.Compare(first[b], first[a]), cmp.Compare(second[b], second[a]),
+		return cmp.Or(compareTraffic(order, sent[a], recv[a], sent[b], recv[b]),
 			compareKeys(flows[a].Key, flows[b].Key), cmp.Compare(a, b))
 	})
 	return sc.idx
@@ -85,4 +138,21 @@ func findRow(snap *View, id RowID) *Row {
 		}
 	}
 	return nil
+}
+
+// compareTraffic compares two lines of a connection or host list by their
+// numbers (as, ar: sent, received of a; bs, br of b) for an order: the
+// order's column largest first, then the other one; received, sent or
+// their sum. The lists have no PID or name: those orders leave them in
+// the lists' own order (by address).
+func compareTraffic(order SortOrder, as, ar, bs, br float64) int {
+	switch order {
+	case SortRecv:
+		return cmp.Or(cmp.Compare(br, ar), cmp.Compare(bs, as))
+	case SortSent:
+		return cmp.Or(cmp.Compare(bs, as), cmp.Compare(br, ar))
+	case SortTotal:
+		return cmp.Or(cmp.Compare(bs+br, as+ar), cmp.Compare(br, ar))
+	}
+	return 0
 }

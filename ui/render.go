@@ -17,6 +17,7 @@ func Render(g *Grid, snap *View, st *ViewState) {
 	if g.W == 0 || g.H == 0 {
 		return
 	}
+	g.sc.ascii = st.ASCII
 	v := vertical(g.H)
 	switch st.Screen {
 	case ScreenConnections:

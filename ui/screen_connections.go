@@ -21,7 +21,7 @@ const (
 	cColumns
 )
 
-func connectionLayout(w, localW, remoteW, devW int, mode ViewMode) layout {
+func connectionLayout(w, localW, remoteW, devW int, mode ViewMode, order SortOrder) layout {
 	extra := "RATE"
 	if mode.IsRate() {
 		extra = "VOLUME"
@@ -60,7 +60,7 @@ func connectionLayout(w, localW, remoteW, devW int, mode ViewMode) layout {
 		case 9:
 			l.c[cRemote].min = 1
 		default:
-			return l
+			return l.lastNumber(w, order, cSent, cRecv)
 		}
 	}
 	return l
@@ -94,7 +94,7 @@ func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 			what = strconv.AppendInt(what, int64(row.PID), 10)
 			what = append(what, ' ')
 		}
-		what = appendProgram(what, row, st.Basename, st.Cmdline)
+		what = sc.program(what, row, st.Basename, st.Cmdline)
 	} else {
 		what = append(what, "connections: the process is gone"...)
 	}
@@ -110,18 +110,14 @@ func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 		localW = max(localW, len(sc.buf))
 		sc.buf = appendEndpoint(sc.buf[:0], flows[i].Key.Remote)
 		remoteW = max(remoteW, len(sc.buf))
-		sc.buf = appendDisplay(sc.buf[:0], flows[i].Device)
+		sc.buf = sc.display(sc.buf[:0], flows[i].Device)
 		devW = max(devW, cellsOf(sc.buf))
 	}
-	l := connectionLayout(g.W, localW, remoteW, min(max(devW, 6), 8), st.Mode)
+	l := connectionLayout(g.W, localW, remoteW, min(max(devW, 6), 8), st.Mode, st.Order)
 	if v.header >= 0 {
-		sorted := cRecv
-		if st.Order == SortSent {
-			sorted = cSent
-		}
-		g.drawHeader(v.header, &l, sorted)
+		g.drawHeader(v.header, &l, sortedColumns(st.Order, -1, -1, cSent, cRecv))
 	}
-	top, shown, sel := g.listWindow(v, st, len(flows))
+	top, shown, sel := g.listWindow(v, st.Selected, st.Top, len(flows))
 	for k := 0; k < shown; k++ {
 		y := v.list + k
 		a := selectedAttr(top+k == sel)
@@ -139,7 +135,7 @@ func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 			g.drawText(c.x, y, c.w, sc.buf, a, false)
 		}
 		if c := &l.c[cDev]; !c.off {
-			sc.buf = appendDisplay(sc.buf[:0], f.Device)
+			sc.buf = sc.display(sc.buf[:0], f.Device)
 			g.drawText(c.x, y, c.w, sc.buf, a, false)
 		}
 		g.drawValues(y, &l, cSent, cRecv, cUnit, sc.sent[i], sc.recv[i], st.Mode, a)

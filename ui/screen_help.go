@@ -4,10 +4,15 @@ import "strings"
 
 // helpText is the key overlay, one line per key.
 const helpText = `hogs keys
-q  Ctrl-C       quit
-s               sort by sent
-r               sort by received
-m               next unit: kB/s kB bytes MB MB/s GB/s Mbit/s
+q  Ctrl-C       quit (Ctrl-Z suspends, fg resumes)
+s r t           sort by sent, received, total (largest first)
+p n             sort by PID, program name
+m               next unit: kB/s kB bytes MB MB/s GB/s Mbit/s auto
+                (kB MB GB: 1024-based; Mbit: 10^6 bits;
+                auto: B KiB MiB GiB per number, 1024-based)
+Space           pause: the view stops, the counting goes on
+/               filter: program, user, address; Enter applies,
+                Esc clears
 l               show or hide the command line
 b               show the program's base name or path
 Up Down  k j    select the previous or next row

@@ -17,8 +17,8 @@ type hostRow struct {
 }
 
 // remoteHosts aggregates the flows of rows (taken in the order idx) by
-// remote address, sorted by the order's column in the mode's measure,
-// largest first, then the other column, connections, and address.
+// remote address, sorted as compareTraffic says in the mode's measure,
+// then by connections, largest first, and address.
 func remoteHosts(rows []Row, idx []int32, order SortOrder, mode ViewMode) []hostRow {
 	byAddr := map[netip.Addr]int{}
 	var hosts []hostRow
@@ -46,11 +46,7 @@ func remoteHosts(rows []Row, idx []int32, order SortOrder, mode ViewMode) []host
 		hosts[i].sent, hosts[i].recv = mode.Values(&hosts[i].traffic)
 	}
 	slices.SortFunc(hosts, func(a, b hostRow) int {
-		fa, fb, sa, sb := a.recv, b.recv, a.sent, b.sent
-		if order == SortSent {
-			fa, fb, sa, sb = sa, sb, fa, fb
-		}
-		return cmp.Or(cmp.Compare(fb, fa), cmp.Compare(sb, sa), cmp.Compare(b.conns, a.conns), a.addr.Compare(b.addr))
+		return cmp.Or(compareTraffic(order, a.sent, a.recv, b.sent, b.recv), cmp.Compare(b.conns, a.conns), a.addr.Compare(b.addr))
 	})
 	return hosts
 }
@@ -66,7 +62,7 @@ const (
 	hColumns
 )
 
-func hostLayout(w, addrW int) layout {
+func hostLayout(w, addrW int, order SortOrder) layout {
 	l := layout{n: hColumns}
 	l.c[hAddr] = column{title: "REMOTE HOST", w: addrW}
 	l.c[hConns] = column{title: "CONNS", w: 5, gap: 1, right: true}
@@ -91,7 +87,7 @@ func hostLayout(w, addrW int) layout {
 		case 6:
 			l.c[hAddr].min = 1
 		default:
-			return l
+			return l.lastNumber(w, order, hSent, hRecv)
 		}
 	}
 	return l
@@ -100,7 +96,7 @@ func hostLayout(w, addrW int) layout {
 func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
 	rows := snap.Rows
-	idx := sc.order(rows, st.Order, st.Mode)
+	idx := sc.visible(rows, st)
 	hosts := remoteHosts(rows, idx, st.Order, st.Mode)
 	g.drawTitle(v.title, st, snap, []byte("remote hosts"))
 	addrW := 11
@@ -108,15 +104,11 @@ func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 		sc.buf = hosts[i].addr.AppendTo(sc.buf[:0])
 		addrW = max(addrW, len(sc.buf))
 	}
-	l := hostLayout(g.W, addrW)
+	l := hostLayout(g.W, addrW, st.Order)
 	if v.header >= 0 {
-		sorted := hRecv
-		if st.Order == SortSent {
-			sorted = hSent
-		}
-		g.drawHeader(v.header, &l, sorted)
+		g.drawHeader(v.header, &l, sortedColumns(st.Order, -1, hAddr, hSent, hRecv))
 	}
-	top, shown, sel := g.listWindow(v, st, len(hosts))
+	top, shown, sel := g.listWindow(v, st.Selected, st.Top, len(hosts))
 	for k := 0; k < shown; k++ {
 		y := v.list + k
 		a := selectedAttr(top+k == sel)
@@ -138,10 +130,10 @@ func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 				}
 				r := &rows[ri]
 				if r.Pseudo {
-					b = appendDisplay(b, r.Name)
+					b = sc.display(b, r.Name)
 					continue
 				}
-				b = appendDisplay(b, baseName(r.Name))
+				b = sc.display(b, baseName(r.Name))
 				b = append(b, '(')
 				b = strconv.AppendInt(b, int64(r.PID), 10)
 				b = append(b, ')')

@@ -20,9 +20,11 @@ const (
 // processLayout lays out the process table for w cells: nethogs's columns
 // (PID 7, USER 8, PROGRAM, DEV, SENT and RECEIVED 11, unit 6) while the
 // program gets 10 cells, then without DEV, USER and the unit column,
-// narrower numbers, and finally without PID: something is drawn at any
-// width.
-func processLayout(w, devW int) layout {
+// numbers 9 wide, the program down to 6, without PID, numbers 7 wide, the
+// program down to 1; then only one number (the one sorted by; received
+// unless by sent) and, narrower still, the number alone: a column is
+// dropped whole, never cut.
+func processLayout(w, devW int, order SortOrder) layout {
 	l := layout{n: pColumns}
 	l.c[pPID] = column{title: "PID", w: 7, right: true}
 	l.c[pUser] = column{title: "USER", w: 8, gap: 1}
@@ -50,7 +52,7 @@ func processLayout(w, devW int) layout {
 		case 7:
 			l.c[pProg].min = 1
 		default:
-			return l
+			return l.lastNumber(w, order, pSent, pRecv)
 		}
 	}
 	return l
@@ -59,27 +61,26 @@ func processLayout(w, devW int) layout {
 func (g *Grid) renderProcesses(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
 	rows := snap.Rows
-	idx := sc.order(rows, st.Order, st.Mode)
+	idx := sc.visible(rows, st)
 	devW := 0
 	for i := range rows {
-		sc.buf = appendDisplay(sc.buf[:0], rows[i].Device)
+		sc.buf = sc.display(sc.buf[:0], rows[i].Device)
 		devW = max(devW, cellsOf(sc.buf))
 	}
-	l := processLayout(g.W, min(max(devW, 6), 8))
+	l := processLayout(g.W, min(max(devW, 6), 8), st.Order)
 
 	g.drawTitle(v.title, st, snap, nil)
 	if v.header >= 0 {
-		sorted := pRecv
-		if st.Order == SortSent {
-			sorted = pSent
-		}
-		g.drawHeader(v.header, &l, sorted)
+		g.drawHeader(v.header, &l, sortedColumns(st.Order, pPID, pProg, pSent, pRecv))
 	}
-	top, shown, sel := g.listWindow(v, st, len(rows))
+	top, shown, sel := g.listWindow(v, st.selectedPos(rows, idx), st.Top, len(idx))
 	for k := 0; k < shown; k++ {
 		y := v.list + k
 		a := selectedAttr(top+k == sel)
 		i := idx[top+k]
+		if rows[i].Pseudo && a == 0 {
+			a = AttrUnknown
+		}
 		g.processRow(y, &l, &rows[i], sc.sent[i], sc.recv[i], st, a)
 	}
 	if v.total {
@@ -106,7 +107,7 @@ func (g *Grid) processRow(y int, l *layout, r *Row, sent, recv float64, st *View
 	}
 	if c := &l.c[pUser]; !c.off && !r.Pseudo {
 		if r.User != "" {
-			sc.buf = appendDisplay(sc.buf[:0], r.User)
+			sc.buf = sc.display(sc.buf[:0], r.User)
 		} else {
 			sc.buf = strconv.AppendUint(sc.buf[:0], uint64(r.UID), 10)
 		}
@@ -118,31 +119,31 @@ func (g *Grid) processRow(y int, l *layout, r *Row, sent, recv float64, st *View
 		}
 	}
 	if c := &l.c[pProg]; !c.off {
-		sc.buf = appendProgram(sc.buf[:0], r, st.Basename, st.Cmdline)
+		sc.buf = sc.program(sc.buf[:0], r, st.Basename, st.Cmdline)
 		g.drawText(c.x, y, c.w, sc.buf, a, false)
 	}
 	if c := &l.c[pDev]; !c.off {
-		sc.buf = appendDisplay(sc.buf[:0], r.Device)
+		sc.buf = sc.display(sc.buf[:0], r.Device)
 		g.drawText(c.x, y, c.w, sc.buf, a, false)
 	}
 	g.drawValues(y, l, pSent, pRecv, pUnit, sent, recv, st.Mode, a)
 }
 
-// appendProgram appends a row's PROGRAM text: the name (its base name
+// program appends a row's PROGRAM text: the name (its base name
 // with basename), then with cmdline the arguments, all sanitized.
-func appendProgram(b []byte, r *Row, basename, cmdline bool) []byte {
+func (sc *renderScratch) program(b []byte, r *Row, basename, cmdline bool) []byte {
 	if r.Pseudo {
-		return appendDisplay(b, r.Name)
+		return sc.display(b, r.Name)
 	}
 	name := r.Name
 	if basename {
 		name = baseName(name)
 	}
-	b = appendDisplay(b, name)
+	b = sc.display(b, name)
 	if cmdline && len(r.Cmdline) > 1 {
 		for _, arg := range r.Cmdline[1:] {
 			b = append(b, ' ')
-			b = appendDisplay(b, arg)
+			b = sc.display(b, arg)
 		}
 	}
 	return b

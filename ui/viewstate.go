@@ -18,7 +18,7 @@ const (
 type ViewState struct {
 	// Mode is the unit of the numbers (m cycles).
 	Mode ViewMode
-	// Order is the column lists are sorted by, largest first (s, r).
+	// Order is the column lists are sorted by (s, r, t, p, n).
 	Order SortOrder
 	// Cmdline shows the arguments after the program name (l).
 	Cmdline bool
@@ -29,9 +29,23 @@ type ViewState struct {
 	// Help shows the key overlay (h, ?).
 	Help bool
 	// Selected is the index of the selected row in the current list, in
-	// display order: a position, as in top and htop, so the process under
-	// it changes when a refresh reorders the list.
+	// display order. On the process list the selection belongs to a
+	// process (SelectedRow): while that process is listed, its position
+	// is the selection, wherever a refresh, a sort or a filter puts it.
 	Selected int
+	// SelectedRow is the process the selection is on (the zero RowID: none
+	// yet, Selected alone counts).
+	SelectedRow RowID
+	// Paused freezes the view (Space): the terminal UI keeps showing the
+	// View it had while the counting goes on; the footer says PAUSED.
+	Paused bool
+	// Filter, when set, keeps the processes whose program, command line,
+	// user or connection addresses contain it, ignoring ASCII case (/ then
+	// the text and Enter; Esc clears it). TOTAL sums the rows it keeps.
+	Filter string
+	// ASCII shows every rune outside ASCII as an escape (\u540d): for a
+	// terminal whose locale is not UTF-8.
+	ASCII bool
 	// Top is the index of the first row shown (scrolling).
 	Top int
 	// Focus is the process whose connections ScreenConnections lists.
@@ -45,4 +59,10 @@ type ViewState struct {
 	// The process list's position while another screen shows, restored
 	// by Esc.
 	procSelected, procTop int
+	// editing is set while the filter is typed: input is the text so far.
+	editing bool
+	input   string
 }
+
+// maxFilter bounds the filter's length, in bytes.
+const maxFilter = 64

@@ -22,11 +22,28 @@ func appendDisplay(b []byte, s string) []byte {
 	return b
 }
 
-func escapeZeroWidth(b []byte, start int) []byte {
+// display is appendDisplay, with every rune outside ASCII escaped too
+// when the terminal is not UTF-8 (sc.ascii).
+func (sc *renderScratch) display(b []byte, s string) []byte {
+	start := len(b)
+	b = appendDisplay(b, s)
+	if sc.ascii {
+		b = escapeWhere(b, start, nonASCII)
+	}
+	return b
+}
+
+func nonASCII(r rune) bool { return r >= utf8.RuneSelf }
+
+func escapeZeroWidth(b []byte, start int) []byte { return escapeWhere(b, start, zeroWidth) }
+
+// escapeWhere rewrites b[start:] with the runes for which escape says so
+// written as escapes (\u200b), in place but for the escapes' growth.
+func escapeWhere(b []byte, start int, escape func(rune) bool) []byte {
 	found := false
 	for i := start; i < len(b); {
 		r, n := utf8.DecodeRune(b[i:])
-		if zeroWidth(r) {
+		if escape(r) {
 			found = true
 			break
 		}
@@ -38,7 +55,7 @@ func escapeZeroWidth(b []byte, start int) []byte {
 	mid := len(b)
 	for i := start; i < mid; {
 		r, n := utf8.DecodeRune(b[i:])
-		if zeroWidth(r) {
+		if escape(r) {
 			b = appendEscape(b, r)
 		} else {
 			b = append(b, b[i:i+n]...)
