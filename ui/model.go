@@ -7,11 +7,13 @@ package ui
 
 import (
 	"cmp"
-	"hogs/internal/flow"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"hogs/internal/flow"
 
 	"hogs/decode"
 	"hogs/internal/conntable"
@@ -195,30 +197,70 @@ func compareKeys(a, b flow.Key) int {
 	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
 }
 
-// SortOrder picks the column rows are sorted by, largest first.
+// SortOrder picks the column rows are sorted by: the traffic columns
+// largest first, PID and name in ascending order.
 type SortOrder uint8
 
-// The sort orders: nethogs sorts by received unless -s.
+// The sort orders: nethogs sorts by received unless -s; the others are
+// the terminal UI's (keys t, p, n).
 const (
 	SortRecv SortOrder = iota
 	SortSent
+	SortTotal // sent plus received
+	SortPID
+	SortName // the program's base name, then its path
 )
 
-// Sort orders rows by the chosen column in the view mode's measure (rates
-// for rate modes, totals otherwise), largest first; ties go by PID, then
-// name, so rows keep their places between refreshes. Pseudo rows sort like
-// any other.
-func Sort(rows []Row, order SortOrder, mode ViewMode) {
-	value := func(r *Row) float64 {
-		sent, recv := mode.Values(r)
-		if order == SortSent {
-			return sent
-		}
-		return recv
+// String is the order's name as the footer shows it.
+func (o SortOrder) String() string {
+	switch o {
+	case SortSent:
+		return "sent"
+	case SortTotal:
+		return "total"
+	case SortPID:
+		return "PID"
+	case SortName:
+		return "name"
 	}
+	return "received"
+}
+
+// Sort orders rows by the chosen column in the view mode's measure (rates
+// for rate modes, totals otherwise), largest first, or by PID or name;
+// ties go by PID, then name, so rows keep their places between refreshes.
+// Pseudo rows sort like any other.
+func Sort(rows []Row, order SortOrder, mode ViewMode) {
 	slices.SortStableFunc(rows, func(a, b Row) int {
-		return cmp.Or(cmp.Compare(value(&b), value(&a)), cmp.Compare(a.PID, b.PID), cmp.Compare(a.Name, b.Name))
+		as, ar := mode.Values(&a)
+		bs, br := mode.Values(&b)
+		return compareRows(order, &a, &b, as, ar, bs, br)
 	})
+}
+
+// compareRows is Sort's comparison of rows a and b, whose numbers in the
+// view mode are as, ar (sent, received) and bs, br; it returns early (a
+// cmp.Or would compare the names every time).
+func compareRows(order SortOrder, a, b *Row, as, ar, bs, br float64) int {
+	var c int
+	switch order {
+	case SortSent:
+		c = cmp.Compare(bs, as)
+	case SortTotal:
+		c = cmp.Compare(bs+br, as+ar)
+	case SortPID:
+	case SortName:
+		c = strings.Compare(baseName(a.Name), baseName(b.Name))
+	default:
+		c = cmp.Compare(br, ar)
+	}
+	if c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.PID, b.PID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // ViewMode is nethogs's unit: what a row's numbers mean.
@@ -233,6 +275,7 @@ const (
 	ModeMBps                   // MB/s
 	ModeGBps                   // GB/s
 	ModeMbitps                 // Mbit/s (hogs only: 1 Mbit = 10^6 bits)
+	ModeAuto                   // B/s, KiB/s, MiB/s ... per number (terminal UI only)
 	modeCount
 )
 
@@ -256,6 +299,8 @@ func (m ViewMode) Unit() string {
 		return "GB/s"
 	case ModeMbitps:
 		return "Mbit/s"
+	case ModeAuto:
+		return "/s"
 	}
 	return "?"
 }
@@ -265,7 +310,7 @@ func (m ViewMode) Next() ViewMode { return (m + 1) % modeCount }
 
 // IsRate reports whether the mode shows rates rather than totals.
 func (m ViewMode) IsRate() bool {
-	return m == ModeKBps || m == ModeMBps || m == ModeGBps || m == ModeMbitps
+	return m == ModeKBps || m == ModeMBps || m == ModeGBps || m == ModeMbitps || m == ModeAuto
 }
 
 // Values returns a row's sent and received numbers in the mode's unit.
@@ -285,6 +330,8 @@ func (m ViewMode) Values(r *Row) (sent, recv float64) {
 		return r.SentRate / (1 << 30), r.RecvRate / (1 << 30)
 	case ModeMbitps:
 		return r.SentRate * 8 / 1e6, r.RecvRate * 8 / 1e6
+	case ModeAuto:
+		return r.SentRate, r.RecvRate
 	}
 	return 0, 0
 }
