@@ -292,7 +292,10 @@ func wireCount(args []string) error {
 	if err != nil || port < 1 || port > 65535 {
 		return fmt.Errorf("bad port %q", args[1])
 	}
-	prog, err := pcapfilter.Compile(fmt.Sprintf("tcp port %d", port), 64)
+	// The filter returns the whole packet (snap length 0: the default), so
+	// that recvfrom with MSG_TRUNC reports its full length: a packet
+	// socket trims what it queues to the filter's result.
+	prog, err := pcapfilter.Compile(fmt.Sprintf("tcp port %d", port), 0)
 	if err != nil {
 		return err
 	}
@@ -305,15 +308,16 @@ func wireCount(args []string) error {
 		filter[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	// SOCK_DGRAM: the filter sees the IP header first, as pcapfilter
-	// compiles for.
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM, int(htons(unix.ETH_P_IP)))
+	// compiles for. ETH_P_ALL: only such a socket also sees the packets
+	// the namespace sends.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM, int(htons(unix.ETH_P_ALL)))
 	if err != nil {
 		return err
 	}
 	if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}); err != nil {
 		return fmt.Errorf("attaching the filter: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ifi.Index, Protocol: htons(unix.ETH_P_IP)}); err != nil {
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Ifindex: ifi.Index, Protocol: htons(unix.ETH_P_ALL)}); err != nil {
 		return err
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 8<<20)
