@@ -66,7 +66,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -175,7 +175,7 @@ func run(lab *netlab.Lab, o options) error {
 	}
 	var plan []entry
 	for _, name := range o.scenarios {
-		i := slicesIndex(scenarios, name)
+		i := findScenario(name)
 		if i < 0 {
 			return fmt.Errorf("unknown scenario %q", name)
 		}
@@ -184,7 +184,7 @@ func run(lab *netlab.Lab, o options) error {
 			if !ok {
 				return fmt.Errorf("unknown monitor %q (hogs, nethogs)", mn)
 			}
-			if s := scenarios[i]; s.monitors == nil || contains(s.monitors, mn) {
+			if s := scenarios[i]; s.monitors == nil || slices.Contains(s.monitors, mn) {
 				plan = append(plan, entry{s, m})
 			}
 		}
@@ -203,40 +203,16 @@ func run(lab *netlab.Lab, o options) error {
 	took := time.Since(start)
 	table := markdownTable(results)
 	fmt.Println(table)
-	if o.out != "" {
-		if err := os.WriteFile(o.out, []byte(resultsDoc(env, o, results, table, took)), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "flood: wrote %s (%v in all)\n", o.out, took.Round(time.Second))
-	}
-	failed := 0
+	var errs []error
 	for _, r := range results {
-		if r.err != nil {
-			failed++
-		}
+		errs = append(errs, r.err)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d runs failed", failed, len(results))
-	}
-	return nil
+	return harness.WriteResults("flood", o.out, resultsDoc(env, o, results, table, took), took, errs)
 }
 
-func slicesIndex(ss []scenario, name string) int {
-	for i, s := range ss {
-		if s.name == name {
-			return i
-		}
-	}
-	return -1
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+// findScenario is the index of the scenario called name, -1 if none.
+func findScenario(name string) int {
+	return slices.IndexFunc(scenarios, func(s scenario) bool { return s.name == name })
 }
 
 // result is one monitor's run under one flood.
@@ -323,23 +299,17 @@ func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, o opti
 		return err
 	}
 
-	mon, err := harness.Start(lab, m.name, p.A, trace.IsTraceRefresh, m.argv...)
+	mon, err := harness.StartMonitor(lab, m.name, m.program, p.A, trace.IsTraceRefresh, startup, m.argv...)
+	if mon != nil {
+		r.pid = mon.PID()
+		defer func() {
+			mon.StopWithin(grace)
+			r.monStatus = mon.Status()
+			r.monStderr = mon.Err.Text()
+		}()
+	}
 	if err != nil {
 		return err
-	}
-	r.pid = mon.PID()
-	defer func() {
-		mon.StopWithin(grace)
-		r.monStatus = mon.Status()
-		r.monStderr = mon.Err.Text()
-	}()
-	if mon.Wait(startup) {
-		return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.Err.Text()))
-	}
-	if _, comm, err := netlab.CPUTicks(r.pid); err != nil {
-		return err
-	} else if want := filepath.Base(m.program); !strings.HasPrefix(want, comm) {
-		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	sched0, err := netlab.ReadSched(r.pid)
 	if err != nil {

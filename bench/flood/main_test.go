@@ -71,7 +71,7 @@ func TestParseWireCount(t *testing.T) {
 func TestScenarios(t *testing.T) {
 	seen := map[string]bool{}
 	for _, s := range scenarios {
-		if seen[s.name] || s.rate < 0 || slicesIndex(scenarios, s.name) < 0 {
+		if seen[s.name] || s.rate < 0 || findScenario(s.name) < 0 {
 			t.Errorf("scenario %+v", s)
 		}
 		seen[s.name] = true

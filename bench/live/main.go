@@ -109,6 +109,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -276,7 +277,7 @@ func run(lab *netlab.Lab, o options) error {
 			if !ok {
 				return fmt.Errorf("unknown monitor %q (hogs, nethogs)", mn)
 			}
-			if s.monitors != nil && !contains(s.monitors, mn) {
+			if s.monitors != nil && !slices.Contains(s.monitors, mn) {
 				continue
 			}
 			if mn == "hogs" && o.cpuProfiles != "" {
@@ -303,36 +304,11 @@ func run(lab *netlab.Lab, o options) error {
 
 	table := markdownTable(results)
 	fmt.Println(table)
-	if o.out != "" {
-		doc := resultsDoc(env, o, results, table, took)
-		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "live: wrote %s (%v in all)\n", o.out, took.Round(time.Second))
+	var errs []error
+	for _, r := range results {
+		errs = append(errs, r.err)
 	}
-	if n := countFailed(results); n > 0 {
-		return fmt.Errorf("%d of %d runs failed", n, len(results))
-	}
-	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func countFailed(rs []*result) int {
-	n := 0
-	for _, r := range rs {
-		if r.err != nil {
-			n++
-		}
-	}
-	return n
+	return harness.WriteResults("live", o.out, resultsDoc(env, o, results, table, took), took, errs)
 }
 
 // result is one monitor's run on one scenario.
@@ -397,26 +373,22 @@ func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, clk ui
 		return err
 	}
 
-	mon, err := harness.Start(lab, m.name, p.A, trace.IsTraceRefresh, m.argv...)
+	mon, err := harness.StartMonitor(lab, m.name, m.program, p.A, trace.IsTraceRefresh, startup, m.argv...)
+	if mon != nil {
+		r.pid = mon.PID()
+		defer func() {
+			mon.StopWithin(grace)
+			r.monStatus = mon.Status()
+			r.monStderr = mon.Err.Text()
+		}()
+	}
 	if err != nil {
 		return err
-	}
-	r.pid = mon.PID()
-	defer func() {
-		mon.StopWithin(grace)
-		r.monStatus = mon.Status()
-		r.monStderr = mon.Err.Text()
-	}()
-	if mon.Wait(startup) {
-		return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.Err.Text()))
 	}
 	windowStart := time.Now()
-	ticks0, comm, err := netlab.CPUTicks(r.pid)
+	ticks0, _, err := netlab.CPUTicks(r.pid)
 	if err != nil {
 		return err
-	}
-	if want := filepath.Base(m.program); !strings.HasPrefix(want, comm) {
-		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	sched0, schedErr := netlab.ReadSched(r.pid)
 	if r.memStart, err = netlab.ReadMemory(r.pid); err != nil {

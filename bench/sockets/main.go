@@ -145,7 +145,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -313,23 +312,11 @@ func run(lab *netlab.Lab, o options) error {
 	for _, n := range observations(results, o) {
 		fmt.Println("- " + n)
 	}
-	if o.out != "" {
-		doc := resultsDoc(env, o, results, table, took)
-		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "sockets: wrote %s (%v in all)\n", o.out, took.Round(time.Second))
-	}
-	failed := 0
+	var errs []error
 	for _, r := range results {
-		if r.err != nil {
-			failed++
-		}
+		errs = append(errs, r.err)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d runs failed", failed, len(results))
-	}
-	return nil
+	return harness.WriteResults("sockets", o.out, resultsDoc(env, o, results, table, took), took, errs)
 }
 
 // snap is what the harness reads at a phase boundary.
@@ -584,10 +571,8 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	if err != nil {
 		return err
 	}
-	if _, comm, err := netlab.CPUTicks(r.pid); err != nil {
+	if err := harness.CheckExec(r.pid, m.argv[0]); err != nil {
 		return err
-	} else if want := filepath.Base(m.argv[0]); !strings.HasPrefix(want, comm) {
-		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	fmt.Fprintf(os.Stderr, "  %s PID %d: first refresh after %v\n", m.name, r.pid, firstAt.Sub(monStarted).Round(time.Millisecond))
 	c, err := netlab.DeviceCounters(p.A, "vA")

@@ -159,3 +159,52 @@ func LastLine(s string) string {
 	}
 	return s
 }
+
+// CheckExec checks that process pid runs program (its comm, which the
+// kernel cuts to 15 bytes, begins the program's base name): ip netns exec
+// must have exec'ed it, or its /proc readings would be someone else's.
+func CheckExec(pid int, program string) error {
+	_, comm, err := netlab.CPUTicks(pid)
+	if err != nil {
+		return err
+	}
+	if want := filepath.Base(program); !strings.HasPrefix(want, comm) {
+		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", pid, comm, want)
+	}
+	return nil
+}
+
+// StartMonitor starts a monitor (argv, whose process runs program) in
+// namespace ns, gives it startup to start, and checks that its PID is the
+// program's; isRefresh marks its refresh lines.
+func StartMonitor(lab *netlab.Lab, name, program, ns string, isRefresh func(string) bool, startup time.Duration, argv ...string) (*Child, error) {
+	mon, err := Start(lab, name, ns, isRefresh, argv...)
+	if err != nil {
+		return nil, err
+	}
+	if mon.Wait(startup) {
+		return mon, fmt.Errorf("%s exited during start-up (%v): %s", name, mon.WaitErr, OneLine(FirstLines(mon.Err.Text(), 5)))
+	}
+	return mon, CheckExec(mon.PID(), program)
+}
+
+// WriteResults writes doc to path (nothing if path is ""), says so on
+// stderr, and returns an error saying how many runs failed, if any.
+func WriteResults(name, path, doc string, took time.Duration, runErrs []error) error {
+	if path != "" {
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s: wrote %s (%v in all)\n", name, path, took.Round(time.Second))
+	}
+	failed := 0
+	for _, err := range runErrs {
+		if err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d runs failed", failed, len(runErrs))
+	}
+	return nil
+}
