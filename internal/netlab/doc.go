@@ -23,8 +23,9 @@
 //     PID or a namespace and device; their parsers (ParseSched, ParseStat,
 //     ParseStatus, ParseCounters) take bytes and are tested on fixtures.
 //   - Creating namespaces needs root and iproute2's ip. The helpers that
-//     take a *testing.T (New, QuietVethPair, Run, IP, Sysctl, MAC,
-//     ReadCounters) skip the test with a message saying what is missing,
-//     register their cleanup with t.Cleanup, and fail the test on error;
-//     the other functions return errors, for the benchmark programs.
+//     take a testing.TB (New, QuietVethPair, Run, IP, Sysctl, MAC,
+//     ReadCounters) fail the test on error; New and QuietVethPair skip it
+//     with a message saying what is missing (SkipUnlessAdmin) and remove
+//     what they made in t.Cleanup. The other functions return errors, for
+//     the benchmark programs.
 package netlab
