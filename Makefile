@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live fuzz bench bench-live bench-sockets pgo lint clean
+.PHONY: all build static test test-live fuzz bench bench-live bench-sockets bench-flood pgo lint clean
 
 all: build
 
@@ -28,7 +28,8 @@ test: build
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
-	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig
+	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig \
+	bench/internal/trace:FuzzParse
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
@@ -53,6 +54,14 @@ bench-live: build
 # (bench/sockets; needs root, about three minutes).
 bench-sockets: build
 	go run ./bench/sockets
+
+# hogs against nethogs on a device flooded with random-tuple TCP SYNs, then
+# a UDP storm (every frame a new 5-tuple; 50,000 frames/s and the
+# generator's maximum), while a real 3 MB download runs: CPU per packet,
+# refreshes on time, peak memory, the download's attribution, drops
+# (bench/flood; needs root, about two minutes).
+bench-flood: build
+	go run ./bench/flood
 
 # Rebuilds cmd/hogs/default.pgo, the CPU profile go build optimises hogs
 # with (profile-guided optimisation: hot calls of the capture loop get

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"hogs/internal/netnstest"
+	"hogs/internal/netlab"
 )
 
 // TestStaticBinary: the binary has no interpreter and no dynamic section.
@@ -39,7 +39,7 @@ func TestStaticBinary(t *testing.T) {
 // TestEmptyRoot runs hogs in trace mode in a chroot that holds nothing but
 // the binary, with /proc and /sys mounted, and sees a client's row.
 func TestEmptyRoot(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	root := t.TempDir()
 	for _, d := range []string{"proc", "sys"} {
 		if err := os.Mkdir(filepath.Join(root, d), 0o755); err != nil {
@@ -88,7 +88,7 @@ func TestSetcapUser(t *testing.T) {
 	if err != nil {
 		t.Skip("needs setcap (libcap2-bin)")
 	}
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	dir, err := os.MkdirTemp("", "hogs-setcap-")
 	if err != nil {
 		t.Fatal(err)
@@ -132,11 +132,11 @@ func TestSetcapUser(t *testing.T) {
 // the promiscuous mode -p turned on is off again.
 func TestSignalsExitCleanly(t *testing.T) {
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
-		nsA, _ := netnstest.QuietVethPair(t)
+		nsA, _ := netlab.QuietVethPair(t)
 		h := startHogs(t, nsA, "-t", "-p", "-d", "0.2")
 		waitForOutput(t, h, "Refreshing:")
 		promiscuity := func() string {
-			out := netnstest.IP(t, nsA, "-d", "link", "show", "dev", "vA")
+			out := netlab.IP(t, nsA, "-d", "link", "show", "dev", "vA")
 			i := strings.Index(out, "promiscuity ")
 			if i < 0 {
 				t.Fatalf("no promiscuity in %q", out)

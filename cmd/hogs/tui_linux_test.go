@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hogs/internal/netnstest"
+	"hogs/internal/netlab"
 )
 
 // tmuxSession is a tmux server of the test's own (its own socket) running
@@ -59,7 +59,7 @@ func (s *tmuxSession) waitFor(what string, ok func(screen string) bool) string {
 // appears with a rate, m changes the unit, Enter shows its connection,
 // a resize redraws, q gives the shell back with the terminal restored.
 func TestTUIEndToEnd(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsB, "tcp-server-any", "10.77.0.2:8200")
 	_ = server
 	tm := newTmux(t)
@@ -112,7 +112,7 @@ func TestTUIEndToEnd(t *testing.T) {
 // TestTUIIdleCPU: the table idling (no traffic, one refresh a second)
 // uses under 1% of a CPU.
 func TestTUIIdleCPU(t *testing.T) {
-	nsA, _ := netnstest.QuietVethPair(t)
+	nsA, _ := netlab.QuietVethPair(t)
 	tm := newTmux(t)
 	tm.run("respawn-pane", "-k", "-t", "main", "ip netns exec "+nsA+" "+hogsBinary(t))
 	tm.waitFor("the table", func(s string) bool { return strings.Contains(s, "TOTAL") })

@@ -1,4 +1,4 @@
-package vethlab
+package netlab
 
 import (
 	"fmt"
@@ -9,11 +9,10 @@ import (
 	"time"
 )
 
-// Proc is a process started in a network namespace through `ip netns exec`,
-// which execs it: its PID is the program's own. It runs in its own process
-// group (a terminal's ^C reaches the harness only, which stops everything
-// in order) with Pdeathsig SIGKILL (even a SIGKILLed harness takes it
-// along), and the registry that started it records it until it has been
+// Proc is a process a Lab started. It runs in its own process group (a
+// terminal's ^C reaches only the program that started it, which stops
+// everything in order) with PR_SET_PDEATHSIG SIGKILL (even a SIGKILLed
+// starter takes it along), and the Lab records it until it has been
 // waited for. A goroutine waits for it; WaitErr is set before Done is
 // closed, so it may be read once Exited reports true, Wait returns true or
 // Done is closed.
@@ -24,24 +23,36 @@ type Proc struct {
 	done    chan struct{}
 }
 
-// StartIn starts argv in namespace ns, with its stdout and stderr going to
-// the given writers, and records it in r until it has exited.
-func (r *Registry) StartIn(name, ns string, stdout, stderr io.Writer, argv ...string) (*Proc, error) {
-	return r.start(name, exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...), stdout, stderr)
+// StartIn starts argv in namespace ns through `ip netns exec`, which execs
+// it (the PID is the program's), with its stdout and stderr going to the
+// given writers.
+func (l *Lab) StartIn(name, ns string, stdout, stderr io.Writer, argv ...string) (*Proc, error) {
+	return l.Start(name, exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...), stdout, stderr)
 }
 
-// start starts cmd as a Proc; StartIn gives it its namespace.
-func (r *Registry) start(name string, cmd *exec.Cmd, stdout, stderr io.Writer) (*Proc, error) {
+// Start starts cmd as a Proc, in the caller's namespace unless cmd enters
+// another; StartIn is Start through ip netns exec.
+func (l *Lab) Start(name string, cmd *exec.Cmd, stdout, stderr io.Writer) (*Proc, error) {
 	p := &Proc{Name: name, Cmd: cmd, done: make(chan struct{})}
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	p.Cmd.Stdout, p.Cmd.Stderr = stdout, stderr
-	p.Cmd.WaitDelay = 2 * time.Second
-	if err := r.Start(p.Cmd); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.WaitDelay = 2 * time.Second
+	l.mu.Lock()
+	if l.stopping {
+		l.mu.Unlock()
+		return nil, fmt.Errorf("starting %s: %w", name, ErrStopping)
+	}
+	if err := cmd.Start(); err != nil {
+		l.mu.Unlock()
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
+	l.procs[p] = struct{}{}
+	l.mu.Unlock()
 	go func() {
-		p.WaitErr = p.Cmd.Wait()
-		r.Exited(p.Cmd)
+		p.WaitErr = cmd.Wait()
+		l.mu.Lock()
+		delete(l.procs, p)
+		l.mu.Unlock()
 		close(p.done)
 	}()
 	return p, nil
