@@ -50,6 +50,10 @@ func TestInterfaceLen(t *testing.T) {
 	}{
 		{"Ethernet: the frame with its header", decode.LinkEthernet, seq(0, 54), 54, 54},
 		{"Ethernet cut by the snap length", decode.LinkEthernet, seq(0, 54), 1514, 1514},
+		{"Ethernet from lo (zero MACs): the IP packet", decode.LinkEthernet, cat(make([]byte, 12), []byte{8, 0}), 54, 40},
+		{"Ethernet, only the destination zero", decode.LinkEthernet, cat(make([]byte, 6), seq(1, 8)), 54, 54},
+		{"Ethernet, only the source zero", decode.LinkEthernet, cat(seq(1, 6), make([]byte, 8)), 54, 54},
+		{"Ethernet cut inside the zero MACs", decode.LinkEthernet, make([]byte, 11), 54, 54},
 		{"raw IP: the IP packet", decode.LinkRaw, ip, 40, 40},
 		{"raw IP, other DLT_RAW number", decode.LinkRawAlt, ip, 40, 40},
 		{"raw IPv4", decode.LinkIPv4, ip, 40, 40},

@@ -51,7 +51,10 @@ func fileWireLen(orig uint32, captured int) int {
 // (len(data) ≤ fileLen ≤ max(len(data), MaxWireLen)) is fileLen. It counts
 // as the interface counters and hogs's live capture do (Device.LinkHeaderLen):
 //
-//   - Ethernet: the whole frame, header included: fileLen.
+//   - Ethernet: the whole frame, header included: fileLen. Except where
+//     both MAC addresses are zero: that is Linux's loopback device
+//     (tcpdump -i lo writes such frames; no real Ethernet sends from
+//     00:00:00:00:00:00), and lo counts the IP packet only: fileLen-14.
 //   - Raw IP (raw, ipv4, ipv6): the IP packet: fileLen.
 //   - Linux cooked v1 and v2: the capture replaced the link header by a
 //     16- or 20-byte pseudo-header. The device's hardware type in it
@@ -72,6 +75,11 @@ func InterfaceLen(link decode.LinkType, data []byte, fileLen int) int {
 		pseudo, hwTypeAt = sll2HeaderLen, 8
 	case decode.LinkNull:
 		return max(fileLen-nullHeaderLen, 0)
+	case decode.LinkEthernet:
+		if isLoopbackEthernet(data) {
+			return max(fileLen-ethernetHeaderLen, 0)
+		}
+		return fileLen
 	default:
 		return fileLen
 	}
@@ -178,4 +186,13 @@ func (e *LinkTypeError) Error() string {
 		return e.Path + ": " + msg
 	}
 	return msg
+}
+
+// isLoopbackEthernet reports whether an Ethernet frame has the all-zero
+// destination and source addresses of Linux's loopback device.
+func isLoopbackEthernet(frame []byte) bool {
+	if len(frame) < 12 {
+		return false
+	}
+	return binary.BigEndian.Uint64(frame[0:8])|uint64(binary.BigEndian.Uint32(frame[8:12])) == 0
 }
