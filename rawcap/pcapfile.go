@@ -38,8 +38,9 @@ type Frame struct {
 	// section, 0 for pcap, the kernel's ifindex for live captures.
 	Interface int
 	// Direction is the direction the file records for the frame: the
-	// epb_flags option of a pcapng packet block, or the packet type of a
-	// Kuznetzov pcap record. decode.DirUnknown where it records none.
+	// epb_flags option of a pcapng packet block, else the packet type of a
+	// Kuznetzov pcap record or of a Linux cooked pseudo-header.
+	// decode.DirUnknown where it records none.
 	Direction decode.Direction
 	// InterfaceName is the name of the interface: live captures fill it in
 	// from the device plan; capture files leave it empty.
@@ -461,16 +462,11 @@ func (r *FileReader) nextPcap(f *Frame) error {
 	f.Timestamp = time.Unix(int64(sec), int64(frac)*r.pcapNsPerFrac).UTC()
 	r.lastTime = f.Timestamp
 	f.Interface = 0
-	f.Direction = decode.DirUnknown
+	f.Direction = cookedDirection(r.pcapLinkType, data)
 	f.InterfaceName = ""
 	if r.pcapRecordLen == kuznetzovRecordHeadLen {
 		// ifindex(4) protocol(2) pkttype(1) pad(1); pkttype is sll_pkttype.
-		switch pktType := hdr[22]; {
-		case pktType == linuxPacketOutgoing:
-			f.Direction = decode.DirOut
-		case pktType < linuxPacketOutgoing:
-			f.Direction = decode.DirIn
-		}
+		f.Direction = directionOfPacketType(uint16(hdr[22]))
 	}
 	r.off = start + int64(len(hdr)) + int64(capLen)
 	return nil
@@ -747,14 +743,15 @@ func (r *FileReader) packetBlock(start int64, body []byte, ifIndex uint32, f *Fr
 	f.Timestamp = ifc.timestamp(ticks)
 	r.lastTime = f.Timestamp
 	f.Interface = int(ifIndex)
-	f.Direction = decode.DirUnknown
+	f.Direction = cookedDirection(ifc.linkType, f.Data)
 	f.InterfaceName = ""
 	optStart := packetFixedLen + (int(capLen)+3)&^3
 	r.packetFlags(body[optStart:], f)
 	return nil
 }
 
-// packetFlags sets f.Direction from an epb_flags option in opts, if any.
+// packetFlags sets f.Direction from an epb_flags option in opts, if it
+// records one.
 func (r *FileReader) packetFlags(options []byte, f *Frame) {
 	for code, value, opts, ok := r.nextOption(options); ok; code, value, opts, ok = r.nextOption(opts) {
 		if code == optEPBFlags && len(value) >= 4 {
@@ -791,7 +788,7 @@ func (r *FileReader) simplePacket(start int64, body []byte, f *Frame) error {
 	f.LinkType = ifc.linkType
 	f.Timestamp = r.lastTime
 	f.Interface = 0
-	f.Direction = decode.DirUnknown
+	f.Direction = cookedDirection(ifc.linkType, f.Data)
 	f.InterfaceName = ""
 	return nil
 }

@@ -121,23 +121,30 @@ func TestWireLenLimits(t *testing.T) {
 }
 
 // TestCookedWireLen reads Linux cooked and BSD loopback captures through
-// the reader: the wire length is what the interface counted.
+// the reader: the wire length is what the interface counted, the direction
+// what the cooked pseudo-header's packet type says.
 func TestCookedWireLen(t *testing.T) {
 	ip := seq(0x45, 40)
 	w := (&capWriter{}).pcapHeader(pcapMagicNano, 0, uint32(decode.LinkLinuxSLL)).
 		pcapRecord(1, 0, 56, append(sllHeader(4, arphrdEther), ip...)).
-		pcapRecord(1, 1, 56, append(sllHeader(0, arphrdLoopback), ip...))
+		pcapRecord(1, 1, 56, append(sllHeader(0, arphrdLoopback), ip...)).
+		pcapRecord(1, 2, 56, append(sllHeader(7, arphrdEther), ip...)).
+		pcapRecord(1, 3, 1, []byte{0})
 	readAllOK(t, w.buf, []Frame{
-		{Data: append(sllHeader(4, arphrdEther), ip...), WireLen: 54, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1, 0)},
-		{Data: append(sllHeader(0, arphrdLoopback), ip...), WireLen: 40, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1, 1)},
+		{Data: append(sllHeader(4, arphrdEther), ip...), WireLen: 54, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1, 0), Direction: decode.DirOut},
+		{Data: append(sllHeader(0, arphrdLoopback), ip...), WireLen: 40, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1, 1), Direction: decode.DirIn},
+		{Data: append(sllHeader(7, arphrdEther), ip...), WireLen: 54, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1, 2)}, // no such packet type
+		{Data: []byte{0}, WireLen: 0, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1, 3)},                                 // cut before the packet type
 	})
 	g := &capWriter{big: true}
 	g.shb().idb(uint16(decode.LinkLinuxSLL2), 0).idb(uint16(decode.LinkNull), 0).
 		epb(0, 5, 60, append(sll2Header(0, arphrdEther), ip...)).
-		epb(1, 6, 44, append([]byte{0, 0, 0, 2}, ip...))
+		epb(0, 6, 60, append(sll2Header(4, arphrdEther), ip...), g.flags(1)). // epb_flags win
+		epb(1, 7, 44, append([]byte{0, 0, 0, 2}, ip...))
 	readAllOK(t, g.buf, []Frame{
-		{Data: append(sll2Header(0, arphrdEther), ip...), WireLen: 54, LinkType: decode.LinkLinuxSLL2, Timestamp: utc(0, 5000)},
-		{Data: append([]byte{0, 0, 0, 2}, ip...), WireLen: 40, LinkType: decode.LinkNull, Timestamp: utc(0, 6000), Interface: 1},
+		{Data: append(sll2Header(0, arphrdEther), ip...), WireLen: 54, LinkType: decode.LinkLinuxSLL2, Timestamp: utc(0, 5000), Direction: decode.DirIn},
+		{Data: append(sll2Header(4, arphrdEther), ip...), WireLen: 54, LinkType: decode.LinkLinuxSLL2, Timestamp: utc(0, 6000), Direction: decode.DirIn},
+		{Data: append([]byte{0, 0, 0, 2}, ip...), WireLen: 40, LinkType: decode.LinkNull, Timestamp: utc(0, 7000), Interface: 1},
 	})
 }
 

@@ -95,13 +95,15 @@ func TestPcapVariants(t *testing.T) {
 		linkField uint32 // as written in the header
 		link      decode.LinkType
 		nsPerFrac int64
-		notOnWire int // pseudo-header bytes the interface did not count
+		notOnWire int              // pseudo-header bytes the interface did not count
+		firstDir  decode.Direction // what the first frame's bytes say
 	}{
-		{"microseconds little-endian", false, pcapMagicMicro, 1, decode.LinkEthernet, 1000, 0},
-		{"microseconds big-endian, FCS bits", true, pcapMagicMicro, 0x30000001, decode.LinkEthernet, 1000, 0},
-		{"nanoseconds little-endian", false, pcapMagicNano, 101, decode.LinkRaw, 1, 0},
-		// seq's bytes 2-3 are no ARPHRD_ETHER: no link header counted
-		{"nanoseconds big-endian, FCS bits", true, pcapMagicNano, 0x04000071, decode.LinkLinuxSLL, 1, sllHeaderLen},
+		{"microseconds little-endian", false, pcapMagicMicro, 1, decode.LinkEthernet, 1000, 0, decode.DirUnknown},
+		{"microseconds big-endian, FCS bits", true, pcapMagicMicro, 0x30000001, decode.LinkEthernet, 1000, 0, decode.DirUnknown},
+		{"nanoseconds little-endian", false, pcapMagicNano, 101, decode.LinkRaw, 1, 0, decode.DirUnknown},
+		// seq's bytes 2-3 are no ARPHRD_ETHER: no link header counted;
+		// bytes 0-1 of the first frame are packet type 1, broadcast: in
+		{"nanoseconds big-endian, FCS bits", true, pcapMagicNano, 0x04000071, decode.LinkLinuxSLL, 1, sllHeaderLen, decode.DirIn},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,7 +113,7 @@ func TestPcapVariants(t *testing.T) {
 				pcapRecord(1700000001, 999, 1514, seq(7, 128)). // cut by the snap length
 				pcapRecord(4000000000, 0, 0, nil)               // after 2038, empty
 			readAllOK(t, w.buf, []Frame{
-				{Data: seq(0, 60), WireLen: 60 - tc.notOnWire, LinkType: tc.link, Timestamp: utc(1700000000, 123456*tc.nsPerFrac)},
+				{Data: seq(0, 60), WireLen: 60 - tc.notOnWire, LinkType: tc.link, Timestamp: utc(1700000000, 123456*tc.nsPerFrac), Direction: tc.firstDir},
 				{Data: seq(7, 128), WireLen: 1514 - tc.notOnWire, LinkType: tc.link, Timestamp: utc(1700000001, 999*tc.nsPerFrac)},
 				{Data: nil, WireLen: 0, LinkType: tc.link, Timestamp: utc(4000000000, 0)},
 			})

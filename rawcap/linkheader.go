@@ -90,6 +90,31 @@ func InterfaceLen(link decode.LinkType, data []byte, fileLen int) int {
 	return n
 }
 
+// cookedDirection returns the direction a Linux cooked pseudo-header
+// records (its packet type), decode.DirUnknown for other link types and
+// for a pseudo-header cut before it.
+func cookedDirection(link decode.LinkType, data []byte) decode.Direction {
+	switch {
+	case link == decode.LinkLinuxSLL && len(data) >= 2:
+		return directionOfPacketType(binary.BigEndian.Uint16(data[0:2]))
+	case link == decode.LinkLinuxSLL2 && len(data) >= 11:
+		return directionOfPacketType(uint16(data[10]))
+	}
+	return decode.DirUnknown
+}
+
+// directionOfPacketType maps a Linux packet type (sll_pkttype: host,
+// broadcast, multicast, other host, outgoing) to a direction.
+func directionOfPacketType(t uint16) decode.Direction {
+	switch {
+	case t == linuxPacketOutgoing:
+		return decode.DirOut
+	case t < linuxPacketOutgoing:
+		return decode.DirIn
+	}
+	return decode.DirUnknown
+}
+
 // supportedLink reports whether the decoder reads frames of link type l.
 func supportedLink(l decode.LinkType) bool {
 	switch l {
