@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live fuzz bench bench-live bench-sockets bench-flood pgo lint clean
+.PHONY: all build static test test-live fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean
 
 all: build
 
@@ -73,6 +73,13 @@ pgo:
 	d=$$(mktemp -d) && CGO_ENABLED=0 $(GO) build -pgo=off -o $$d/hogs ./cmd/hogs && \
 		go run ./bench/live -hogs $$d/hogs -monitors hogs -scenarios tcp-small,udp-max,udp-10k,tcp-bulk -out '' -cpuprofiles $$d && \
 		$(GO) tool pprof -proto $$d/*.pprof > cmd/hogs/default.pgo; s=$$?; rm -rf $$d; exit $$s
+
+# Re-records rawcap/testdata/captures (tcpdump in two network namespaces,
+# root) and rewrites the replay summaries compared against them; review
+# the diff: only timestamps should move.
+captures:
+	HOGS_RECORD=1 $(GO) test ./rawcap -run '^TestRecordCaptures$$' -count=1 -v
+	$(GO) test ./rawcap -run '^TestRecordedCaptures$$' -count=1 -update
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
