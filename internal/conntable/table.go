@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"hogs/decode"
 	"hogs/internal/flow"
 )
 
@@ -235,7 +234,6 @@ func (t *Table) Open(k flow.Key, now int64, device string) (isNew bool) {
 type Adder struct {
 	t     *Table
 	key   flow.Key
-	next  flow.Key // AddPacket's key for a packet of another flow
 	run   uint64
 	flow  *entry
 	shard *shard
@@ -283,46 +281,8 @@ func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
 	if a.flow == nil || a.flow.gone.Load() {
 		return false
 	}
-	// The common case of hold written out, a run that goes on within its
-	// second and stays short of maxPending: the path of nearly every
-	// packet.
-	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
-		a.hold(out, wireLen, now)
-	} else if a.pendPackets++; out {
-		count(&a.pendSent, wireLen)
-		a.pendLast = now
-	} else {
-		count(&a.pendRecv, wireLen)
-		a.pendLast = now
-	}
+	a.hold(out, wireLen, now)
 	return true
-}
-
-// AddPacket is Add for a decoded packet, keyed as KeyOf keys it; ok is
-// false, and nothing is added, for a packet KeyOf has no key for. A packet
-// of the remembered flow whose direction the capture recorded (live
-// capture) is held after comparing its addresses and ports with the
-// flow's in place, without building its key. Key returns the key of the
-// flow a packet went to.
-func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, now int64, device string) (isNew, ok bool) {
-	if !p.Has(decode.FlagPorts) {
-		return false, false
-	}
-	if a.flow != nil && p.Proto == a.key.Proto && a.key.NetNS == 0 {
-		local, remote := &a.key.Local, &a.key.Remote
-		var hit bool
-		switch dir {
-		case decode.DirOut:
-			hit = p.SrcPort == local.Port() && p.DstPort == remote.Port() && p.Src == local.Addr() && p.Dst == remote.Addr()
-		case decode.DirIn:
-			hit = p.DstPort == local.Port() && p.SrcPort == remote.Port() && p.Dst == local.Addr() && p.Src == remote.Addr()
-		}
-		if hit && a.AddToRun(dir == decode.DirOut, wireLen, now) {
-			return false, true
-		}
-	}
-	out, _ := KeyOf(p, dir, &a.next)
-	return a.Add(&a.next, out, wireLen, now, device), true
 }
 
 // Key returns the key of the flow the last packet went to.
