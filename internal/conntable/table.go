@@ -6,9 +6,9 @@
 //   - Add accounts one packet. On a flow already in the table (the hit path)
 //     it takes one shard lock and allocates nothing; capture workers on
 //     several cores add concurrently.
-//   - Rates are the bytes of the last RateWindow seconds divided by
-//     RateWindow, on the caller's monotonic clock: they fall to zero when
-//     traffic stops.
+//   - Rates are the bytes of the last RateWindow seconds (or of the time
+//     since the flow was first seen, if shorter) divided by that time, on
+//     the caller's monotonic clock: they fall to zero when traffic stops.
 //   - Memory is bounded. Flows idle longer than the idle timeout expire at
 //     the next Sweep; past MaxFlows the least recently seen flows are
 //     evicted. Either way their totals are kept, folded into their owner's
@@ -92,19 +92,30 @@ func (f *entry) bucketAt(now int64) *bucket {
 	return b
 }
 
-// rates returns the bytes per second sent and received over the window
-// that ends with the second now falls in.
+// rates returns the bytes per second sent and received over the last
+// RateWindow seconds up to now, or since the flow was first seen if that
+// is shorter (but at least a second): a flow seen for two seconds is
+// averaged over those two, not over RateWindow. The oldest second of a
+// full window counts in proportion to its part inside the window.
 func (f *entry) rates(now int64) (sent, recv float64) {
-	sec := now / 1e9
-	var s, r uint64
+	sec := floorSecond(now) / 1e9
+	start := max(now-RateWindow*1e9, f.first)
+	var s, r float64
 	for i := range f.buckets {
 		b := &f.buckets[i]
-		if b.second > sec-RateWindow && b.second <= sec {
-			s += b.sent
-			r += b.recv
+		from := b.second * 1e9
+		if b.second > sec || from+1e9 <= start || b.sent|b.recv == 0 {
+			continue
 		}
+		w := 1.0
+		if from < start && start != f.first {
+			w = float64(from+1e9-start) / 1e9
+		}
+		s += w * float64(b.sent)
+		r += w * float64(b.recv)
 	}
-	return float64(s) / RateWindow, float64(r) / RateWindow
+	dur := float64(max(now-start, 1e9)) / 1e9
+	return s / dur, r / dur
 }
 
 type shard struct {
@@ -531,7 +542,7 @@ type FlowStat struct {
 	Device             string
 	First, Last        int64
 	Sent, Recv         flow.Counter
-	SentRate, RecvRate float64 // bytes per second over RateWindow
+	SentRate, RecvRate float64 // bytes per second over RateWindow (see rates)
 }
 
 // Snapshot is the table at one instant.
