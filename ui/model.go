@@ -61,6 +61,10 @@ type View struct {
 	Time      time.Time
 	Interval  time.Duration
 	Rows      []Row
+	// Devices are the devices monitored at this refresh, which follow
+	// devices that appear and vanish; nil leaves the title and footer to
+	// ViewState.Devices.
+	Devices []string
 	Capture   []CaptureStats
 	Evictions uint64
 }

@@ -220,11 +220,7 @@ func interactive(cfg config, stderr io.Writer) error {
 	}()
 	st := ui.ViewState{Mode: ui.ViewMode(cfg.viewMode), Order: sortOrder(cfg), Cmdline: cfg.cmdline, Basename: cfg.basename,
 		Title: "hogs " + version}
-	for _, d := range src.Plan().Devices() {
-		if e, ok := src.Plan().Lookup(d.Index); ok && e.Count {
-			st.Devices = append(st.Devices, d.Name)
-		}
-	}
+	st.Devices = src.Devices()
 	tuiErr := ui.RunTUI(ctx, updates, st)
 	cancel()
 	if err := <-runErr; err != nil {

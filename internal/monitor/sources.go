@@ -15,6 +15,7 @@ type Live struct{ *rawcap.Live }
 var (
 	_ HandshakeSource = Live{}
 	_ IdleNotifier    = Live{}
+	_ DeviceLister    = Live{}
 	_ Source          = (*File)(nil)
 )
 
@@ -27,6 +28,19 @@ func (l Live) Capture() ui.CaptureStats {
 		c.Devices = append(c.Devices, ui.DeviceStats{Name: d.Name, Packets: d.Packets, Bytes: d.Bytes})
 	}
 	return c
+}
+
+// Devices names the devices whose packets count now (the plan follows
+// devices that appear and vanish).
+func (l Live) Devices() []string {
+	plan := l.Plan()
+	names := []string{}
+	for _, d := range plan.Devices() {
+		if e, ok := plan.Lookup(d.Index); ok && e.Count {
+			names = append(names, d.Name)
+		}
+	}
+	return names
 }
 
 // File is a capture file as a Source; its capture stats count the frames
