@@ -60,13 +60,14 @@ const (
 	afInet  = 2  // AF_INET
 	afInet6 = 10 // AF_INET6 (Linux's number)
 
-	nlaHeaderLen    = 4  // struct nlattr
-	inetDiagInfo    = 2  // INET_DIAG_INFO: struct tcp_info for TCP
-	inetDiagCgroup  = 21 // INET_DIAG_CGROUP_ID: u64, sent unasked (5.7+)
-	nlaTypeMask     = 0x3fff
-	tcpInfoAckedAt  = 120 // tcpi_bytes_acked in struct tcp_info
-	tcpInfoRecvAt   = 128 // tcpi_bytes_received
-	tcpInfoBytesEnd = tcpInfoRecvAt + 8
+	nlaHeaderLen     = 4  // struct nlattr
+	inetDiagInfo     = 2  // INET_DIAG_INFO: struct tcp_info for TCP
+	inetDiagProtocol = 19 // INET_DIAG_PROTOCOL: u8, in destroy events
+	inetDiagCgroup   = 21 // INET_DIAG_CGROUP_ID: u64, sent unasked (5.7+)
+	nlaTypeMask      = 0x3fff
+	tcpInfoAckedAt   = 120 // tcpi_bytes_acked in struct tcp_info
+	tcpInfoRecvAt    = 128 // tcpi_bytes_received
+	tcpInfoBytesEnd  = tcpInfoRecvAt + 8
 )
 
 // Offsets in struct inet_diag_msg.
@@ -158,7 +159,7 @@ func (d *SockDiag) probe() error {
 		switch {
 		case err == nil:
 		case errors.As(err, &errno):
-			d.unsupported[i] = fmt.Errorf("%w: %s: %v", ErrSockDiagUnsupported, flow.ProtoName(proto), errno)
+			d.unsupported[i] = fmt.Errorf("%w: %s: %w", ErrSockDiagUnsupported, flow.ProtoName(proto), errno)
 		default:
 			return err
 		}
@@ -196,7 +197,7 @@ func (d *SockDiag) Lookup(proto uint8, local, remote netip.AddrPort) (DiagSocket
 		src, dst = mapped(src), mapped(dst)
 		s, err = d.exchange(family, proto, nlmFRequest, 0, src, dst)
 	}
-	if err != nil || proto != ProtoTCP || s.Inode != 0 {
+	if err != nil || proto != ProtoTCP {
 		return s, err
 	}
 	if s.State == TCPListen && remote.Port() != 0 {
@@ -204,6 +205,9 @@ func (d *SockDiag) Lookup(proto uint8, local, remote netip.AddrPort) (DiagSocket
 		// connection matches: this connection is gone, this is the
 		// socket listening where it arrived.
 		return DiagSocket{Listener: s.Inode}, nil
+	}
+	if s.Inode != 0 {
+		return s, nil
 	}
 	if s.State == 0 {
 		return s, nil
@@ -324,15 +328,16 @@ func parseDiagReply(b []byte, seq uint32) (s DiagSocket, done bool, err error) {
 			}
 			return DiagSocket{}, true, diagErrno(int32(ne.Uint32(body)))
 		case nlmsgDone:
-			// Since Linux 4.x a dump's end carries its error, if any.
+			// A dump's end carries its error, if any: ENOENT there means
+			// no handler for the protocol (not "no such socket").
 			if len(body) >= 4 {
 				if e := int32(ne.Uint32(body)); e < 0 {
-					return DiagSocket{}, true, diagErrno(e)
+					return DiagSocket{}, true, fmt.Errorf("%w: %w", ErrSockDiagUnsupported, syscall.Errno(-e))
 				}
 			}
 			return DiagSocket{}, true, nil
 		case sockDiagByFamily:
-			s, err := parseDiagMsg(body)
+			m, err := parseDiagMsg(body)
 			if err != nil {
 				return DiagSocket{}, true, err
 			}
@@ -340,7 +345,7 @@ func parseDiagReply(b []byte, seq uint32) (s DiagSocket, done bool, err error) {
 				// Part of a dump: the answer is complete at NLMSG_DONE.
 				continue
 			}
-			return s, true, nil
+			return m.socket(), true, nil
 		}
 	}
 	return DiagSocket{}, false, nil
@@ -369,31 +374,67 @@ const (
 	errEOPNOTSUPP      syscall.Errno = 95
 )
 
+// diagMsg is a parsed struct inet_diag_msg with the attributes hogs reads.
+type diagMsg struct {
+	family, state, proto uint8 // proto: from INET_DIAG_PROTOCOL, 0 if absent
+	src, dst             netip.AddrPort
+	uid                  uint32
+	inode, cookie        uint64
+	cgroupID             uint64
+	// From INET_DIAG_INFO's struct tcp_info, when it is there (hasTCPInfo).
+	bytesAcked, bytesReceived uint64
+	hasTCPInfo                bool
+}
+
+// socket is what a lookup reports of the message.
+func (m *diagMsg) socket() DiagSocket {
+	return DiagSocket{Inode: m.inode, UID: m.uid, Cookie: m.cookie, CgroupID: m.cgroupID, State: m.state}
+}
+
 // parseDiagMsg reads a struct inet_diag_msg and the attributes after it.
-func parseDiagMsg(body []byte) (DiagSocket, error) {
+func parseDiagMsg(body []byte) (diagMsg, error) {
 	if len(body) < inetDiagMsgLen {
-		return DiagSocket{}, fmt.Errorf("%w: sock_diag message of %d bytes, want %d", ErrSockDiagMalformed, len(body), inetDiagMsgLen)
+		return diagMsg{}, fmt.Errorf("%w: sock_diag message of %d bytes, want %d", ErrSockDiagMalformed, len(body), inetDiagMsgLen)
 	}
 	ne := binary.NativeEndian
-	s := DiagSocket{
-		State:  body[diagMsgState],
-		UID:    ne.Uint32(body[diagMsgUID:]),
-		Inode:  uint64(ne.Uint32(body[diagMsgInode:])),
-		Cookie: uint64(ne.Uint32(body[diagMsgCookie:])) | uint64(ne.Uint32(body[diagMsgCookie+4:]))<<32,
+	m := diagMsg{
+		family: body[diagMsgFamily],
+		state:  body[diagMsgState],
+		uid:    ne.Uint32(body[diagMsgUID:]),
+		inode:  uint64(ne.Uint32(body[diagMsgInode:])),
+		cookie: uint64(ne.Uint32(body[diagMsgCookie:])) | uint64(ne.Uint32(body[diagMsgCookie+4:]))<<32,
 	}
-	if s.State == 0 {
+	sport, dport := binary.BigEndian.Uint16(body[diagMsgSport:]), binary.BigEndian.Uint16(body[diagMsgDport:])
+	switch m.family {
+	case afInet:
+		m.src = netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[diagMsgSrc:diagMsgSrc+4])), sport)
+		m.dst = netip.AddrPortFrom(netip.AddrFrom4([4]byte(body[diagMsgDst:diagMsgDst+4])), dport)
+	case afInet6:
+		m.src = netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[diagMsgSrc:diagMsgSrc+16])), sport)
+		m.dst = netip.AddrPortFrom(netip.AddrFrom16([16]byte(body[diagMsgDst:diagMsgDst+16])), dport)
+	default:
+		return diagMsg{}, fmt.Errorf("%w: address family %d", ErrSockDiagMalformed, m.family)
+	}
+	if m.state == 0 {
 		// No TCP state is 0: a message that says so cannot be trusted.
-		return DiagSocket{}, fmt.Errorf("%w: socket state 0", ErrSockDiagMalformed)
+		return diagMsg{}, fmt.Errorf("%w: socket state 0", ErrSockDiagMalformed)
 	}
 	err := walkAttrs(body[inetDiagMsgLen:], func(typ uint16, v []byte) {
-		if typ == inetDiagCgroup && len(v) >= 8 {
-			s.CgroupID = ne.Uint64(v)
+		switch {
+		case typ == inetDiagCgroup && len(v) >= 8:
+			m.cgroupID = ne.Uint64(v)
+		case typ == inetDiagProtocol && len(v) >= 1:
+			m.proto = v[0]
+		case typ == inetDiagInfo && len(v) >= tcpInfoBytesEnd:
+			m.bytesAcked = ne.Uint64(v[tcpInfoAckedAt:])
+			m.bytesReceived = ne.Uint64(v[tcpInfoRecvAt:])
+			m.hasTCPInfo = true
 		}
 	})
 	if err != nil {
-		return DiagSocket{}, err
+		return diagMsg{}, err
 	}
-	return s, nil
+	return m, nil
 }
 
 // walkAttrs calls fn for each netlink attribute (struct nlattr, then its

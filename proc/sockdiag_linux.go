@@ -1,7 +1,9 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -70,3 +72,39 @@ func OpenSockDiag() (*SockDiag, error) {
 	}
 	return d, nil
 }
+
+// OpenDestroyWatcher subscribes to the socket-destroy notifications of
+// the calling thread's network namespace.
+func OpenDestroyWatcher() (*DestroyWatcher, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return nil, fmt.Errorf("opening sock_diag netlink socket: %w", err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: destroyGroups}); err != nil {
+		unix.Close(fd)
+		if err == unix.EPERM || err == unix.EACCES {
+			return nil, fmt.Errorf("subscribing to socket-destroy events: %w (needs CAP_NET_ADMIN)", err)
+		}
+		return nil, fmt.Errorf("subscribing to socket-destroy events: %w", err)
+	}
+	// Sockets close in bursts (a server's shutdown, a crawler's batch):
+	// room for ~10,000 events; past it the kernel drops them (ENOBUFS).
+	const rcvbuf = 4 << 20
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvbuf) != nil {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvbuf) // capped by net.core.rmem_max
+	}
+	// Through the runtime's poller, so that Close ends a waiting Next.
+	return newDestroyWatcher(&polledNetlink{os.NewFile(uintptr(fd), "sock_diag destroy events")}), nil
+}
+
+// polledNetlink is a non-blocking netlink socket read through the
+// runtime's poller.
+type polledNetlink struct{ f *os.File }
+
+var _ netlinkConn = (*polledNetlink)(nil)
+
+func (p *polledNetlink) Send(req []byte) error         { _, err := p.f.Write(req); return err }
+func (p *polledNetlink) Receive(b []byte) (int, error) { return p.f.Read(b) }
+func (p *polledNetlink) Close() error                  { return p.f.Close() }
+
+func isNoBufs(err error) bool { return errors.Is(err, unix.ENOBUFS) }

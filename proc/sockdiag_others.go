@@ -11,3 +11,11 @@ import (
 func OpenSockDiag() (*SockDiag, error) {
 	return nil, fmt.Errorf("%w (this is %s)", ErrLinuxOnly, runtime.GOOS)
 }
+
+// OpenDestroyWatcher fails outside Linux: sock_diag is a Linux netlink
+// family.
+func OpenDestroyWatcher() (*DestroyWatcher, error) {
+	return nil, fmt.Errorf("%w (this is %s)", ErrLinuxOnly, runtime.GOOS)
+}
+
+func isNoBufs(error) bool { return false }
