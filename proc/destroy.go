@@ -37,7 +37,8 @@ type ClosedSocket struct {
 	Inode uint64
 	State uint8 // the TCP state it ended in (TCPClose, normally)
 	// BytesAcked and BytesReceived are tcp_info's tcpi_bytes_acked and
-	// tcpi_bytes_received (payload, plus one for an acknowledged FIN);
+	// tcpi_bytes_received: sequence space, so the payload plus one or two
+	// for the FINs;
 	// HasByteCounts is false for UDP, which has no such counters.
 	BytesAcked, BytesReceived uint64
 	HasByteCounts             bool

@@ -62,7 +62,7 @@ const (
 
 	nlaHeaderLen     = 4  // struct nlattr
 	inetDiagInfo     = 2  // INET_DIAG_INFO: struct tcp_info for TCP
-	inetDiagProtocol = 19 // INET_DIAG_PROTOCOL: u8, in destroy events
+	inetDiagProtocol = 10 // INET_DIAG_PROTOCOL: u8, in destroy events
 	inetDiagCgroup   = 21 // INET_DIAG_CGROUP_ID: u64, sent unasked (5.7+)
 	nlaTypeMask      = 0x3fff
 	tcpInfoAckedAt   = 120 // tcpi_bytes_acked in struct tcp_info
