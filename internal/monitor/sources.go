@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"sync/atomic"
 
 	"hogs/proc"
@@ -78,4 +79,20 @@ var _ Attributor = Proc{}
 func (p Proc) Stats() AttributionStats {
 	s := p.Resolver.Stats()
 	return AttributionStats{Attributor: "proc", Lookups: s.SockDiagLookups, TableReads: s.TableReads, Scans: s.FDScans}
+}
+
+// FollowClosed tells the resolver of every socket the watcher reports
+// destroyed, so that their flows are never searched for again, until the
+// watcher is closed.
+func (p Proc) FollowClosed(w *proc.DestroyWatcher) {
+	for {
+		ev, err := w.Next()
+		if errors.Is(err, proc.ErrEventsLost) {
+			continue
+		}
+		if err != nil {
+			return
+		}
+		p.SocketClosed(ev.Proto, ev.Local, ev.Remote, ev.Cookie)
+	}
 }
