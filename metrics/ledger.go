@@ -27,7 +27,10 @@ import (
 // part), or for its group's pool key when that row is gone too, as a
 // vanished row leaves its retired totals (they reappear in the exited row
 // that took them over). Growth a pool explains was counted already; the
-// rest is new. Pool entries nothing claims expire after poolSteps views.
+// rest is new. Growth claims its own row's pool first, then its pool
+// key's, then (exited rows) its program's, then any: the last catches a
+// flow that changed owner and ended between two views. Pool entries
+// nothing claims expire after poolSteps views.
 //
 // New traffic adds to its group's counters while the group has a series
 // of its own, to the other group's otherwise: every byte is counted once,
@@ -89,11 +92,21 @@ type rowGrowth struct {
 	row     *rowState
 	group   *group
 	retired pair // growth of the retired part not yet explained
+	// exited: the row is an exited row (flow.Process.Exited), otherExited
+	// the one shared by the programs past flow.MaxFolded.
+	exited, otherExited bool
 }
 
 type pooled struct {
 	pair
 	gen uint32 // when last added to
+}
+
+// claim takes from e what of growth it explains and returns the rest.
+func (e *pooled) claim(growth pair) pair {
+	used := growth.min(e.pair)
+	e.pair = e.pair.since(used)
+	return growth.since(used)
 }
 
 // group is one label set's counters.
@@ -194,7 +207,8 @@ func (l *ledger) add(v *ui.View) {
 		}
 		retired := pair{r.Sent, r.Recv}.since(live)
 		if grew := retired.since(rs.retired); !grew.zero() {
-			l.growth = append(l.growth, rowGrowth{row: rs, group: g, retired: grew})
+			l.growth = append(l.growth, rowGrowth{row: rs, group: g, retired: grew,
+				exited: r.Exited, otherExited: r.Exited && r.Name == flow.OtherExited})
 		}
 		rs.retired, rs.pool, rs.gen = retired, k.poolKey(), gen
 		g.step = g.step.add(gained)
@@ -238,9 +252,34 @@ func (l *ledger) add(v *ui.View) {
 	for i := range l.growth {
 		gr := &l.growth[i]
 		if e := l.pool[gr.row.pool]; e != nil {
-			used := gr.retired.min(e.pair)
-			gr.retired = gr.retired.since(used)
-			e.pair = e.pair.since(used)
+			gr.retired = e.claim(gr.retired)
+		}
+	}
+	// An exited row takes over the processes of its program whatever
+	// their user (flow.Owners folds by name), and the row of the programs
+	// past flow.MaxFolded those of any program: what they moved is in the
+	// pool under other keys.
+	for i := range l.growth {
+		gr := &l.growth[i]
+		if gr.exited && !gr.retired.zero() {
+			for k, e := range l.pool {
+				if k.kind == kindProcess && (k.program == gr.row.pool.program || gr.otherExited) {
+					gr.retired = e.claim(gr.retired)
+				}
+			}
+		}
+	}
+	// A flow that changed owner and ended between two views left its
+	// bytes in the pool of the row it was in and shows them in another's
+	// retired part: what is left of the pool explains what is left of the
+	// growth, whatever the keys.
+	for i := range l.growth {
+		gr := &l.growth[i]
+		for _, e := range l.pool {
+			if gr.retired.zero() {
+				break
+			}
+			gr.retired = e.claim(gr.retired)
 		}
 		gr.group.step = gr.group.step.add(gr.retired)
 	}
