@@ -28,7 +28,7 @@ type sim struct {
 	pending []simPending // traffic of flows retired since the last view
 	// foldedInto maps a folded process to its exited row.
 	foldedInto map[flow.Owner]flow.Owner
-	total   pair
+	total      pair
 }
 
 type simFlow struct {
