@@ -85,16 +85,16 @@ func (w *expo) uint(v uint64) {
 
 func (w *expo) float(v float64) {
 	w.endLabels()
-	w.b = strconv.AppendFloat(w.b, v, 'g', -1, 64)
+	w.b = strconv.AppendFloat(w.b, v, 'f', -1, 64)
 	w.b = append(w.b, '\n')
 }
 
-// Help texts. They contain no backslash, quote or line feed, so need no
+// Help texts. They contain no backslash, double quote or line feed, so need no
 // escaping in either format.
 const (
 	helpTrafficBytes   = "Bytes on the wire (link-layer frames) attributed to each group since hogs started, by direction (transmit: sent by this host's processes)."
 	helpTrafficPackets = "Packets attributed to each group since hogs started, by direction."
-	helpDeviceBytes    = "Wire bytes hogs counted on each device, both directions, since hogs started; devices past the series limit add up in device=\"other\"."
+	helpDeviceBytes    = "Wire bytes hogs counted on each device, both directions, since hogs started; devices past the series limit add up in device other."
 	helpDevicePackets  = "Packets hogs counted on each device, both directions, since hogs started."
 	helpCaptured       = "Packets the capture source received."
 	helpDropped        = "Packets the capture source dropped (the kernel's ring overflowed): traffic hogs did not count."
@@ -103,7 +103,7 @@ const (
 	helpCreated        = "Flows ever added to the connection table."
 	helpLookups        = "Lookups the attributor made to find flows' processes, by method."
 	helpAttributor     = "The attributor hogs uses to find the process of a flow (value 1)."
-	helpGroups         = "Groups hogs remembers: exposed ones have series of their own; hidden ones are folded into kind=\"other\" or idle."
+	helpGroups         = "Groups hogs remembers: exposed ones have series of their own; hidden ones are folded into kind other, or idle."
 	helpMaxSeries      = "The limit on groups with series of their own (--metrics-max-series)."
 	helpRefresh        = "When the view this scrape shows was taken, in seconds since the Unix epoch."
 	helpScrape         = "Seconds this scrape took to account the latest view and render up to this line."
