@@ -186,7 +186,10 @@ func TestPrometheusScrapes(t *testing.T) {
 
 type testLogWriter struct{ t *testing.T }
 
-func (w *testLogWriter) Write(p []byte) (int, error) { w.t.Logf("prometheus: %s", p); return len(p), nil }
+func (w *testLogWriter) Write(p []byte) (int, error) {
+	w.t.Logf("prometheus: %s", p)
+	return len(p), nil
+}
 
 func freeLoopbackAddr(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
