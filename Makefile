@@ -31,7 +31,8 @@ test: build
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
-	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig
+	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig \
+	metrics:FuzzNegotiate metrics:FuzzLabelValue
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
