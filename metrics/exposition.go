@@ -115,22 +115,20 @@ func (e *Exporter) render(dst []byte, f Format, start time.Time) []byte {
 	w := expo{b: dst, om: f == FormatOpenMetrics}
 	l, x := e.ledger, &e.extern
 
-	w.family("hogs_traffic_bytes", counter, "bytes", helpTrafficBytes)
-	for _, g := range l.exposed {
-		for d, c := range [2]uint64{g.counted.sent.Bytes, g.counted.recv.Bytes} {
-			w.sampleStart("hogs_traffic_bytes", "_total")
-			w.b = append(w.b, g.labels...)
-			w.b = append(w.b, directions[d]...)
-			w.uint(c)
+	for fi, fam := range [2]string{"hogs_traffic_bytes", "hogs_traffic_packets"} {
+		if fi == 0 {
+			w.family(fam, counter, "bytes", helpTrafficBytes)
+		} else {
+			w.family(fam, counter, "", helpTrafficPackets)
 		}
-	}
-	w.family("hogs_traffic_packets", counter, "", helpTrafficPackets)
-	for _, g := range l.exposed {
-		for d, c := range [2]uint64{g.counted.sent.Packets, g.counted.recv.Packets} {
-			w.sampleStart("hogs_traffic_packets", "_total")
-			w.b = append(w.b, g.labels...)
-			w.b = append(w.b, directions[d]...)
-			w.uint(c)
+		for _, g := range l.exposed {
+			c := g.counted
+			for d, n := range [2][2]uint64{{c.sent.Bytes, c.recv.Bytes}, {c.sent.Packets, c.recv.Packets}}[fi] {
+				w.sampleStart(fam, "_total")
+				w.b = append(w.b, g.labels...)
+				w.b = append(w.b, directions[d]...)
+				w.uint(n)
+			}
 		}
 	}
 
