@@ -7,13 +7,19 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean
+.PHONY: all build static small test test-live fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean
 
 all: build
 
 # One static binary: no cgo, no dynamic section, paths trimmed, symbols stripped.
 build static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
+
+# The build for appliances with little flash (at most 4 MB): the hogs_small
+# tag leaves out the metrics endpoint's HTTP server (net/http, ~3.7 MB);
+# --listen then fails with "metrics endpoint not built in".
+small:
+	CGO_ENABLED=0 $(GO) build -tags hogs_small -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY)-small ./cmd/hogs
 
 # Unit tests, golden tests, the reference-capture agreement test, and a replay
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
@@ -29,7 +35,7 @@ test: build
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply cmd/hogs:FuzzParseConfig \
-	bench/internal/trace:FuzzParse
+	bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
