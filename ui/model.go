@@ -50,6 +50,23 @@ type CaptureStats struct {
 	Devices []DeviceStats
 }
 
+// PipelineStats count the monitor's own work, since it started.
+type PipelineStats struct {
+	// Attributor names how flows are attributed ("proc"; "" for none,
+	// as in a replay).
+	Attributor string
+	// Lookups are socket lookups (sock_diag queries), TableReads reads of
+	// /proc/net tables, FDScans walks of processes' file descriptors.
+	Lookups, TableReads, FDScans uint64
+	// Flows is the number of flows tracked now; NewFlows those ever added.
+	Flows    int
+	NewFlows uint64
+	// Owners is the number of owners registered now; Folded the exited
+	// processes folded into their programs' rows.
+	Owners int
+	Folded uint64
+}
+
 // DeviceStats are what one device contributed.
 type DeviceStats struct {
 	Name           string
@@ -66,6 +83,7 @@ type View struct {
 	// ViewState.Devices.
 	Devices   []string
 	Capture   []CaptureStats
+	Pipeline  PipelineStats
 	Evictions uint64
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"hogs/internal/flow"
 	"hogs/internal/monitor"
+	"hogs/metrics"
 	"hogs/proc"
 	"hogs/rawcap"
 	"hogs/rawcap/pcapfilter"
@@ -63,8 +64,44 @@ func textSink(cfg config, out *bufio.Writer) monitor.Sink {
 	})
 }
 
-// runText runs hogs in trace or JSON mode until -c refreshes, a signal,
-// or the end of a replayed file.
+// metricsSink starts the metrics endpoint of --listen; nil without it.
+// It returns a sink publishing each view and a function that stops the
+// server.
+func metricsSink(cfg config, stderr io.Writer) (monitor.Sink, func(), error) {
+	if cfg.listen == "" {
+		return nil, func() {}, nil
+	}
+	group := metrics.DefaultGroupBy
+	if cfg.metricsGroup != "" {
+		var err error
+		if group, err = metrics.ParseGroupBy(cfg.metricsGroup); err != nil {
+			return nil, nil, err
+		}
+	}
+	e, err := metrics.New(metrics.Config{GroupBy: group, MaxSeries: cfg.metricsMax})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := metrics.ServerOptions{}
+	if cfg.bugHunt {
+		opts.ErrorLog = func(line string) { fmt.Fprintf(stderr, "hogs: metrics: %s\n", ui.Sanitized(line)) }
+	}
+	srv, err := metrics.Listen(cfg.listen, e, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink := monitor.SinkFunc(func(v *ui.View) error {
+		p := &v.Pipeline
+		e.PublishStats(&metrics.Stats{Attributor: p.Attributor, FlowsCreated: p.NewFlows, Lookups: []metrics.Lookup{
+			{Method: "sock_diag", Count: p.Lookups}, {Method: "proc_net", Count: p.TableReads}, {Method: "fd_scan", Count: p.FDScans}}})
+		e.Publish(v)
+		return nil
+	})
+	return sink, func() { srv.Close() }, nil
+}
+
+// runText runs hogs in trace or JSON mode (or headless, serving metrics)
+// until -c refreshes, a signal, or the end of a replayed file.
 func runText(cfg config, stdout, stderr io.Writer) error {
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	ctx, stop := signalContext()
@@ -80,12 +117,30 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		}
 		return monitor.New(mc, src, nil, nil, textSink(cfg, out)).Run(ctx)
 	}
-	src, attr, owners, closeAll, err := openLive(cfg, out, stderr)
+	startup := out
+	if cfg.headless {
+		startup = nil
+	}
+	// The endpoint first: a port in use is an error before anything else
+	// is printed.
+	ms, stopMetrics, err := metricsSink(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	src, attr, owners, closeAll, err := openLive(cfg, startup, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, textSink(cfg, out)).Run(ctx)
+	var sinks []monitor.Sink
+	if !cfg.headless {
+		sinks = append(sinks, textSink(cfg, out))
+	}
+	if ms != nil {
+		sinks = append(sinks, ms)
+	}
+	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, sinks...).Run(ctx)
 }
 
 // openReplay opens -r's file and compiles -f for user space.
@@ -202,6 +257,11 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 // interactive runs the terminal table: the monitor refreshes in the
 // background, the table shows the latest view and answers keys at once.
 func interactive(cfg config, stderr io.Writer) error {
+	ms, stopMetrics, err := metricsSink(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	src, attr, owners, closeAll, err := openLive(cfg, nil, stderr)
 	if err != nil {
 		return err
@@ -222,11 +282,15 @@ func interactive(cfg config, stderr io.Writer) error {
 			}
 		}
 	})
+	sinks := []monitor.Sink{show}
+	if ms != nil {
+		sinks = append(sinks, ms)
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() {
-		err := monitor.New(monitorConfig(cfg, stderr), src, attr, owners, show).Run(ctx)
+		err := monitor.New(monitorConfig(cfg, stderr), src, attr, owners, sinks...).Run(ctx)
 		close(updates)
 		runErr <- err
 	}()
