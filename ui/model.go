@@ -81,9 +81,13 @@ type View struct {
 	// Devices are the devices monitored at this refresh, which follow
 	// devices that appear and vanish; nil leaves the title and footer to
 	// ViewState.Devices.
-	Devices   []string
-	Capture   []CaptureStats
-	Pipeline  PipelineStats
+	Devices  []string
+	Capture  []CaptureStats
+	Pipeline PipelineStats
+	// HostNames are the host names known for remote addresses (reverse
+	// DNS, unmapped addresses as keys); nil with -n. Raw: sanitized when
+	// shown.
+	HostNames map[netip.Addr]string
 	Evictions uint64
 }
 

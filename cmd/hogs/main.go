@@ -49,6 +49,7 @@ type config struct {
 	json      bool          // --json: one JSON object per refresh
 	conns     bool          // --connections: per-connection records in JSON
 
+	noDNS        bool   // -n: show addresses, no reverse DNS (table)
 	listen       string // --listen ADDR: serve Prometheus metrics there
 	headless     bool   // --headless: no table, no text; the metrics endpoint only
 	metricsMax   int    // --metrics-max-series
@@ -172,6 +173,7 @@ func parseConfig(args []string) (config, error) {
 		{long: "dump", set: flag(&cfg.dump)},
 		{long: "json", set: flag(&cfg.json)},
 		{long: "connections", set: flag(&cfg.conns)},
+		{short: 'n', long: "numeric", set: flag(&cfg.noDNS)},
 		{long: "listen", hasValue: true, set: func(v string) error { cfg.listen = v; return nil }},
 		{long: "headless", set: flag(&cfg.headless)},
 		{long: "metrics-max-series", hasValue: true, set: intValue("--metrics-max-series", &cfg.metricsMax, metrics.MinMaxSeries, 1<<20)},
@@ -240,6 +242,8 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
   -l                show the command line after the program name
   -a, --all         also monitor loopback and devices that are down
   -b                show the program's base name (table)
+  -n, --numeric     the table shows remote addresses, not their host names
+                    (no reverse DNS lookups)
   -C, --udp         capture UDP as well as TCP
   -d, --delay SECS  refresh interval in seconds; fractions allowed (0.5); default 1
   -v, --view MODE   0 kB/s (default), 1 total kB, 2 total bytes, 3 total MB,

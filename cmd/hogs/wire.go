@@ -10,6 +10,7 @@ import (
 
 	"hogs/internal/flow"
 	"hogs/internal/monitor"
+	"hogs/internal/names"
 	"hogs/metrics"
 	"hogs/proc"
 	"hogs/rawcap"
@@ -286,11 +287,19 @@ func interactive(cfg config, stderr io.Writer) error {
 	if ms != nil {
 		sinks = append(sinks, ms)
 	}
+	mc := monitorConfig(cfg, stderr)
+	if !cfg.noDNS {
+		// Reverse DNS for the remote-host and connection screens, off the
+		// capture path (internal/names: bounded, rate-limited).
+		dns := names.New(names.Config{})
+		defer dns.Close()
+		mc.Names = dns
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() {
-		err := monitor.New(monitorConfig(cfg, stderr), src, attr, owners, sinks...).Run(ctx)
+		err := monitor.New(mc, src, attr, owners, sinks...).Run(ctx)
 		close(updates)
 		runErr <- err
 	}()

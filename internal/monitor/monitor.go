@@ -27,6 +27,7 @@ package monitor
 import (
 	"context"
 	"io"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,6 +146,11 @@ type Config struct {
 	Now func() int64
 	// WallNow stamps views (nil: time.Now).
 	WallNow func() time.Time
+	// Names, if set, gives the host names of remote addresses for the
+	// views (reverse DNS); it must not block.
+	Names interface {
+		Name(netip.Addr) (string, bool)
+	}
 	// Log receives diagnostics (-x): capture and resolver counters at
 	// each refresh, resolver errors. Nil: none.
 	Log io.Writer
