@@ -46,6 +46,9 @@ type CaptureStats struct {
 	Source            string // "live" or the replayed file
 	Mode              string // receive path, for live capture
 	Received, Dropped uint64
+	// Bytes are the wire bytes of the packets counted (a file: of every
+	// frame read).
+	Bytes uint64
 	// Devices are the packets and wire bytes counted per device.
 	Devices []DeviceStats
 }

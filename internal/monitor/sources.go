@@ -27,6 +27,7 @@ func (l Live) Capture() ui.CaptureStats {
 	c := ui.CaptureStats{Source: "live", Mode: l.Mode(), Received: st.Received, Dropped: st.Dropped}
 	for _, d := range l.DeviceCounts() {
 		c.Devices = append(c.Devices, ui.DeviceStats{Name: d.Name, Packets: d.Packets, Bytes: d.Bytes})
+		c.Bytes += d.Bytes
 	}
 	return c
 }
@@ -51,6 +52,7 @@ type File struct {
 	// Name is what the view calls the source (the file's name).
 	Name   string
 	frames atomic.Uint64
+	bytes  atomic.Uint64
 }
 
 // Next reads the next frame.
@@ -59,12 +61,13 @@ func (f *File) Next(fr *rawcap.Frame) error {
 		return err
 	}
 	f.frames.Add(1)
+	f.bytes.Add(uint64(fr.WireLen))
 	return nil
 }
 
 // Capture counts the frames read so far.
 func (f *File) Capture() ui.CaptureStats {
-	return ui.CaptureStats{Source: f.Name, Received: f.frames.Load()}
+	return ui.CaptureStats{Source: f.Name, Received: f.frames.Load(), Bytes: f.bytes.Load()}
 }
 
 // Close closes the file.
