@@ -16,7 +16,8 @@ build static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
 
 # The build for appliances with little flash (at most 4 MB): the hogs_small
-# tag leaves out the metrics endpoint's HTTP server (net/http, ~3.7 MB);
+# tag leaves out the metrics endpoint's HTTP server (net/http) and the DNS
+# client of the reverse lookups;
 # --listen then fails with "metrics endpoint not built in".
 small:
 	CGO_ENABLED=0 $(GO) build -tags hogs_small -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY)-small ./cmd/hogs
