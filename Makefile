@@ -18,7 +18,8 @@ build static:
 # Unit tests, golden tests, the reference-capture agreement test, and a replay
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
-RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/...
+RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
+	./internal/container/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
@@ -29,7 +30,8 @@ test: build
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig \
-	bench/internal/trace:FuzzParse
+	bench/internal/trace:FuzzParse internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
+	internal/container:FuzzMountinfo
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
