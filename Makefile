@@ -19,7 +19,7 @@ build static:
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
 RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
-	./internal/container/...
+	./internal/container/... ./internal/netns/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
@@ -31,7 +31,7 @@ test: build
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig \
 	bench/internal/trace:FuzzParse internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
-	internal/container:FuzzMountinfo
+	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
