@@ -360,3 +360,22 @@ func (s *Scanner) Close() error {
 	s.closed = true
 	return nil
 }
+
+// NetNSOf returns the namespace process pid was in when a Scan last read
+// it (to restrict a walk of processes to one namespace's); false for a
+// process no Scan has read.
+func (s *Scanner) NetNSOf(pid int) (uint32, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inode, ok := s.pidNS[pid]
+	return inode, ok
+}
+
+// Run runs f inside namespace inode (found by the last Scan) with Do.
+func (s *Scanner) Run(inode uint32, f func() error) error {
+	fd, err := s.Open(inode)
+	if err != nil {
+		return err
+	}
+	return Do(fd, f)
+}
