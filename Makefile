@@ -19,7 +19,7 @@ build static:
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
 RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
-	./internal/container/... ./internal/netns/...
+	./internal/container/... ./internal/netns/... ./internal/nsattr/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
@@ -29,7 +29,7 @@ test: build
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
-	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig \
+	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply cmd/hogs:FuzzParseConfig \
 	bench/internal/trace:FuzzParse internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
 	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink
 fuzz:

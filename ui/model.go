@@ -58,9 +58,13 @@ type DeviceStats struct {
 
 // View is everything a writer shows for one refresh.
 type View struct {
-	Time      time.Time
-	Interval  time.Duration
-	Rows      []Row
+	Time     time.Time
+	Interval time.Duration
+	Rows     []Row
+	// Devices are the devices monitored at this refresh, which follow
+	// devices that appear and vanish; nil leaves the title and footer to
+	// ViewState.Devices.
+	Devices   []string
 	Capture   []CaptureStats
 	Evictions uint64
 }

@@ -127,13 +127,25 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
+	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
+	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is
+	// never searched for again.
+	destroyed, err := proc.OpenDestroyWatcher()
+	if err == nil {
+		go resolver.FollowClosed(destroyed)
+	} else if cfg.bugHunt {
+		fmt.Fprintf(stderr, "hogs: no socket-destroy events (%v): closed sockets are told by a lookup\n", err)
+	}
 	closeAll = func() {
 		live.Close()
 		if diag != nil {
 			diag.Close()
 		}
+		if destroyed != nil {
+			destroyed.Close()
+		}
 	}
-	return monitor.Live{Live: live}, monitor.Proc{Resolver: proc.NewResolver(rcfg)}, owners, closeAll, nil
+	return monitor.Live{Live: live}, resolver, owners, closeAll, nil
 }
 
 // openCapture opens the live capture with the kernel filters -C and -f ask
@@ -220,11 +232,7 @@ func interactive(cfg config, stderr io.Writer) error {
 	}()
 	st := ui.ViewState{Mode: ui.ViewMode(cfg.viewMode), Order: sortOrder(cfg), Cmdline: cfg.cmdline, Basename: cfg.basename,
 		Title: "hogs " + version}
-	for _, d := range src.Plan().Devices() {
-		if e, ok := src.Plan().Lookup(d.Index); ok && e.Count {
-			st.Devices = append(st.Devices, d.Name)
-		}
-	}
+	st.Devices = src.Devices()
 	tuiErr := ui.RunTUI(ctx, updates, st)
 	cancel()
 	if err := <-runErr; err != nil {

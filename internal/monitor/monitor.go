@@ -65,6 +65,12 @@ type IdleNotifier interface {
 	OnIdle(fn func())
 }
 
+// DeviceLister is a Source that monitors devices by name; they may come
+// and go while it runs.
+type DeviceLister interface {
+	Devices() []string
+}
+
 // Attributor finds the owners of flows.
 type Attributor interface {
 	// Resolve writes the owner of each key's socket to owners (as long

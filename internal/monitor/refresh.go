@@ -21,6 +21,9 @@ func (m *Monitor) refresh(now int64) error {
 		Capture:   []ui.CaptureStats{m.src.Capture()},
 		Evictions: snap.Evictions,
 	}
+	if d, ok := m.src.(DeviceLister); ok {
+		view.Devices = d.Devices()
+	}
 	m.intervals.Fill(view.Rows)
 	m.logStats(&view.Capture[0], &snap)
 	m.latest.Store(view)
