@@ -18,26 +18,44 @@ import (
 // to.
 func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
 	return func(ns netns.Namespace, run func(func() error) error, member func(pid int) bool) (monitor.Attributor, error) {
-		var diag *proc.SockDiag
+		var (
+			diag    *proc.SockDiag
+			watcher *proc.DestroyWatcher
+		)
 		err := run(func() error {
 			var err error
-			diag, err = proc.OpenSockDiag()
-			return err
+			if diag, err = proc.OpenSockDiag(); err != nil {
+				return err
+			}
+			// Destroy events need CAP_NET_ADMIN; without them closed
+			// sockets are only found closed by a lookup.
+			watcher, _ = proc.OpenDestroyWatcher()
+			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		r := proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})
-		return nsResolver{Proc: monitor.Proc{Resolver: r}, diag: diag}, nil
+		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})}, diag: diag, watcher: watcher}
+		if watcher != nil {
+			go r.FollowClosed(watcher)
+		}
+		return r, nil
 	}
 }
 
-// nsResolver is a namespace's resolver, closing its sock_diag socket when
-// the namespace is gone.
+// nsResolver is a namespace's resolver; Close closes its sockets when the
+// namespace is gone.
 type nsResolver struct {
 	monitor.Proc
-	diag *proc.SockDiag
+	diag    *proc.SockDiag
+	watcher *proc.DestroyWatcher // nil without CAP_NET_ADMIN
 }
 
-// Close closes the sock_diag socket.
-func (r nsResolver) Close() error { return r.diag.Close() }
+// Close closes the sock_diag socket and the destroy watcher (which ends
+// FollowClosed).
+func (r nsResolver) Close() error {
+	if r.watcher != nil {
+		r.watcher.Close()
+	}
+	return r.diag.Close()
+}

@@ -28,6 +28,7 @@ var (
 	_ monitor.Source          = (*Source)(nil)
 	_ monitor.HandshakeSource = (*LiveSource)(nil)
 	_ monitor.IdleNotifier    = (*LiveSource)(nil)
+	_ monitor.DeviceLister    = (*LiveSource)(nil)
 )
 
 // NewSource wraps src; until SetPeers is called no frame is tagged.
@@ -102,6 +103,9 @@ func (s *LiveSource) NextHandshake(f *rawcap.Frame) error {
 
 // OnIdle passes fn to the live capture.
 func (s *LiveSource) OnIdle(fn func()) { s.live.OnIdle(fn) }
+
+// Devices names the live capture's devices.
+func (s *LiveSource) Devices() []string { return s.live.Devices() }
 
 // denseIfindexes bounds the ifindexes kept in a slice; larger ones (a host
 // that has made hundreds of thousands of links) go to a map.
