@@ -159,30 +159,41 @@ func (a *Attributor) attributorOf(ns uint32) monitor.Attributor {
 	if m != nil && (m.attr != nil || now.Sub(m.failedAt) < a.cfg.RetryFailed) {
 		return m.attr
 	}
-	n, ok := a.present[ns]
-	if !ok && (a.scanned.IsZero() || now.Sub(a.scanned) >= scanEvery) {
-		a.scan(now)
-		n, ok = a.present[ns]
+	if _, ok := a.present[ns]; !ok && (a.scanned.IsZero() || now.Sub(a.scanned) >= scanEvery) {
+		a.scan(now) // makes the attributors of the namespaces it finds
+		a.mu.Lock()
+		m = a.per[ns]
+		a.mu.Unlock()
+		if m != nil {
+			return m.attr
+		}
 	}
+	n, ok := a.present[ns]
 	if !ok {
 		return nil // not (yet) found: the flow is retried
 	}
+	return a.prepare(n, m, now).attr
+}
+
+// prepare makes the attributor of namespace n (m: its failed attempt, or
+// nil) and records it, or the failure, once.
+func (a *Attributor) prepare(n netns.Namespace, m *member, now time.Time) *member {
 	attr, err := a.make(n)
 	if m == nil {
 		m = &member{}
 	}
 	if err != nil {
 		if m.failedAt.IsZero() && a.cfg.Log != nil {
-			fmt.Fprintf(a.cfg.Log, "hogs: flows in network namespace %d stay unknown: %v\n", ns, err)
+			fmt.Fprintf(a.cfg.Log, "hogs: flows in network namespace %d stay unknown: %v\n", n.Inode, err)
 		}
 		m.failedAt = now
 	} else {
 		m.attr = attr
 	}
 	a.mu.Lock()
-	a.per[ns] = m
+	a.per[n.Inode] = m
 	a.mu.Unlock()
-	return m.attr
+	return m
 }
 
 // make opens namespace n and has the Factory make its attributor.
@@ -195,8 +206,10 @@ func (a *Attributor) make(n netns.Namespace) (monitor.Attributor, error) {
 	return a.cfg.New(n, run, member)
 }
 
-// scan reads the set of namespaces and drops the attributors of those
-// gone.
+// scan reads the set of namespaces, makes the attributors of those new
+// (before their first flow: a short connection's socket is gone by the
+// time a lookup made after its first packet is ready) and drops the
+// attributors of those gone.
 func (a *Attributor) scan(now time.Time) error {
 	a.scanned = now
 	list, err := a.cfg.Scanner.Scan(a.buf)
@@ -209,7 +222,6 @@ func (a *Attributor) scan(now time.Time) error {
 		a.present[n.Inode] = n
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for ns, m := range a.per {
 		if _, ok := a.present[ns]; ok {
 			continue
@@ -218,6 +230,18 @@ func (a *Attributor) scan(now time.Time) error {
 			c.Close()
 		}
 		delete(a.per, ns)
+	}
+	a.mu.Unlock()
+	for _, n := range list {
+		if a.own(n.Inode) {
+			continue
+		}
+		a.mu.Lock()
+		m := a.per[n.Inode]
+		a.mu.Unlock()
+		if m == nil || (m.attr == nil && now.Sub(m.failedAt) >= a.cfg.RetryFailed) {
+			a.prepare(n, m, now)
+		}
 	}
 	return nil
 }

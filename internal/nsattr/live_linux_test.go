@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -111,8 +112,9 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 			t.Errorf("%v in namespace %d: pid %d, want %d", keys[i], keys[i].NetNS, pid, want[i])
 		}
 	}
-	if st := a.Stats(); st.Attributor != "proc+2 netns" || st.Lookups < 4 {
-		t.Errorf("Stats = %+v, want two namespace resolvers and their lookups", st)
+	// Every namespace on the machine has its resolver (other tests' too).
+	if st := a.Stats(); !strings.HasPrefix(st.Attributor, "proc+") || st.Lookups < 5 {
+		t.Errorf("Stats = %+v, want namespace resolvers and five lookups", st)
 	}
 }
 
