@@ -295,6 +295,13 @@ func TestCgroupIDs(t *testing.T) {
 			t.Errorf("Path(inode of %q) = %q, %v; want %q", tc.dir, got, ok, tc.want)
 		}
 	}
+	l := fixtureLabeler(nil)
+	if lb, ok := l.CgroupID(ids, inode(t, mount+scope)); !ok || lb.Name != "web" || lb.Runtime != Docker {
+		t.Errorf("CgroupID(the scope's id) = %+v, %v; want Docker's container web", lb, ok)
+	}
+	if lb, ok := l.CgroupID(ids, inode(t, mount+"/system.slice/nginx.service")); !ok || lb.ID != "nginx.service" {
+		t.Errorf("CgroupID(the service's id) = %+v, %v", lb, ok)
+	}
 	if _, ok := ids.Path(inode(t, mount+"/cgroup.procs")); ok {
 		t.Error("a file's inode mapped to a cgroup")
 	}

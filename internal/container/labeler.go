@@ -126,6 +126,18 @@ func bestPath(lines []CgroupLine) string {
 	return best
 }
 
+// CgroupID labels the cgroup v2 id a socket's creator was in
+// (sock_diag's INET_DIAG_CGROUP_ID), through ids: a flow whose process
+// cannot be found still shows under its container or service. false when
+// the id maps to no cgroup (removed, or not walked yet).
+func (l *Labeler) CgroupID(ids *CgroupIDs, id uint64) (Label, bool) {
+	path, ok := ids.Path(id)
+	if !ok {
+		return Label{}, false
+	}
+	return l.Path(path), true
+}
+
 // Path labels a cgroup path and names what it recognised.
 func (l *Labeler) Path(path string) Label {
 	lb := PathLabel(path)

@@ -49,6 +49,11 @@ type Config struct {
 	// Log receives one line per namespace whose flows cannot be
 	// attributed (nil: none).
 	Log io.Writer
+	// OnScan, if set, is called after each scan of the namespaces (from
+	// Resolve or Recheck): where the veth peer table of a Source is
+	// refreshed (Source.Refresh), so that frames of a new namespace are
+	// tagged once its attributor exists.
+	OnScan func()
 }
 
 // Attributor routes flows to their namespace's attributor. Resolve and
@@ -242,6 +247,9 @@ func (a *Attributor) scan(now time.Time) error {
 		if m == nil || (m.attr == nil && now.Sub(m.failedAt) >= a.cfg.RetryFailed) {
 			a.prepare(n, m, now)
 		}
+	}
+	if a.cfg.OnScan != nil {
+		a.cfg.OnScan()
 	}
 	return nil
 }

@@ -88,6 +88,7 @@ type harness struct {
 	members map[uint32]func(int) bool
 	now     time.Time
 	log     strings.Builder
+	onScan  int
 	a       *Attributor
 }
 
@@ -102,6 +103,7 @@ func newHarness() *harness {
 	}
 	h.a = New(Config{
 		Scanner: h.nss, Own: h.own, Log: &h.log, Now: func() time.Time { return h.now },
+		OnScan: func() { h.onScan++ },
 		New: func(ns netns.Namespace, run func(func() error) error, member func(int) bool) (monitor.Attributor, error) {
 			var err error
 			if e := run(func() error { return h.fail[ns.Inode] }); e != nil {
@@ -213,6 +215,9 @@ func TestRecheckDropsGoneNamespaces(t *testing.T) {
 	h.a.Resolve(keys, make([]flow.Owner, 2))
 	if err := h.a.Recheck(func(flow.Key, flow.Owner) bool { return true }); err != nil {
 		t.Fatal(err)
+	}
+	if h.onScan != h.nss.scans || h.onScan != 2 {
+		t.Errorf("OnScan called %d times for %d scans, want 2", h.onScan, h.nss.scans)
 	}
 	if h.own.rechecks != 1 || h.made[200].rechecks != 1 || h.made[400].rechecks != 1 {
 		t.Errorf("rechecks own %d, 200 %d, 400 %d; want 1 each", h.own.rechecks, h.made[200].rechecks, h.made[400].rechecks)

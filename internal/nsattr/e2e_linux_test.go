@@ -131,7 +131,12 @@ func TestLiveVethFlowsBelongToThePeerNamespace(t *testing.T) {
 	owners := flow.NewOwners()
 	fsys := proc.NewFS("")
 	attr := New(Config{Scanner: sc, Own: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})},
-		New: ProcFactory(fsys, owners), Log: os.Stderr})
+		New: ProcFactory(fsys, owners), Log: os.Stderr,
+		OnScan: func() {
+			if err := src.Refresh(sc, rt); err != nil {
+				t.Errorf("veth peers: %v", err)
+			}
+		}})
 	t.Cleanup(func() { attr.Close() })
 	m := monitor.New(monitor.Config{Interval: 200 * time.Millisecond}, src, attr, owners)
 	ctx, cancel := context.WithCancel(context.Background())
