@@ -25,14 +25,8 @@ const walkEvery = time.Second
 // Cgroup2Mount finds the cgroup2 mount point in a mountinfo file
 // (/proc/self/mountinfo): the first mount of file system type "cgroup2".
 func Cgroup2Mount(mountinfo []byte) (string, bool) {
-	for len(mountinfo) > 0 {
-		line := mountinfo
-		if i := bytes.IndexByte(mountinfo, '\n'); i >= 0 {
-			line, mountinfo = mountinfo[:i], mountinfo[i+1:]
-		} else {
-			mountinfo = nil
-		}
-		if mp, fstype, ok := parseMountinfoLine(line); ok && fstype == "cgroup2" {
+	for line := range bytes.Lines(mountinfo) {
+		if mp, fstype, ok := parseMountinfoLine(bytes.TrimSuffix(line, []byte("\n"))); ok && fstype == "cgroup2" {
 			return mp, true
 		}
 	}
@@ -113,7 +107,7 @@ type CgroupIDs struct {
 
 	mu        sync.Mutex
 	paths     map[uint64]string
-	walked    time.Time
+	walks     missGate
 	truncated bool // the last walk stopped at max
 }
 
@@ -135,11 +129,9 @@ func (c *CgroupIDs) Path(id uint64) (string, bool) {
 	if p, ok := c.paths[id]; ok {
 		return p, true
 	}
-	now := c.now()
-	if !c.walked.IsZero() && now.Sub(c.walked) < walkEvery {
+	if !c.walks.open(c.now(), walkEvery) {
 		return "", false
 	}
-	c.walked = now
 	if err := c.walkLocked(); err != nil {
 		return "", false
 	}
@@ -153,7 +145,7 @@ func (c *CgroupIDs) Path(id uint64) (string, bool) {
 func (c *CgroupIDs) Walk() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.walked = c.now()
+	c.walks.last = c.now()
 	if err := c.walkLocked(); err != nil {
 		return err
 	}

@@ -62,14 +62,8 @@ func ParseCgroupLine(b []byte) (CgroupLine, bool) {
 // lines ParseCgroupLine rejects.
 func ParseCgroupFile(b []byte) []CgroupLine {
 	var out []CgroupLine
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
-		}
-		if l, ok := ParseCgroupLine(line); ok {
+	for line := range bytes.Lines(b) {
+		if l, ok := ParseCgroupLine(bytes.TrimSuffix(line, []byte("\n"))); ok {
 			out = append(out, l)
 		}
 	}

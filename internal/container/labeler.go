@@ -56,8 +56,8 @@ type Labeler struct {
 	mu    sync.Mutex
 	names map[string]cachedName // container ID → name ("" : none found)
 	pods  map[string]podName    // pod UID → namespace, pod name
-	// podsRead is when /var/log/pods was last listed.
-	podsRead time.Time
+	// podsRead limits the listings of /var/log/pods.
+	podsRead missGate
 }
 
 type cachedName struct {
@@ -222,11 +222,9 @@ func (l *Labeler) pod(uid string) (podName, bool) {
 	if p, ok := l.pods[uid]; ok {
 		return p, true
 	}
-	now := l.now()
-	if !l.podsRead.IsZero() && now.Sub(l.podsRead) < retryMissing {
+	if !l.podsRead.open(l.now(), retryMissing) {
 		return podName{}, false
 	}
-	l.podsRead = now
 	clear(l.pods)
 	entries, err := os.ReadDir(l.podLogRoot)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -257,4 +255,17 @@ func ParsePodLogDir(name string) (namespace, pod, uid string, ok bool) {
 		return "", "", "", false
 	}
 	return namespace, pod, uid, true
+}
+
+// missGate limits how often a cache that missed looks at the files again.
+type missGate struct{ last time.Time }
+
+// open reports whether a look may be taken now (none was taken in the
+// last interval), and if so records it.
+func (g *missGate) open(now time.Time, interval time.Duration) bool {
+	if !g.last.IsZero() && now.Sub(g.last) < interval {
+		return false
+	}
+	g.last = now
+	return true
 }

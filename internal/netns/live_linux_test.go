@@ -15,11 +15,11 @@ import (
 
 func inodeOf(t *testing.T, path string) uint32 {
 	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	inode, err := InodeOf(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return uint32(st.Ino)
+	return inode
 }
 
 func find(list []Namespace, inode uint32) (Namespace, bool) {

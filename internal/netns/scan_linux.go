@@ -262,11 +262,11 @@ func (s *Scanner) readMounts(dir string, get func(uint32) *Namespace) {
 		if err := unix.Statfs(path, &sfs); err != nil || sfs.Type != unix.NSFS_MAGIC {
 			continue
 		}
-		var st unix.Stat_t
-		if err := unix.Stat(path, &st); err != nil || st.Ino > 1<<32-1 {
+		inode, err := InodeOf(path)
+		if err != nil {
 			continue
 		}
-		if ns := get(uint32(st.Ino)); ns.Mount == "" {
+		if ns := get(inode); ns.Mount == "" {
 			ns.Mount = path
 		}
 	}
@@ -378,4 +378,17 @@ func (s *Scanner) Run(inode uint32, f func() error) error {
 		return err
 	}
 	return Do(fd, f)
+}
+
+// InodeOf returns the inode of the namespace a file refers to: a bind
+// mount ("/run/netns/NAME") or a /proc/PID/ns/net link.
+func InodeOf(path string) (uint32, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, err
+	}
+	if st.Ino == 0 || st.Ino > 1<<32-1 {
+		return 0, fmt.Errorf("netns: %s has inode %d, not a namespace's", path, st.Ino)
+	}
+	return uint32(st.Ino), nil
 }

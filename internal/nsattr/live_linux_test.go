@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 
 	"hogs/internal/flow"
@@ -120,9 +119,9 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 
 func mustStat(t *testing.T, path string) uint32 {
 	t.Helper()
-	var st syscall.Stat_t
-	if err := syscall.Stat(path, &st); err != nil {
+	inode, err := netns.InodeOf(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return uint32(st.Ino)
+	return inode
 }
