@@ -28,6 +28,8 @@ type Namespaces interface {
 	Run(inode uint32, f func() error) error
 	// NetNSOf is the namespace of process pid, if known.
 	NetNSOf(pid int) (uint32, bool)
+	// Stats describes the last Scan.
+	Stats() netns.ScanStats
 }
 
 var _ Namespaces = (*netns.Scanner)(nil)
@@ -71,6 +73,9 @@ type Attributor struct {
 	subOwn   []flow.Owner
 	subIndex []int
 	order    []uint32
+	// saidDenied: the processes whose namespace is unreadable were
+	// reported (once).
+	saidDenied bool
 }
 
 type member struct {
@@ -222,6 +227,10 @@ func (a *Attributor) scan(now time.Time) error {
 		return err
 	}
 	a.buf = list
+	if d := a.cfg.Scanner.Stats().Denied; d > 0 && !a.saidDenied && a.cfg.Log != nil {
+		a.saidDenied = true
+		fmt.Fprintf(a.cfg.Log, "hogs: the network namespaces of %d processes cannot be read (other users' processes need CAP_SYS_PTRACE): containers only they are in are not seen\n", d)
+	}
 	clear(a.present)
 	for _, n := range list {
 		a.present[n.Inode] = n

@@ -23,6 +23,7 @@ type fakeNamespaces struct {
 	pids    map[int]uint32
 	runs    []uint32 // namespaces Run entered
 	scans   int
+	denied  int // processes whose namespace link is unreadable
 }
 
 func (f *fakeNamespaces) Self() uint32 { return f.self }
@@ -43,6 +44,10 @@ func (f *fakeNamespaces) Run(inode uint32, fn func() error) error {
 	f.runs = append(f.runs, inode)
 	f.mu.Unlock()
 	return fn()
+}
+
+func (f *fakeNamespaces) Stats() netns.ScanStats {
+	return netns.ScanStats{Processes: len(f.pids), Denied: f.denied}
 }
 
 func (f *fakeNamespaces) NetNSOf(pid int) (uint32, bool) {
@@ -268,4 +273,19 @@ func countOf(s []uint32, v uint32) int {
 		}
 	}
 	return n
+}
+
+// Processes whose namespace cannot be read are said once, with the
+// capability that would show them.
+func TestDeniedSaidOnce(t *testing.T) {
+	h := newHarness()
+	h.nss.denied = 3
+	for range 3 {
+		if err := h.a.Recheck(func(flow.Key, flow.Owner) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := h.log.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "3 processes") || !strings.Contains(got, "CAP_SYS_PTRACE") {
+		t.Errorf("log %q: want one line counting the processes and naming CAP_SYS_PTRACE", got)
+	}
 }

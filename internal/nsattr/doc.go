@@ -16,8 +16,12 @@
 //     CAP_SYS_ADMIN for setns) is reported once on Log and tried again
 //     after RetryFailed; its flows stay unresolved meanwhile.
 //   - The set of namespaces is scanned again when a key names one not
-//     known, at most once a second, and at each Recheck; attributors of
-//     namespaces that are gone are closed (io.Closer) and dropped.
+//     known, at most once a second, and at each Recheck. A scan makes the
+//     attributors of the namespaces it finds new (before their first
+//     flow: a short connection's socket may be gone by the time one is
+//     made for it), closes (io.Closer) and drops those of namespaces gone,
+//     says once on Log how many processes' namespaces it could not read
+//     (CAP_SYS_PTRACE), and calls Config.OnScan.
 //   - Source sets Frame.NetNS (0 for devices with no peer namespace)
 //     from a table of host ifindex → peer namespace that SetPeers
 //     replaces atomically, and turns the frame's direction round: what
