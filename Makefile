@@ -25,7 +25,8 @@ small:
 # Unit tests, golden tests, the reference-capture agreement test, and a replay
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
-RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/...
+RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
+	./internal/container/... ./internal/netns/... ./internal/nsattr/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 $(PKGS)
@@ -36,7 +37,9 @@ test: build
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply cmd/hogs:FuzzParseConfig \
-	bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue
+	bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
+	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
+	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
