@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package nsattr attributes flows in every network namespace of the host:
 // an Attributor routes each flow to the attributor of the namespace its
 // key names (flow.Key.NetNS), made on first need inside that namespace,
