@@ -481,3 +481,29 @@ func TestUnprivileged(t *testing.T) {
 		t.Errorf("unprivileged Open: %q, want it to name CAP_BPF and CAP_PERFMON", line)
 	}
 }
+
+// TestNeverAccepted: a connection the server never accepts, sent to and
+// closed by the client, is found for the server (the listener's owner).
+func TestNeverAccepted(t *testing.T) {
+	ns, lab := liveNetns(t)
+	a := openIn(t, ns, nil, nil)
+	server, line := startHelper(t, lab, ns, "tcp-server 127.0.0.1:0 600000")
+	srv := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port(t, line))
+	var key, back flow.Key
+	netlab.Run(t, ns, func() {
+		c, err := net.Dial("tcp", srv.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+		key, back = tcpKey(local, srv), tcpKey(srv, local)
+		if _, err := c.Write(make([]byte, 64<<10)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+	})
+	got := pidsOf(t, a, []flow.Key{key, back})
+	if got[0] != os.Getpid() || got[1] != server.proc.PID() {
+		t.Errorf("client %d server %d, want %d %d", got[0], got[1], os.Getpid(), server.proc.PID())
+	}
+}
