@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean
+.PHONY: all build static small test test-live fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean
 
 all: build
 
@@ -15,12 +15,18 @@ all: build
 build static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
 
+# The small build, for appliances with little flash: without the kernel
+# socket events (internal/kevents, cilium/ebpf); under 4 MB.
+small:
+	CGO_ENABLED=0 $(GO) build -trimpath -tags hogs_small -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
+
 # Unit tests, golden tests, the reference-capture agreement test, and a replay
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
 RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/...
 test: build
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags hogs_small $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
