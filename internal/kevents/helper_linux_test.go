@@ -88,7 +88,7 @@ func runHelper(args []string) error {
 			return err
 		}
 		fmt.Println(os.Getpid())
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 		if _, err := c.Write(make([]byte, 3<<20)); err != nil {
 			return err
 		}
