@@ -108,15 +108,37 @@ func checkPIDs(t *testing.T, what string, keys []flow.Key, got []int, want int) 
 	}
 }
 
+// tcpServerIn starts a tcp-server helper, accepting acceptDelayMS after
+// each connection arrived, on host addr in a fresh namespace watched by an
+// Attributor.
+func tcpServerIn(t *testing.T, addr string, acceptDelayMS int) (ns string, lab *netlab.Lab, a *Attributor, server *helper, srv netip.AddrPort) {
+	t.Helper()
+	ns, lab = liveNetns(t)
+	a = openIn(t, ns, nil, nil)
+	server, line := startHelper(t, lab, ns, fmt.Sprintf("tcp-server %s %d", net.JoinHostPort(addr, "0"), acceptDelayMS))
+	return ns, lab, a, server, netip.AddrPortFrom(netip.MustParseAddr(addr), port(t, line))
+}
+
+// dial connects to srv from this process in namespace ns and returns the
+// connection with its flow keys from the client's and the server's side.
+func dial(t *testing.T, ns string, srv netip.AddrPort) (c net.Conn, key, back flow.Key) {
+	t.Helper()
+	netlab.Run(t, ns, func() {
+		var err error
+		if c, err = net.Dial("tcp", srv.String()); err != nil {
+			t.Fatal(err)
+		}
+	})
+	local := c.LocalAddr().(*net.TCPAddr).AddrPort()
+	return c, tcpKey(local, srv), tcpKey(srv, local)
+}
+
 // TestShortConnections: 1,000 connections of well under a millisecond,
 // client (this process) and server (a helper) in one namespace, closed
 // before they are looked up: each end is found for its process, from the
 // kernel's records alone.
 func TestShortConnections(t *testing.T) {
-	ns, lab := liveNetns(t)
-	a := openIn(t, ns, nil, nil)
-	server, line := startHelper(t, lab, ns, "tcp-server 127.0.0.1:0 0")
-	srv := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port(t, line))
+	ns, _, a, server, srv := tcpServerIn(t, "127.0.0.1", 0)
 
 	const n = 1000
 	var clientKeys, serverKeys []flow.Key
@@ -163,20 +185,10 @@ func TestShortConnections(t *testing.T) {
 // TestLinger: a closed connection's record is used for Config.Linger
 // after the close, then no more.
 func TestLinger(t *testing.T) {
-	ns, lab := liveNetns(t)
-	a := openIn(t, ns, nil, nil)
+	ns, _, a, _, srv := tcpServerIn(t, "127.0.0.1", 0)
 	a.linger = uint64(300 * time.Millisecond) // after openIn's minute
-	_, line := startHelper(t, lab, ns, "tcp-server 127.0.0.1:0 0")
-	srv := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port(t, line))
-	var key flow.Key
-	netlab.Run(t, ns, func() {
-		c, err := net.Dial("tcp", srv.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		key = tcpKey(c.LocalAddr().(*net.TCPAddr).AddrPort(), srv)
-		c.Close()
-	})
+	c, key, _ := dial(t, ns, srv)
+	c.Close()
 	if got := pidsOf(t, a, []flow.Key{key}); got[0] != os.Getpid() {
 		t.Fatalf("just closed: PID %d, want %d", got[0], os.Getpid())
 	}
@@ -192,25 +204,14 @@ func TestLinger(t *testing.T) {
 func TestLateAccept(t *testing.T) {
 	for _, addr := range []string{"127.0.0.1", "::1"} {
 		t.Run(addr, func(t *testing.T) {
-			ns, lab := liveNetns(t)
-			a := openIn(t, ns, nil, nil)
-			server, line := startHelper(t, lab, ns, "tcp-server "+net.JoinHostPort(addr, "0")+" 3000")
-			srv := netip.AddrPortFrom(netip.MustParseAddr(addr), port(t, line))
-			var key, back flow.Key
+			ns, _, a, server, srv := tcpServerIn(t, addr, 3000)
+			c, key, back := dial(t, ns, srv)
 			sent := make(chan error, 1)
-			netlab.Run(t, ns, func() {
-				c, err := net.Dial("tcp", srv.String())
-				if err != nil {
-					t.Fatal(err)
-				}
-				local := c.LocalAddr().(*net.TCPAddr).AddrPort()
-				key, back = tcpKey(local, srv), tcpKey(srv, local)
-				go func() {
-					_, err := c.Write(make([]byte, 2<<20))
-					c.Close()
-					sent <- err
-				}()
-			})
+			go func() {
+				_, err := c.Write(make([]byte, 2<<20))
+				c.Close()
+				sent <- err
+			}()
 			got := pidsOf(t, a, []flow.Key{key, back})
 			if got[0] != os.Getpid() || got[1] != server.proc.PID() {
 				t.Errorf("before accept: client %d server %d, want %d %d", got[0], got[1], os.Getpid(), server.proc.PID())
@@ -235,10 +236,7 @@ func TestLateAccept(t *testing.T) {
 // TestShortLivedClients: client processes that connect, send 20 kB and
 // exit at once are found after they exited, named by their comm.
 func TestShortLivedClients(t *testing.T) {
-	ns, lab := liveNetns(t)
-	a := openIn(t, ns, nil, nil)
-	server, line := startHelper(t, lab, ns, "tcp-server 127.0.0.1:0 0")
-	srv := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port(t, line))
+	ns, lab, a, server, srv := tcpServerIn(t, "127.0.0.1", 0)
 	type client struct {
 		pid int
 		key flow.Key
@@ -493,23 +491,12 @@ func TestUnprivileged(t *testing.T) {
 // TestNeverAccepted: a connection the server never accepts, sent to and
 // closed by the client, is found for the server (the listener's owner).
 func TestNeverAccepted(t *testing.T) {
-	ns, lab := liveNetns(t)
-	a := openIn(t, ns, nil, nil)
-	server, line := startHelper(t, lab, ns, "tcp-server 127.0.0.1:0 600000")
-	srv := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port(t, line))
-	var key, back flow.Key
-	netlab.Run(t, ns, func() {
-		c, err := net.Dial("tcp", srv.String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		local := c.LocalAddr().(*net.TCPAddr).AddrPort()
-		key, back = tcpKey(local, srv), tcpKey(srv, local)
-		if _, err := c.Write(make([]byte, 64<<10)); err != nil {
-			t.Fatal(err)
-		}
-		c.Close()
-	})
+	ns, _, a, server, srv := tcpServerIn(t, "127.0.0.1", 600000)
+	c, key, back := dial(t, ns, srv)
+	if _, err := c.Write(make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 	got := pidsOf(t, a, []flow.Key{key, back})
 	if got[0] != os.Getpid() || got[1] != server.proc.PID() {
 		t.Errorf("client %d server %d, want %d %d", got[0], got[1], os.Getpid(), server.proc.PID())
