@@ -16,8 +16,8 @@ build static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
 
 # The build for appliances with little flash (at most 4 MB): the hogs_small
-# tag leaves out the metrics endpoint's HTTP server (net/http, ~3.7 MB) and
-# the kernel socket events (internal/kevents, cilium/ebpf, ~1.6 MB);
+# tag leaves out the metrics endpoint's HTTP server (net/http), the DNS
+# client of the reverse lookups and the kernel socket events (cilium/ebpf);
 # --listen then fails with "metrics endpoint not built in".
 small:
 	CGO_ENABLED=0 $(GO) build -tags hogs_small -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY)-small ./cmd/hogs

@@ -16,21 +16,6 @@ import (
 	"time"
 )
 
-// ServerOptions bound what a client can make the server do; zero fields
-// take the defaults.
-type ServerOptions struct {
-	// MaxScrapes is how many scrapes may run at once; more get 503.
-	// Default 4.
-	MaxScrapes int
-	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are
-	// http.Server's. Defaults 5 s, 10 s, 30 s, 60 s.
-	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
-	// ErrorLog receives the server's errors (a client that hung up, a
-	// malformed request), one line each; nil drops them. They never stop
-	// the capture.
-	ErrorLog func(string)
-}
-
 // Server serves an Exporter over HTTP.
 type Server struct {
 	srv  *http.Server

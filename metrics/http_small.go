@@ -4,9 +4,6 @@ package metrics
 
 import "net"
 
-// ServerOptions is the full build's; unused here.
-type ServerOptions struct{}
-
 // Server is the full build's; never returned here.
 type Server struct{}
 

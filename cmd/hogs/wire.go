@@ -288,7 +288,7 @@ func interactive(cfg config, stderr io.Writer) error {
 		sinks = append(sinks, ms)
 	}
 	mc := monitorConfig(cfg, stderr)
-	if !cfg.noDNS {
+	if !cfg.noDNS && names.BuiltIn {
 		// Reverse DNS for the remote-host and connection screens, off the
 		// capture path (internal/names: bounded, rate-limited).
 		dns := names.New(names.Config{})

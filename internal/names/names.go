@@ -14,7 +14,6 @@ package names
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -64,7 +63,7 @@ type Resolver struct {
 // New starts a Resolver; Close stops it.
 func New(cfg Config) *Resolver {
 	if cfg.Lookup == nil {
-		cfg.Lookup = net.DefaultResolver.LookupAddr
+		cfg.Lookup = systemLookup
 	}
 	if cfg.PerSecond <= 0 {
 		cfg.PerSecond = 10
