@@ -51,6 +51,10 @@ type Config struct {
 // default: the table resolves new flows within a refresh or two.
 const DefaultLinger = 5 * time.Second
 
+// maxProvisional bounds the accepted connections waiting for the
+// fallback's confirmation; past it, new ones keep the listener's owner.
+const maxProvisional = 4096
+
 // confirmPasses is how many Recheck calls ask the fallback about a
 // connection attributed to its listener's owner, while it is open.
 const confirmPasses = 5
@@ -152,7 +156,7 @@ func (a *Attributor) Resolve(keys []flow.Key, owners []flow.Owner) error {
 		if a.find(k, &r) {
 			owners[i] = a.intern(&r)
 			a.hits.Add(1)
-			if r.Flags&recordPassive != 0 && r.Closed == 0 && a.fallback != nil {
+			if r.Flags&recordPassive != 0 && r.Closed == 0 && a.fallback != nil && len(a.provisional) < maxProvisional {
 				a.provisional = append(a.provisional, provisionalFlow{key: k, owner: owners[i], left: confirmPasses})
 			}
 			continue
@@ -226,6 +230,19 @@ func (a *Attributor) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 		return nil
 	}
 	err := a.fallback.Recheck(changed)
+	if len(a.provisional) == 0 {
+		return err
+	}
+	// A connection closed since is not asked about: /proc cannot show
+	// its socket any more, and asking costs the fallback a search.
+	var r record
+	open := a.provisional[:0]
+	for _, p := range a.provisional {
+		if a.find(p.key, &r) && r.Closed == 0 {
+			open = append(open, p)
+		}
+	}
+	a.provisional = open
 	if len(a.provisional) == 0 {
 		return err
 	}

@@ -229,6 +229,21 @@ func TestRecheckProvisional(t *testing.T) {
 	if len(fb.asked) != confirmPasses {
 		t.Errorf("fallback asked %d times, want %d", len(fb.asked), confirmPasses)
 	}
+	// A provisional connection that closed is not asked about.
+	fb.asked = nil
+	closing := flow.Key{Proto: flow.TCP, Local: netip.MustParseAddrPort("10.0.0.1:80"), Remote: netip.MustParseAddrPort("10.0.0.2:1002")}
+	closingKey := tcpFlowKey(t, afInet, "10.0.0.1:80", "10.0.0.2:1002")
+	recs.flows[closingKey] = rec(20, "server", 0, recordPassive)
+	if err := a.Resolve([]flow.Key{closing}, owners[:1]); err != nil {
+		t.Fatal(err)
+	}
+	recs.flows[closingKey] = rec(20, "server", 1, recordPassive)
+	if err := a.Recheck(func(flow.Key, flow.Owner) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if len(fb.asked) != 0 || len(a.provisional) != 0 {
+		t.Errorf("closed connection: fallback asked %v, %d still provisional", fb.asked, len(a.provisional))
+	}
 }
 
 func TestNoFallback(t *testing.T) {
