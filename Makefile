@@ -16,8 +16,8 @@ build static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
 
 # The build for appliances with little flash (at most 4 MB): the hogs_small
-# tag leaves out the metrics endpoint's HTTP server (net/http) and the DNS
-# client of the reverse lookups;
+# tag leaves out the metrics endpoint's HTTP server (net/http), the DNS
+# client of the reverse lookups and the kernel socket events (cilium/ebpf);
 # --listen then fails with "metrics endpoint not built in".
 small:
 	CGO_ENABLED=0 $(GO) build -tags hogs_small -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY)-small ./cmd/hogs
@@ -29,6 +29,7 @@ RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/...
 	./internal/container/... ./internal/netns/... ./internal/nsattr/...
 test: build
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags hogs_small $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
@@ -39,7 +40,7 @@ FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCo
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply cmd/hogs:FuzzParseConfig \
 	bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
 	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
-	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink
+	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink internal/kevents:FuzzDecodeRecord
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
