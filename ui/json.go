@@ -25,6 +25,12 @@ type jsonRefresh struct {
 	Unknown      []jsonUnknown `json:"unknown"`
 	Capture      []jsonCapture `json:"capture"`
 	EvictedFlows uint64        `json:"evicted_flows"`
+	Attribution  jsonAttribution `json:"attribution"`
+}
+
+type jsonAttribution struct {
+	Attributor string `json:"attributor"`
+	Note       string `json:"note"`
 }
 
 type jsonCounter struct {
@@ -101,6 +107,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		Unknown:      []jsonUnknown{},
 		Capture:      []jsonCapture{},
 		EvictedFlows: snap.Evictions,
+		Attribution:  jsonAttribution{Attributor: snap.Pipeline.Attributor, Note: snap.Pipeline.AttributorNote},
 	}
 	for i := range snap.Rows {
 		r := &snap.Rows[i]

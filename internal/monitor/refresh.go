@@ -25,6 +25,7 @@ func (m *Monitor) refresh(now int64) error {
 	view.Pipeline = ui.PipelineStats{Flows: len(snap.Flows), NewFlows: snap.NewFlows, Owners: m.owners.Len(), Folded: m.folded.Load()}
 	if m.attr != nil {
 		a := m.attr.Stats()
+		view.Pipeline.AttributorNote = a.Note
 		view.Pipeline.Attributor, view.Pipeline.Lookups, view.Pipeline.TableReads, view.Pipeline.FDScans = a.Attributor, a.Lookups, a.TableReads, a.Scans
 	}
 	if m.cfg.Names != nil {
