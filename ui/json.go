@@ -18,13 +18,13 @@ const JSONSchemaVersion = 1
 // The JSON line, one per refresh (NDJSON). Field names are the schema the
 // README documents; a test holds the two together.
 type jsonRefresh struct {
-	Schema       int           `json:"schema"`
-	Time         string        `json:"time"`
-	Interval     float64       `json:"interval_seconds"`
-	Processes    []jsonProcess `json:"processes"`
-	Unknown      []jsonUnknown `json:"unknown"`
-	Capture      []jsonCapture `json:"capture"`
-	EvictedFlows uint64        `json:"evicted_flows"`
+	Schema       int             `json:"schema"`
+	Time         string          `json:"time"`
+	Interval     float64         `json:"interval_seconds"`
+	Processes    []jsonProcess   `json:"processes"`
+	Unknown      []jsonUnknown   `json:"unknown"`
+	Capture      []jsonCapture   `json:"capture"`
+	EvictedFlows uint64          `json:"evicted_flows"`
 	Attribution  jsonAttribution `json:"attribution"`
 }
 
