@@ -17,43 +17,31 @@ import (
 	"testing"
 )
 
-// Dir returns the directory of the shared captures. When it is missing or
-// holds no capture, the test fails under CI and skips elsewhere.
-func Dir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := Find()
-	if err != nil {
-		missing(tb, err, inCI())
-	}
-	return dir
-}
-
-// Captures returns the paths of the capture files (not the .expect files)
-// in Dir, sorted; without them the test fails under CI and skips elsewhere.
+// Captures returns the paths of the capture files (not the .expect files),
+// sorted. Without them the test fails under CI and skips elsewhere.
 func Captures(tb testing.TB) []string {
 	tb.Helper()
-	dir := Dir(tb)
-	paths, err := captures(dir)
+	paths, err := Find()
 	if err != nil {
-		tb.Fatal(err)
+		missing(tb, err, inCI())
 	}
 	return paths
 }
 
-// Find returns the directory of the shared captures, or an error saying
-// where it looked, without ending the test: for callers that go on without
-// the corpus, such as a fuzz target adding captured frames to its seeds.
-func Find() (string, error) {
+// Find returns the paths Captures does, or an error saying where it looked,
+// without ending the test: for callers that go on without the corpus, such
+// as a fuzz target adding captured frames to its seeds.
+func Find() ([]string, error) {
 	wd, err := os.Getwd()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	return findFrom(wd)
 }
 
 // findFrom looks for the corpus beside the root of the module that holds
 // dir (the nearest directory up from dir with a go.mod).
-func findFrom(dir string) (string, error) {
+func findFrom(dir string) ([]string, error) {
 	root := dir
 	for {
 		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
@@ -61,19 +49,19 @@ func findFrom(dir string) (string, error) {
 		}
 		up := filepath.Dir(root)
 		if up == root {
-			return "", fmt.Errorf("no go.mod in %s or above it: cannot place ../shared/pcaps", dir)
+			return nil, fmt.Errorf("no go.mod in %s or above it: cannot place ../shared/pcaps", dir)
 		}
 		root = up
 	}
 	corpus := filepath.Join(filepath.Dir(root), "shared", "pcaps")
 	paths, err := captures(corpus)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if len(paths) == 0 {
-		return "", fmt.Errorf("no captures in %s", corpus)
+		return nil, fmt.Errorf("no captures in %s", corpus)
 	}
-	return corpus, nil
+	return paths, nil
 }
 
 // captures lists the capture files in dir.
