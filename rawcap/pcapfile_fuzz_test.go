@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"hogs/decode"
+	"hogs/internal/sharedpcaps"
 )
 
 // syntheticFiles returns small well-formed and damaged capture files of
@@ -42,14 +43,18 @@ func FuzzFileReader(f *testing.F) {
 	for _, file := range syntheticFiles() {
 		f.Add(file)
 	}
-	if _, err := os.Stat(sharedPcaps); err == nil {
-		for _, path := range sharedCaptures(f) {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
+	// The shared captures too, where they are; the synthetic files
+	// otherwise.
+	paths, err := sharedpcaps.Find()
+	if err != nil {
+		f.Logf("%v: fuzzing from the synthetic files only", err)
+	}
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r, err := NewFileReader(bytes.NewReader(in))
