@@ -108,24 +108,23 @@ func decodeIPv4(frame []byte, off int, l linkFacts, p *Packet) {
 
 // decodeIPv4Plain is the fast path, for the packets live capture delivers
 // most (raw IP, as a SOCK_DGRAM packet socket's ring holds it): an IPv4
-// header without options, not a later fragment, carrying TCP or UDP whose
-// fields the decoder reads (the ports; TCP's flags) lie within both the
-// total length and the capture. For such a header at off, after a link
-// header that said l, it writes p exactly as decodeIPv4 would and reports
-// true; for any other it leaves p alone.
+// header without options, not a later fragment, whose total length and
+// capture both hold what the decoder reads after it (the ports of TCP and
+// UDP, TCP's flags). For such a header at off, after a link header that said
+// l, it writes p exactly as decodeIPv4 would and reports true; for any other
+// it leaves p alone.
 func decodeIPv4Plain(frame []byte, off int, l linkFacts, p *Packet) bool {
 	ip := ipv4Header(frame[off:])
-	if len(ip) < ipv4MinHeaderLen+portsEnd || ip[ipv4VersionIHL] != ipv4VersionIHLPlain {
+	if len(ip) < ipv4MinHeaderLen || ip[ipv4VersionIHL] != ipv4VersionIHLPlain {
 		return false
 	}
 	proto := ip.protocol()
-	flags, end := l.flags|FlagPorts, ipv4MinHeaderLen+portsEnd
+	flags, end := l.flags, ipv4MinHeaderLen
 	switch proto {
 	case ProtoTCP:
-		flags, end = flags|FlagTCPFlags, ipv4MinHeaderLen+tcpFlagsEnd
+		flags, end = flags|FlagPorts|FlagTCPFlags, ipv4MinHeaderLen+tcpFlagsEnd
 	case ProtoUDP:
-	default:
-		return false
+		flags, end = flags|FlagPorts, ipv4MinHeaderLen+portsEnd
 	}
 	totalLen := ip.totalLength()
 	if len(ip) < end || totalLen < end || ip.fragOffset() != 0 {
@@ -134,13 +133,19 @@ func decodeIPv4Plain(frame []byte, off int, l linkFacts, p *Packet) bool {
 	if ip.moreFragments() {
 		flags |= FlagFragment // the first fragment: it has the ports
 	}
-	t := transportHeader(ip[ipv4MinHeaderLen:end])
-	var tcpFlags uint8
-	if proto == ProtoTCP {
-		tcpFlags = t.tcpFlags()
+	var (
+		srcPort, dstPort uint16
+		tcpFlags         uint8
+	)
+	if end > ipv4MinHeaderLen {
+		t := transportHeader(ip[ipv4MinHeaderLen:end])
+		srcPort, dstPort = t.srcPort(), t.dstPort()
+		if proto == ProtoTCP {
+			tcpFlags = t.tcpFlags()
+		}
 	}
 	p.Src, p.Dst = ip.src(), ip.dst()
-	p.SrcPort, p.DstPort, p.TCPFlags = t.srcPort(), t.dstPort(), tcpFlags
+	p.SrcPort, p.DstPort, p.TCPFlags = srcPort, dstPort, tcpFlags
 	p.IPLen = uint32(totalLen)
 	p.NetOffset, p.TransportOffset = uint32(off), uint32(off+ipv4MinHeaderLen)
 	p.EtherType, p.VLAN, p.Direction = l.etherType, l.vlan, l.dir

@@ -82,7 +82,7 @@ type linkFacts struct {
 }
 
 // decodeFrame reads the link header of frame and hands what follows to the
-// IP decoders.
+// IP decoders; an IPv4 header goes to the fast path first.
 func decodeFrame(link LinkType, frame []byte, p *Packet) {
 	var (
 		l   linkFacts
@@ -118,7 +118,9 @@ func decodeFrame(link LinkType, frame []byte, p *Packet) {
 		}
 		switch v := frame[0] >> 4; {
 		case v == 4 && link != LinkIPv6:
-			decodeIPv4Any(frame, 0, l, p)
+			if !decodeIPv4Plain(frame, 0, l, p) {
+				decodeIPv4(frame, 0, l, p)
+			}
 		case v == 6 && link != LinkIPv4:
 			decodeIPv6(frame, 0, l, p)
 		default:
@@ -136,7 +138,9 @@ func decodeFrame(link LinkType, frame []byte, p *Packet) {
 		}
 		switch family {
 		case afInet:
-			decodeIPv4Any(frame, nullHeaderLen, l, p)
+			if !decodeIPv4Plain(frame, nullHeaderLen, l, p) {
+				decodeIPv4(frame, nullHeaderLen, l, p)
+			}
 		case afInet6Linux, afInet6BSD, afInet6FreeBSD, afInet6Darwin:
 			decodeIPv6(frame, nullHeaderLen, l, p)
 		default:
@@ -162,19 +166,13 @@ func decodeFrame(link LinkType, frame []byte, p *Packet) {
 	}
 	switch l.etherType {
 	case etherTypeIPv4:
-		decodeIPv4Any(frame, off, l, p)
+		if !decodeIPv4Plain(frame, off, l, p) {
+			decodeIPv4(frame, off, l, p)
+		}
 	case etherTypeIPv6:
 		decodeIPv6(frame, off, l, p)
 	default:
 		p.setLinkOnly(l)
-	}
-}
-
-// decodeIPv4Any decodes the IPv4 header at off: by the fast path where it
-// applies, else by the general decoder.
-func decodeIPv4Any(frame []byte, off int, l linkFacts, p *Packet) {
-	if !decodeIPv4Plain(frame, off, l, p) {
-		decodeIPv4(frame, off, l, p)
 	}
 }
 
