@@ -11,9 +11,15 @@
 //   - Next returns io.EOF at the clean end of a file, net.ErrClosed after
 //     Close of a live source. A capture file that is corrupt or truncated
 //     yields *FormatError naming the byte offset where the damaged record or
-//     block starts; the frames before the damage are delivered first. No
-//     input makes a reader panic, loop, or allocate much more than the
-//     input's size.
+//     block starts (Truncated tells the two apart); the frames before the
+//     damage are delivered first. A link type the decoder cannot read is a
+//     *LinkTypeError, when the file is opened where it can be. No input
+//     makes a reader panic, loop, or allocate much more than the input's
+//     size; an n-byte file yields at most n/16 frames and n +
+//     (n/16)·MaxWireLen wire bytes.
+//   - Frame.WireLen is what the interface counted (ip -s link): files'
+//     lengths are bounded (MaxWireLen) and corrected for pseudo-headers that
+//     were not on the wire (InterfaceLen).
 //
 // Live capture (Live) uses one SOCK_DGRAM packet socket on every interface
 // of its network namespace, a kernel BPF program (KernelFilter) that keeps

@@ -34,5 +34,5 @@ func ExampleOpenFile() {
 	// Output:
 	// 2023-11-14T22:13:20.25Z ethernet 60 60
 	// 2023-11-14T22:13:20.5Z ethernet 96 1514
-	// testdata/example.pcap: corrupt capture file at byte offset 212: file ends inside a record (captured length 60)
+	// testdata/example.pcap: truncated capture file at byte offset 212: file ends inside a record (captured length 60)
 }

@@ -1,17 +1,17 @@
 package rawcap
 
-import "hogs/internal/netnstest"
+import "hogs/internal/netlab"
 
 // The namespace helpers the live tests share with other packages.
 var (
-	newNetns      = netnstest.New
-	inNetns       = netnstest.Run
-	ipCmd         = netnstest.IP
-	runIP         = netnstest.RunIP
-	quietVethPair = netnstest.QuietVethPair
-	sysctl        = netnstest.Sysctl
-	linkMAC       = netnstest.MAC
-	readCounters  = netnstest.ReadCounters
+	newNetns      = netlab.New
+	inNetns       = netlab.Run
+	ipCmd         = netlab.IP
+	runIP         = netlab.RunIP
+	quietVethPair = netlab.QuietVethPair
+	sysctl        = netlab.Sysctl
+	linkMAC       = netlab.MAC
+	readCounters  = netlab.ReadCounters
 )
 
-type linkCounters = netnstest.Counters
+type linkCounters = netlab.Counters

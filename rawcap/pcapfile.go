@@ -19,24 +19,37 @@ type Frame struct {
 	// Data holds the captured bytes; len(Data) is the captured length. It
 	// aliases the reader's buffer and is valid until the next call to Next.
 	Data []byte
-	// WireLen is the packet's length on the wire as the file records it. It
-	// is reported as is, even where it is smaller than len(Data).
+	// WireLen is the number of bytes the interface the packet crossed
+	// counted for it (what ip -s link adds up): for live captures the
+	// packet's length plus the device's link header; for capture files the
+	// file's original length, made sane and corrected for link headers that
+	// were never on the wire (see WireLen). It is never below len(Data)
+	// minus a pseudo-header the capture added.
 	WireLen int
 	// LinkType is the link type of the interface the frame was captured on.
 	LinkType decode.LinkType
-	// Timestamp is the capture time, in UTC. It is the zero Time for pcapng
-	// simple packet blocks, which carry none.
+	// Timestamp is the capture time, in UTC. Capture files always give one:
+	// a record's time as written, 0 (1970-01-01) being a time like any
+	// other; a pcapng simple packet block, which carries none, takes the
+	// time of the packet before it in the file (the Unix epoch when it is
+	// the first).
 	Timestamp time.Time
 	// Interface is the interface index: the pcapng interface within its
 	// section, 0 for pcap, the kernel's ifindex for live captures.
 	Interface int
 	// Direction is the direction the file records for the frame: the
-	// epb_flags option of a pcapng packet block, or the packet type of a
-	// Kuznetzov pcap record. decode.DirUnknown where it records none.
+	// epb_flags option of a pcapng packet block, else the packet type of a
+	// Kuznetzov pcap record or of a Linux cooked pseudo-header.
+	// decode.DirUnknown where it records none.
 	Direction decode.Direction
 	// InterfaceName is the name of the interface: live captures fill it in
 	// from the device plan; capture files leave it empty.
 	InterfaceName string
+	// NetNS is the network namespace the frame's flow belongs to, as
+	// flow.Key.NetNS names it (0: the monitor's own). rawcap leaves it 0;
+	// a source that knows better (nsattr.Source: the peer of a host-side
+	// veth) sets it.
+	NetNS uint32
 
 	// vlanTagged: the live receive path saw an 802.1Q tag the kernel had
 	// taken off (the packet is counted on the VLAN device instead).
@@ -47,13 +60,23 @@ type Frame struct {
 type FormatError struct {
 	Path   string // file name; empty for readers made by NewFileReader
 	Offset int64  // byte offset where the damaged header, record or block starts
-	Reason string // what is wrong, one line
+	// Truncated is set where the file ends inside the header, record or
+	// block at Offset (a capture cut short: copied while being written, a
+	// full disk); otherwise the bytes there are wrong (corrupt).
+	Truncated bool
+	Reason    string // what is wrong, one line
 }
 
 // Error returns one line such as "FILE: corrupt capture file at byte offset
-// 1234: captured length 4294967295 exceeds limit 67108864".
+// 1234: captured length 4294967295 exceeds limit 67108864" or "FILE:
+// truncated capture file at byte offset 60: file ends inside a record
+// header".
 func (e *FormatError) Error() string {
-	msg := "corrupt capture file at byte offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Reason
+	kind := "corrupt"
+	if e.Truncated {
+		kind = "truncated"
+	}
+	msg := kind + " capture file at byte offset " + strconv.FormatInt(e.Offset, 10) + ": " + e.Reason
 	if e.Path != "" {
 		return e.Path + ": " + msg
 	}
@@ -161,12 +184,20 @@ func (ifc *pcapngInterface) timestamp(ticks uint64) time.Time {
 	return time.Unix(int64(sec)+ifc.offsetSec, int64(ns)).UTC()
 }
 
-// FileReader reads frames from a pcap or pcapng capture file, one at a time.
-// Make one with OpenFile or NewFileReader. It is not safe for concurrent use.
+// FileReader reads frames from a pcap or pcapng capture file, one at a time,
+// as a stream: it never seeks, so a pipe will do. Make one with OpenFile or
+// NewFileReader. It is not safe for concurrent use.
+//
+// What it trusts of the file: a record's captured length only as far as the
+// file's bytes go (at most MaxPcapCaptureLen, or its pcapng block), its
+// original length only between the captured length and MaxWireLen (see
+// Frame.WireLen and InterfaceLen), its timestamp as written. An n-byte file
+// yields at most n/16 frames, counting at most n + (n/16)·MaxWireLen wire
+// bytes.
 type FileReader struct {
 	rd   *bufio.Reader
 	file *os.File // owned by the reader when opened with OpenFile
-	path string
+	path string   // as errors name the file
 
 	format    fileFormat
 	bigEndian bool  // byte order of the file (pcap) or current section (pcapng)
@@ -183,17 +214,40 @@ type FileReader struct {
 
 	// pcapng: the interfaces described so far in the current section
 	interfaces []pcapngInterface
+
+	// lastTime is the timestamp of the last frame read: a simple packet
+	// block, which has none, takes it.
+	lastTime time.Time
+
+	// Opening a pcapng file reads ahead to its first packet block, so that
+	// the link types of the interfaces described before it are checked
+	// then. primed holds that frame (or r.err the error reading it) for the
+	// first Next; primedFrom is the offset where reading it began.
+	primed     bool
+	first      Frame
+	primedFrom int64
 }
 
-// OpenFile opens the capture file at path and reads its header. Errors name
-// the file. The caller must Close the reader.
+// StandardInput is the path OpenFile reads standard input for, as -r - does.
+const StandardInput = "-"
+
+// OpenFile opens the capture file at path and reads its header; the path
+// "-" (StandardInput) reads standard input instead, which may be a pipe.
+// Errors name the file ("standard input" for "-"). A file that is not pcap
+// or pcapng, or is shorter than its header, gives a *FormatError at offset
+// 0; a link type hogs cannot decode, a *LinkTypeError (for pcapng: of an
+// interface described before the first packet). The caller must Close the
+// reader.
 func OpenFile(path string) (*FileReader, error) {
+	if path == StandardInput {
+		return newFileReader(os.Stdin, nil, "standard input")
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r := &FileReader{rd: bufio.NewReaderSize(f, readBufferSize), file: f, path: path}
-	if err := r.readFileHeader(); err != nil {
+	r, err := newFileReader(f, f, path)
+	if err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -201,22 +255,47 @@ func OpenFile(path string) (*FileReader, error) {
 }
 
 // NewFileReader reads a capture file header from rd and returns a reader for
-// the frames after it. A file that is not pcap or pcapng, or is shorter than
-// its header, gives a *FormatError at offset 0.
+// the frames after it, with the errors of OpenFile, naming no file.
 func NewFileReader(rd io.Reader) (*FileReader, error) {
-	r := &FileReader{rd: bufio.NewReaderSize(rd, readBufferSize)}
+	return newFileReader(rd, nil, "")
+}
+
+// newFileReader reads the file header from rd; file, if not nil, is closed
+// by Close; path names the file in errors.
+func newFileReader(rd io.Reader, file *os.File, path string) (*FileReader, error) {
+	r := &FileReader{rd: bufio.NewReaderSize(rd, readBufferSize), file: file, path: path,
+		lastTime: time.Unix(0, 0).UTC()}
 	if err := r.readFileHeader(); err != nil {
 		return nil, err
+	}
+	if r.format == formatPcapng {
+		r.primedFrom = r.off
+		if err := r.nextPcapng(&r.first); err != nil {
+			var le *LinkTypeError
+			if errors.As(err, &le) {
+				return nil, err
+			}
+		}
+		r.primed = true
 	}
 	return r, nil
 }
 
 // Next fills f with the next frame of the file. It returns io.EOF at a clean
-// end of the file and a *FormatError where the file is corrupt or ends inside
-// a record or block; an error reading the underlying file is returned
-// wrapped, with the offset. Once Next has returned an error it returns the
-// same error on every later call.
+// end of the file; a *FormatError where the file is corrupt or ends inside
+// a record or block (Truncated tells which), after every frame before the
+// damage; a *LinkTypeError at a pcapng interface description, after the
+// first packet, of a link type hogs cannot decode. An error reading the
+// underlying file is returned wrapped, with the offset. Once Next has
+// returned an error it returns the same error on every later call.
 func (r *FileReader) Next(f *Frame) error {
+	if r.primed {
+		r.primed = false
+		if r.err == nil {
+			*f = r.first
+			return nil
+		}
+	}
 	if r.err != nil {
 		return r.err
 	}
@@ -232,6 +311,8 @@ func (r *FileReader) Next(f *Frame) error {
 func (r *FileReader) Close() error {
 	r.err = fmt.Errorf("rawcap: Next after Close: %w", os.ErrClosed)
 	r.buf = nil
+	r.primed = false
+	r.first = Frame{}
 	if r.file == nil {
 		return nil
 	}
@@ -242,7 +323,12 @@ func (r *FileReader) Close() error {
 
 // Offset returns the byte offset of the next unread record or block. After
 // Next has reported damage, it is the offset where the damaged record starts.
-func (r *FileReader) Offset() int64 { return r.off }
+func (r *FileReader) Offset() int64 {
+	if r.primed {
+		return r.primedFrom
+	}
+	return r.off
+}
 
 func (r *FileReader) u16(b []byte) uint16 {
 	if r.bigEndian {
@@ -271,12 +357,19 @@ func (r *FileReader) corrupt(off int64, format string, args ...any) error {
 	return r.err
 }
 
+// truncated records and returns a *FormatError for a file that ends inside
+// what starts at byte offset off.
+func (r *FileReader) truncated(off int64, format string, args ...any) error {
+	r.err = &FormatError{Path: r.path, Offset: off, Truncated: true, Reason: fmt.Sprintf(format, args...)}
+	return r.err
+}
+
 // readFailed turns an error from reading the piece of a record or block
 // starting at off into the error Next reports: the end of the file inside
-// it is corruption, anything else an I/O error.
+// it is truncation, anything else an I/O error.
 func (r *FileReader) readFailed(off int64, err error, what string) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return r.corrupt(off, "file ends inside %s", what)
+		return r.truncated(off, "file ends inside %s", what)
 	}
 	name := "capture file"
 	if r.path != "" {
@@ -316,6 +409,10 @@ func (r *FileReader) readFileHeader() error {
 	// Version, time zone, sigfigs and snaplen are not needed to read frames.
 	// The upper bits of the link type field carry FCS information.
 	r.pcapLinkType = decode.LinkType(r.u32(r.hdr[20:24]) & 0xffff)
+	if !supportedLink(r.pcapLinkType) {
+		r.err = &LinkTypeError{Path: r.path, LinkType: r.pcapLinkType}
+		return r.err
+	}
 	r.pcapNsPerFrac = 1000
 	if magic == pcapMagicNano {
 		r.pcapNsPerFrac = 1
@@ -331,7 +428,7 @@ func (r *FileReader) readFileHeader() error {
 // headerFailed reports an error reading the first bytes of the file.
 func (r *FileReader) headerFailed(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return r.corrupt(0, "file too short for a capture header")
+		return r.truncated(0, "file too short for a capture header")
 	}
 	return r.readFailed(0, err, "the file header")
 }
@@ -363,20 +460,18 @@ func (r *FileReader) nextPcap(f *Frame) error {
 		return r.readFailed(start, err, fmt.Sprintf("a record (captured length %d)", capLen))
 	}
 	f.Data = data
-	f.WireLen = int(wireLen)
+	f.WireLen = InterfaceLen(r.pcapLinkType, data, fileWireLen(wireLen, len(data)))
 	f.LinkType = r.pcapLinkType
+	// A fraction of a second or more (a corrupt field) carries into the
+	// seconds, as sec + frac/10^6 does: at most 4,295 s later.
 	f.Timestamp = time.Unix(int64(sec), int64(frac)*r.pcapNsPerFrac).UTC()
+	r.lastTime = f.Timestamp
 	f.Interface = 0
-	f.Direction = decode.DirUnknown
+	f.Direction = cookedDirection(r.pcapLinkType, data)
 	f.InterfaceName = ""
 	if r.pcapRecordLen == kuznetzovRecordHeadLen {
 		// ifindex(4) protocol(2) pkttype(1) pad(1); pkttype is sll_pkttype.
-		switch pktType := hdr[22]; {
-		case pktType == linuxPacketOutgoing:
-			f.Direction = decode.DirOut
-		case pktType < linuxPacketOutgoing:
-			f.Direction = decode.DirIn
-		}
+		f.Direction = directionOfPacketType(uint16(hdr[22]))
 	}
 	r.off = start + int64(len(hdr)) + int64(capLen)
 	return nil
@@ -602,6 +697,10 @@ func (r *FileReader) addInterface(start int64, body []byte) error {
 			ifc.offsetSec = int64(r.u64(value[0:8]))
 		}
 	}
+	if !supportedLink(ifc.linkType) {
+		r.err = &LinkTypeError{Path: r.path, Offset: start, Interface: len(r.interfaces), LinkType: ifc.linkType}
+		return r.err
+	}
 	r.interfaces = append(r.interfaces, ifc)
 	return nil
 }
@@ -644,18 +743,20 @@ func (r *FileReader) packetBlock(start int64, body []byte, ifIndex uint32, f *Fr
 	}
 	dataEnd := packetFixedLen + int(capLen)
 	f.Data = body[packetFixedLen:dataEnd:dataEnd]
-	f.WireLen = int(wireLen)
+	f.WireLen = InterfaceLen(ifc.linkType, f.Data, fileWireLen(wireLen, len(f.Data)))
 	f.LinkType = ifc.linkType
 	f.Timestamp = ifc.timestamp(ticks)
+	r.lastTime = f.Timestamp
 	f.Interface = int(ifIndex)
-	f.Direction = decode.DirUnknown
+	f.Direction = cookedDirection(ifc.linkType, f.Data)
 	f.InterfaceName = ""
 	optStart := packetFixedLen + (int(capLen)+3)&^3
 	r.packetFlags(body[optStart:], f)
 	return nil
 }
 
-// packetFlags sets f.Direction from an epb_flags option in opts, if any.
+// packetFlags sets f.Direction from an epb_flags option in opts, if it
+// records one.
 func (r *FileReader) packetFlags(options []byte, f *Frame) {
 	for code, value, opts, ok := r.nextOption(options); ok; code, value, opts, ok = r.nextOption(opts) {
 		if code == optEPBFlags && len(value) >= 4 {
@@ -670,8 +771,8 @@ func (r *FileReader) packetFlags(options []byte, f *Frame) {
 	}
 }
 
-// simplePacket fills f from a simple packet block: interface 0, no
-// timestamp, captured length the least of the original length, the
+// simplePacket fills f from a simple packet block: interface 0, the
+// previous frame's timestamp, captured length the least of the original length, the
 // interface's snap length and the room in the block.
 func (r *FileReader) simplePacket(start int64, body []byte, f *Frame) error {
 	if len(r.interfaces) == 0 {
@@ -688,11 +789,11 @@ func (r *FileReader) simplePacket(start int64, body []byte, f *Frame) error {
 	}
 	dataEnd := 4 + int(capLen)
 	f.Data = body[4:dataEnd:dataEnd]
-	f.WireLen = int(wireLen)
+	f.WireLen = InterfaceLen(ifc.linkType, f.Data, fileWireLen(wireLen, len(f.Data)))
 	f.LinkType = ifc.linkType
-	f.Timestamp = time.Time{}
+	f.Timestamp = r.lastTime
 	f.Interface = 0
-	f.Direction = decode.DirUnknown
+	f.Direction = cookedDirection(ifc.linkType, f.Data)
 	f.InterfaceName = ""
 	return nil
 }

@@ -96,11 +96,15 @@ func TestPcapVariants(t *testing.T) {
 		linkField uint32 // as written in the header
 		link      decode.LinkType
 		nsPerFrac int64
+		notOnWire int              // pseudo-header bytes the interface did not count
+		firstDir  decode.Direction // what the first frame's bytes say
 	}{
-		{"microseconds little-endian", false, pcapMagicMicro, 1, decode.LinkEthernet, 1000},
-		{"microseconds big-endian, FCS bits", true, pcapMagicMicro, 0x30000001, decode.LinkEthernet, 1000},
-		{"nanoseconds little-endian", false, pcapMagicNano, 101, decode.LinkRaw, 1},
-		{"nanoseconds big-endian, FCS bits", true, pcapMagicNano, 0x04000071, decode.LinkLinuxSLL, 1},
+		{"microseconds little-endian", false, pcapMagicMicro, 1, decode.LinkEthernet, 1000, 0, decode.DirUnknown},
+		{"microseconds big-endian, FCS bits", true, pcapMagicMicro, 0x30000001, decode.LinkEthernet, 1000, 0, decode.DirUnknown},
+		{"nanoseconds little-endian", false, pcapMagicNano, 101, decode.LinkRaw, 1, 0, decode.DirUnknown},
+		// seq's bytes 2-3 are no ARPHRD_ETHER: no link header counted;
+		// bytes 0-1 of the first frame are packet type 1, broadcast: in
+		{"nanoseconds big-endian, FCS bits", true, pcapMagicNano, 0x04000071, decode.LinkLinuxSLL, 1, sllHeaderLen, decode.DirIn},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,8 +114,8 @@ func TestPcapVariants(t *testing.T) {
 				pcapRecord(1700000001, 999, 1514, seq(7, 128)). // cut by the snap length
 				pcapRecord(4000000000, 0, 0, nil)               // after 2038, empty
 			readAllOK(t, w.buf, []Frame{
-				{Data: seq(0, 60), WireLen: 60, LinkType: tc.link, Timestamp: utc(1700000000, 123456*tc.nsPerFrac)},
-				{Data: seq(7, 128), WireLen: 1514, LinkType: tc.link, Timestamp: utc(1700000001, 999*tc.nsPerFrac)},
+				{Data: seq(0, 60), WireLen: 60 - tc.notOnWire, LinkType: tc.link, Timestamp: utc(1700000000, 123456*tc.nsPerFrac), Direction: tc.firstDir},
+				{Data: seq(7, 128), WireLen: 1514 - tc.notOnWire, LinkType: tc.link, Timestamp: utc(1700000001, 999*tc.nsPerFrac)},
 				{Data: nil, WireLen: 0, LinkType: tc.link, Timestamp: utc(4000000000, 0)},
 			})
 		})
@@ -156,11 +160,13 @@ func TestPcapng(t *testing.T) {
 			readAllOK(t, w.buf, []Frame{
 				{Data: seq(1, 60), WireLen: 1514, LinkType: decode.LinkEthernet, Timestamp: utc(1700000000, 123456789), Interface: 0, Direction: decode.DirIn},
 				{Data: seq(2, 40), WireLen: 40, LinkType: decode.LinkRaw, Timestamp: utc(1700000000, 654321000), Interface: 1, Direction: decode.DirOut},
-				{Data: seq(3, 33), WireLen: 33, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1700000000-100, 500000000), Interface: 2},
+				// seq's bytes 2-3 are no ARPHRD_ETHER: the pseudo-header is not counted, nor a link header
+				{Data: seq(3, 33), WireLen: 33 - sllHeaderLen, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1700000000-100, 500000000), Interface: 2},
 				{Data: seq(4, 41), WireLen: 41, LinkType: decode.LinkIPv6, Timestamp: utc(1700000000, 1000), Interface: 3},
 				{Data: seq(5, 20), WireLen: 20, LinkType: decode.LinkEthernet, Timestamp: utc(0, 5), Interface: 0, Direction: decode.DirIn},
-				{Data: seq(6, 7), WireLen: 70, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1700000000-100, 976562), Interface: 2, Direction: decode.DirOut},
-				{Data: seq(7, 6), WireLen: 6, LinkType: decode.LinkEthernet, Interface: 0},
+				{Data: seq(6, 7), WireLen: 70 - sllHeaderLen, LinkType: decode.LinkLinuxSLL, Timestamp: utc(1700000000-100, 976562), Interface: 2, Direction: decode.DirOut},
+				// no timestamp in a simple packet block: the previous frame's
+				{Data: seq(7, 6), WireLen: 6, LinkType: decode.LinkEthernet, Timestamp: utc(1700000000-100, 976562), Interface: 0},
 			})
 		})
 	}
@@ -175,9 +181,10 @@ func TestPcapngSimplePacketLength(t *testing.T) {
 		spb(10, seq(2, 10)).  // whole, padding not counted
 		spb(1000, seq(3, 30)) // the block ends first: 30 bytes and 2 of padding
 	readAllOK(t, w.buf, []Frame{
-		{Data: seq(1, 64), WireLen: 100, LinkType: decode.LinkEthernet},
-		{Data: seq(2, 10), WireLen: 10, LinkType: decode.LinkEthernet},
-		{Data: append(seq(3, 30), 0, 0), WireLen: 1000, LinkType: decode.LinkEthernet},
+		// no packet before them to take a time from: the Unix epoch
+		{Data: seq(1, 64), WireLen: 100, LinkType: decode.LinkEthernet, Timestamp: utc(0, 0)},
+		{Data: seq(2, 10), WireLen: 10, LinkType: decode.LinkEthernet, Timestamp: utc(0, 0)},
+		{Data: append(seq(3, 30), 0, 0), WireLen: 1000, LinkType: decode.LinkEthernet, Timestamp: utc(0, 0)},
 	})
 }
 
@@ -252,6 +259,12 @@ func checkFormatError(t *testing.T, err error, offset int64, reason string) {
 	if fe.Offset != offset || !strings.Contains(fe.Reason, reason) {
 		t.Errorf("error %q, want offset %d and a reason containing %q", err, offset, reason)
 	}
+	// Only a file that ends too soon is truncated; every other defect is
+	// corruption.
+	endsEarly := strings.Contains(reason, "ends inside") || strings.Contains(reason, "too short")
+	if fe.Truncated != endsEarly {
+		t.Errorf("error %q: Truncated = %v, want %v", err, fe.Truncated, endsEarly)
+	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("error %q is more than one line", err)
 	}
@@ -280,7 +293,7 @@ func damagedPcaps() []damaged {
 		{"pcap record of limit length, file short", good().u32(3).u32(0).u32(MaxPcapCaptureLen).u32(60).bytes(seq(2, 100)).buf, 2, 176, "file ends inside a record"},
 		{"pcap huge captured length", good().u32(3).u32(0).u32(math.MaxUint32).u32(60).bytes(seq(2, 100)).buf, 2, 176, "captured length 4294967295 exceeds limit 67108864"},
 		{"pcap captured length one over the limit", good().u32(3).u32(0).u32(MaxPcapCaptureLen + 1).u32(60).buf, 2, 176, "exceeds limit"},
-		{"pcap Kuznetzov record header truncated", cut((&capWriter{}).pcapHeader(pcapMagicKuznetzov, 0, 1).kuznetzovRecord(1, 0, 8, 1, 0, 0, seq(0, 8)).kuznetzovRecord(1, 0, 8, 1, 0, 0, seq(0, 8)), 10), 1, 56, "record header"},
+		{"pcap Kuznetzov record header truncated", cut((&capWriter{}).pcapHeader(pcapMagicKuznetzov, 0, 1).kuznetzovRecord(1, 0, 8, 1, 0, 0, seq(0, 8)).kuznetzovRecord(1, 0, 8, 1, 0, 0, seq(0, 8)), 10), 1, 56, "file ends inside a record header"},
 		{"pcap header truncated", good().buf[:23], 0, 0, "file too short for a capture header"},
 		{"three bytes", []byte{0xd4, 0xc3, 0xb2}, 0, 0, "file too short for a capture header"},
 		{"empty file", nil, 0, 0, "file too short for a capture header"},
@@ -480,7 +493,7 @@ func TestOpenFile(t *testing.T) {
 	defer r.Close()
 	r.Next(&f)
 	err = r.Next(&f)
-	want := bad + ": corrupt capture file at byte offset 60: file ends inside a record header"
+	want := bad + ": truncated capture file at byte offset 60: file ends inside a record header"
 	if err == nil || err.Error() != want {
 		t.Errorf("error %q, want %q", err, want)
 	}

@@ -40,6 +40,7 @@ type jsonTraffic struct {
 
 type jsonProcess struct {
 	PID         int              `json:"pid"`
+	Exited      bool             `json:"exited"`
 	Name        string           `json:"name"`
 	Cmdline     []string         `json:"cmdline"`
 	User        string           `json:"user"`
@@ -72,6 +73,7 @@ type jsonCapture struct {
 	Source  string       `json:"source"`
 	Mode    string       `json:"mode,omitempty"`
 	Packets uint64       `json:"packets"`
+	Bytes   uint64       `json:"bytes"`
 	Drops   uint64       `json:"drops"`
 	Devices []jsonDevice `json:"devices"`
 }
@@ -120,7 +122,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		if cmdline == nil {
 			cmdline = []string{}
 		}
-		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Name: r.Name, Cmdline: cmdline, User: r.User,
+		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Exited: r.Exited, Name: r.Name, Cmdline: cmdline, User: r.User,
 			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns})
 	}
 	for _, c := range snap.Capture {
@@ -128,7 +130,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		for _, d := range c.Devices {
 			devices = append(devices, jsonDevice{Device: d.Name, Packets: d.Packets, Bytes: d.Bytes})
 		}
-		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Drops: c.Dropped, Devices: devices})
+		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Bytes: c.Bytes, Drops: c.Dropped, Devices: devices})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

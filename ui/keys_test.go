@@ -191,7 +191,7 @@ func TestHandleKeyToggles(t *testing.T) {
 		modes = append(modes, st.Mode)
 		press(&st, &snap, 24, ch('m'))
 	}
-	want := []ViewMode{ModeKBps, ModeKB, ModeBytes, ModeMB, ModeMBps, ModeGBps, ModeMbitps, ModeKBps}
+	want := []ViewMode{ModeKBps, ModeKB, ModeBytes, ModeMB, ModeMBps, ModeGBps, ModeMbitps, ModeAuto, ModeKBps}
 	if fmt.Sprint(modes) != fmt.Sprint(want) {
 		t.Errorf("m cycles %v, want %v", modes, want)
 	}

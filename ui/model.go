@@ -7,11 +7,13 @@ package ui
 
 import (
 	"cmp"
-	"hogs/internal/flow"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"hogs/internal/flow"
 
 	"hogs/decode"
 	"hogs/internal/conntable"
@@ -44,8 +46,28 @@ type CaptureStats struct {
 	Source            string // "live" or the replayed file
 	Mode              string // receive path, for live capture
 	Received, Dropped uint64
+	// Bytes are the wire bytes of the packets counted (a file: of every
+	// frame read).
+	Bytes uint64
 	// Devices are the packets and wire bytes counted per device.
 	Devices []DeviceStats
+}
+
+// PipelineStats count the monitor's own work, since it started.
+type PipelineStats struct {
+	// Attributor names how flows are attributed ("proc"; "" for none,
+	// as in a replay).
+	Attributor string
+	// Lookups are socket lookups (sock_diag queries), TableReads reads of
+	// /proc/net tables, FDScans walks of processes' file descriptors.
+	Lookups, TableReads, FDScans uint64
+	// Flows is the number of flows tracked now; NewFlows those ever added.
+	Flows    int
+	NewFlows uint64
+	// Owners is the number of owners registered now; Folded the exited
+	// processes folded into their programs' rows.
+	Owners int
+	Folded uint64
 }
 
 // DeviceStats are what one device contributed.
@@ -56,10 +78,19 @@ type DeviceStats struct {
 
 // View is everything a writer shows for one refresh.
 type View struct {
-	Time      time.Time
-	Interval  time.Duration
-	Rows      []Row
-	Capture   []CaptureStats
+	Time     time.Time
+	Interval time.Duration
+	Rows     []Row
+	// Devices are the devices monitored at this refresh, which follow
+	// devices that appear and vanish; nil leaves the title and footer to
+	// ViewState.Devices.
+	Devices  []string
+	Capture  []CaptureStats
+	Pipeline PipelineStats
+	// HostNames are the host names known for remote addresses (reverse
+	// DNS, unmapped addresses as keys); nil with -n. Raw: sanitized when
+	// shown.
+	HostNames map[netip.Addr]string
 	Evictions uint64
 }
 
@@ -99,6 +130,30 @@ func (iv *Intervals) Fill(rows []Row) {
 		next[id] = [2]flow.Counter{r.Sent, r.Recv}
 	}
 	iv.previous = next
+}
+
+// Fold carries the totals remembered for owner from's row over to owner
+// into's, as the monitor folds an exited process's row into its program's:
+// the bytes moved are no new traffic in into's next interval.
+func (iv *Intervals) Fold(from, into flow.Owner) {
+	var moved [2]flow.Counter
+	found := false
+	for id, c := range iv.previous {
+		if id.Owner == from {
+			moved, found = c, true
+			delete(iv.previous, id)
+		}
+	}
+	if !found {
+		return
+	}
+	for id, c := range iv.previous {
+		if id.Owner == into {
+			iv.previous[id] = [2]flow.Counter{c[0].Add(moved[0]), c[1].Add(moved[1])}
+			return
+		}
+	}
+	iv.previous[RowID{Owner: into}] = moved
 }
 
 // Owners maps the table's owner numbers to processes. Lookup of an owner
@@ -171,30 +226,70 @@ func compareKeys(a, b flow.Key) int {
 	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
 }
 
-// SortOrder picks the column rows are sorted by, largest first.
+// SortOrder picks the column rows are sorted by: the traffic columns
+// largest first, PID and name in ascending order.
 type SortOrder uint8
 
-// The sort orders: nethogs sorts by received unless -s.
+// The sort orders: nethogs sorts by received unless -s; the others are
+// the terminal UI's (keys t, p, n).
 const (
 	SortRecv SortOrder = iota
 	SortSent
+	SortTotal // sent plus received
+	SortPID
+	SortName // the program's base name, then its path
 )
 
-// Sort orders rows by the chosen column in the view mode's measure (rates
-// for rate modes, totals otherwise), largest first; ties go by PID, then
-// name, so rows keep their places between refreshes. Pseudo rows sort like
-// any other.
-func Sort(rows []Row, order SortOrder, mode ViewMode) {
-	value := func(r *Row) float64 {
-		sent, recv := mode.Values(r)
-		if order == SortSent {
-			return sent
-		}
-		return recv
+// String is the order's name as the footer shows it.
+func (o SortOrder) String() string {
+	switch o {
+	case SortSent:
+		return "sent"
+	case SortTotal:
+		return "total"
+	case SortPID:
+		return "PID"
+	case SortName:
+		return "name"
 	}
+	return "received"
+}
+
+// Sort orders rows by the chosen column in the view mode's measure (rates
+// for rate modes, totals otherwise), largest first, or by PID or name;
+// ties go by PID, then name, so rows keep their places between refreshes.
+// Pseudo rows sort like any other.
+func Sort(rows []Row, order SortOrder, mode ViewMode) {
 	slices.SortStableFunc(rows, func(a, b Row) int {
-		return cmp.Or(cmp.Compare(value(&b), value(&a)), cmp.Compare(a.PID, b.PID), cmp.Compare(a.Name, b.Name))
+		as, ar := mode.Values(&a)
+		bs, br := mode.Values(&b)
+		return compareRows(order, &a, &b, as, ar, bs, br)
 	})
+}
+
+// compareRows is Sort's comparison of rows a and b, whose numbers in the
+// view mode are as, ar (sent, received) and bs, br; it returns early (a
+// cmp.Or would compare the names every time).
+func compareRows(order SortOrder, a, b *Row, as, ar, bs, br float64) int {
+	var c int
+	switch order {
+	case SortSent:
+		c = cmp.Compare(bs, as)
+	case SortTotal:
+		c = cmp.Compare(bs+br, as+ar)
+	case SortPID:
+	case SortName:
+		c = strings.Compare(baseName(a.Name), baseName(b.Name))
+	default:
+		c = cmp.Compare(br, ar)
+	}
+	if c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.PID, b.PID); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // ViewMode is nethogs's unit: what a row's numbers mean.
@@ -209,6 +304,7 @@ const (
 	ModeMBps                   // MB/s
 	ModeGBps                   // GB/s
 	ModeMbitps                 // Mbit/s (hogs only: 1 Mbit = 10^6 bits)
+	ModeAuto                   // B/s, KiB/s, MiB/s ... per number (terminal UI only)
 	modeCount
 )
 
@@ -232,6 +328,8 @@ func (m ViewMode) Unit() string {
 		return "GB/s"
 	case ModeMbitps:
 		return "Mbit/s"
+	case ModeAuto:
+		return "/s"
 	}
 	return "?"
 }
@@ -241,7 +339,7 @@ func (m ViewMode) Next() ViewMode { return (m + 1) % modeCount }
 
 // IsRate reports whether the mode shows rates rather than totals.
 func (m ViewMode) IsRate() bool {
-	return m == ModeKBps || m == ModeMBps || m == ModeGBps || m == ModeMbitps
+	return m == ModeKBps || m == ModeMBps || m == ModeGBps || m == ModeMbitps || m == ModeAuto
 }
 
 // Values returns a row's sent and received numbers in the mode's unit.
@@ -261,6 +359,8 @@ func (m ViewMode) Values(r *Row) (sent, recv float64) {
 		return r.SentRate / (1 << 30), r.RecvRate / (1 << 30)
 	case ModeMbitps:
 		return r.SentRate * 8 / 1e6, r.RecvRate * 8 / 1e6
+	case ModeAuto:
+		return r.SentRate, r.RecvRate
 	}
 	return 0, 0
 }

@@ -5,6 +5,7 @@ import (
 	"hogs/internal/flow"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,7 +111,7 @@ func renderGolden(t *testing.T, name string, w, h int, snap View, st ViewState) 
 }
 
 func TestRenderGolden(t *testing.T) {
-	modeNames := map[ViewMode]string{ModeKBps: "kbps", ModeKB: "kb", ModeBytes: "bytes", ModeMB: "mb", ModeMBps: "mbps", ModeGBps: "gbps", ModeMbitps: "mbitps"}
+	modeNames := map[ViewMode]string{ModeKBps: "kbps", ModeKB: "kb", ModeBytes: "bytes", ModeMB: "mb", ModeMBps: "mbps", ModeGBps: "gbps", ModeMbitps: "mbitps", ModeAuto: "auto"}
 	type tc struct {
 		name string
 		w, h int
@@ -179,8 +180,10 @@ func TestRenderLayout(t *testing.T) {
 	if !strings.HasSuffix(row, "      0.000 1503906.250 kB/s") {
 		t.Errorf("first row numbers %q", row)
 	}
-	if strings.Trim(attrs[3], "R") != "" || len(attrs[3]) != 100 {
-		t.Errorf("selected row 0 not reverse: %q", attrs[3])
+	// The selection is bold and underlined: not reverse like the header
+	// and TOTAL.
+	if strings.Trim(attrs[3], "W") != "" || len(attrs[3]) != 100 {
+		t.Errorf("selected row 0 not bold and underlined: %q", attrs[3])
 	}
 	for _, l := range lines {
 		if strings.Contains(l, "alexandra") {
@@ -201,10 +204,17 @@ func TestRenderLayout(t *testing.T) {
 		t.Errorf("TOTAL not reverse: %q", attrs[total])
 	}
 	footer := lines[29]
-	for _, part := range []string{"eth0 wlan0", "drops 7", "evicted 3", "sort: received", "h: help"} {
+	for _, part := range []string{"drops 7", "evicted 3", "/: filter", "sort: received (s r t p n)", "Space: pause", "h: help"} {
 		if !strings.Contains(footer, part) {
 			t.Errorf("footer %q lacks %q", footer, part)
 		}
+	}
+	// The devices (in the title already) are the first to go; a wider
+	// footer has them.
+	g = NewGrid(140, 30)
+	Render(g, &snap, &st)
+	if footer := strings.Split(g.Text(), "\n")[29]; !strings.HasPrefix(footer, "eth0 wlan0  drops 7") {
+		t.Errorf("footer at 140 columns %q", footer)
 	}
 }
 
@@ -229,7 +239,7 @@ func totalLine(t *testing.T, g *Grid) (sent, recv float64) {
 
 func TestTotalSumsAllRows(t *testing.T) {
 	snap := manyRows(60)
-	for m := ModeKBps; m < modeCount; m++ {
+	for m := ModeKBps; m < ModeAuto; m++ { // auto's numbers carry units: TestModeAuto
 		var wantSent, wantRecv float64
 		for i := range snap.Rows {
 			s, r := m.Values(&snap.Rows[i])
@@ -463,5 +473,48 @@ func BenchmarkRender1000Rows(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Render(g, &snap, &st)
+	}
+}
+
+// The filter on every row and the selection by identity cost no
+// allocation either.
+func BenchmarkRender1000RowsFiltered(b *testing.B) {
+	snap := manyRows(1000)
+	st := ViewState{Devices: []string{"eth0"}, Cmdline: true, Filter: "10.1.2", SelectedRow: RowIDOf(&snap.Rows[600]), Title: "hogs 0.1.0"}
+	g := NewGrid(100, 50)
+	Render(g, &snap, &st)
+	b.ReportAllocs()
+	for b.Loop() {
+		Render(g, &snap, &st)
+	}
+}
+
+// TestHostNames: the remote-host and connection screens show a known host
+// name instead of the address (the port kept on connections), sanitized,
+// and the address where no name is known.
+func TestHostNames(t *testing.T) {
+	real := realSnapshot()
+	var named, unnamed netip.Addr
+	for _, r := range real.Rows {
+		for _, f := range r.Flows {
+			a := f.Key.Remote.Addr().Unmap()
+			if !named.IsValid() {
+				named = a
+			} else if a != named && !unnamed.IsValid() {
+				unnamed = a
+			}
+		}
+	}
+	real.HostNames = map[netip.Addr]string{named: "cdn.example\x1b[2J.net"}
+	st := realState()
+	st.Screen = ScreenRemoteHosts
+	g := NewGrid(120, 30)
+	Render(g, &real, &st)
+	text := g.Text()
+	if !strings.Contains(text, `cdn.example\x1b[2J.net`) || strings.Contains(text, "\x1b") {
+		t.Errorf("hosts screen does not show the sanitized name:\n%s", text)
+	}
+	if strings.Contains(text, named.String()+" ") || !strings.Contains(text, unnamed.String()) {
+		t.Errorf("hosts screen: want the name for %v and the address %v:\n%s", named, unnamed, text)
 	}
 }

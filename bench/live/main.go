@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command live measures hogs against nethogs on live traffic: the CPU time
 // and memory each monitor spends on the same generated traffic, and how
 // much of that traffic each one accounts for. `make bench-live` (as root)
@@ -29,7 +31,10 @@
 //
 // # Scenarios
 //
-// Each sends for 10 s (-duration): udp-10k and udp-50k, 64-byte UDP
+// The scenarios are a table (scenarios, below): each names a kind of
+// traffic (which sink and generator roles play it), a rate and datagram
+// size where they apply, and the monitors to run. Each sends for 10 s
+// (-duration): udp-10k and udp-50k, 64-byte UDP
 // payloads paced at 10,000 and 50,000 datagrams/s (bursts on a 1 ms tick);
 // udp-max, 64-byte datagrams as fast as one goroutine can send them (at
 // most 20 million), each to a sink that connects its socket to the
@@ -104,13 +109,16 @@ package main
 import (
 	"flag"
 	"fmt"
-	"hogs/bench/internal/vethlab"
 	"os"
-	"os/signal"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"hogs/bench/internal/harness"
+	"hogs/bench/internal/trace"
+	"hogs/internal/netlab"
 )
 
 const (
@@ -118,37 +126,79 @@ const (
 	tail    = 2 * time.Second // after the generator, before the last reading
 	grace   = 3 * time.Second // SIGTERM to SIGKILL
 	port    = "9000"
+
+	addrA = "10.88.0.1" // vA, in nsA: monitor and sinks
+	addrB = "10.88.0.2" // vB, in nsB: generators
 )
 
 var sinkAddr = addrA + ":" + port
 
-// scenario is one traffic pattern.
-type scenario struct {
-	name   string
-	sink   string   // sink role
-	gen    []string // generator role and its arguments after ADDR; "DUR" is replaced by -duration
-	expect func(d time.Duration) string
+// pairConfig makes the two namespaces of one monitor run.
+var pairConfig = netlab.PairConfig{
+	Prefix: "hogs-live", AddrA: addrA, AddrB: addrB, MACA: "02:88:00:00:00:01", MACB: "02:88:00:00:00:02",
+	SysctlsB: []string{"net.ipv4.tcp_autocorking=0"}, LoopbackUp: true,
 }
+
+// scenario is one traffic pattern and the monitors that watch it.
+type scenario struct {
+	name     string
+	traffic  traffic
+	rate     int           // UDP datagrams per second; 0: as fast as possible
+	size     int           // UDP payload bytes
+	duration time.Duration // 0: -duration
+	monitors []string      // nil: every monitor of -monitors
+}
+
+// traffic is a kind of traffic: the sink that receives it in nsA and the
+// generator that sends it from nsB.
+type traffic struct {
+	sink, gen string
+	// args are the generator's arguments after ADDR.
+	args func(s scenario, d time.Duration) []string
+	// expect says what vA should count.
+	expect func(s scenario, d time.Duration) string
+}
+
+var (
+	udpTraffic = func(sink string) traffic {
+		return traffic{sink, "gen-udp",
+			func(s scenario, d time.Duration) []string {
+				return []string{strconv.Itoa(s.rate), d.String(), strconv.Itoa(s.size)}
+			},
+			func(s scenario, d time.Duration) string {
+				if s.rate == 0 {
+					return "rx = datagrams sent (one-way UDP), tx 0"
+				}
+				return fmt.Sprintf("rx ≈ %d × %v = %.0f (one-way UDP), tx 0", s.rate, d, float64(s.rate)*d.Seconds())
+			}}
+	}
+	tcpTraffic = func(gen, expect string) traffic {
+		return traffic{"sink-tcp", gen,
+			func(_ scenario, d time.Duration) []string { return []string{d.String()} },
+			func(scenario, time.Duration) string { return expect }}
+	}
+	udpConnected   = udpTraffic("sink-udp")
+	udpUnconnected = udpTraffic("sink-udp-bound")
+	tcpSmall       = tcpTraffic("gen-tcp-small", "rx ≈ writes if each write is its own segment, tx = ACKs")
+	tcpBulk        = tcpTraffic("gen-tcp-bulk", "rx = GSO super-packets of up to 64 KiB, tx = ACKs")
+)
 
 var scenarios = []scenario{
-	{"udp-10k", "sink-udp", []string{"gen-udp", "10000", "DUR", "64"}, udpExpect(10000)},
-	{"udp-50k", "sink-udp", []string{"gen-udp", "50000", "DUR", "64"}, udpExpect(50000)},
-	{"udp-max", "sink-udp", []string{"gen-udp", "0", "DUR", "64"}, func(time.Duration) string {
-		return "rx = datagrams sent (one-way UDP), tx 0"
-	}},
-	{"udp-50k-bound", "sink-udp-bound", []string{"gen-udp", "50000", "DUR", "64"}, udpExpect(50000)},
-	{"tcp-small", "sink-tcp", []string{"gen-tcp-small", "DUR"}, func(time.Duration) string {
-		return "rx ≈ writes if each write is its own segment, tx = ACKs"
-	}},
-	{"tcp-bulk", "sink-tcp", []string{"gen-tcp-bulk", "DUR"}, func(time.Duration) string {
-		return "rx = GSO super-packets of up to 64 KiB, tx = ACKs"
-	}},
+	{name: "udp-10k", traffic: udpConnected, rate: 10_000, size: 64},
+	{name: "udp-50k", traffic: udpConnected, rate: 50_000, size: 64},
+	{name: "udp-max", traffic: udpConnected, rate: 0, size: 64},
+	{name: "udp-50k-bound", traffic: udpUnconnected, rate: 50_000, size: 64},
+	{name: "tcp-small", traffic: tcpSmall},
+	{name: "tcp-bulk", traffic: tcpBulk},
 }
 
-func udpExpect(rate int) func(time.Duration) string {
-	return func(d time.Duration) string {
-		return fmt.Sprintf("rx ≈ %d × %v = %.0f (one-way UDP), tx 0", rate, d, float64(rate)*d.Seconds())
+func findScenario(name string) (scenario, bool) {
+	for _, s := range scenarios {
+		if s.name == name {
+			return s, true
+		}
 	}
+	return scenario{}, false
 }
 
 // monitor is a program under test.
@@ -169,17 +219,17 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		if _, ok := roles[os.Args[1]]; ok {
-			runRole(os.Args[1], os.Args[2:])
-		}
-	}
+	roles.RunIfAsked(roleLifetime)
 	var o options
 	var scen, mons string
+	names := make([]string, len(scenarios))
+	for i, s := range scenarios {
+		names[i] = s.name
+	}
 	flag.StringVar(&o.hogs, "hogs", "./hogs", "hogs binary (make build)")
 	flag.StringVar(&o.nethogs, "nethogs", "", "nethogs binary (default: from PATH or /usr/sbin; apt-get installs it if missing)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "traffic per scenario")
-	flag.StringVar(&scen, "scenarios", "udp-10k,udp-50k,udp-max,udp-50k-bound,tcp-small,tcp-bulk", "scenarios to run, comma-separated")
+	flag.StringVar(&scen, "scenarios", strings.Join(names, ","), "scenarios to run, comma-separated")
 	flag.StringVar(&mons, "monitors", "hogs,nethogs", "monitors to run, comma-separated")
 	flag.StringVar(&o.out, "out", "bench/live/results.md", "Markdown results file (empty: none)")
 	flag.StringVar(&o.cpuProfiles, "cpuprofiles", "", "directory to write a CPU profile of hogs per scenario to (make pgo)")
@@ -190,31 +240,24 @@ func main() {
 	}
 	o.scenarios = strings.Split(scen, ",")
 	o.monitors = strings.Split(mons, ",")
-	if err := run(o); err != nil {
-		fmt.Fprintln(os.Stderr, "live:", err)
-		os.Exit(1)
-	}
+	harness.Main("live", 0, func(lab *netlab.Lab) error { return run(lab, o) })
 }
 
-func run(o options) error {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sig
-		fmt.Fprintf(os.Stderr, "\nlive: %v: killing the traffic and monitors, removing the namespaces\n", s)
-		reg.Cleanup()
-		os.Exit(128 + int(s.(syscall.Signal)))
-	}()
-	defer reg.Cleanup()
+// run1 is one entry of the plan: a scenario under one of its monitors.
+type run1 struct {
+	s scenario
+	m monitor
+}
 
+func run(lab *netlab.Lab, o options) error {
 	if o.duration <= 0 || o.duration > maxTraffic {
 		return fmt.Errorf("-duration %v out of range (0, %v]", o.duration, maxTraffic)
 	}
-	self, hogs, err := vethlab.Preflight("bench-live", o.hogs)
+	self, hogs, err := harness.Preflight("bench-live", o.hogs)
 	if err != nil {
 		return err
 	}
-	nethogs, err := vethlab.FindNethogs(o.nethogs, "live")
+	nethogs, err := harness.FindNethogs(o.nethogs, "live")
 	if err != nil {
 		return err
 	}
@@ -222,96 +265,71 @@ func run(o options) error {
 		"hogs":    {"hogs", hogs, []string{hogs, "-t", "-C", "-v", "2", "-d", "1", "-x"}},
 		"nethogs": {"nethogs", nethogs, []string{nethogs, "-t", "-C", "-v", "2", "-d", "1"}},
 	}
-	var plan []struct {
-		s scenario
-		m monitor
-	}
+	var plan []run1
 	for _, name := range o.scenarios {
-		i := indexScenario(name)
-		if i < 0 {
+		s, ok := findScenario(name)
+		if !ok {
 			return fmt.Errorf("unknown scenario %q", name)
+		}
+		if s.duration == 0 {
+			s.duration = o.duration
 		}
 		for _, mn := range o.monitors {
 			m, ok := monitors[mn]
 			if !ok {
 				return fmt.Errorf("unknown monitor %q (hogs, nethogs)", mn)
 			}
+			if s.monitors != nil && !slices.Contains(s.monitors, mn) {
+				continue
+			}
 			if mn == "hogs" && o.cpuProfiles != "" {
 				// env execs hogs: the PID started stays the monitor's.
 				prefix := []string{"env", "HOGS_CPUPROFILE=" + filepath.Join(o.cpuProfiles, name+".pprof"), "HOGS_CPUPROFILE_HZ=1000"}
 				m.argv = append(prefix, m.argv...)
 			}
-			plan = append(plan, struct {
-				s scenario
-				m monitor
-			}{scenarios[i], m})
+			plan = append(plan, run1{s, m})
 		}
 	}
-	env := vethlab.DescribeEnv(hogs, nethogs)
+	env := harness.DescribeEnv(hogs, nethogs)
 	fmt.Fprintf(os.Stderr, "live: %s; %s; CLK_TCK %d (%s)\n", env.Kernel, env.CPU, env.CLK, env.CLKSource)
 
 	start := time.Now()
 	var results []*result
 	for i, p := range plan {
 		fmt.Fprintf(os.Stderr, "\n[%d/%d] %s × %s\n", i+1, len(plan), p.s.name, p.m.name)
-		r := runOne(p.s, p.m, self, o.duration, env.CLK)
-		r.print(os.Stderr, o.duration)
+		r := &result{scenario: p.s, monitor: p.m.name}
+		r.err = r.run(lab, p.s, p.m, self, env.CLK)
+		r.print(os.Stderr)
 		results = append(results, r)
 	}
 	took := time.Since(start)
 
 	table := markdownTable(results)
 	fmt.Println(table)
-	if o.out != "" {
-		doc := resultsDoc(env, o, results, table, took)
-		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "live: wrote %s (%v in all)\n", o.out, took.Round(time.Second))
-	}
+	var errs []error
 	for _, r := range results {
-		if r.err != nil {
-			return fmt.Errorf("%d of %d runs failed", countFailed(results), len(results))
-		}
+		errs = append(errs, r.err)
 	}
-	return nil
-}
-
-func indexScenario(name string) int {
-	for i, s := range scenarios {
-		if s.name == name {
-			return i
-		}
-	}
-	return -1
-}
-
-func countFailed(rs []*result) int {
-	n := 0
-	for _, r := range rs {
-		if r.err != nil {
-			n++
-		}
-	}
-	return n
+	return harness.WriteResults("live", o.out, resultsDoc(env, o, results, table, took), took, errs)
 }
 
 // result is one monitor's run on one scenario.
 type result struct {
-	scenario, monitor string
-	ns                pair
-	pid               int
-	err               error
+	scenario scenario
+	monitor  string
+	ns       netlab.Pair
+	pid      int
+	err      error
 
-	idle      counters           // vA from after setup to the window's start: should be 0
-	wire      counters           // vA during the window
-	ticks     uint64             // monitor utime+stime during the window
-	tickMs    float64            // ticks in ms
-	cpuMs     float64            // on-CPU time: sched's nanosecond sum where readable, else ticks
-	sched     vethlab.SchedStats // from /proc/PID/task/*/sched during the window
+	idle      netlab.Counters   // vA from after setup to the window's start: should be 0
+	wire      netlab.Counters   // vA during the window
+	ticks     uint64            // monitor utime+stime during the window
+	tickMs    float64           // ticks in ms
+	cpuMs     float64           // on-CPU time: sched's nanosecond sum where readable, else ticks
+	sched     netlab.SchedStats // from /proc/PID/task/*/sched during the window
 	schedOK   bool
-	memStart  memory // at the window's start
-	memEnd    memory
+	memStart  netlab.Memory // at the window's start
+	memEnd    netlab.Memory
 	genTook   time.Duration
 	window    time.Duration // from the first CPU reading to the last
 	genOut    string
@@ -320,15 +338,15 @@ type result struct {
 	stopTook  time.Duration
 	monStatus string
 	refreshes int
-	last      block
+	last      trace.Block
 	attrib    float64 // bytes in the last refresh
-	ring      ringStats
-	ringOK    bool
+	ring      trace.XStats
+	ringLines int // -x lines seen: one per refresh
 	monStderr string
 }
 
-func (r *result) wirePackets() uint64 { return r.wire.RxPackets + r.wire.TxPackets }
-func (r *result) wireBytes() uint64   { return r.wire.RxBytes + r.wire.TxBytes }
+func (r *result) wirePackets() uint64 { return r.wire.Packets() }
+func (r *result) wireBytes() uint64   { return r.wire.Bytes() }
 
 func (r *result) nsPerPacket() float64 {
 	if r.wirePackets() == 0 {
@@ -344,107 +362,85 @@ func (r *result) accuracy() float64 {
 	return 100 * r.attrib / float64(r.wireBytes())
 }
 
-// runOne runs scenario s under monitor m in a fresh namespace pair.
-func runOne(s scenario, m monitor, self string, d time.Duration, clk uint64) *result {
-	r := &result{scenario: s.name, monitor: m.name}
-	r.err = r.run(s, m, self, d, clk)
-	return r
-}
-
-func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk uint64) error {
-	p, err := newPair()
+// run runs scenario s under monitor m in a fresh namespace pair.
+func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, clk uint64) error {
+	p, err := lab.NewPair(pairConfig)
 	if err != nil {
 		return err
 	}
 	r.ns = p
-	defer reg.RemovePair(p)
-	base, err := vethlab.ReadCounters(p.A, "vA")
+	defer lab.RemovePair(p)
+	base, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
 
-	mon, err := startChild(m.name, p.A, m.argv...)
+	mon, err := harness.StartMonitor(lab, m.name, m.program, p.A, trace.IsTraceRefresh, startup, m.argv...)
+	if mon != nil {
+		r.pid = mon.PID()
+		defer func() {
+			mon.StopWithin(grace)
+			r.monStatus = mon.Status()
+			r.monStderr = mon.Err.Text()
+		}()
+	}
 	if err != nil {
 		return err
-	}
-	r.pid = mon.PID()
-	defer func() {
-		if !mon.Exited() {
-			mon.Stop(grace)
-		}
-		r.monStatus = mon.Status()
-		r.monStderr = mon.err.String()
-	}()
-	if mon.Wait(startup) {
-		return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.err.String()))
 	}
 	windowStart := time.Now()
-	ticks0, comm, err := vethlab.CPUTicks(r.pid)
+	ticks0, _, err := netlab.CPUTicks(r.pid)
 	if err != nil {
 		return err
 	}
-	if want := filepath.Base(m.program); !strings.HasPrefix(want, comm) {
-		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
-	}
-	sched0, schedErr := vethlab.ReadSched(r.pid)
-	if r.memStart, err = vethlab.ReadMemory(r.pid); err != nil {
+	sched0, schedErr := netlab.ReadSched(r.pid)
+	if r.memStart, err = netlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
-	c0, err := vethlab.ReadCounters(p.A, "vA")
+	c0, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
 	r.idle = c0.Sub(base)
 
-	sink, err := startChild(s.sink, p.A, self, s.sink, sinkAddr)
+	t := s.traffic
+	sink, err := harness.Start(lab, t.sink, p.A, nil, self, t.sink, sinkAddr)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if !sink.Exited() {
-			sink.Stop(grace)
-		}
-		r.sinkOut = strings.TrimSpace(sink.out.String() + sink.err.String())
+		sink.StopWithin(grace)
+		r.sinkOut = strings.TrimSpace(sink.Out.Text() + sink.Err.Text())
 	}()
-	if err := sink.waitLine("ready", 5*time.Second); err != nil {
+	if _, err := sink.WaitLine("ready", 5*time.Second); err != nil {
 		return err
-	}
-	genArgs := []string{self, s.gen[0], sinkAddr}
-	for _, a := range s.gen[1:] {
-		if a == "DUR" {
-			a = d.String()
-		}
-		genArgs = append(genArgs, a)
 	}
 	genStart := time.Now()
-	gen, err := startChild(s.gen[0], p.B, genArgs...)
+	gen, err := harness.Start(lab, t.gen, p.B, nil, append([]string{self, t.gen, sinkAddr}, t.args(s, s.duration)...)...)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if !gen.Exited() {
-			gen.Stop(grace)
-		}
-		r.genOut = strings.TrimSpace(gen.out.String() + gen.err.String())
+		gen.StopWithin(grace)
+		r.genOut = strings.TrimSpace(gen.Out.Text() + gen.Err.Text())
 	}()
-	if !gen.Wait(d + 30*time.Second) {
-		return fmt.Errorf("%s still running %v after its %v", s.gen[0], d+30*time.Second, d)
+	if !gen.Wait(s.duration + 30*time.Second) {
+		return fmt.Errorf("%s still running %v after its %v", t.gen, s.duration+30*time.Second, s.duration)
 	}
 	r.genTook = time.Since(genStart)
 	if gen.WaitErr != nil {
-		return fmt.Errorf("%s: %v: %s", s.gen[0], gen.WaitErr, strings.TrimSpace(gen.err.String()))
+		return fmt.Errorf("%s: %v: %s", t.gen, gen.WaitErr, strings.TrimSpace(gen.Err.Text()))
 	}
 	time.Sleep(tail)
 
-	c1, err := vethlab.ReadCounters(p.A, "vA")
+	c1, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
 	r.wire = c1.Sub(c0)
 	if mon.Exited() {
-		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.err.String()))
+		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.WaitErr, strings.TrimSpace(mon.Err.Text()))
 	}
-	ticks1, _, err := vethlab.CPUTicks(r.pid)
+	ticks1, _, err := netlab.CPUTicks(r.pid)
 	r.window = time.Since(windowStart)
 	if err != nil {
 		return err
@@ -452,30 +448,30 @@ func (r *result) run(s scenario, m monitor, self string, d time.Duration, clk ui
 	r.ticks = ticks1 - ticks0
 	r.tickMs = float64(r.ticks) * 1000 / float64(clk)
 	r.cpuMs = r.tickMs
-	if sched1, err := vethlab.ReadSched(r.pid); err == nil && schedErr == nil {
+	if sched1, err := netlab.ReadSched(r.pid); err == nil && schedErr == nil {
 		r.sched, r.schedOK = sched1.Sub(sched0), true
 		r.cpuMs = r.sched.Ms
 	}
-	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {
+	if r.memEnd, err = netlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
 	r.killed, r.stopTook = mon.Stop(grace)
 
-	blocks, err := parseTrace(mon.out.String())
-	if err != nil {
-		return err
+	r.refreshes = mon.Out.Refreshes()
+	if r.killed && r.refreshes > 0 {
+		r.refreshes-- // the last one may be cut short
 	}
-	if r.killed && len(blocks) > 0 {
-		blocks = blocks[:len(blocks)-1] // the last one may be cut short
-	}
-	r.refreshes = len(blocks)
-	if len(blocks) == 0 {
+	if r.refreshes == 0 {
 		return fmt.Errorf("%s printed no refresh", m.name)
 	}
-	r.last = blocks[len(blocks)-1]
-	r.attrib = r.last.total()
-	r.ring, r.ringOK = lastRingStats(mon.err.String())
-	if m.name == "hogs" && !r.ringOK {
+	if r.last, err = mon.Out.Block(r.refreshes-1, false); err != nil {
+		return err
+	}
+	r.attrib = r.last.Total()
+	xs, _ := mon.Err.AllX()
+	if r.ringLines = len(xs); r.ringLines > 0 {
+		r.ring = xs[len(xs)-1]
+	} else if m.name == "hogs" {
 		return fmt.Errorf("no -x line on hogs's stderr")
 	}
 	return nil

@@ -1,29 +1,28 @@
+//go:build linux
+
 package main
 
 import (
 	"fmt"
-	"hogs/bench/internal/vethlab"
 	"io"
 	"math"
 	"strings"
 	"time"
+
+	"hogs/bench/internal/harness"
 )
 
-func mib(kb uint64) float64 { return float64(kb) / 1024 }
-
 // print writes the raw details of a run.
-func (r *result) print(w io.Writer, d time.Duration) {
+func (r *result) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) }
 	p("namespaces %s / %s, %s PID %d", r.ns.A, r.ns.B, r.monitor, r.pid)
 	if r.genOut != "" {
-		p("generator: %s (process ran %v)", oneLine(r.genOut), r.genTook.Round(time.Millisecond))
+		p("generator: %s (process ran %v)", harness.OneLine(r.genOut), r.genTook.Round(time.Millisecond))
 	}
 	if r.sinkOut != "" {
-		p("sink: %s", oneLine(r.sinkOut))
+		p("sink: %s", harness.OneLine(r.sinkOut))
 	}
-	if i := indexScenario(r.scenario); i >= 0 {
-		p("expected on vA: %s", scenarios[i].expect(d))
-	}
+	p("expected on vA: %s", r.scenario.traffic.expect(r.scenario, r.scenario.duration))
 	p("idle on vA before the window: %d rx + %d tx packets", r.idle.RxPackets, r.idle.TxPackets)
 	avg := 0.0
 	if r.wirePackets() > 0 {
@@ -42,43 +41,33 @@ func (r *result) print(w io.Writer, d time.Duration) {
 			float64(r.sched.Voluntary+r.sched.Involuntary)/r.window.Seconds())
 	}
 	p("memory: VmRSS %.1f MiB at the window's start, %.1f MiB at the end; VmHWM %.1f MiB",
-		mib(r.memStart.RSS), mib(r.memEnd.RSS), mib(r.memEnd.HWM))
+		harness.MiB(r.memStart.RSS), harness.MiB(r.memEnd.RSS), harness.MiB(r.memEnd.HWM))
 	how := "SIGTERM"
 	if r.killed {
 		how = "SIGTERM, then SIGKILL"
 	}
 	p("stopped with %s in %v: %s", how, r.stopTook.Round(time.Millisecond), r.monStatus)
-	p("refreshes: %d; the last has %d rows, %.0f bytes = %.4f%% of the wire bytes", r.refreshes, len(r.last), r.attrib, r.accuracy())
-	for _, row := range r.last {
+	p("refreshes: %d; the last has %d rows, %.0f bytes = %.4f%% of the wire bytes", r.refreshes, len(r.last.Rows), r.attrib, r.accuracy())
+	for _, row := range r.last.Rows {
 		p("    %s\tsent %.0f\trecv %.0f", row.Name, row.Sent, row.Recv)
 	}
-	if r.ringOK {
-		p("hogs -x (last of %d): %s", r.ring.Lines, r.ring.Line)
+	if r.ringLines > 0 {
+		p("hogs -x (last of %d): %s", r.ringLines, r.ring.Line)
 		p("capture socket: %d packets + %d dropped vs %d on vA since the monitor started",
 			r.ring.Packets, r.ring.Dropped, r.wirePackets()+r.idle.RxPackets+r.idle.TxPackets)
 	} else if s := strings.TrimSpace(r.monStderr); s != "" {
-		p("%s stderr: %s", r.monitor, oneLine(firstLines(s, 5)))
+		p("%s stderr: %s", r.monitor, harness.OneLine(harness.FirstLines(s, 5)))
 	}
 	if r.err != nil {
 		p("ERROR: %v", r.err)
 	}
 }
 
-func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", " | ") }
-
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(s, "\n", n+1)
-	if len(lines) > n {
-		lines = append(lines[:n], "...")
-	}
-	return strings.Join(lines, "\n")
-}
-
 // ratio is hogs's CPU per packet over nethogs's for r's scenario.
 func ratio(rs []*result, r *result) string {
 	var h, n *result
 	for _, x := range rs {
-		if x.scenario != r.scenario || x.err != nil {
+		if x.scenario.name != r.scenario.name || x.err != nil {
 			continue
 		}
 		switch x.monitor {
@@ -101,15 +90,15 @@ func markdownTable(rs []*result) string {
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range rs {
 		if r.err != nil {
-			msg := strings.ReplaceAll(oneLine(r.err.Error()), "|", "/")
+			msg := strings.ReplaceAll(harness.OneLine(r.err.Error()), "|", "/")
 			if len(msg) > 120 {
 				msg = msg[:120] + "…"
 			}
-			fmt.Fprintf(&b, "| %s | %s | failed: %s | | | | | | | | |\n", r.scenario, r.monitor, msg)
+			fmt.Fprintf(&b, "| %s | %s | failed: %s | | | | | | | | |\n", r.scenario.name, r.monitor, msg)
 			continue
 		}
 		dropped := "n/a"
-		if r.ringOK {
+		if r.ringLines > 0 {
 			dropped = fmt.Sprint(r.ring.Dropped)
 		}
 		rat := ""
@@ -118,8 +107,8 @@ func markdownTable(rs []*result) string {
 		}
 		acc := r.accuracy()
 		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.0f | %.1f | %.1f | %s | %.3f | %.3f | %s |\n",
-			r.scenario, r.monitor, r.wirePackets(), r.cpuMs, r.nsPerPacket(),
-			mib(r.memEnd.HWM), mib(r.memEnd.RSS), dropped, acc, math.Max(0, 100-acc), rat)
+			r.scenario.name, r.monitor, r.wirePackets(), r.cpuMs, r.nsPerPacket(),
+			harness.MiB(r.memEnd.HWM), harness.MiB(r.memEnd.RSS), dropped, acc, math.Max(0, 100-acc), rat)
 	}
 	return b.String()
 }
@@ -128,9 +117,9 @@ func markdownTable(rs []*result) string {
 func observations(rs []*result) []string {
 	var notes []string
 	for _, r := range rs {
-		who := r.scenario + " × " + r.monitor
+		who := r.scenario.name + " × " + r.monitor
 		if r.err != nil {
-			notes = append(notes, fmt.Sprintf("%s failed: %v", who, oneLine(r.err.Error())))
+			notes = append(notes, fmt.Sprintf("%s failed: %v", who, harness.OneLine(r.err.Error())))
 			continue
 		}
 		if r.killed {
@@ -147,18 +136,18 @@ func observations(rs []*result) []string {
 		if r.schedOK && math.Abs(r.sched.Ms-r.tickMs) > math.Max(10, 0.2*r.sched.Ms) {
 			notes = append(notes, fmt.Sprintf("%s: CPU %.0f ms in clock ticks but %.1f ms in /proc/PID/task/*/sched: too few ticks to be precise", who, r.tickMs, r.sched.Ms))
 		}
-		if r.ringOK && r.ring.Dropped > 0 {
+		if r.ringLines > 0 && r.ring.Dropped > 0 {
 			notes = append(notes, fmt.Sprintf("%s: the kernel dropped %d packets on hogs's socket", who, r.ring.Dropped))
 		}
 		if r.memStart.RSS > 0 && r.memEnd.RSS > 2*r.memStart.RSS && r.memEnd.RSS-r.memStart.RSS > 8<<10 {
-			notes = append(notes, fmt.Sprintf("%s: VmRSS grew from %.1f to %.1f MiB during the window", who, mib(r.memStart.RSS), mib(r.memEnd.RSS)))
+			notes = append(notes, fmt.Sprintf("%s: VmRSS grew from %.1f to %.1f MiB during the window", who, harness.MiB(r.memStart.RSS), harness.MiB(r.memEnd.RSS)))
 		}
 	}
 	return notes
 }
 
 // resultsDoc is bench/live/results.md.
-func resultsDoc(e vethlab.Env, o options, rs []*result, table string, took time.Duration) string {
+func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
 	e.ResultsHeader(&b, "hogs vs nethogs on live traffic", "bench-live", "./bench/live", took)
 	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -C -v 2 -d 1 -x`, `nethogs -t -C -v 2 -d 1`\n")

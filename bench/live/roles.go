@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -5,16 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/signal"
 	"strconv"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
-	"hogs/bench/internal/vethlab"
+	"hogs/bench/internal/harness"
 )
 
 // Limits that keep every traffic process bounded whatever its arguments.
@@ -23,13 +22,13 @@ const (
 	maxSmallWrites = 50_000_000       // per tcp-small run
 	maxBulkWrites  = 100_000          // 1 MiB writes per tcp-bulk run (100 GiB)
 	maxTraffic     = 60 * time.Second // longest generator run accepted
-	sinkLifetime   = 5 * time.Minute  // a sink exits by itself after this
+	roleLifetime   = 5 * time.Minute  // every role exits by itself after this
 	bulkWrite      = 1 << 20
 )
 
 // roles are the traffic processes: the harness re-executes itself inside a
 // namespace (ip netns exec NS /proc/self/exe ROLE ARGS...) to play one.
-var roles = map[string]func(args []string) error{
+var roles = harness.Roles{
 	"gen-udp":        genUDP,
 	"sink-udp":       func(args []string) error { return sinkUDP(args, true) },
 	"sink-udp-bound": func(args []string) error { return sinkUDP(args, false) },
@@ -38,20 +37,11 @@ var roles = map[string]func(args []string) error{
 	"gen-tcp-bulk":   genTCPBulk,
 }
 
-// runRole plays role name and exits.
-func runRole(name string, args []string) {
-	if err := roles[name](args); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
-
 func wantArgs(args []string, n int, usage string) error {
-	return vethlab.WantArgs("live", args, n, usage)
+	return harness.WantArgs(args, n, "live "+usage)
 }
 
-func parseDuration(s string) (time.Duration, error) { return vethlab.ParseDuration(s, maxTraffic) }
+func parseDuration(s string) (time.Duration, error) { return harness.ParseDuration(s, maxTraffic) }
 
 // genUDP sends SIZE-byte datagrams to ADDR at RATE per second for
 // DURATION (RATE 0: as fast as this one goroutine can). Paced sending
@@ -118,22 +108,6 @@ func genUDP(args []string) error {
 	return nil
 }
 
-// onTerm runs report and exits when the process gets SIGTERM or SIGINT,
-// or when sinkLifetime has passed.
-func onTerm(report func()) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		select {
-		case <-sig:
-		case <-time.After(sinkLifetime):
-			fmt.Fprintln(os.Stderr, "sink: lifetime over, exiting")
-		}
-		report()
-		os.Exit(0)
-	}()
-}
-
 // sinkUDP reads datagrams on ADDR until SIGTERM, then prints how many.
 // With connect, it connects its socket to the first sender, as iperf3's UDP
 // server does, so the flow is a full 4-tuple in /proc/net/udp (nethogs then
@@ -153,7 +127,7 @@ func sinkUDP(args []string, connect bool) error {
 	}
 	conn.SetReadBuffer(8 << 20)
 	var n, bytes atomic.Int64
-	onTerm(func() { fmt.Printf("sink-udp: %d datagrams, %d bytes\n", n.Load(), bytes.Load()) })
+	harness.OnTerm(func() { fmt.Printf("sink-udp: %d datagrams, %d bytes\n", n.Load(), bytes.Load()) })
 	fmt.Println("ready")
 	buf := make([]byte, 65536)
 	for {
@@ -199,7 +173,7 @@ func sinkTCP(args []string) error {
 		return err
 	}
 	var bytes, reads atomic.Int64
-	onTerm(func() { fmt.Printf("sink-tcp: %d bytes in %d reads\n", bytes.Load(), reads.Load()) })
+	harness.OnTerm(func() { fmt.Printf("sink-tcp: %d bytes in %d reads\n", bytes.Load(), reads.Load()) })
 	fmt.Println("ready")
 	conn, err := ln.Accept()
 	if err != nil {
@@ -221,19 +195,6 @@ func sinkTCP(args []string) error {
 	select {} // until SIGTERM or the lifetime ends (onTerm)
 }
 
-func dialTCP(addr string) (*net.TCPConn, error) {
-	var lastErr error
-	for range 50 {
-		c, err := net.DialTimeout("tcp4", addr, 2*time.Second)
-		if err == nil {
-			return c.(*net.TCPConn), nil
-		}
-		lastErr = err
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil, lastErr
-}
-
 // genTCPSmall writes 64-byte chunks with TCP_NODELAY as fast as it can,
 // for a duration ("10s") or a count of writes ("100000").
 func genTCPSmall(args []string) error {
@@ -249,7 +210,7 @@ func genTCPSmall(args []string) error {
 	} else if dur, err = parseDuration(args[1]); err != nil {
 		return err
 	}
-	conn, err := dialTCP(args[0])
+	conn, err := harness.DialTCP(args[0])
 	if err != nil {
 		return err
 	}
@@ -285,7 +246,7 @@ func genTCPBulk(args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := dialTCP(args[0])
+	conn, err := harness.DialTCP(args[0])
 	if err != nil {
 		return err
 	}

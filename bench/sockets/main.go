@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command sockets measures what a monitor's process lookup costs when many
 // sockets are open: hogs against nethogs with 20,000 idle TCP connections
 // in the monitor's namespace, one busy flow, and then 10 new connections
@@ -144,14 +146,15 @@ package main
 import (
 	"flag"
 	"fmt"
-	"hogs/bench/internal/vethlab"
 	"os"
-	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"hogs/bench/internal/harness"
+	"hogs/bench/internal/trace"
+	"hogs/internal/netlab"
 )
 
 const (
@@ -161,7 +164,18 @@ const (
 	idleBase   = 9100            // first idle server port
 	busyPort   = "9200"
 	newconnPrt = "9300"
+
+	addrA = "10.91.0.1" // vA, in nsA: the monitor and the clients
+	addrB = "10.91.0.2" // vB, in nsB: the servers
 )
+
+// pairConfig makes the two namespaces of one monitor run.
+var pairConfig = netlab.PairConfig{
+	Prefix: "hogs-sock", AddrA: addrA, AddrB: addrB, MACA: "02:91:00:00:00:01", MACB: "02:91:00:00:00:02",
+	SysctlsA:   []string{"net.ipv4.ip_local_port_range=1024 65535"},
+	SysctlsB:   []string{"net.core.somaxconn=65535", "net.ipv4.tcp_max_syn_backlog=65535"},
+	LoopbackUp: true,
+}
 
 // monitor is a program under test.
 type monitor struct {
@@ -195,11 +209,7 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 {
-		if _, ok := roles[os.Args[1]]; ok {
-			runRole(os.Args[1], os.Args[2:])
-		}
-	}
+	roles.RunIfAsked(roleLifetime)
 	var o options
 	var mons string
 	flag.StringVar(&o.hogs, "hogs", "./hogs", "hogs binary (make build)")
@@ -223,10 +233,11 @@ func main() {
 		os.Exit(2)
 	}
 	o.monitors = strings.Split(mons, ",")
-	if err := run(o); err != nil {
+	if err := o.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "sockets:", err)
-		os.Exit(1)
+		os.Exit(2)
 	}
+	harness.Main("sockets", o.timeout, func(lab *netlab.Lab) error { return run(lab, o) })
 }
 
 func (o options) check() error {
@@ -257,26 +268,8 @@ func (o options) check() error {
 	return nil
 }
 
-func run(o options) error {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sig
-		fmt.Fprintf(os.Stderr, "\nsockets: %v: killing the traffic and monitors, removing the namespaces\n", s)
-		reg.Cleanup()
-		os.Exit(128 + int(s.(syscall.Signal)))
-	}()
-	defer reg.Cleanup()
-	if err := o.check(); err != nil {
-		return err
-	}
-	time.AfterFunc(o.timeout, func() {
-		fmt.Fprintf(os.Stderr, "\nsockets: still running after -timeout %v: killing the traffic and monitors, removing the namespaces\n", o.timeout)
-		reg.Cleanup()
-		os.Exit(1)
-	})
-
-	self, hogs, err := vethlab.Preflight("bench-sockets", o.hogs)
+func run(lab *netlab.Lab, o options) error {
+	self, hogs, err := harness.Preflight("bench-sockets", o.hogs)
 	if err != nil {
 		return err
 	}
@@ -294,7 +287,7 @@ func run(o options) error {
 		}
 		m.oldClient = variant == "old"
 		if name == "nethogs" {
-			nethogs, err := vethlab.FindNethogs(o.nethogs, "sockets")
+			nethogs, err := harness.FindNethogs(o.nethogs, "sockets")
 			if err != nil {
 				return err
 			}
@@ -303,14 +296,14 @@ func run(o options) error {
 		}
 		plan = append(plan, m)
 	}
-	env := vethlab.DescribeEnv(hogs, o.nethogs)
+	env := harness.DescribeEnv(hogs, o.nethogs)
 	fmt.Fprintf(os.Stderr, "sockets: %s; %s; CLK_TCK %d (%s)\n", env.Kernel, env.CPU, env.CLK, env.CLKSource)
 
 	start := time.Now()
 	var results []*result
 	for i, m := range plan {
 		fmt.Fprintf(os.Stderr, "\n[%d/%d] %s with %d idle sockets\n", i+1, len(plan), m.label(), o.idle)
-		r := runOne(m, self, o, env.CLK)
+		r := runOne(lab, m, self, o, env.CLK)
 		r.print(os.Stderr)
 		results = append(results, r)
 	}
@@ -321,34 +314,22 @@ func run(o options) error {
 	for _, n := range observations(results, o) {
 		fmt.Println("- " + n)
 	}
-	if o.out != "" {
-		doc := resultsDoc(env, o, results, table, took)
-		if err := os.WriteFile(o.out, []byte(doc), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintf(os.Stderr, "sockets: wrote %s (%v in all)\n", o.out, took.Round(time.Second))
-	}
-	failed := 0
+	var errs []error
 	for _, r := range results {
-		if r.err != nil {
-			failed++
-		}
+		errs = append(errs, r.err)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d runs failed", failed, len(results))
-	}
-	return nil
+	return harness.WriteResults("sockets", o.out, resultsDoc(env, o, results, table, took), took, errs)
 }
 
 // snap is what the harness reads at a phase boundary.
 type snap struct {
 	t        time.Time
 	ref      int // index of the last refresh that had arrived
-	sched    vethlab.SchedStats
+	sched    netlab.SchedStats
 	schedErr error
 	ticks    uint64
-	wire     counters
-	x        xStats // hogs -x, the last line by then
+	wire     netlab.Counters
+	x        xReading // hogs -x, the last line by then
 	host     hostCPU
 }
 
@@ -384,37 +365,25 @@ func busyPct(a, b hostCPU) float64 {
 	return 100 * float64(b.busy-a.busy) / float64(b.total-a.total)
 }
 
-// foreignNetns lists namespaces this run did not make whose names look like
-// a benchmark's: another harness running at the same time shares the CPUs.
-func foreignNetns() []string {
-	out, err := vethlab.IP("", "netns", "list")
-	if err != nil {
-		return nil
-	}
-	var names []string
-	for _, l := range strings.Split(out, "\n") {
-		f := strings.Fields(l)
-		if len(f) == 0 {
-			continue
-		}
-		if !reg.Owns(f[0]) && strings.HasPrefix(f[0], "hogs-") {
-			names = append(names, f[0])
-		}
-	}
-	return names
+// xReading is hogs -x's running totals at some point, if it printed one.
+type xReading struct {
+	trace.XStats
+	ok bool
 }
 
-func (r *result) take(mon *child, ref int) (snap, error) {
+func (x xReading) Sub(y xReading) xReading { return xReading{x.XStats.Sub(y.XStats), x.ok && y.ok} }
+
+func (r *result) take(mon *harness.Child, ref int) (snap, error) {
 	s := snap{t: time.Now(), ref: ref, host: readHostCPU()}
-	s.sched, s.schedErr = vethlab.ReadSched(r.pid)
+	s.sched, s.schedErr = netlab.ReadSched(r.pid)
 	var err error
-	if s.ticks, _, err = vethlab.CPUTicks(r.pid); err != nil {
+	if s.ticks, _, err = netlab.CPUTicks(r.pid); err != nil {
 		return s, err
 	}
-	if s.wire, err = vethlab.ReadCounters(r.ns.A, "vA"); err != nil {
+	if s.wire, err = netlab.DeviceCounters(r.ns.A, "vA"); err != nil {
 		return s, err
 	}
-	s.x = xAt(mon.err, s.t)
+	s.x.XStats, s.x.ok = mon.Err.XAt(s.t)
 	return s, nil
 }
 
@@ -423,7 +392,7 @@ type result struct {
 	monitor string
 	argv    []string
 	json    bool
-	ns      pair
+	ns      netlab.Pair
 	pid     int
 	err     error
 	notes   []string
@@ -442,26 +411,26 @@ type result struct {
 	newLocals   map[string]bool
 	newErrLines []string
 
-	s0             counters // vA just before the monitor started
-	quiet          counters // vA from then to the busy flow's start: should be 0
-	s2, s3, s4, s5 snap     // phase 2 start, phase 3 start, phase 3 end, the end
+	s0             netlab.Counters // vA just before the monitor started
+	quiet          netlab.Counters // vA from then to the busy flow's start: should be 0
+	s2, s3, s4, s5 snap            // phase 2 start, phase 3 start, phase 3 end, the end
 	newDone        time.Time
-	memEnd         memory
+	memEnd         netlab.Memory
 	killed         bool
 	stopTook       time.Duration
 	monStatus      string
 	monStderr      string
 	refTime        []time.Time
-	final          block
+	final          trace.Block
 	done           bool   // all phases measured
 	gcs            [2]int // Go GCs in phases 2 and 3 (GODEBUG=gctrace=1 only)
 	clk            uint64
 }
 
 // runOne runs monitor m in a fresh namespace pair.
-func runOne(m monitor, self string, o options, clk uint64) *result {
+func runOne(lab *netlab.Lab, m monitor, self string, o options, clk uint64) *result {
 	r := &result{monitor: m.label(), argv: m.argv, json: m.json, idleWanted: o.idle, clk: clk}
-	r.err = r.run(m, self, o)
+	r.err = r.run(lab, m, self, o)
 	return r
 }
 
@@ -469,13 +438,13 @@ func (r *result) note(format string, args ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
 }
 
-func (r *result) run(m monitor, self string, o options) error {
-	p, err := newPair()
+func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
+	p, err := lab.NewPair(pairConfig)
 	if err != nil {
 		return err
 	}
 	r.ns = p
-	defer reg.RemovePair(p)
+	defer lab.RemovePair(p)
 
 	// Stop in reverse order of start, the monitor first; then the
 	// namespaces go (deferred above).
@@ -488,8 +457,8 @@ func (r *result) run(m monitor, self string, o options) error {
 			f()
 		}
 	}()
-	role := func(name, ns string, args ...string) (*child, error) {
-		c, err := startChild(name, ns, nil, append([]string{self, name}, args...)...)
+	role := func(name, ns string, args ...string) (*harness.Child, error) {
+		c, err := harness.Start(lab, name, ns, nil, append([]string{self, name}, args...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -504,26 +473,26 @@ func (r *result) run(m monitor, self string, o options) error {
 	if err != nil {
 		return err
 	}
-	afters = append(afters, func() { r.newServer = lastLine(newSrv.out.text()) })
-	if _, err := newSrv.waitLine("ready", 10*time.Second); err != nil {
+	afters = append(afters, func() { r.newServer = harness.LastLine(newSrv.Out.Text()) })
+	if _, err := newSrv.WaitLine("ready", 10*time.Second); err != nil {
 		return err
 	}
 	newArgs := []string{addrB + ":" + newconnPrt, strconv.Itoa(o.newRate), o.phase.String(), o.hold.String()}
-	var newc *child
+	var newc *harness.Child
 	if m.oldClient {
 		if newc, err = role("newconn-client", p.A, append(newArgs, "signal")...); err != nil {
 			return err
 		}
 		r.newPID = newc.PID()
 		afters = append(afters, func() { r.collectNew(newc) })
-		if _, err := newc.waitLine("waiting", 10*time.Second); err != nil {
+		if _, err := newc.WaitLine("waiting", 10*time.Second); err != nil {
 			return err
 		}
 	}
 
 	// Idle servers and holders, -per-process connections each.
 	setupStart := time.Now()
-	var servers []*child
+	var servers []*harness.Child
 	for k, n := range chunks(o.idle, o.perProcess) {
 		var ports []string
 		for i := range o.ports {
@@ -534,14 +503,14 @@ func (r *result) run(m monitor, self string, o options) error {
 			return err
 		}
 		servers = append(servers, srv)
-		if _, err := srv.waitLine("ready", 10*time.Second); err != nil {
+		if _, err := srv.WaitLine("ready", 10*time.Second); err != nil {
 			return err
 		}
 		holder, err := role("idle-holder", p.A, addrB, strings.Join(ports, ","), strconv.Itoa(n))
 		if err != nil {
 			return err
 		}
-		line, err := holder.waitLine("connected ", connectDeadline+10*time.Second)
+		line, err := holder.WaitLine("connected ", connectDeadline+10*time.Second)
 		if err != nil {
 			return err
 		}
@@ -553,10 +522,10 @@ func (r *result) run(m monitor, self string, o options) error {
 	}
 	afters = append(afters, func() {
 		for _, srv := range servers {
-			r.serverLines = append(r.serverLines, lastLine(srv.out.text()))
+			r.serverLines = append(r.serverLines, harness.LastLine(srv.Out.Text()))
 		}
 	})
-	if out, err := vethlab.InNetns(p.A, "cat", "/proc/net/sockstat"); err == nil {
+	if out, err := netlab.Exec(p.A, "cat", "/proc/net/sockstat"); err == nil {
 		for _, l := range strings.Split(out, "\n") {
 			if strings.HasPrefix(l, "TCP:") {
 				r.sockstat = strings.TrimSpace(l)
@@ -573,20 +542,20 @@ func (r *result) run(m monitor, self string, o options) error {
 	if err != nil {
 		return err
 	}
-	afters = append(afters, func() { r.sinkLine = lastLine(sink.out.text()) })
-	if _, err := sink.waitLine("ready", 10*time.Second); err != nil {
+	afters = append(afters, func() { r.sinkLine = harness.LastLine(sink.Out.Text()) })
+	if _, err := sink.WaitLine("ready", 10*time.Second); err != nil {
 		return err
 	}
-	isRefresh := isTraceRefresh
+	isRefresh := trace.IsTraceRefresh
 	if m.json {
-		isRefresh = isJSONRefresh
+		isRefresh = trace.IsJSONRefresh
 	}
 	// The link is quiet now (idle connections carry nothing): vA's
 	// counters from here on are exactly what the monitor can see.
-	if r.s0, err = vethlab.ReadCounters(p.A, "vA"); err != nil {
+	if r.s0, err = netlab.DeviceCounters(p.A, "vA"); err != nil {
 		return err
 	}
-	mon, err := startChild(m.name, p.A, isRefresh, m.argv...)
+	mon, err := harness.Start(lab, m.name, p.A, isRefresh, m.argv...)
 	if err != nil {
 		return err
 	}
@@ -597,21 +566,18 @@ func (r *result) run(m monitor, self string, o options) error {
 			r.killed, r.stopTook = mon.Stop(grace)
 		}
 		r.monStatus = mon.Status()
-		r.monStderr = mon.err.text()
-		r.refTime = nil
-		_, _, _, r.refTime = mon.out.snapshot()
+		r.monStderr = mon.Err.Text()
+		r.refTime = mon.Out.RefreshTimes()
 	})
-	first, firstAt, err := mon.waitRefresh(monStarted, 30*time.Second)
+	first, firstAt, err := mon.WaitRefresh(monStarted, 30*time.Second)
 	if err != nil {
 		return err
 	}
-	if _, comm, err := vethlab.CPUTicks(r.pid); err != nil {
+	if err := harness.CheckExec(r.pid, m.argv[0]); err != nil {
 		return err
-	} else if want := filepath.Base(m.argv[0]); !strings.HasPrefix(want, comm) {
-		return fmt.Errorf("PID %d is %q, not %s: ip netns exec did not exec it?", r.pid, comm, want)
 	}
 	fmt.Fprintf(os.Stderr, "  %s PID %d: first refresh after %v\n", m.name, r.pid, firstAt.Sub(monStarted).Round(time.Millisecond))
-	c, err := vethlab.ReadCounters(p.A, "vA")
+	c, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err
 	}
@@ -621,15 +587,15 @@ func (r *result) run(m monitor, self string, o options) error {
 	if err != nil {
 		return err
 	}
-	afters = append(afters, func() { r.busyLine = lastLine(busy.out.text()) })
-	if _, err := busy.waitLine("streaming", 10*time.Second); err != nil {
+	afters = append(afters, func() { r.busyLine = harness.LastLine(busy.Out.Text()) })
+	if _, err := busy.WaitLine("streaming", 10*time.Second); err != nil {
 		return err
 	}
 	busyStart := time.Now()
-	first = mon.out.refreshes()
+	first = mon.Out.Refreshes()
 	steadyDeadline := time.Now().Add(20 * time.Second)
 	for {
-		n := mon.out.refreshes()
+		n := mon.Out.Refreshes()
 		if n-first >= 3 && time.Since(busyStart) >= steadyFor {
 			break
 		}
@@ -638,24 +604,24 @@ func (r *result) run(m monitor, self string, o options) error {
 			break
 		}
 		if mon.Exited() {
-			return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, firstLines(mon.err.text(), 5))
+			return fmt.Errorf("%s exited during start-up (%v): %s", m.name, mon.WaitErr, harness.OneLine(harness.FirstLines(mon.Err.Text(), 5)))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	if f := foreignNetns(); len(f) > 0 {
+	if f := harness.ForeignNetns(lab); len(f) > 0 {
 		r.note("other benchmark namespaces exist (%s): another run shares the CPUs", strings.Join(f, ", "))
 	}
 
 	// 2. Nothing new: refresh to refresh, about -phase long.
-	i2, _, err := mon.waitRefresh(time.Now(), 15*time.Second)
+	i2, _, err := mon.WaitRefresh(time.Now(), 15*time.Second)
 	if err != nil {
 		return err
 	}
 	if r.s2, err = r.take(mon, i2); err != nil {
 		return err
 	}
-	i3, _, err := mon.waitRefresh(r.s2.t.Add(o.phase), o.phase+20*time.Second)
+	i3, _, err := mon.WaitRefresh(r.s2.t.Add(o.phase), o.phase+20*time.Second)
 	if err != nil {
 		return err
 	}
@@ -673,14 +639,14 @@ func (r *result) run(m monitor, self string, o options) error {
 		r.newPID = newc.PID()
 		afters = append(afters, func() { r.collectNew(newc) })
 	}
-	if r.newLine, err = newc.waitLine("made ", o.phase+o.hold+20*time.Second); err != nil {
+	if r.newLine, err = newc.WaitLine("made ", o.phase+o.hold+20*time.Second); err != nil {
 		return err
 	}
 	r.newDone = time.Now()
-	i4, _, err := mon.waitRefresh(r.newDone.Add(settle), 30*time.Second)
+	i4, _, err := mon.WaitRefresh(r.newDone.Add(settle), 30*time.Second)
 	if err != nil {
 		r.note("phase 3: %v; measured without waiting for it", err)
-		i4 = mon.out.refreshes() - 1
+		i4 = mon.Out.Refreshes() - 1
 	}
 	if r.s4, err = r.take(mon, i4); err != nil {
 		return err
@@ -689,9 +655,9 @@ func (r *result) run(m monitor, self string, o options) error {
 	// 4. Tail: pause the busy flow, two more refreshes.
 	busy.Signal(syscall.SIGUSR1)
 	paused := time.Now()
-	i5, at5, err := mon.waitRefresh(paused.Add(300*time.Millisecond), 20*time.Second)
+	i5, at5, err := mon.WaitRefresh(paused.Add(300*time.Millisecond), 20*time.Second)
 	if err == nil {
-		i5, _, err = mon.waitRefresh(at5.Add(time.Nanosecond), 20*time.Second)
+		i5, _, err = mon.WaitRefresh(at5.Add(time.Nanosecond), 20*time.Second)
 	}
 	if err != nil {
 		return fmt.Errorf("tail: %v", err)
@@ -699,40 +665,40 @@ func (r *result) run(m monitor, self string, o options) error {
 	if r.s5, err = r.take(mon, i5); err != nil {
 		return err
 	}
-	if r.memEnd, err = vethlab.ReadMemory(r.pid); err != nil {
+	if r.memEnd, err = netlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
 	if mon.Exited() {
-		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.WaitErr, firstLines(mon.err.text(), 5))
+		return fmt.Errorf("%s died during the run (%v): %s", m.name, mon.WaitErr, harness.OneLine(harness.FirstLines(mon.Err.Text(), 5)))
 	}
 	r.killed, r.stopTook = mon.Stop(grace)
 
 	// hogs prints one -x line per refresh, just before the refresh, but on
 	// stderr: it may reach the harness after the refresh it belongs to.
 	// Match them by number rather than by arrival.
-	if xs := allX(mon.err); len(xs) > 0 {
-		if n := mon.out.refreshes(); len(xs) == n || len(xs) == n+1 {
-			r.s2.x, r.s3.x, r.s4.x, r.s5.x = xs[r.s2.ref], xs[r.s3.ref], xs[r.s4.ref], xs[r.s5.ref]
+	if xs, _ := mon.Err.AllX(); len(xs) > 0 {
+		if n := mon.Out.Refreshes(); len(xs) == n || len(xs) == n+1 {
+			for _, s := range []*snap{&r.s2, &r.s3, &r.s4, &r.s5} {
+				s.x = xReading{xs[s.ref], true}
+			}
 		} else {
 			r.note("%d -x lines for %d refreshes: -x totals taken by arrival time", len(xs), n)
 		}
 	}
 	// With GODEBUG=gctrace=1 in the harness's environment, a Go monitor
 	// reports each garbage collection on stderr: count them per phase.
-	lines, _, _, _ := mon.err.snapshot()
-	for _, ln := range lines {
-		if !strings.HasPrefix(ln.s, "gc ") {
+	for _, ln := range mon.Err.Lines() {
+		if !strings.HasPrefix(ln.S, "gc ") {
 			continue
 		}
 		switch {
-		case ln.t.After(r.s2.t) && !ln.t.After(r.s3.t):
+		case ln.T.After(r.s2.t) && !ln.T.After(r.s3.t):
 			r.gcs[0]++
-		case ln.t.After(r.s3.t) && !ln.t.After(r.s4.t):
+		case ln.T.After(r.s3.t) && !ln.T.After(r.s4.t):
 			r.gcs[1]++
 		}
 	}
-	out := newOutput(mon.out, m.json)
-	if r.final, err = out.block(r.s5.ref); err != nil {
+	if r.final, err = mon.Out.Block(r.s5.ref, m.json); err != nil {
 		return err
 	}
 	if strings.HasPrefix(m.name, "hogs") && !r.s5.x.ok {
@@ -755,9 +721,9 @@ func chunks(n, per int) []int {
 
 // collectNew reads what the new-connections client printed: the local
 // address of each connection and the count.
-func (r *result) collectNew(c *child) {
+func (r *result) collectNew(c *harness.Child) {
 	r.newLocals = map[string]bool{}
-	for _, l := range strings.Split(c.out.text(), "\n") {
+	for _, l := range strings.Split(c.Out.Text(), "\n") {
 		f := strings.Fields(l)
 		switch {
 		case len(f) >= 3 && f[0] == "conn" && f[2] == "ok":
@@ -769,20 +735,4 @@ func (r *result) collectNew(c *child) {
 			r.ok, _ = strconv.Atoi(f[3])
 		}
 	}
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
-}
-
-func firstLines(s string, n int) string {
-	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
-	if len(lines) > n {
-		lines = append(lines[:n], "...")
-	}
-	return strings.Join(lines, " | ")
 }

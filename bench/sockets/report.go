@@ -1,15 +1,17 @@
+//go:build linux
+
 package main
 
 import (
 	"fmt"
-	"hogs/bench/internal/vethlab"
 	"io"
 	"math"
 	"strings"
 	"time"
-)
 
-func mib(kb uint64) float64 { return float64(kb) / 1024 }
+	"hogs/bench/internal/harness"
+	"hogs/internal/netlab"
+)
 
 func secs(d time.Duration) float64 { return d.Seconds() }
 
@@ -60,8 +62,8 @@ func (r *result) gaps(i, j int) (mean, longest float64) {
 }
 
 // wire is vA's traffic from just before the monitor started to the end.
-func (r *result) wire() counters      { return r.s5.wire.Sub(r.s0) }
-func (r *result) attributed() float64 { return r.final.total() }
+func (r *result) wire() netlab.Counters { return r.s5.wire.Sub(r.s0) }
+func (r *result) attributed() float64   { return r.final.Total() }
 
 func (r *result) accuracy() float64 {
 	w := r.wire().Bytes()
@@ -71,8 +73,8 @@ func (r *result) accuracy() float64 {
 	return 100 * r.attributed() / float64(w)
 }
 
-func (r *result) unknownBytes() float64 { return r.final.unknownBytes() }
-func (r *result) newRowBytes() float64  { return r.final.bytesOf(r.newPID) }
+func (r *result) unknownBytes() float64 { return r.final.UnknownBytes() }
+func (r *result) newRowBytes() float64  { return r.final.BytesOf(r.newPID) }
 
 // connCount classifies the client's connections in the last JSON refresh.
 type connCount struct {
@@ -83,7 +85,7 @@ type connCount struct {
 func (r *result) conns() connCount {
 	var c connCount
 	seen := map[string]bool{}
-	for _, k := range r.final.conns {
+	for _, k := range r.final.Conns {
 		if !r.newLocals[k.Local] || seen[k.Local] {
 			continue
 		}
@@ -189,14 +191,14 @@ func (r *result) print(w io.Writer) {
 		m2, x2 := r.gaps(r.s2.ref, r.s3.ref)
 		m3, x3 := r.gaps(r.s3.ref, r.s4.ref)
 		p("refresh gaps: phase 2 mean %.3f s, max %.3f s; phase 3 mean %.3f s, max %.3f s", m2, x2, m3, x3)
-		p("memory: VmHWM %.1f MiB, VmRSS %.1f MiB at the end", mib(r.memEnd.HWM), mib(r.memEnd.RSS))
+		p("memory: VmHWM %.1f MiB, VmRSS %.1f MiB at the end", harness.MiB(r.memEnd.HWM), harness.MiB(r.memEnd.RSS))
 		wb := r.wire()
 		p("accuracy: the last refresh (%d) has %.0f bytes; vA rx+tx since the monitor started %d bytes (%d packets) = %.4f %%; %d packets before the busy flow started",
 			r.s5.ref, r.attributed(), wb.Bytes(), wb.Packets(), r.accuracy(), r.quiet.Packets())
-		p("last refresh (%d), %d rows:", r.s5.ref, len(r.final.rows))
-		for i, row := range r.final.rows {
+		p("last refresh (%d), %d rows:", r.s5.ref, len(r.final.Rows))
+		for i, row := range r.final.Rows {
 			if i == 10 {
-				p("    ... %d more rows", len(r.final.rows)-10)
+				p("    ... %d more rows", len(r.final.Rows)-10)
 				break
 			}
 			p("    %s\tsent %.0f\trecv %.0f", row.Name, row.Sent, row.Recv)
@@ -204,13 +206,13 @@ func (r *result) print(w io.Writer) {
 		if r.json {
 			c := r.conns()
 			p("connections in the last refresh: %d; of the client's %d: %d under its PID, %d unknown, %d other PID, %d absent; %.0f bytes",
-				len(r.final.conns), len(r.newLocals), c.attributed, c.unknown, c.other, c.missing, c.bytes)
+				len(r.final.Conns), len(r.newLocals), c.attributed, c.unknown, c.other, c.missing, c.bytes)
 		}
 		if r.s5.x.ok {
 			for _, ph := range []struct {
 				name string
-				a, b xStats
-			}{{"set-up", xStats{ok: true}, r.s2.x}, {"phase 2", r.s2.x, r.s3.x}, {"phase 3", r.s3.x, r.s4.x}, {"tail", r.s4.x, r.s5.x}} {
+				a, b xReading
+			}{{"set-up", xReading{ok: true}, r.s2.x}, {"phase 2", r.s2.x, r.s3.x}, {"phase 3", r.s3.x, r.s4.x}, {"tail", r.s4.x, r.s5.x}} {
 				d := ph.b.Sub(ph.a)
 				p("hogs -x %s: %d packets, %d dropped, %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d flows at its end",
 					ph.name, d.Packets, d.Dropped, d.SockDiag, d.TableReads, d.FDScans, ph.b.Flows)
@@ -223,7 +225,7 @@ func (r *result) print(w io.Writer) {
 	}
 	p("stopped with %s in %v: %s", how, r.stopTook.Round(time.Millisecond), r.monStatus)
 	if s := strings.TrimSpace(r.monStderr); s != "" && !strings.HasPrefix(r.monitor, "hogs") {
-		p("%s stderr: %s", r.monitor, firstLines(s, 5))
+		p("%s stderr: %s", r.monitor, harness.OneLine(harness.FirstLines(s, 5)))
 	}
 	if r.err != nil {
 		p("ERROR: %v", r.err)
@@ -277,7 +279,7 @@ func markdownTables(rs []*result, o options) string {
 		}
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.2f / %.2f (%.2f) | %d | %s | %.0f | %s | %.3f | %.1f |\n",
 			r.monitor, r.idleOpen, f3(r.cpuPerRefresh()), f3(r.cpuPerConn()), m2, m3, x3, r.made,
-			r.attributedText(perConn), r.unknownBytes(), dropped, r.accuracy(), mib(r.memEnd.HWM))
+			r.attributedText(perConn), r.unknownBytes(), dropped, r.accuracy(), harness.MiB(r.memEnd.HWM))
 	}
 	var any bool
 	for _, r := range rs {
@@ -295,9 +297,9 @@ func markdownTables(rs []*result, o options) string {
 			}
 			for _, ph := range []struct {
 				name string
-				a, b xStats
+				a, b xReading
 			}{
-				{"set-up (start to phase 2)", xStats{ok: true}, r.s2.x},
+				{"set-up (start to phase 2)", xReading{ok: true}, r.s2.x},
 				{fmt.Sprintf("nothing new (%d refreshes)", r.idleRefreshes()), r.s2.x, r.s3.x},
 				{fmt.Sprintf("new connections (%d made)", r.made), r.s3.x, r.s4.x},
 			} {
@@ -374,7 +376,7 @@ func observations(rs []*result, o options) []string {
 }
 
 // resultsDoc is bench/sockets/results.md.
-func resultsDoc(e vethlab.Env, o options, rs []*result, table string, took time.Duration) string {
+func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
 	e.ResultsHeader(&b, "hogs vs nethogs with many idle sockets and new connections", "bench-sockets", "./bench/sockets", took)
 	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`\n")

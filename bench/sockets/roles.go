@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 import (
@@ -17,7 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"hogs/bench/internal/vethlab"
+	"hogs/bench/internal/harness"
 )
 
 // Limits that keep every traffic process bounded whatever its arguments.
@@ -32,7 +34,7 @@ const (
 
 // roles are the traffic processes: the harness re-executes itself inside a
 // namespace (ip netns exec NS /proc/self/exe ROLE ARGS...) to play one.
-var roles = map[string]func(args []string) error{
+var roles = harness.Roles{
 	"idle-server":    idleServer,
 	"idle-holder":    idleHolder,
 	"busy-sink":      busySink,
@@ -41,32 +43,8 @@ var roles = map[string]func(args []string) error{
 	"newconn-client": newconnClient,
 }
 
-// runRole plays role name and exits.
-func runRole(name string, args []string) {
-	go func() {
-		time.Sleep(roleLifetime)
-		fmt.Fprintf(os.Stderr, "%s: lifetime of %v over, exiting\n", name, roleLifetime)
-		os.Exit(3)
-	}()
-	if err := roles[name](args); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
-		os.Exit(1)
-	}
-	os.Exit(0)
-}
-
 func wantArgs(args []string, n int, usage string) error {
-	return vethlab.WantArgs("sockets", args, n, usage)
-}
-
-// untilTerm blocks until SIGTERM or SIGINT, then runs report.
-func untilTerm(report func()) {
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	<-sig
-	if report != nil {
-		report()
-	}
+	return harness.WantArgs(args, n, "sockets "+usage)
 }
 
 // raiseNofile lifts RLIMIT_NOFILE (soft and hard) to 50,000, or to n if
@@ -120,7 +98,7 @@ func parseCount(s string, hi int) (int, error) {
 	return n, nil
 }
 
-func parseDuration(s string) (time.Duration, error) { return vethlab.ParseDuration(s, maxPhase) }
+func parseDuration(s string) (time.Duration, error) { return harness.ParseDuration(s, maxPhase) }
 
 // idleServer listens on ADDR at each of PORTS (plain blocking sockets, no
 // keepalive) and, in mode "accept", accepts and holds every connection
@@ -182,7 +160,7 @@ func idleServer(args []string) error {
 		}()
 	}
 	fmt.Println("ready")
-	untilTerm(func() {
+	harness.UntilTerm(func() {
 		e, _ := firstErr.Load().(error)
 		fmt.Printf("idle-server: held %d (mode %s), first error %v\n", held.Load(), args[3], e)
 	})
@@ -246,7 +224,7 @@ func idleHolder(args []string) error {
 	}
 	wg.Wait()
 	fmt.Printf("connected %d failed %d in %v errors %v\n", ok.Load(), failed.Load(), time.Since(start).Round(time.Millisecond), errs)
-	untilTerm(nil)
+	harness.UntilTerm(nil)
 	return nil
 }
 
@@ -308,7 +286,7 @@ func busySink(args []string) error {
 		}
 	}()
 	fmt.Println("ready")
-	untilTerm(func() { fmt.Printf("busy-sink: %d bytes\n", total.Load()) })
+	harness.UntilTerm(func() { fmt.Printf("busy-sink: %d bytes\n", total.Load()) })
 	return nil
 }
 
@@ -373,7 +351,7 @@ loop:
 	took := time.Since(start)
 	fmt.Printf("paused (%s) after %d writes of %d bytes in %v (%.2f MB/s)\n",
 		why, writes, size, took.Round(time.Millisecond), float64(writes)*float64(size)/took.Seconds()/1e6)
-	untilTerm(nil)
+	harness.UntilTerm(nil)
 	c.Close()
 	return nil
 }
@@ -412,7 +390,7 @@ func newconnServer(args []string) error {
 		}
 	}()
 	fmt.Println("ready")
-	untilTerm(func() { fmt.Printf("newconn-server: accepted %d, answered %d\n", accepted.Load(), answered.Load()) })
+	harness.UntilTerm(func() { fmt.Printf("newconn-server: accepted %d, answered %d\n", accepted.Load(), answered.Load()) })
 	return nil
 }
 
@@ -488,6 +466,6 @@ func newconnClient(args []string) error {
 	}
 	wg.Wait()
 	say("made %d ok %d in %v\n", total, ok.Load(), time.Since(start).Round(time.Millisecond))
-	untilTerm(nil)
+	harness.UntilTerm(nil)
 	return nil
 }

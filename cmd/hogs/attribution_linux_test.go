@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"hogs/internal/netnstest"
+	"hogs/internal/netlab"
 )
 
 // roleFunc returns the traffic role the test binary plays for name.
@@ -37,6 +37,14 @@ func roleFunc(name string) func(args []string) int {
 		return udpClient
 	case "steady-client":
 		return steadyClient
+	case "http-get":
+		return httpGet
+	case "sink-server":
+		return sinkServer
+	case "launcher":
+		return launcher
+	case "one-shot":
+		return oneShot
 	case "tcp-server-any":
 		return func(args []string) int { return tcpServer(args[0]) }
 	}
@@ -311,7 +319,7 @@ func sixDigits(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 
 // checkAllAttributed: the rows add up to the wire bytes vA's peer counted,
 // and nothing is left in the unknown rows.
-func checkAllAttributed(t *testing.T, last traceBlock, peer netnstest.Counters) {
+func checkAllAttributed(t *testing.T, last traceBlock, peer netlab.Counters) {
 	t.Helper()
 	sent, recv := last.total()
 	if sixDigits(sent) != sixDigits(float64(peer.RxBytes)) || sixDigits(recv) != sixDigits(float64(peer.TxBytes)) {
@@ -324,8 +332,8 @@ func checkAllAttributed(t *testing.T, last traceBlock, peer netnstest.Counters) 
 	}
 }
 
-func counterDelta(a, b netnstest.Counters) netnstest.Counters {
-	return netnstest.Counters{RxPackets: b.RxPackets - a.RxPackets, RxBytes: b.RxBytes - a.RxBytes,
+func counterDelta(a, b netlab.Counters) netlab.Counters {
+	return netlab.Counters{RxPackets: b.RxPackets - a.RxPackets, RxBytes: b.RxBytes - a.RxBytes,
 		TxPackets: b.TxPackets - a.TxPackets, TxBytes: b.TxBytes - a.TxBytes}
 }
 
@@ -333,13 +341,13 @@ func counterDelta(a, b netnstest.Counters) netnstest.Counters {
 // served by its own child process, show as two rows (nethogs charges both
 // to the first).
 func TestForkingServerChildren(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsA, "fork-server", "10.77.0.1:7200", "2")
 	if l := server.line(t); l != "listening" {
 		t.Fatal(l)
 	}
 	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netnstest.ReadCounters(t, nsB, "vB")
+	before := netlab.ReadCounters(t, nsB, "vB")
 	var pids []int
 	for _, size := range []string{"400000", "900000"} {
 		cli := inNamespace(nsB, mustExecutable(t))
@@ -352,7 +360,7 @@ func TestForkingServerChildren(t *testing.T) {
 		pids = append(pids, pid)
 	}
 	last := h.last(t)
-	peer := counterDelta(before, netnstest.ReadCounters(t, nsB, "vB"))
+	peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
 	checkAllAttributed(t, last, peer)
 	a, okA := last.byPID(pids[0])
 	b, okB := last.byPID(pids[1])
@@ -374,18 +382,18 @@ func mustExecutable(t *testing.T) string {
 // client connected and sent. The flow is seen at its SYN, unresolved until
 // accept, and must end up on the server, not in unknown.
 func TestDelayedAccept(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsA, "delayed-server", "10.77.0.1:7300", "2s")
 	server.line(t)
 	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netnstest.ReadCounters(t, nsB, "vB")
+	before := netlab.ReadCounters(t, nsB, "vB")
 	cli := inNamespace(nsB, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7300", "HOGS_TEST_BYTES=200000")
 	if out, err := cli.CombinedOutput(); err != nil {
 		t.Fatalf("client: %v %s", err, out)
 	}
 	last := h.last(t)
-	checkAllAttributed(t, last, counterDelta(before, netnstest.ReadCounters(t, nsB, "vB")))
+	checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
 	if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 200000 {
 		t.Errorf("server row %v %v, want all 200 kB received\n%s", v, ok, h.out.String())
 	}
@@ -394,11 +402,11 @@ func TestDelayedAccept(t *testing.T) {
 // TestShortConnections: 100 connections that each live under 100 ms, from
 // one client process: at least 95% of their bytes land on the client.
 func TestShortConnections(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7400", "100")
 	server.line(t)
 	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netnstest.ReadCounters(t, nsB, "vB")
+	before := netlab.ReadCounters(t, nsB, "vB")
 	client := startRole(t, nsA, "short-clients", "10.77.0.2:7400", "100", "1000")
 	var slow int
 	fmt.Sscanf(client.line(t), "slow %d", &slow)
@@ -406,7 +414,7 @@ func TestShortConnections(t *testing.T) {
 		t.Logf("%d of 100 connections took over 100 ms", slow)
 	}
 	last := h.last(t)
-	peer := counterDelta(before, netnstest.ReadCounters(t, nsB, "vB"))
+	peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
 	v, _ := last.byPID(client.cmd.Process.Pid)
 	share := (v[0] + v[1]) / float64(peer.RxBytes+peer.TxBytes)
 	t.Logf("client row %v of %d+%d wire bytes: %.1f%% attributed", v, peer.RxBytes, peer.TxBytes, share*100)
@@ -418,18 +426,18 @@ func TestShortConnections(t *testing.T) {
 // TestUnconnectedUDP: a server answering with sendto on an unconnected
 // socket bound to a wildcard address, and a sendto client: both resolve.
 func TestUnconnectedUDP(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsA, "udp-server", ":7500", "50")
 	server.line(t)
 	h := startHogs(t, nsA, "-t", "-C", "-v", "2", "-d", "0.5")
-	before := netnstest.ReadCounters(t, nsB, "vB")
+	before := netlab.ReadCounters(t, nsB, "vB")
 	cli := inNamespace(nsB, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=udp-client", "HOGS_TEST_ARGS=10.77.0.1:7500 50 600")
 	if out, err := cli.CombinedOutput(); err != nil {
 		t.Fatalf("udp client: %v %s", err, out)
 	}
 	last := h.last(t)
-	checkAllAttributed(t, last, counterDelta(before, netnstest.ReadCounters(t, nsB, "vB")))
+	checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
 	if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[0] < 50*600 || v[1] < 50*600 {
 		t.Errorf("udp server row %v %v\n%s", v, ok, h.out.String())
 	}
@@ -439,19 +447,19 @@ func TestUnconnectedUDP(t *testing.T) {
 // packet is seen leaving and arriving: the client's row has what it sent,
 // the server's what it received, and the rows add up to lo's counters.
 func TestLoopback(t *testing.T) {
-	ns := netnstest.New(t)
-	netnstest.IP(t, ns, "link", "set", "lo", "up")
+	ns := netlab.New(t)
+	netlab.IP(t, ns, "link", "set", "lo", "up")
 	server := startRole(t, ns, "delayed-server", "127.0.0.1:7600", "0s")
 	server.line(t)
 	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "lo")
-	before := netnstest.ReadCounters(t, ns, "lo")
+	before := netlab.ReadCounters(t, ns, "lo")
 	cli := inNamespace(ns, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7600", "HOGS_TEST_BYTES=500000")
 	if out, err := cli.CombinedOutput(); err != nil {
 		t.Fatalf("client: %v %s", err, out)
 	}
 	last := h.last(t)
-	lo := counterDelta(before, netnstest.ReadCounters(t, ns, "lo"))
+	lo := counterDelta(before, netlab.ReadCounters(t, ns, "lo"))
 	c, okC := last.byPID(cli.Process.Pid)
 	s, okS := last.byPID(server.cmd.Process.Pid)
 	sent, recv := last.total()
@@ -466,11 +474,11 @@ func TestLoopback(t *testing.T) {
 // TestProcessExitsMidTransfer: the client dies while sending; its row keeps
 // the bytes it moved.
 func TestProcessExitsMidTransfer(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7700", "1")
 	server.line(t)
 	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netnstest.ReadCounters(t, nsB, "vB")
+	before := netlab.ReadCounters(t, nsB, "vB")
 	cli := inNamespace(nsA, mustExecutable(t))
 	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7700", "HOGS_TEST_BYTES=5000000")
 	if err := cli.Start(); err != nil {
@@ -480,7 +488,7 @@ func TestProcessExitsMidTransfer(t *testing.T) {
 	cli.Process.Kill()
 	cli.Wait()
 	last := h.last(t)
-	checkAllAttributed(t, last, counterDelta(before, netnstest.ReadCounters(t, nsB, "vB")))
+	checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
 	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 500000 {
 		t.Errorf("killed client's row %v (%v), want its bytes kept\n%s", v, ok, h.out.String())
 	}
@@ -489,8 +497,8 @@ func TestProcessExitsMidTransfer(t *testing.T) {
 // TestPIDFilter: with -P, only the named process gets a row; the other
 // end's traffic stays unknown.
 func TestPIDFilter(t *testing.T) {
-	ns := netnstest.New(t)
-	netnstest.IP(t, ns, "link", "set", "lo", "up")
+	ns := netlab.New(t)
+	netlab.IP(t, ns, "link", "set", "lo", "up")
 	server := startRole(t, ns, "delayed-server", "127.0.0.1:7800", "0s")
 	server.line(t)
 	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "-P", strconv.Itoa(server.cmd.Process.Pid), "lo")
@@ -515,7 +523,7 @@ func TestPIDFilter(t *testing.T) {
 // its PID and command line, and its interval bytes add up to its total.
 func TestJSONLive(t *testing.T) {
 	types, optional := readmeSchema(t)
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7900", "1")
 	server.line(t)
 	h := startHogs(t, nsA, "--json", "--connections", "-d", "0.5")

@@ -11,10 +11,6 @@ import (
 	"hogs/internal/sharedpcaps"
 )
 
-// sharedPcaps is the shared reference corpus, as other tests of this
-// package name files in it.
-const sharedPcaps = "../../../shared/pcaps"
-
 // tsharkDisagreements lists the frames where the reference decode (tshark
 // 4.0 through ../shared/tools/pcap-oracle.py) is wrong and hogs is right,
 // keyed by "file:frame": why, and the line hogs dumps for the frame.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"hogs/internal/netnstest"
+	"hogs/internal/netlab"
 	"hogs/ui"
 )
 
@@ -147,7 +147,7 @@ func parseTrace(t *testing.T, out string) []traceBlock {
 // in another namespace: the client's row carries exactly the wire bytes the
 // peer interface counted, each way, under the client's PID.
 func TestTraceAttributesTransfer(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestTraceAttributesTransfer(t *testing.T) {
 	}
 
 	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netnstest.ReadCounters(t, nsB, "vB")
+	before := netlab.ReadCounters(t, nsB, "vB")
 
 	client := inNamespace(nsA, self)
 	client.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7100", "HOGS_TEST_BYTES=3000000")
@@ -174,7 +174,7 @@ func TestTraceAttributesTransfer(t *testing.T) {
 	// ip netns exec runs the program itself (exec, no fork): its PID is
 	// the client's.
 	clientPID := client.Process.Pid
-	after := netnstest.ReadCounters(t, nsB, "vB")
+	after := netlab.ReadCounters(t, nsB, "vB")
 	last := h.last(t)
 	hogsOut := &h.out
 	var row string

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"hogs/internal/netnstest"
+	"hogs/internal/netlab"
 )
 
 // tmuxSession is a tmux server of the test's own (its own socket) running
@@ -59,7 +59,7 @@ func (s *tmuxSession) waitFor(what string, ok func(screen string) bool) string {
 // appears with a rate, m changes the unit, Enter shows its connection,
 // a resize redraws, q gives the shell back with the terminal restored.
 func TestTUIEndToEnd(t *testing.T) {
-	nsA, nsB := netnstest.QuietVethPair(t)
+	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsB, "tcp-server-any", "10.77.0.2:8200")
 	_ = server
 	tm := newTmux(t)
@@ -112,7 +112,7 @@ func TestTUIEndToEnd(t *testing.T) {
 // TestTUIIdleCPU: the table idling (no traffic, one refresh a second)
 // uses under 1% of a CPU.
 func TestTUIIdleCPU(t *testing.T) {
-	nsA, _ := netnstest.QuietVethPair(t)
+	nsA, _ := netlab.QuietVethPair(t)
 	tm := newTmux(t)
 	tm.run("respawn-pane", "-k", "-t", "main", "ip netns exec "+nsA+" "+hogsBinary(t))
 	tm.waitFor("the table", func(s string) bool { return strings.Contains(s, "TOTAL") })
@@ -135,4 +135,110 @@ func TestTUIIdleCPU(t *testing.T) {
 	if used >= 10 { // 1% of 10 s = 100 ms = 10 ticks
 		t.Errorf("idle table used %d ms of CPU in 10 s, over 1%%", used*10)
 	}
+}
+
+// startTable runs hogs in a namespace without traffic in the tmux pane's
+// shell, with env set before it, and waits for the table.
+func (s *tmuxSession) startTable(ns, env string) {
+	s.t.Helper()
+	s.run("send-keys", "-t", "main", "clear; "+env+" ip netns exec "+ns+" "+hogsBinary(s.t)+" -d 0.5; echo rc=$?", "Enter")
+	s.waitFor("the table", func(sc string) bool { return strings.Contains(sc, "TOTAL") && strings.Contains(sc, "h: help") })
+}
+
+// quitTable presses q and returns the screen once the shell prints hogs's
+// exit status ("rc=" or the given marker); it fails unless that is 0.
+func (s *tmuxSession) quitTable(marker ...string) string {
+	s.t.Helper()
+	rc := "rc="
+	if len(marker) > 0 {
+		rc = marker[0]
+	}
+	s.run("send-keys", "-t", "main", "q")
+	screen := s.waitFor("hogs to exit", func(sc string) bool { return strings.Contains(sc, rc) })
+	if !strings.Contains(screen, rc+"0") {
+		s.t.Errorf("hogs did not exit 0 after q:\n%s", screen)
+	}
+	return screen
+}
+
+// TestTUITerminals: the table starts on every TERM nethogs starts on,
+// with the system's terminfo database and without one (TERMINFO naming
+// an empty directory, as in an empty root): termbox cannot read vt100's
+// and vt220's entries and knows no tmux-256color without a database, so
+// hogs draws with xterm's sequences and says so in one line.
+func TestTUITerminals(t *testing.T) {
+	ns, _ := netlab.QuietVethPair(t)
+	empty := t.TempDir()
+	for _, c := range []struct {
+		term, terminfo string
+		note           bool
+	}{
+		{"xterm-256color", "", false},
+		{"xterm-256color", empty, false}, // termbox's built-in xterm
+		{"vt100", "", true},
+		{"vt100", empty, true},
+		{"vt220", "", true},
+		{"tmux-256color", empty, true},
+		{"", empty, true}, // TERM unset
+	} {
+		t.Run(c.term+map[bool]string{true: "-no-terminfo"}[c.terminfo != ""], func(t *testing.T) {
+			tm := newTmux(t)
+			env := "env TERM=" + c.term
+			if c.term == "" {
+				env = "env -u TERM"
+			}
+			if c.terminfo != "" {
+				env += " TERMINFO=" + c.terminfo + " TERMINFO_DIRS=" + c.terminfo + " HOME=" + c.terminfo
+			}
+			tm.startTable(ns, env)
+			screen := tm.quitTable()
+			note := strings.Contains(screen, "no usable terminal description for TERM=")
+			if note != c.note {
+				t.Errorf("TERM=%q TERMINFO=%q: note shown %v, want %v:\n%s", c.term, c.terminfo, note, c.note, screen)
+			}
+		})
+	}
+}
+
+// TestTUISuspend: Ctrl-Z gives the shell a restored terminal (echo and
+// canonical input back), fg brings the table back, and q still exits 0.
+func TestTUISuspend(t *testing.T) {
+	ns, _ := netlab.QuietVethPair(t)
+	tm := newTmux(t)
+	tm.startTable(ns, "env")
+	tm.run("send-keys", "-t", "main", "C-z")
+	tm.waitFor("the shell after Ctrl-Z", func(s string) bool {
+		return !strings.Contains(s, "TOTAL") && strings.Contains(s, "PROMPT$")
+	})
+	tm.run("send-keys", "-t", "main", "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | tr '\\n' ,; echo", "Enter")
+	screen := tm.waitFor("stty's answer", func(s string) bool { return strings.Contains(s, "icanon,") })
+	if strings.Contains(screen, "-icanon,") || !strings.Contains(screen, "icanon,echo,") {
+		t.Errorf("terminal not restored on Ctrl-Z:\n%s", screen)
+	}
+	// The shell went on to "echo rc=$?" (148: stopped); fg's status is
+	// hogs's.
+	tm.run("send-keys", "-t", "main", "clear; fg; echo after-fg=$?", "Enter")
+	tm.waitFor("the table after fg", func(s string) bool { return strings.Contains(s, "TOTAL") && strings.Contains(s, "h: help") })
+	tm.quitTable("after-fg=")
+}
+
+// TestTUIKeys: the sort, pause and filter keys reach the footer of the
+// real terminal.
+func TestTUIKeys(t *testing.T) {
+	ns, _ := netlab.QuietVethPair(t)
+	tm := newTmux(t)
+	tm.startTable(ns, "env")
+	tm.run("send-keys", "-t", "main", "t")
+	tm.waitFor("sort: total", func(s string) bool { return strings.Contains(s, "sort: total") })
+	tm.run("send-keys", "-t", "main", "Space")
+	tm.waitFor("PAUSED", func(s string) bool { return strings.Contains(s, "PAUSED") })
+	tm.run("send-keys", "-t", "main", "Space", "/", "zz")
+	tm.waitFor("the filter typed", func(s string) bool { return strings.Contains(s, "filter: zz_") })
+	tm.run("send-keys", "-t", "main", "Enter")
+	tm.waitFor("the filter applied, no rows", func(s string) bool {
+		return strings.Contains(s, "filter: zz") && !strings.Contains(s, "unknown TCP")
+	})
+	tm.run("send-keys", "-t", "main", "Escape")
+	tm.waitFor("the filter cleared", func(s string) bool { return strings.Contains(s, "unknown TCP") })
+	tm.quitTable()
 }

@@ -76,6 +76,27 @@ func (o *Owners) Len() int {
 	return len(o.byID)
 }
 
+// Each calls fn for every registered owner, folded rows included, in no
+// particular order; fn must not call back into o.
+func (o *Owners) Each(fn func(Owner, Process)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for id, p := range o.byID {
+		fn(id, p)
+	}
+}
+
+// Forget drops a process owner that has no traffic to keep (its flows
+// left the table before they were attributed to it). Folded rows stay.
+func (o *Owners) Forget(id Owner) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if p, ok := o.byID[id]; ok && !p.Exited {
+		delete(o.byID, id)
+		delete(o.byProc, procKey{p.PID, p.StartTime})
+	}
+}
+
 // Fold forgets process owner id and returns the owner of its program's
 // folded row (created on first use), which takes over its traffic: the
 // caller moves the totals. It returns id itself, unchanged, for a folded

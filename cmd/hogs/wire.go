@@ -1,0 +1,318 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os/signal"
+	"syscall"
+
+	"hogs/internal/flow"
+	"hogs/internal/monitor"
+	"hogs/internal/names"
+	"hogs/metrics"
+	"hogs/proc"
+	"hogs/rawcap"
+	"hogs/rawcap/pcapfilter"
+	"hogs/ui"
+
+	"golang.org/x/net/bpf"
+)
+
+// monitorConfig is the monitor's part of the command line.
+func monitorConfig(cfg config, stderr io.Writer) monitor.Config {
+	mc := monitor.Config{
+		Interval: cfg.delay,
+		Count:    cfg.count,
+		Idle:     cfg.idleFlows,
+		UDP:      cfg.udp,
+		Order:    sortOrder(cfg),
+		Replay:   cfg.readFile != "",
+	}
+	if cfg.bugHunt {
+		mc.Log = stderr
+	}
+	return mc
+}
+
+func sortOrder(cfg config) ui.SortOrder {
+	if cfg.sortSent {
+		return ui.SortSent
+	}
+	return ui.SortRecv
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM: the run ends as after
+// its last refresh.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
+// textSink prints refreshes as trace text or JSON lines, flushing each.
+func textSink(cfg config, out *bufio.Writer) monitor.Sink {
+	return monitor.SinkFunc(func(v *ui.View) error {
+		var err error
+		if cfg.json {
+			err = ui.WriteJSON(out, v, ui.JSONOptions{Connections: cfg.conns})
+		} else {
+			err = ui.WriteTrace(out, v, ui.TraceOptions{Mode: ui.ViewMode(cfg.viewMode), Order: sortOrder(cfg), Cmdline: cfg.cmdline})
+		}
+		if err != nil {
+			return err
+		}
+		return out.Flush()
+	})
+}
+
+// metricsSink starts the metrics endpoint of --listen; nil without it.
+// It returns a sink publishing each view and a function that stops the
+// server.
+func metricsSink(cfg config, stderr io.Writer) (monitor.Sink, func(), error) {
+	if cfg.listen == "" {
+		return nil, func() {}, nil
+	}
+	group := metrics.DefaultGroupBy
+	if cfg.metricsGroup != "" {
+		var err error
+		if group, err = metrics.ParseGroupBy(cfg.metricsGroup); err != nil {
+			return nil, nil, err
+		}
+	}
+	e, err := metrics.New(metrics.Config{GroupBy: group, MaxSeries: cfg.metricsMax})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := metrics.ServerOptions{}
+	if cfg.bugHunt {
+		opts.ErrorLog = func(line string) { fmt.Fprintf(stderr, "hogs: metrics: %s\n", ui.Sanitized(line)) }
+	}
+	srv, err := metrics.Listen(cfg.listen, e, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink := monitor.SinkFunc(func(v *ui.View) error {
+		p := &v.Pipeline
+		e.PublishStats(&metrics.Stats{Attributor: p.Attributor, FlowsCreated: p.NewFlows, Lookups: []metrics.Lookup{
+			{Method: "sock_diag", Count: p.Lookups}, {Method: "proc_net", Count: p.TableReads}, {Method: "fd_scan", Count: p.FDScans}}})
+		e.Publish(v)
+		return nil
+	})
+	return sink, func() { srv.Close() }, nil
+}
+
+// runText runs hogs in trace or JSON mode (or headless, serving metrics)
+// until -c refreshes, a signal, or the end of a replayed file.
+func runText(cfg config, stdout, stderr io.Writer) error {
+	out := bufio.NewWriterSize(stdout, 64<<10)
+	ctx, stop := signalContext()
+	defer stop()
+	if cfg.readFile != "" {
+		src, filter, err := openReplay(cfg)
+		if err != nil {
+			return err
+		}
+		mc := monitorConfig(cfg, stderr)
+		if filter != nil {
+			mc.Filter = filter
+		}
+		return monitor.New(mc, src, nil, nil, textSink(cfg, out)).Run(ctx)
+	}
+	startup := out
+	if cfg.headless {
+		startup = nil
+	}
+	// The endpoint first: a port in use is an error before anything else
+	// is printed.
+	ms, stopMetrics, err := metricsSink(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	src, attr, owners, closeAll, err := openLive(cfg, startup, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	var sinks []monitor.Sink
+	if !cfg.headless {
+		sinks = append(sinks, textSink(cfg, out))
+	}
+	if ms != nil {
+		sinks = append(sinks, ms)
+	}
+	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, sinks...).Run(ctx)
+}
+
+// openReplay opens -r's file and compiles -f for user space.
+func openReplay(cfg config) (monitor.Source, *pcapfilter.Filter, error) {
+	var filter *pcapfilter.Filter
+	if cfg.filter != "" {
+		prog, err := pcapfilter.Compile(cfg.filter, rawcap.SnapLen)
+		if err == nil {
+			filter, err = pcapfilter.NewFilter(prog)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	r, err := rawcap.OpenFile(cfg.readFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &monitor.File{Reader: r, Name: cfg.readFile}, filter, nil
+}
+
+// openLive opens the capture and the attributor: everything that can fail
+// on a bad command line or missing privileges, before any screen is drawn.
+// Start-up lines ("Adding local address", as nethogs prints them) go to
+// startup (nil: none, as for the terminal UI).
+func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.Live, attr monitor.Attributor, owners *flow.Owners, closeAll func(), err error) {
+	live, err := openCapture(cfg, startup)
+	if err != nil {
+		return monitor.Live{}, nil, nil, nil, err
+	}
+	if cfg.bugHunt {
+		fmt.Fprintf(stderr, "hogs: capturing with %s\n", live.Mode())
+	}
+	owners = flow.NewOwners()
+	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners}
+	diag, err := proc.OpenSockDiag()
+	if err == nil {
+		rcfg.SockDiag = diag
+	} else if cfg.bugHunt {
+		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
+	}
+	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
+	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is
+	// never searched for again.
+	destroyed, err := proc.OpenDestroyWatcher()
+	if err == nil {
+		go resolver.FollowClosed(destroyed)
+	} else if cfg.bugHunt {
+		fmt.Fprintf(stderr, "hogs: no socket-destroy events (%v): closed sockets are told by a lookup\n", err)
+	}
+	closeAll = func() {
+		live.Close()
+		if diag != nil {
+			diag.Close()
+		}
+		if destroyed != nil {
+			destroyed.Close()
+		}
+	}
+	return monitor.Live{Live: live}, resolver, owners, closeAll, nil
+}
+
+// openCapture opens the live capture with the kernel filters -C and -f ask
+// for, and puts devices in promiscuous mode for -p.
+func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
+	var user []bpf.Instruction
+	if cfg.filter != "" {
+		var err error
+		if user, err = pcapfilter.Compile(cfg.filter, rawcap.SnapLen); err != nil {
+			return nil, err
+		}
+	}
+	filter, err := rawcap.KernelFilter(rawcap.FilterOptions{UDP: cfg.udp, User: user})
+	if err != nil {
+		return nil, err
+	}
+	handshakes, err := rawcap.HandshakeFilter(rawcap.FilterOptions{User: user})
+	if err != nil {
+		return nil, err
+	}
+	live, err := rawcap.OpenLive(rawcap.LiveConfig{
+		Filter:          filter,
+		HandshakeFilter: handshakes,
+		Selection:       rawcap.Selection{Names: cfg.devices, All: cfg.all},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range live.Plan().Devices() {
+		e, ok := live.Plan().Lookup(d.Index)
+		if !ok || !e.Selected {
+			continue
+		}
+		if cfg.promisc {
+			if err := live.SetPromiscuous(d.Index, true); err != nil {
+				live.Close()
+				return nil, fmt.Errorf("%s: %w", d.Name, err)
+			}
+		}
+		if cfg.json || out == nil {
+			continue // the JSON stream holds refreshes only; the table shows devices in its footer
+		}
+		for _, a := range d.Addrs {
+			fmt.Fprintf(out, "Adding local address: %s\n", a.Addr())
+		}
+		fmt.Fprintf(out, "%s\n", d.LinkDescription())
+	}
+	if out == nil {
+		return live, nil
+	}
+	return live, out.Flush()
+}
+
+// interactive runs the terminal table: the monitor refreshes in the
+// background, the table shows the latest view and answers keys at once.
+func interactive(cfg config, stderr io.Writer) error {
+	ms, stopMetrics, err := metricsSink(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	src, attr, owners, closeAll, err := openLive(cfg, nil, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	updates := make(chan ui.View, 1)
+	show := monitor.SinkFunc(func(v *ui.View) error {
+		// The newest view replaces one the table has not taken yet.
+		for {
+			select {
+			case updates <- *v:
+				return nil
+			default:
+				select {
+				case <-updates:
+				default:
+				}
+			}
+		}
+	})
+	sinks := []monitor.Sink{show}
+	if ms != nil {
+		sinks = append(sinks, ms)
+	}
+	mc := monitorConfig(cfg, stderr)
+	if !cfg.noDNS && names.BuiltIn {
+		// Reverse DNS for the remote-host and connection screens, off the
+		// capture path (internal/names: bounded, rate-limited).
+		dns := names.New(names.Config{})
+		defer dns.Close()
+		mc.Names = dns
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	runErr := make(chan error, 1)
+	go func() {
+		err := monitor.New(mc, src, attr, owners, sinks...).Run(ctx)
+		close(updates)
+		runErr <- err
+	}()
+	st := ui.ViewState{Mode: ui.ViewMode(cfg.viewMode), Order: sortOrder(cfg), Cmdline: cfg.cmdline, Basename: cfg.basename,
+		Title: "hogs " + version}
+	st.Devices = src.Devices()
+	tuiErr := ui.RunTUI(ctx, updates, st)
+	cancel()
+	if err := <-runErr; err != nil {
+		return err
+	}
+	if tuiErr != nil {
+		return fmt.Errorf("%w; use -t or --json for text output", tuiErr)
+	}
+	return nil
+}
