@@ -2,6 +2,8 @@
 
 package kevents
 
+import "runtime/debug"
+
 // Open loads and attaches the programs and returns an Attributor reading
 // their records. It fails, saying why, when the kernel has no BTF, the
 // process lacks CAP_BPF and CAP_PERFMON (or root), or the kernel refuses
@@ -17,5 +19,9 @@ func Open(cfg Config) (*Attributor, error) {
 		k.Close()
 		return nil, err
 	}
+	// Reading the kernel's BTF (several MB of type information, needed
+	// only to assemble the programs) grew the heap; give those pages back
+	// now rather than carry them for the whole run.
+	debug.FreeOSMemory()
 	return a, nil
 }
