@@ -10,17 +10,31 @@
 //     RateWindow, on the caller's monotonic clock: they fall to zero when
 //     traffic stops.
 //   - Memory is bounded. Flows idle longer than the idle timeout expire at
-//     the next Sweep; past MaxFlows the least recently seen flows are
-//     evicted. Either way their totals are kept, folded into their owner's
-//     retired totals, so totals never lose bytes; evictions are counted.
+//     the next Sweep; past MaxFlows flows are evicted, unresolved flows
+//     that never had an answer first (a flood's), then other unresolved
+//     ones, then the rest, least recently seen first within each. Either
+//     way their totals are kept, folded into their owner's retired totals
+//     (unresolved flows' into their protocol's), so totals never lose
+//     bytes; evictions are counted. Insertion stays O(1) amortised: a full
+//     shard evicts an eighth of itself in one pass.
+//   - Totals shown never move: bytes a Snapshot showed under one owner
+//     (or as unresolved) stay with it when the flow gets another owner
+//     (SetOwner); only the traffic after that counts for the new one.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
 //     flow.Unresolved is a flow no process has been found for yet.
+//   - A Snapshot costs what it shows: resolved flows are copied, unresolved
+//     ones are summed per protocol with only the largest UnknownDetail of
+//     them copied. LookupCandidates picks which unresolved flows are worth
+//     a socket lookup, leaving out those that cannot have a local socket.
 package conntable
 
 import (
+	"cmp"
 	"encoding/binary"
+	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"hogs/decode"
 	"hogs/internal/flow"
@@ -63,7 +77,23 @@ type entry struct {
 	// an Adder's memo of it knows to look again. It is set under the
 	// shard lock and read without it by the Adder's fast path.
 	gone atomic.Bool
+	// state holds the flow's flags (answered, shown).
+	state uint8
+	// lookups counts the socket lookups LookupCandidates handed out for
+	// it; the next is due at retryAt.
+	lookups uint8
+	retryAt int64
 }
+
+// Flow state bits.
+const (
+	// answered: the local end sent a packet other than a TCP reset, so a
+	// local socket may exist (a SYN answered by a RST, or a packet to a
+	// closed port answered by ICMP, never sets it).
+	answered uint8 = 1 << iota
+	// shown: a Snapshot showed the flow's counts under its current owner.
+	shown
+)
 
 func (f *entry) account(out bool, wireLen int, now int64) {
 	f.last = now
@@ -111,7 +141,11 @@ func (f *entry) rates(now int64) (sent, recv float64) {
 type shard struct {
 	mu    sync.Mutex
 	flows map[packedKey]*entry
-	_     [40]byte // keep neighbouring shards' locks off one cache line
+	// Scratch space of evictOldestLocked, kept so evicting allocates
+	// nothing after the first time.
+	ranks []rank
+	gone  []*entry
+	_     [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 // Config sets the table's limits.
@@ -122,12 +156,15 @@ type Config struct {
 
 // Table is the connection table. Its methods are safe for concurrent use.
 type Table struct {
-	shards        [shardCount]shard
-	maxPerShard   int
-	evictions     atomic.Uint64
-	retiredMu     sync.Mutex
-	retired       map[flow.Owner]*Retired
-	newFlowsTotal atomic.Uint64
+	shards      [shardCount]shard
+	maxPerShard int
+	evictions   atomic.Uint64
+	retiredMu   sync.Mutex
+	retired     map[flow.Owner]*Retired
+	// unknownRetired is what unresolved flows left, per protocol
+	// (UnknownTCP, UnknownUDP).
+	unknownRetired [2]Retired
+	newFlowsTotal  atomic.Uint64
 }
 
 // Retired is what flows already gone from the table left to their owner.
@@ -193,35 +230,56 @@ func (t *Table) Add(k flow.Key, out bool, wireLen int, now int64, device string)
 }
 
 func (t *Table) add(k flow.Key, out bool, wireLen int, now int64, device string) (*entry, *shard, bool) {
+	f, s, isNew, _, _ := t.addSeen(k, out, false, wireLen, now, device)
+	return f, s, isNew
+}
+
+// addSeen is add for a packet that is a TCP reset when reset is set; it
+// also reports whether the packet answered the flow (see Adder.AddSeen)
+// and whether the flow is answered now.
+func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, device string) (f *entry, s *shard, isNew, nowAnswered, isAnswered bool) {
 	pk := pack(&k)
-	s := t.shard(&pk)
+	s = t.shard(&pk)
 	s.mu.Lock()
-	f := s.flows[pk]
-	isNew := f == nil
+	f = s.flows[pk]
+	isNew = f == nil
 	if isNew {
 		f = t.insertLocked(s, pk, k, now, device)
 	}
 	f.account(out, wireLen, now)
+	if out && !reset && f.state&answered == 0 {
+		f.state |= answered
+		nowAnswered = true
+	}
+	isAnswered = f.state&answered != 0
 	s.mu.Unlock()
-	return f, s, isNew
+	return f, s, isNew, nowAnswered, isAnswered
 }
 
 // Open makes sure flow k exists, without accounting a packet: a
 // connection's first packet seen on a faster path than the one that counts
 // bytes (hogs watches TCP handshakes on their own socket) opens its flow so
 // that its owner can be looked up at once, while its socket still exists.
-// It reports whether the flow is new; an existing flow is left untouched.
-func (t *Table) Open(k flow.Key, now int64, device string) (isNew bool) {
+// out says the local end sent the packet (a SYN or SYN-ACK: the flow is
+// answered). It reports whether the flow is new, and whether the packet
+// answered it (see Adder.AddSeen); an existing flow's counts are left
+// untouched.
+func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, nowAnswered bool) {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
-	if s.flows[pk] == nil {
-		f := t.insertLocked(s, pk, k, now, device)
+	f := s.flows[pk]
+	if f == nil {
+		f = t.insertLocked(s, pk, k, now, device)
 		f.last = now
 		isNew = true
 	}
+	if out && f.state&answered == 0 {
+		f.state |= answered
+		nowAnswered = true
+	}
 	s.mu.Unlock()
-	return isNew
+	return isNew, nowAnswered
 }
 
 // Adder adds packets to a table for one capture goroutine, remembering the
@@ -239,6 +297,9 @@ type Adder struct {
 	run   uint64
 	flow  *entry
 	shard *shard
+	// answered is the remembered flow's answered bit as last seen: a
+	// packet that would answer it takes the locked path once.
+	answered bool
 
 	// The run not yet added to flow: all of it in the second that starts
 	// at pendSecond, the last packet at pendLast.
@@ -258,15 +319,25 @@ func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
 // to the remembered flow is held (see Adder), and reports isNew only when
 // that flow left the table in the meantime.
 func (a *Adder) Add(k *flow.Key, out bool, wireLen int, now int64, device string) (isNew bool) {
-	if a.flow != nil && *k == a.key && !a.flow.gone.Load() {
+	isNew, _ = a.AddSeen(k, out, false, wireLen, now, device)
+	return isNew
+}
+
+// AddSeen is Add for a packet that is a TCP reset when reset is set. It
+// also reports whether the packet answered its flow: the first packet the
+// local end sent that is not a reset, the moment a local socket is known
+// to be worth looking up (a flow that only ever received, or answered
+// only with resets, has none).
+func (a *Adder) AddSeen(k *flow.Key, out, reset bool, wireLen int, now int64, device string) (isNew, nowAnswered bool) {
+	if a.flow != nil && *k == a.key && !a.flow.gone.Load() && (a.answered || !out || reset) {
 		a.hold(out, wireLen, now)
-		return false
+		return false, false
 	}
 	reopened := a.flush() && *k == a.key
-	a.flow, a.shard, isNew = a.t.add(*k, out, wireLen, now, device)
+	a.flow, a.shard, isNew, nowAnswered, a.answered = a.t.addSeen(*k, out, reset, wireLen, now, device)
 	a.key = *k
 	a.run++
-	return isNew || reopened
+	return isNew || reopened, nowAnswered
 }
 
 // RunID numbers the Adder's runs: it changes whenever a packet goes to
@@ -280,7 +351,7 @@ func (a *Adder) RunID() uint64 { return a.run }
 // there is no run or its flow has left the table: the caller then adds the
 // packet the ordinary way.
 func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
-	if a.flow == nil || a.flow.gone.Load() {
+	if a.flow == nil || a.flow.gone.Load() || out && !a.answered {
 		return false
 	}
 	// The common case of hold written out, a run that goes on within its
@@ -322,7 +393,14 @@ func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, n
 		}
 	}
 	out, _ := KeyOf(p, dir, &a.next)
-	return a.Add(&a.next, out, wireLen, now, device), true
+	isNew, _ = a.AddSeen(&a.next, out, IsReset(p), wireLen, now, device)
+	return isNew, true
+}
+
+// IsReset reports whether p is a TCP segment with RST set: a local end
+// that sends only those has no socket for the flow.
+func IsReset(p *decode.Packet) bool {
+	return p.Proto == decode.ProtoTCP && p.Has(decode.FlagTCPFlags) && p.TCPFlags&decode.TCPRst != 0
 }
 
 // Key returns the key of the flow the last packet went to.
@@ -370,6 +448,9 @@ func (a *Adder) flush() (reopened bool) {
 			f = a.t.insertLocked(s, pk, a.key, a.pendLast, a.flow.device)
 			reopened = true
 		}
+		if a.answered {
+			f.state |= answered
+		}
 		a.flow, a.shard = f, s
 	}
 	f.last = a.pendLast
@@ -405,23 +486,29 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 	return f
 }
 
-// evictOldestLocked makes room in a full shard: it evicts the least
-// recently seen eighth of it in one pass, so that a flood of new flows
-// costs one scan per many insertions, not one per insertion.
+// evictOldestLocked makes room in a full shard: it evicts an eighth of it
+// in one pass, so that a flood of new flows costs one scan per many
+// insertions, not one per insertion. Unresolved flows never answered go
+// first (a flood's: one-packet, one-direction), then other unresolved
+// ones, then resolved ones; the least recently seen first within each.
 func (t *Table) evictOldestLocked(s *shard) {
 	n := len(s.flows) / 8
 	if n < 1 {
 		n = 1
 	}
-	// The n-th oldest last-seen time, from a bounded max-heap.
-	oldest := make([]int64, 0, n)
+	// The n-th lowest rank, from a bounded max-heap.
+	h := s.ranks[:0]
 	for _, f := range s.flows {
-		oldest = pushOldest(oldest, n, f.last)
+		h = pushLowest(h, n, rankOf(f))
 	}
-	cutoff := oldest[0] // the largest of the n smallest
-	var gone []*entry
+	cutoff := h[0] // the largest of the n lowest
+	s.ranks = h[:0]
+	gone := s.gone[:0]
 	for k, f := range s.flows {
-		if f.last <= cutoff && len(gone) < n {
+		if len(gone) == n {
+			break
+		}
+		if !cutoff.less(rankOf(f)) {
 			f.gone.Store(true)
 			gone = append(gone, f)
 			delete(s.flows, k)
@@ -429,16 +516,38 @@ func (t *Table) evictOldestLocked(s *shard) {
 	}
 	t.evictions.Add(uint64(len(gone)))
 	t.retire(gone)
+	clear(gone)
+	s.gone = gone[:0]
 }
 
-// pushOldest keeps h, a max-heap of at most n values, holding the n
-// smallest values seen.
-func pushOldest(h []int64, n int, v int64) []int64 {
+// rank orders flows for eviction: lower goes first.
+type rank struct {
+	class uint8 // 0: unresolved, never answered; 1: unresolved; 2: resolved
+	last  int64
+}
+
+func rankOf(f *entry) rank {
+	switch {
+	case f.owner != flow.Unresolved:
+		return rank{2, f.last}
+	case f.state&answered != 0:
+		return rank{1, f.last}
+	}
+	return rank{0, f.last}
+}
+
+func (r rank) less(o rank) bool {
+	return r.class < o.class || r.class == o.class && r.last < o.last
+}
+
+// pushLowest keeps h, a max-heap of at most n ranks, holding the n lowest
+// ranks seen.
+func pushLowest(h []rank, n int, v rank) []rank {
 	if len(h) < n {
 		h = append(h, v)
 		for i := len(h) - 1; i > 0; {
 			p := (i - 1) / 2
-			if h[p] >= h[i] {
+			if !h[p].less(h[i]) {
 				break
 			}
 			h[p], h[i] = h[i], h[p]
@@ -446,16 +555,16 @@ func pushOldest(h []int64, n int, v int64) []int64 {
 		}
 		return h
 	}
-	if v >= h[0] {
+	if !v.less(h[0]) {
 		return h
 	}
 	h[0] = v
 	for i := 0; ; {
 		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h[l] > h[m] {
+		if l < len(h) && h[m].less(h[l]) {
 			m = l
 		}
-		if r < len(h) && h[r] > h[m] {
+		if r < len(h) && h[m].less(h[r]) {
 			m = r
 		}
 		if m == i {
@@ -466,6 +575,15 @@ func pushOldest(h []int64, n int, v int64) []int64 {
 	}
 }
 
+// unknownIndex is the index of a protocol's unresolved traffic in
+// Snapshot.Unknown: UDP's, or TCP's for every other.
+func unknownIndex(proto uint8) int {
+	if proto == flow.UDP {
+		return UnknownUDP
+	}
+	return UnknownTCP
+}
+
 // retire folds the totals of flows leaving the table into their owners'.
 func (t *Table) retire(gone []*entry) {
 	if len(gone) == 0 {
@@ -474,16 +592,26 @@ func (t *Table) retire(gone []*entry) {
 	t.retiredMu.Lock()
 	defer t.retiredMu.Unlock()
 	for _, f := range gone {
-		r := t.retired[f.owner]
-		if r == nil {
-			r = &Retired{}
-			t.retired[f.owner] = r
-		}
+		r := t.retiredOf(f.owner, f.key.Proto)
 		r.Sent = r.Sent.Add(f.sent)
 		r.Recv = r.Recv.Add(f.recv)
 		r.Flows++
 		r.Last = max(r.Last, f.last)
 	}
+}
+
+// retiredOf returns the retired totals of owner, or of proto's
+// unresolved flows; the caller holds t.retiredMu.
+func (t *Table) retiredOf(owner flow.Owner, proto uint8) *Retired {
+	if owner == flow.Unresolved {
+		return &t.unknownRetired[unknownIndex(proto)]
+	}
+	r := t.retired[owner]
+	if r == nil {
+		r = &Retired{}
+		t.retired[owner] = r
+	}
+	return r
 }
 
 // MoveRetired adds the retired totals of owner from to those of owner
@@ -512,7 +640,10 @@ func (t *Table) MoveRetired(from, into flow.Owner) {
 }
 
 // SetOwner records the owner of flow k. It reports whether k is in the
-// table.
+// table. What a Snapshot already showed of the flow stays with the owner
+// it was shown under (retired to it, or to the unresolved totals of the
+// flow's protocol): a row's totals never go down. The flow's own counts
+// start again from there.
 func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	pk := pack(&k)
 	s := t.shard(&pk)
@@ -522,24 +653,98 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	if f == nil {
 		return false
 	}
+	if f.owner == owner {
+		return true
+	}
+	if f.state&shown != 0 && f.sent.Packets+f.recv.Packets > 0 {
+		t.retiredMu.Lock()
+		r := t.retiredOf(f.owner, f.key.Proto)
+		r.Sent = r.Sent.Add(f.sent)
+		r.Recv = r.Recv.Add(f.recv)
+		r.Last = max(r.Last, f.last)
+		t.retiredMu.Unlock()
+		f.sent, f.recv = flow.Counter{}, flow.Counter{}
+	}
+	f.state &^= shown
 	f.owner = owner
 	return true
 }
 
-// Unresolved appends to dst the keys of flows without an owner and returns
-// it.
-func (t *Table) Unresolved(dst []flow.Key) []flow.Key {
+// RetryBase is the wait before a flow LookupCandidates handed out is
+// offered again; it doubles with each lookup, up to 64 times.
+const RetryBase = int64(time.Second)
+
+// worthLookup reports whether unresolved flow f can have a local socket
+// (see LookupCandidates), and whether it has packets both ways.
+func worthLookup(f *entry) (worth, bothWays bool) {
+	bothWays = f.state&answered != 0 && f.recv.Packets > 0
+	if f.state&answered != 0 {
+		return true, bothWays
+	}
+	// A UDP server that only receives (syslog) never answers; a flood's
+	// one-packet flow (answered, if at all, by ICMP) is not one.
+	return f.key.Proto == flow.UDP && f.recv.Packets >= 2, false
+}
+
+// LookupCandidates appends to dst the keys of at most max unresolved
+// flows worth a socket lookup at now, and marks them looked up: each is
+// offered again after RetryBase, doubling with each lookup. Flows with
+// packets both ways come first. Not worth a lookup, ever, is a flow whose
+// local end never sent anything but TCP resets (a SYN to a closed port, a
+// SYN flood's packets, a UDP packet answered by ICMP), unless it is UDP
+// that received more than once (a receive-only server). It returns dst, the
+// backlog (flows worth a lookup and due, left for a later call), and how
+// many unresolved flows were not worth one.
+func (t *Table) LookupCandidates(dst []flow.Key, max int, now int64) (keys []flow.Key, backlog, hopeless int) {
+	due := func(f *entry) bool { return f.owner == flow.Unresolved && f.retryAt <= now }
+	take := func(f *entry) {
+		dst = append(dst, f.key)
+		f.retryAt = now + RetryBase<<min(f.lookups, 6)
+		f.lookups = min(f.lookups+1, 6)
+	}
+	// First the flows with packets both ways, then, if there is room,
+	// the rest.
+	oneWay := 0
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for _, f := range s.flows {
-			if f.owner == flow.Unresolved {
-				dst = append(dst, f.key)
+			if f.owner != flow.Unresolved {
+				continue
+			}
+			worth, both := worthLookup(f)
+			switch {
+			case !worth:
+				hopeless++
+			case !due(f):
+			case !both:
+				oneWay++
+			case len(dst) < max:
+				take(f)
+			default:
+				backlog++
 			}
 		}
 		s.mu.Unlock()
 	}
-	return dst
+	if oneWay == 0 || len(dst) >= max {
+		return dst, backlog + oneWay, hopeless
+	}
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for _, f := range s.flows {
+			if len(dst) >= max {
+				break
+			}
+			if worth, both := worthLookup(f); worth && !both && due(f) {
+				take(f)
+				oneWay--
+			}
+		}
+		s.mu.Unlock()
+	}
+	return dst, backlog + oneWay, hopeless
 }
 
 // Sweep expires flows idle for longer than idle (nanoseconds) at now and
@@ -576,13 +781,43 @@ type FlowStat struct {
 
 // Snapshot is the table at one instant.
 type Snapshot struct {
+	// Flows are the flows with an owner.
 	Flows []FlowStat
-	// Retired holds, per owner, the totals of flows that left the table.
+	// Retired holds, per owner, the totals of flows that left the table
+	// (and what flows showed before they changed owner).
 	Retired map[flow.Owner]Retired
+	// Unknown sums the flows without an owner, per protocol (UnknownTCP,
+	// UnknownUDP).
+	Unknown [2]UnknownStat
 	// Evictions counts flows evicted to honour MaxFlows, since New.
 	Evictions uint64
 	// NewFlows counts flows ever added, since New.
 	NewFlows uint64
+}
+
+// The indexes of Snapshot.Unknown.
+const (
+	UnknownTCP = 0 // TCP, and any protocol but UDP
+	UnknownUDP = 1
+)
+
+// UnknownDetail is how many unresolved flows per protocol a Snapshot
+// copies (the largest): a flood's hundreds of thousands are summed, not
+// copied.
+const UnknownDetail = 100
+
+// UnknownStat is the traffic of one protocol's flows without an owner.
+type UnknownStat struct {
+	// Sent and Recv are totals, flows gone included.
+	Sent, Recv         flow.Counter
+	SentRate, RecvRate float64
+	// Flows is how many such flows the table holds; Largest are the
+	// UnknownDetail largest of them by bytes (ties by key), largest first.
+	Flows   int
+	Largest []FlowStat
+	// Retired is what such flows left when they left the table or got
+	// an owner (included in Sent and Recv).
+	Retired Retired
 }
 
 // Snapshot copies the table's state at now. It locks one shard at a time.
@@ -592,9 +827,21 @@ func (t *Table) Snapshot(now int64) Snapshot {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for _, f := range s.flows {
+			f.state |= shown
 			sr, rr := f.rates(now)
-			snap.Flows = append(snap.Flows, FlowStat{Key: f.key, Owner: f.owner, Device: f.device,
-				First: f.first, Last: f.last, Sent: f.sent, Recv: f.recv, SentRate: sr, RecvRate: rr})
+			if f.owner != flow.Unresolved {
+				snap.Flows = append(snap.Flows, f.stat(sr, rr))
+				continue
+			}
+			u := &snap.Unknown[unknownIndex(f.key.Proto)]
+			u.Sent = u.Sent.Add(f.sent)
+			u.Recv = u.Recv.Add(f.recv)
+			u.SentRate += sr
+			u.RecvRate += rr
+			u.Flows++
+			if len(u.Largest) < UnknownDetail || largerFlow(f, &u.Largest[0]) {
+				u.Largest = pushLargest(u.Largest, f.stat(sr, rr))
+			}
 		}
 		s.mu.Unlock()
 	}
@@ -603,10 +850,75 @@ func (t *Table) Snapshot(now int64) Snapshot {
 	for o, r := range t.retired {
 		snap.Retired[o] = *r
 	}
+	for i := range snap.Unknown {
+		u := &snap.Unknown[i]
+		u.Retired = t.unknownRetired[i]
+		u.Sent = u.Sent.Add(u.Retired.Sent)
+		u.Recv = u.Recv.Add(u.Retired.Recv)
+	}
 	t.retiredMu.Unlock()
+	for i := range snap.Unknown {
+		slices.SortFunc(snap.Unknown[i].Largest, CompareBySize)
+	}
 	snap.Evictions = t.evictions.Load()
 	snap.NewFlows = t.newFlowsTotal.Load()
 	return snap
+}
+
+func (f *entry) stat(sentRate, recvRate float64) FlowStat {
+	return FlowStat{Key: f.key, Owner: f.owner, Device: f.device, First: f.first, Last: f.last,
+		Sent: f.sent, Recv: f.recv, SentRate: sentRate, RecvRate: recvRate}
+}
+
+// CompareBySize orders flows largest first (bytes both ways), then by key:
+// the order of a row's connections.
+func CompareBySize(a, b FlowStat) int {
+	return cmp.Or(cmp.Compare(b.Recv.Bytes+b.Sent.Bytes, a.Recv.Bytes+a.Sent.Bytes), CompareKeys(a.Key, b.Key))
+}
+
+// CompareKeys orders flow keys by local, then remote end, then protocol.
+func CompareKeys(a, b flow.Key) int {
+	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
+}
+
+// largerFlow reports whether f comes before s in CompareBySize's order,
+// without copying f.
+func largerFlow(f *entry, s *FlowStat) bool {
+	fb, sb := f.sent.Bytes+f.recv.Bytes, s.Sent.Bytes+s.Recv.Bytes
+	return fb > sb || fb == sb && CompareKeys(f.key, s.Key) < 0
+}
+
+// pushLargest keeps h, a heap of at most UnknownDetail flows whose root is
+// the last in CompareBySize's order, holding the first ones seen in it.
+func pushLargest(h []FlowStat, v FlowStat) []FlowStat {
+	after := func(i, j int) bool { return CompareBySize(h[i], h[j]) > 0 }
+	if len(h) < UnknownDetail {
+		h = append(h, v)
+		for i := len(h) - 1; i > 0; {
+			p := (i - 1) / 2
+			if !after(i, p) {
+				break
+			}
+			h[p], h[i] = h[i], h[p]
+			i = p
+		}
+		return h
+	}
+	h[0] = v
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < len(h) && after(l, m) {
+			m = l
+		}
+		if r < len(h) && after(r, m) {
+			m = r
+		}
+		if m == i {
+			return h
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
 
 // Len returns the number of flows in the table.

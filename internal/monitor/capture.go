@@ -107,17 +107,21 @@ func (m *Monitor) capture(src Source, clock *frameClock) error {
 		if !ok {
 			continue
 		}
-		isNew := adder.Add(&key, out, f.WireLen, clock.at(&f), f.InterfaceName)
+		_, answered := adder.AddSeen(&key, out, conntable.IsReset(&pkt), f.WireLen, clock.at(&f), f.InterfaceName)
 		if sigOK {
 			runSig[f.Direction], runOf[f.Direction] = sig, adder.RunID()
 		}
-		if isNew {
+		// A flow's socket is looked up when the local end first sends on
+		// it (not a reset): a new connection of a local socket at once; a
+		// flood's flows, which this host never answers (or answers with
+		// resets or ICMP), never.
+		if answered {
 			m.queueResolve(key)
 		}
 	}
 }
 
-// queueResolve hands a new flow to the resolver goroutine.
+// queueResolve hands a flow to the resolver goroutine.
 func (m *Monitor) queueResolve(k flow.Key) {
 	if m.attr == nil {
 		return
@@ -129,8 +133,8 @@ func (m *Monitor) queueResolve(k flow.Key) {
 }
 
 // watchHandshakes opens the flow of each TCP handshake packet the source's
-// fast path delivers, as soon as it arrives, and hands new flows to the
-// resolver: a connection that lasts a few milliseconds still has its
+// fast path delivers, as soon as it arrives, and hands the flows the local
+// end answers (its SYN, its SYN-ACK) to the resolver: a connection that lasts a few milliseconds still has its
 // socket then, while the counted path may hold its packets for a while.
 func (m *Monitor) watchHandshakes(src HandshakeSource) error {
 	var (
@@ -152,7 +156,8 @@ func (m *Monitor) watchHandshakes(src HandshakeSource) error {
 		if _, ok := conntable.KeyOf(&pkt, f.Direction, &k); !ok {
 			continue
 		}
-		if m.table.Open(k, m.cfg.Now(), f.InterfaceName) {
+		out := f.Direction == decode.DirOut && !conntable.IsReset(&pkt)
+		if _, answered := m.table.Open(k, out, m.cfg.Now(), f.InterfaceName); answered {
 			m.queueResolve(k)
 		}
 	}

@@ -132,6 +132,12 @@ type Config struct {
 	Filter interface{ Match(pkt []byte) bool }
 	// MaxFlows caps the connection table (0: conntable's default).
 	MaxFlows int
+	// LookupRate bounds the socket lookups per second (0:
+	// DefaultLookupRate): a flood of new flows cannot keep the resolver
+	// busy. New connections of local sockets go first, then flows with
+	// packets both ways; flows that cannot have a local socket are never
+	// looked up (see conntable.Table.LookupCandidates).
+	LookupRate int
 	// NewTicker makes the live refresh ticker (nil: a timerfd).
 	NewTicker func(every time.Duration) (Ticker, error)
 	// Now is the monotonic clock in nanoseconds (nil: time since Run
@@ -163,6 +169,11 @@ type Monitor struct {
 	retryKeys []flow.Key
 	lastRetry int64
 	retried   bool
+	budget    lookupBudget
+	// backlog is the flows left waiting by the last retry pass plus
+	// new ones the budget turned away since; hopeless the unresolved
+	// flows not worth a lookup at the last pass.
+	backlog, hopeless atomic.Int64
 
 	logMu sync.Mutex
 
@@ -190,6 +201,9 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 	if cfg.WallNow == nil {
 		cfg.WallNow = time.Now
 	}
+	if cfg.LookupRate <= 0 {
+		cfg.LookupRate = DefaultLookupRate
+	}
 	if cfg.NewTicker == nil {
 		cfg.NewTicker = func(every time.Duration) (Ticker, error) { return newRefreshTicker(every) }
 	}
@@ -203,6 +217,7 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 		newFlows: make(chan flow.Key, 4096),
 	}
 	m.adder = m.table.NewAdder()
+	m.budget = lookupBudget{rate: cfg.LookupRate}
 	if m.cfg.Now == nil {
 		m.cfg.Now = func() int64 { return int64(time.Since(m.start)) }
 	}

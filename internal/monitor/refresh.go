@@ -20,6 +20,8 @@ func (m *Monitor) refresh(now int64) error {
 		Rows:      ui.Build(snap, m.owners, m.cfg.UDP, m.cfg.Order),
 		Capture:   []ui.CaptureStats{m.src.Capture()},
 		Evictions: snap.Evictions,
+		// Never below zero: the resolver's turn-aways are added between passes.
+		LookupBacklog: int(max(0, m.backlog.Load())),
 	}
 	m.intervals.Fill(view.Rows)
 	m.logStats(&view.Capture[0], &snap)
@@ -42,7 +44,8 @@ func (m *Monitor) logStats(c *ui.CaptureStats, snap *conntable.Snapshot) {
 	if m.attr != nil {
 		a = m.attr.Stats()
 	}
-	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s",
-		c.Mode, c.Received, c.Dropped, len(snap.Flows), snap.Evictions, a.Lookups, a.TableReads, a.Scans,
-		m.owners.Len(), m.folded.Load(), a.Attributor)
+	unknown := snap.Unknown[conntable.UnknownTCP].Flows + snap.Unknown[conntable.UnknownUDP].Flows
+	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s; %d unresolved flows: %d waiting for a lookup (budget %d/s), %d not worth one",
+		c.Mode, c.Received, c.Dropped, len(snap.Flows)+unknown, snap.Evictions, a.Lookups, a.TableReads, a.Scans,
+		m.owners.Len(), m.folded.Load(), a.Attributor, unknown, m.backlog.Load(), m.cfg.LookupRate, m.hopeless.Load())
 }
