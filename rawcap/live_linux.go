@@ -70,12 +70,10 @@ type DeviceCount struct {
 
 // DefaultRetireTimeout is how long a packet may wait in a partly filled ring
 // block: the ring wakes hogs at most this often under light traffic, and
-// once per filled block under heavy traffic. A wake-up costs some 60 µs of
-// CPU on a 2-core VM, so this sets the CPU floor under light traffic
-// (measured there: 100 ms → 250 ms took a 120 packets/s flow from 0.86 to
-// 0.59 ms of CPU a second; 250 → 500 ms took 10,000 UDP packets/s from
-// 62-69 to 51-52 ns per packet, and bench/live's udp-10k from 76-86 to
-// 62-71). Refreshes come once a second and rates are 5-second averages, so
+// once per filled block under heavy traffic. Each wake-up costs tens of
+// microseconds of CPU, so this sets the CPU floor under light traffic
+// (bench/live's udp-10k shows it; the A/B figures are in the commit that
+// set it). Refreshes come once a second and rates are 5-second averages, so
 // the delay hardly shows; new TCP connections do not wait for it, since the
 // handshake watcher sees them at once. A UDP flow's first packet may wait
 // for it, so a UDP socket that closes sooner can be missed.
@@ -516,10 +514,9 @@ const (
 
 // prefetchAhead is how far ahead of the packet being read the ring starts
 // loading cache lines, prefetchSpan bytes (four lines) every prefetchSpan
-// bytes of packets read. Measured on the 2-core VM (sched time per packet,
-// three runs each, before → after): small TCP segments 41-44 → 35-37 ns,
-// 10,000 UDP datagrams/s 10.3-10.7 → 8.8-9.2 ms of CPU per 10 s, 50,000/s
-// 28.6-28.9 → 25.7-26.0 ms; 512 and 2048 bytes ahead gained less.
+// bytes of packets read: the reader otherwise stalls on each line the
+// kernel wrote from another core (bench/live's tcp-small shows it; the
+// A/B figures are in the commit that added it).
 const (
 	prefetchAhead = 4096
 	prefetchSpan  = 256
@@ -545,11 +542,10 @@ type ring struct {
 
 // The default ring: 16 MiB in four blocks of 4 MiB. The reader wakes when
 // a block is full (or DefaultRetireTimeout after its first packet), and on
-// this kind of machine a wake-up costs tens of microseconds: at 450,000
-// small TCP packets a second, 1 MiB blocks cost about 2 ns more per packet
-// than 4 MiB ones (bigger ones gained nothing more). Three blocks the
-// kernel can fill while hogs reads the fourth hold about 300 ms of such a
-// flood.
+// this kind of machine a wake-up costs tens of microseconds, so bigger
+// blocks mean fewer wake-ups under load (bench/live's tcp-small). Three
+// blocks the kernel can fill while hogs reads the fourth hold a few hundred
+// milliseconds of a small-packet flood.
 const (
 	defaultRingBlockSize = 4 << 20
 	defaultRingBlocks    = 4

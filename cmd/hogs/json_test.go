@@ -128,10 +128,7 @@ func validateJSONLine(t *testing.T, line []byte, types map[string]string, option
 
 func TestJSONMatchesREADME(t *testing.T) {
 	types, optional := readmeSchema(t)
-	path := filepath.Join(sharedPcaps, "ssh.pcap")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference capture not available: %v", err)
-	}
+	path := filepath.Join(capturesDir, "veth-ipv4.pcap")
 	for _, args := range [][]string{{"-r", path, "--json"}, {"-r", path, "--json", "--connections"}} {
 		var stdout, stderr bytes.Buffer
 		if status := run(args, &stdout, &stderr); status != 0 {

@@ -36,7 +36,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"hogs/decode"
 	"hogs/internal/flow"
 )
 
@@ -293,7 +292,6 @@ func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, now
 type Adder struct {
 	t     *Table
 	key   flow.Key
-	next  flow.Key // AddPacket's key for a packet of another flow
 	run   uint64
 	flow  *entry
 	shard *shard
@@ -349,58 +347,14 @@ func (a *Adder) RunID() uint64 { return a.run }
 // AddToRun adds a packet to the flow of the current run (see RunID), sent by
 // the local end when out is true. It reports false, adding nothing, if
 // there is no run or its flow has left the table: the caller then adds the
-// packet the ordinary way.
+// packet the ordinary way; so it does for a packet the local end sends on a
+// flow it has not answered yet (the ordinary way tells a reset).
 func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
 	if a.flow == nil || a.flow.gone.Load() || out && !a.answered {
 		return false
 	}
-	// The common case of hold written out, a run that goes on within its
-	// second and stays short of maxPending: the path of nearly every
-	// packet.
-	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
-		a.hold(out, wireLen, now)
-	} else if a.pendPackets++; out {
-		count(&a.pendSent, wireLen)
-		a.pendLast = now
-	} else {
-		count(&a.pendRecv, wireLen)
-		a.pendLast = now
-	}
+	a.hold(out, wireLen, now)
 	return true
-}
-
-// AddPacket is Add for a decoded packet, keyed as KeyOf keys it; ok is
-// false, and nothing is added, for a packet KeyOf has no key for. A packet
-// of the remembered flow whose direction the capture recorded (live
-// capture) is held after comparing its addresses and ports with the
-// flow's in place, without building its key. Key returns the key of the
-// flow a packet went to.
-func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, now int64, device string) (isNew, ok bool) {
-	if !p.Has(decode.FlagPorts) {
-		return false, false
-	}
-	if a.flow != nil && p.Proto == a.key.Proto && a.key.NetNS == 0 {
-		local, remote := &a.key.Local, &a.key.Remote
-		var hit bool
-		switch dir {
-		case decode.DirOut:
-			hit = p.SrcPort == local.Port() && p.DstPort == remote.Port() && p.Src == local.Addr() && p.Dst == remote.Addr()
-		case decode.DirIn:
-			hit = p.DstPort == local.Port() && p.SrcPort == remote.Port() && p.Dst == local.Addr() && p.Src == remote.Addr()
-		}
-		if hit && a.AddToRun(dir == decode.DirOut, wireLen, now) {
-			return false, true
-		}
-	}
-	out, _ := KeyOf(p, dir, &a.next)
-	isNew, _ = a.AddSeen(&a.next, out, IsReset(p), wireLen, now, device)
-	return isNew, true
-}
-
-// IsReset reports whether p is a TCP segment with RST set: a local end
-// that sends only those has no socket for the flow.
-func IsReset(p *decode.Packet) bool {
-	return p.Proto == decode.ProtoTCP && p.Has(decode.FlagTCPFlags) && p.TCPFlags&decode.TCPRst != 0
 }
 
 // Key returns the key of the flow the last packet went to.
