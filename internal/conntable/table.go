@@ -15,8 +15,9 @@
 //     ones, then the rest, least recently seen first within each. Either
 //     way their totals are kept, folded into their owner's retired totals
 //     (unresolved flows' into their protocol's), so totals never lose
-//     bytes; evictions are counted. Insertion stays O(1) amortised: a full
-//     shard evicts an eighth of itself in one pass.
+//     bytes; evictions are counted. Insertion stays O(1) amortised: the
+//     unanswered flows wait in a queue in the order they came, and when
+//     there are none a full shard evicts an eighth of itself in one pass.
 //   - Totals shown never move: bytes a Snapshot showed under one owner
 //     (or as unresolved) stay with it when the flow gets another owner
 //     (SetOwner); only the traffic after that counts for the new one.
@@ -29,12 +30,9 @@
 package conntable
 
 import (
-	"cmp"
 	"encoding/binary"
-	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"hogs/internal/flow"
 )
@@ -76,12 +74,16 @@ type entry struct {
 	// an Adder's memo of it knows to look again. It is set under the
 	// shard lock and read without it by the Adder's fast path.
 	gone atomic.Bool
-	// state holds the flow's flags (answered, shown).
+	// state holds the flow's flags (answered, and which of its shard's
+	// lists it is in).
 	state uint8
 	// lookups counts the socket lookups LookupCandidates handed out for
 	// it; the next is due at retryAt.
 	lookups uint8
-	retryAt int64
+	// ownedSince is the Snapshot count when the flow got its owner (or
+	// came): a later Snapshot showed its counts under that owner.
+	ownedSince uint32
+	retryAt    int64
 }
 
 // Flow state bits.
@@ -90,8 +92,11 @@ const (
 	// local socket may exist (a SYN answered by a RST, or a packet to a
 	// closed port answered by ICMP, never sets it).
 	answered uint8 = 1 << iota
-	// shown: a Snapshot showed the flow's counts under its current owner.
-	shown
+	// inWorthy, inNotable, inOwned: the flow was put on its shard's list
+	// of that name.
+	inWorthy
+	inNotable
+	inOwned
 )
 
 func (f *entry) account(out bool, wireLen int, now int64) {
@@ -112,23 +117,31 @@ func (f *entry) account(out bool, wireLen int, now int64) {
 // bucketAt makes the bucket of now's second the current one, clearing it
 // if it last held an older second.
 func (f *entry) bucketAt(now int64) *bucket {
-	start := floorSecond(now)
-	sec := start / 1e9
-	b := &f.buckets[(sec%buckets+buckets)%buckets]
+	b := bucketOf(&f.buckets, now)
+	f.cur, f.curStart = b, floorSecond(now)
+	return b
+}
+
+// bucketOf returns the bucket of now's second, cleared if it last held an
+// older second.
+func bucketOf(bs *[buckets]bucket, now int64) *bucket {
+	sec := floorSecond(now) / 1e9
+	b := &bs[(sec%buckets+buckets)%buckets]
 	if b.second != sec {
 		*b = bucket{second: sec}
 	}
-	f.cur, f.curStart = b, start
 	return b
 }
 
 // rates returns the bytes per second sent and received over the window
 // that ends with the second now falls in.
-func (f *entry) rates(now int64) (sent, recv float64) {
+func (f *entry) rates(now int64) (sent, recv float64) { return ratesOf(&f.buckets, now) }
+
+func ratesOf(bs *[buckets]bucket, now int64) (sent, recv float64) {
 	sec := now / 1e9
 	var s, r uint64
-	for i := range f.buckets {
-		b := &f.buckets[i]
+	for i := range bs {
+		b := &bs[i]
 		if b.second > sec-RateWindow && b.second <= sec {
 			s += b.sent
 			r += b.recv
@@ -140,6 +153,20 @@ func (f *entry) rates(now int64) (sent, recv float64) {
 type shard struct {
 	mu    sync.Mutex
 	flows map[packedKey]*entry
+	// fresh lists flows in the order they were added, from head on, for
+	// evictFreshLocked; Sweep and compactFresh drop those gone or no
+	// longer unanswered.
+	fresh []*entry
+	head  int
+	// unknown sums the unresolved flows per protocol (UnknownTCP,
+	// UnknownUDP), kept as packets come.
+	unknown [2]unknownSum
+	// owned lists the flows with an owner, worthy the unresolved ones
+	// worth a socket lookup (worthLookup), notable the unresolved ones
+	// with at least notablePackets packets: what a Snapshot and
+	// LookupCandidates visit instead of every flow. Flows that left the
+	// table, or the list's kind, are dropped when the list is next walked.
+	owned, worthy, notable []*entry
 	// Scratch space of evictOldestLocked, kept so evicting allocates
 	// nothing after the first time.
 	ranks []rank
@@ -149,9 +176,14 @@ type shard struct {
 
 // Config sets the table's limits.
 type Config struct {
-	// MaxFlows caps the number of flows tracked; 0 means 200,000.
+	// MaxFlows caps the number of flows tracked; 0 means DefaultMaxFlows.
 	MaxFlows int
 }
+
+// DefaultMaxFlows is the default cap on flows: with the 16 MiB capture
+// ring it keeps hogs within 128 MiB resident under a flood of new flows
+// (TestFloodMemoryBounded measures the table's part).
+const DefaultMaxFlows = 50_000
 
 // Table is the connection table. Its methods are safe for concurrent use.
 type Table struct {
@@ -164,6 +196,8 @@ type Table struct {
 	// (UnknownTCP, UnknownUDP).
 	unknownRetired [2]Retired
 	newFlowsTotal  atomic.Uint64
+	// snapshots counts Snapshot calls (see entry.ownedSince).
+	snapshots atomic.Uint32
 }
 
 // Retired is what flows already gone from the table left to their owner.
@@ -178,7 +212,7 @@ type Retired struct {
 func New(cfg Config) *Table {
 	max := cfg.MaxFlows
 	if max <= 0 {
-		max = 200_000
+		max = DefaultMaxFlows
 	}
 	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
 	for i := range t.shards {
@@ -250,6 +284,15 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 		f.state |= answered
 		nowAnswered = true
 	}
+	if f.owner == flow.Unresolved {
+		var c flow.Counter
+		count(&c, wireLen)
+		if out {
+			s.countUnknown(f, c, flow.Counter{}, now)
+		} else {
+			s.countUnknown(f, flow.Counter{}, c, now)
+		}
+	}
 	isAnswered = f.state&answered != 0
 	s.mu.Unlock()
 	return f, s, isNew, nowAnswered, isAnswered
@@ -276,6 +319,7 @@ func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, now
 	if out && f.state&answered == 0 {
 		f.state |= answered
 		nowAnswered = true
+		s.track(f)
 	}
 	s.mu.Unlock()
 	return isNew, nowAnswered
@@ -416,6 +460,9 @@ func (a *Adder) flush() (reopened bool) {
 	f.recv = f.recv.Add(a.pendRecv)
 	b.sent += a.pendSent.Bytes
 	b.recv += a.pendRecv.Bytes
+	if f.owner == flow.Unresolved {
+		s.countUnknown(f, a.pendSent, a.pendRecv, a.pendLast)
+	}
 	s.mu.Unlock()
 	a.pendPackets, a.pendSent, a.pendRecv = 0, flow.Counter{}, flow.Counter{}
 	return reopened
@@ -430,116 +477,8 @@ func floorSecond(t int64) int64 {
 	return t - r
 }
 
-func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, device string) *entry {
-	if len(s.flows) >= t.maxPerShard {
-		t.evictOldestLocked(s)
-	}
-	f := &entry{key: k, first: now, device: device}
-	s.flows[pk] = f
-	t.newFlowsTotal.Add(1)
-	return f
-}
-
-// evictOldestLocked makes room in a full shard: it evicts an eighth of it
-// in one pass, so that a flood of new flows costs one scan per many
-// insertions, not one per insertion. Unresolved flows never answered go
-// first (a flood's: one-packet, one-direction), then other unresolved
-// ones, then resolved ones; the least recently seen first within each.
-func (t *Table) evictOldestLocked(s *shard) {
-	n := len(s.flows) / 8
-	if n < 1 {
-		n = 1
-	}
-	// The n-th lowest rank, from a bounded max-heap.
-	h := s.ranks[:0]
-	for _, f := range s.flows {
-		h = pushLowest(h, n, rankOf(f))
-	}
-	cutoff := h[0] // the largest of the n lowest
-	s.ranks = h[:0]
-	gone := s.gone[:0]
-	for k, f := range s.flows {
-		if len(gone) == n {
-			break
-		}
-		if !cutoff.less(rankOf(f)) {
-			f.gone.Store(true)
-			gone = append(gone, f)
-			delete(s.flows, k)
-		}
-	}
-	t.evictions.Add(uint64(len(gone)))
-	t.retire(gone)
-	clear(gone)
-	s.gone = gone[:0]
-}
-
-// rank orders flows for eviction: lower goes first.
-type rank struct {
-	class uint8 // 0: unresolved, never answered; 1: unresolved; 2: resolved
-	last  int64
-}
-
-func rankOf(f *entry) rank {
-	switch {
-	case f.owner != flow.Unresolved:
-		return rank{2, f.last}
-	case f.state&answered != 0:
-		return rank{1, f.last}
-	}
-	return rank{0, f.last}
-}
-
-func (r rank) less(o rank) bool {
-	return r.class < o.class || r.class == o.class && r.last < o.last
-}
-
-// pushLowest keeps h, a max-heap of at most n ranks, holding the n lowest
-// ranks seen.
-func pushLowest(h []rank, n int, v rank) []rank {
-	if len(h) < n {
-		h = append(h, v)
-		for i := len(h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !h[p].less(h[i]) {
-				break
-			}
-			h[p], h[i] = h[i], h[p]
-			i = p
-		}
-		return h
-	}
-	if !v.less(h[0]) {
-		return h
-	}
-	h[0] = v
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h[m].less(h[l]) {
-			m = l
-		}
-		if r < len(h) && h[m].less(h[r]) {
-			m = r
-		}
-		if m == i {
-			return h
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-}
-
-// unknownIndex is the index of a protocol's unresolved traffic in
-// Snapshot.Unknown: UDP's, or TCP's for every other.
-func unknownIndex(proto uint8) int {
-	if proto == flow.UDP {
-		return UnknownUDP
-	}
-	return UnknownTCP
-}
-
 // retire folds the totals of flows leaving the table into their owners'.
-func (t *Table) retire(gone []*entry) {
+func (t *Table) retire(gone ...*entry) {
 	if len(gone) == 0 {
 		return
 	}
@@ -597,7 +536,8 @@ func (t *Table) MoveRetired(from, into flow.Owner) {
 // table. What a Snapshot already showed of the flow stays with the owner
 // it was shown under (retired to it, or to the unresolved totals of the
 // flow's protocol): a row's totals never go down. The flow's own counts
-// start again from there.
+// start again from there. An owner is never taken back: SetOwner to
+// flow.Unresolved leaves the flow as it is.
 func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	pk := pack(&k)
 	s := t.shard(&pk)
@@ -607,10 +547,14 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	if f == nil {
 		return false
 	}
-	if f.owner == owner {
+	if f.owner == owner || owner == flow.Unresolved {
 		return true
 	}
-	if f.state&shown != 0 && f.sent.Packets+f.recv.Packets > 0 {
+	if f.owner == flow.Unresolved {
+		s.leaveUnknown(f, true)
+	}
+	snapshots := t.snapshots.Load()
+	if f.ownedSince != snapshots && f.sent.Packets+f.recv.Packets > 0 {
 		t.retiredMu.Lock()
 		r := t.retiredOf(f.owner, f.key.Proto)
 		r.Sent = r.Sent.Add(f.sent)
@@ -619,86 +563,13 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 		t.retiredMu.Unlock()
 		f.sent, f.recv = flow.Counter{}, flow.Counter{}
 	}
-	f.state &^= shown
+	f.ownedSince = snapshots
 	f.owner = owner
+	if f.state&inOwned == 0 {
+		f.state |= inOwned
+		s.owned = append(s.owned, f)
+	}
 	return true
-}
-
-// RetryBase is the wait before a flow LookupCandidates handed out is
-// offered again; it doubles with each lookup, up to 64 times.
-const RetryBase = int64(time.Second)
-
-// worthLookup reports whether unresolved flow f can have a local socket
-// (see LookupCandidates), and whether it has packets both ways.
-func worthLookup(f *entry) (worth, bothWays bool) {
-	bothWays = f.state&answered != 0 && f.recv.Packets > 0
-	if f.state&answered != 0 {
-		return true, bothWays
-	}
-	// A UDP server that only receives (syslog) never answers; a flood's
-	// one-packet flow (answered, if at all, by ICMP) is not one.
-	return f.key.Proto == flow.UDP && f.recv.Packets >= 2, false
-}
-
-// LookupCandidates appends to dst the keys of at most max unresolved
-// flows worth a socket lookup at now, and marks them looked up: each is
-// offered again after RetryBase, doubling with each lookup. Flows with
-// packets both ways come first. Not worth a lookup, ever, is a flow whose
-// local end never sent anything but TCP resets (a SYN to a closed port, a
-// SYN flood's packets, a UDP packet answered by ICMP), unless it is UDP
-// that received more than once (a receive-only server). It returns dst, the
-// backlog (flows worth a lookup and due, left for a later call), and how
-// many unresolved flows were not worth one.
-func (t *Table) LookupCandidates(dst []flow.Key, max int, now int64) (keys []flow.Key, backlog, hopeless int) {
-	due := func(f *entry) bool { return f.owner == flow.Unresolved && f.retryAt <= now }
-	take := func(f *entry) {
-		dst = append(dst, f.key)
-		f.retryAt = now + RetryBase<<min(f.lookups, 6)
-		f.lookups = min(f.lookups+1, 6)
-	}
-	// First the flows with packets both ways, then, if there is room,
-	// the rest.
-	oneWay := 0
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for _, f := range s.flows {
-			if f.owner != flow.Unresolved {
-				continue
-			}
-			worth, both := worthLookup(f)
-			switch {
-			case !worth:
-				hopeless++
-			case !due(f):
-			case !both:
-				oneWay++
-			case len(dst) < max:
-				take(f)
-			default:
-				backlog++
-			}
-		}
-		s.mu.Unlock()
-	}
-	if oneWay == 0 || len(dst) >= max {
-		return dst, backlog + oneWay, hopeless
-	}
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for _, f := range s.flows {
-			if len(dst) >= max {
-				break
-			}
-			if worth, both := worthLookup(f); worth && !both && due(f) {
-				take(f)
-				oneWay--
-			}
-		}
-		s.mu.Unlock()
-	}
-	return dst, backlog + oneWay, hopeless
 }
 
 // Sweep expires flows idle for longer than idle (nanoseconds) at now and
@@ -711,168 +582,18 @@ func (t *Table) Sweep(now, idle int64) int {
 		s.mu.Lock()
 		for k, f := range s.flows {
 			if now-f.last > idle {
-				f.gone.Store(true)
 				gone = append(gone, f)
-				delete(s.flows, k)
+				s.removeLocked(k, f)
 			}
 		}
+		s.compactFresh()
+		s.worthy = keepIf(s.worthy, isUnresolved)
+		s.notable = keepIf(s.notable, isUnresolved)
 		s.mu.Unlock()
-		t.retire(gone)
+		t.retire(gone...)
 		expired += len(gone)
 	}
 	return expired
-}
-
-// FlowStat is one flow as a snapshot shows it.
-type FlowStat struct {
-	Key                flow.Key
-	Owner              flow.Owner
-	Device             string
-	First, Last        int64
-	Sent, Recv         flow.Counter
-	SentRate, RecvRate float64 // bytes per second over RateWindow
-}
-
-// Snapshot is the table at one instant.
-type Snapshot struct {
-	// Flows are the flows with an owner.
-	Flows []FlowStat
-	// Retired holds, per owner, the totals of flows that left the table
-	// (and what flows showed before they changed owner).
-	Retired map[flow.Owner]Retired
-	// Unknown sums the flows without an owner, per protocol (UnknownTCP,
-	// UnknownUDP).
-	Unknown [2]UnknownStat
-	// Evictions counts flows evicted to honour MaxFlows, since New.
-	Evictions uint64
-	// NewFlows counts flows ever added, since New.
-	NewFlows uint64
-}
-
-// The indexes of Snapshot.Unknown.
-const (
-	UnknownTCP = 0 // TCP, and any protocol but UDP
-	UnknownUDP = 1
-)
-
-// UnknownDetail is how many unresolved flows per protocol a Snapshot
-// copies (the largest): a flood's hundreds of thousands are summed, not
-// copied.
-const UnknownDetail = 100
-
-// UnknownStat is the traffic of one protocol's flows without an owner.
-type UnknownStat struct {
-	// Sent and Recv are totals, flows gone included.
-	Sent, Recv         flow.Counter
-	SentRate, RecvRate float64
-	// Flows is how many such flows the table holds; Largest are the
-	// UnknownDetail largest of them by bytes (ties by key), largest first.
-	Flows   int
-	Largest []FlowStat
-	// Retired is what such flows left when they left the table or got
-	// an owner (included in Sent and Recv).
-	Retired Retired
-}
-
-// Snapshot copies the table's state at now. It locks one shard at a time.
-func (t *Table) Snapshot(now int64) Snapshot {
-	var snap Snapshot
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for _, f := range s.flows {
-			f.state |= shown
-			sr, rr := f.rates(now)
-			if f.owner != flow.Unresolved {
-				snap.Flows = append(snap.Flows, f.stat(sr, rr))
-				continue
-			}
-			u := &snap.Unknown[unknownIndex(f.key.Proto)]
-			u.Sent = u.Sent.Add(f.sent)
-			u.Recv = u.Recv.Add(f.recv)
-			u.SentRate += sr
-			u.RecvRate += rr
-			u.Flows++
-			if len(u.Largest) < UnknownDetail || largerFlow(f, &u.Largest[0]) {
-				u.Largest = pushLargest(u.Largest, f.stat(sr, rr))
-			}
-		}
-		s.mu.Unlock()
-	}
-	t.retiredMu.Lock()
-	snap.Retired = make(map[flow.Owner]Retired, len(t.retired))
-	for o, r := range t.retired {
-		snap.Retired[o] = *r
-	}
-	for i := range snap.Unknown {
-		u := &snap.Unknown[i]
-		u.Retired = t.unknownRetired[i]
-		u.Sent = u.Sent.Add(u.Retired.Sent)
-		u.Recv = u.Recv.Add(u.Retired.Recv)
-	}
-	t.retiredMu.Unlock()
-	for i := range snap.Unknown {
-		slices.SortFunc(snap.Unknown[i].Largest, CompareBySize)
-	}
-	snap.Evictions = t.evictions.Load()
-	snap.NewFlows = t.newFlowsTotal.Load()
-	return snap
-}
-
-func (f *entry) stat(sentRate, recvRate float64) FlowStat {
-	return FlowStat{Key: f.key, Owner: f.owner, Device: f.device, First: f.first, Last: f.last,
-		Sent: f.sent, Recv: f.recv, SentRate: sentRate, RecvRate: recvRate}
-}
-
-// CompareBySize orders flows largest first (bytes both ways), then by key:
-// the order of a row's connections.
-func CompareBySize(a, b FlowStat) int {
-	return cmp.Or(cmp.Compare(b.Recv.Bytes+b.Sent.Bytes, a.Recv.Bytes+a.Sent.Bytes), CompareKeys(a.Key, b.Key))
-}
-
-// CompareKeys orders flow keys by local, then remote end, then protocol.
-func CompareKeys(a, b flow.Key) int {
-	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
-}
-
-// largerFlow reports whether f comes before s in CompareBySize's order,
-// without copying f.
-func largerFlow(f *entry, s *FlowStat) bool {
-	fb, sb := f.sent.Bytes+f.recv.Bytes, s.Sent.Bytes+s.Recv.Bytes
-	return fb > sb || fb == sb && CompareKeys(f.key, s.Key) < 0
-}
-
-// pushLargest keeps h, a heap of at most UnknownDetail flows whose root is
-// the last in CompareBySize's order, holding the first ones seen in it.
-func pushLargest(h []FlowStat, v FlowStat) []FlowStat {
-	after := func(i, j int) bool { return CompareBySize(h[i], h[j]) > 0 }
-	if len(h) < UnknownDetail {
-		h = append(h, v)
-		for i := len(h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if !after(i, p) {
-				break
-			}
-			h[p], h[i] = h[i], h[p]
-			i = p
-		}
-		return h
-	}
-	h[0] = v
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && after(l, m) {
-			m = l
-		}
-		if r < len(h) && after(r, m) {
-			m = r
-		}
-		if m == i {
-			return h
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
 }
 
 // Len returns the number of flows in the table.
