@@ -27,8 +27,8 @@ func floodKey(state *uint64, k *flow.Key) {
 // the Go heap bounded: the default cap with room for the ring and the rest
 // of hogs under 128 MiB resident.
 func TestFloodMemoryBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: the flood takes a few seconds")
+	if testing.Short() || raceEnabled {
+		t.Skip("the flood takes seconds, minutes under -race or with -short; memory is measured without")
 	}
 	tab := New(Config{})
 	a := tab.NewAdder()

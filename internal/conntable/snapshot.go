@@ -65,18 +65,27 @@ type UnknownStat struct {
 // (notablePackets).
 const fullDetailFlows = 4 * UnknownDetail
 
-// Snapshot copies the table's state at now. It locks one shard at a time
-// and visits the flows with an owner and at most fullDetailFlows (else
+// Snapshot copies the table's state at now, all shards locked, and visits the flows with an owner and at most fullDetailFlows (else
 // the notable) unresolved ones, not every flow: a flood's flows are in
 // the sums.
 func (t *Table) Snapshot(now int64) Snapshot {
+	// Every shard is locked for the whole snapshot (in order; nothing
+	// else holds two): a flow leaving the table, or changing owner, while
+	// a snapshot went shard by shard could be counted both in its shard
+	// and in the retired totals, or in neither.
+	for i := range t.shards {
+		t.shards[i].mu.Lock()
+	}
+	defer func() {
+		for i := range t.shards {
+			t.shards[i].mu.Unlock()
+		}
+	}()
 	t.snapshots.Add(1)
 	unknown := 0
 	for i := range t.shards {
 		s := &t.shards[i]
-		s.mu.Lock()
 		unknown += s.unknown[UnknownTCP].flows + s.unknown[UnknownUDP].flows
-		s.mu.Unlock()
 	}
 	var snap Snapshot
 	offer := func(f *entry) {
@@ -88,7 +97,6 @@ func (t *Table) Snapshot(now int64) Snapshot {
 	}
 	for i := range t.shards {
 		s := &t.shards[i]
-		s.mu.Lock()
 		for j := range s.unknown {
 			su, u := &snap.Unknown[j], &s.unknown[j]
 			su.Sent = su.Sent.Add(u.sent)
@@ -115,7 +123,6 @@ func (t *Table) Snapshot(now int64) Snapshot {
 				offer(f)
 			}
 		}
-		s.mu.Unlock()
 	}
 	t.retiredMu.Lock()
 	snap.Retired = make(map[flow.Owner]Retired, len(t.retired))

@@ -589,8 +589,10 @@ func (t *Table) Sweep(now, idle int64) int {
 		s.compactFresh()
 		s.worthy = keepIf(s.worthy, isUnresolved)
 		s.notable = keepIf(s.notable, isUnresolved)
-		s.mu.Unlock()
+		// Retired before the lock goes: a Snapshot sees a flow or its
+		// retired totals, never neither.
 		t.retire(gone...)
+		s.mu.Unlock()
 		expired += len(gone)
 	}
 	return expired

@@ -178,6 +178,8 @@ type Monitor struct {
 	logMu sync.Mutex
 
 	intervals  ui.Intervals
+	lastSweep  int64
+	swept      bool
 	lastFold   int64
 	foldedInto map[flow.Owner]flow.Owner // the last fold pass's
 	folded     atomic.Uint64

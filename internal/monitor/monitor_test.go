@@ -33,11 +33,24 @@ type liveRig struct {
 
 func startLive(t *testing.T, cfg Config) *liveRig {
 	t.Helper()
+	return startLiveWith(t, cfg, nil)
+}
+
+// startLiveWith is startLive with the attributor attr makes (nil: a
+// fakeAttributor, which r.attr then is).
+func startLiveWith(t *testing.T, cfg Config, attr func(*flow.Owners) Attributor) *liveRig {
+	t.Helper()
 	r := &liveRig{src: newChanSource(), ticks: newManualTicker(), views: newViewLog(), owners: flow.NewOwners(), done: make(chan error, 1)}
-	r.attr = newFakeAttributor(r.owners)
+	var a Attributor
+	if attr == nil {
+		r.attr = newFakeAttributor(r.owners)
+		a = r.attr
+	} else {
+		a = attr(r.owners)
+	}
 	cfg.NewTicker = func(time.Duration) (Ticker, error) { return r.ticks, nil }
 	cfg.Now = r.now.Load
-	r.m = New(cfg, r.src, r.attr, r.owners, r.views)
+	r.m = New(cfg, r.src, a, r.owners, r.views)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- r.m.Run(ctx) }()

@@ -1,6 +1,8 @@
 package monitor
 
 import (
+	"time"
+
 	"hogs/internal/conntable"
 	"hogs/ui"
 )
@@ -9,7 +11,12 @@ import (
 // publishes it and shows it to every sink. Only the refresh loop calls it.
 func (m *Monitor) refresh(now int64) error {
 	m.retryUnresolved(now)
-	m.table.Sweep(now, int64(m.cfg.Idle))
+	// Sweeping visits every flow: a tenth of the idle time is soon enough
+	// to expire one.
+	if every := int64(max(time.Second, m.cfg.Idle/10)); !m.swept || now-m.lastSweep >= every {
+		m.table.Sweep(now, int64(m.cfg.Idle))
+		m.swept, m.lastSweep = true, now
+	}
 	snap := m.table.Snapshot(now)
 	if m.foldExited(now, &snap) {
 		snap = m.table.Snapshot(now)
