@@ -19,21 +19,21 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 	return f
 }
 
-// unanswered reports whether f is an unresolved flow the local end never
-// answered: what a flood is made of, and what eviction takes first.
-func unanswered(f *entry) bool {
-	return f.owner == flow.Unresolved && f.state&answered == 0 && !f.gone.Load()
+// junk reports whether f is an unresolved flow not worth a socket lookup
+// (worthLookup): what a flood is made of, and what eviction takes first.
+func junk(f *entry) bool {
+	return f.owner == flow.Unresolved && f.state&inWorthy == 0 && !f.gone.Load()
 }
 
 // evictFreshLocked evicts the earliest added flow that is still
-// unanswered, in O(1) amortised: each flow passes the fresh queue's head
+// junk, in O(1) amortised: each flow passes the fresh queue's head
 // once. It reports false when the queue holds none.
 func (t *Table) evictFreshLocked(s *shard) bool {
 	for s.head < len(s.fresh) {
 		f := s.fresh[s.head]
 		s.fresh[s.head] = nil
 		s.head++
-		if !unanswered(f) {
+		if !junk(f) {
 			continue
 		}
 		s.removeLocked(pack(&f.key), f)
@@ -45,11 +45,11 @@ func (t *Table) evictFreshLocked(s *shard) bool {
 }
 
 // compactFresh drops from the fresh queue the flows gone from the table or
-// no longer unanswered, so that it holds no more than the shard does.
+// no longer junk, so that it holds no more than the shard does.
 func (s *shard) compactFresh() {
 	kept := s.fresh[:0]
 	for _, f := range s.fresh[s.head:] {
-		if unanswered(f) {
+		if junk(f) {
 			kept = append(kept, f)
 		}
 	}
@@ -59,7 +59,7 @@ func (s *shard) compactFresh() {
 
 // evictOldestLocked makes room in a full shard: it evicts an eighth of it
 // in one pass, so that a flood of new flows costs one scan per many
-// insertions, not one per insertion. Unresolved flows never answered go
+// insertions, not one per insertion. Unresolved flows not worth a lookup go
 // first (a flood's: one-packet, one-direction), then other unresolved
 // ones, then resolved ones; the least recently seen first within each.
 func (t *Table) evictOldestLocked(s *shard) {
@@ -92,7 +92,7 @@ func (t *Table) evictOldestLocked(s *shard) {
 
 // rank orders flows for eviction: lower goes first.
 type rank struct {
-	class uint8 // 0: unresolved, never answered; 1: unresolved; 2: resolved
+	class uint8 // 0: junk; 1: unresolved; 2: resolved
 	last  int64
 }
 
@@ -100,7 +100,7 @@ func rankOf(f *entry) rank {
 	switch {
 	case f.owner != flow.Unresolved:
 		return rank{2, f.last}
-	case f.state&answered != 0:
+	case f.state&inWorthy != 0:
 		return rank{1, f.last}
 	}
 	return rank{0, f.last}

@@ -11,12 +11,13 @@
 //     traffic stops.
 //   - Memory is bounded. Flows idle longer than the idle timeout expire at
 //     the next Sweep; past MaxFlows flows are evicted, unresolved flows
-//     that never had an answer first (a flood's), then other unresolved
+//     not worth a socket lookup first (a flood's), then other unresolved
 //     ones, then the rest, least recently seen first within each. Either
 //     way their totals are kept, folded into their owner's retired totals
 //     (unresolved flows' into their protocol's), so totals never lose
 //     bytes; evictions are counted. Insertion stays O(1) amortised: the
-//     unanswered flows wait in a queue in the order they came, and when
+//     flows not worth a lookup wait in a queue in the order they came
+//     (the earliest goes first), and when
 //     there are none a full shard evicts an eighth of itself in one pass.
 //   - Totals shown never move: bytes a Snapshot showed under one owner
 //     (or as unresolved) stay with it when the flow gets another owner
@@ -92,6 +93,9 @@ const (
 	// local socket may exist (a SYN answered by a RST, or a packet to a
 	// closed port answered by ICMP, never sets it).
 	answered uint8 = 1 << iota
+	// opened: the flow's first packet was sent by the local end: this
+	// host opened the connection.
+	opened
 	// inWorthy, inNotable, inOwned: the flow was put on its shard's list
 	// of that name.
 	inWorthy
@@ -155,7 +159,7 @@ type shard struct {
 	flows map[packedKey]*entry
 	// fresh lists flows in the order they were added, from head on, for
 	// evictFreshLocked; Sweep and compactFresh drop those gone or no
-	// longer unanswered.
+	// longer junk.
 	fresh []*entry
 	head  int
 	// unknown sums the unresolved flows per protocol (UnknownTCP,
@@ -268,9 +272,9 @@ func (t *Table) add(k flow.Key, out bool, wireLen int, now int64, device string)
 }
 
 // addSeen is add for a packet that is a TCP reset when reset is set; it
-// also reports whether the packet answered the flow (see Adder.AddSeen)
-// and whether the flow is answered now.
-func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, device string) (f *entry, s *shard, isNew, nowAnswered, isAnswered bool) {
+// also reports whether the packet made the flow worth a lookup (see
+// Adder.AddSeen) and whether the flow is answered now.
+func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, device string) (f *entry, s *shard, isNew, nowWorthy, isAnswered bool) {
 	pk := pack(&k)
 	s = t.shard(&pk)
 	s.mu.Lock()
@@ -278,12 +282,15 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 	isNew = f == nil
 	if isNew {
 		f = t.insertLocked(s, pk, k, now, device)
+		if out {
+			f.state |= opened
+		}
 	}
 	f.account(out, wireLen, now)
-	if out && !reset && f.state&answered == 0 {
+	if out && !reset {
 		f.state |= answered
-		nowAnswered = true
 	}
+	wasWorthy := f.state&inWorthy != 0
 	if f.owner == flow.Unresolved {
 		var c flow.Counter
 		count(&c, wireLen)
@@ -293,9 +300,10 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 			s.countUnknown(f, flow.Counter{}, c, now)
 		}
 	}
+	nowWorthy = !wasWorthy && f.state&inWorthy != 0
 	isAnswered = f.state&answered != 0
 	s.mu.Unlock()
-	return f, s, isNew, nowAnswered, isAnswered
+	return f, s, isNew, nowWorthy, isAnswered
 }
 
 // Open makes sure flow k exists, without accounting a packet: a
@@ -304,9 +312,9 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 // that its owner can be looked up at once, while its socket still exists.
 // out says the local end sent the packet (a SYN or SYN-ACK: the flow is
 // answered). It reports whether the flow is new, and whether the packet
-// answered it (see Adder.AddSeen); an existing flow's counts are left
-// untouched.
-func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, nowAnswered bool) {
+// made it worth a lookup (see Adder.AddSeen); an existing flow's counts
+// are left untouched.
+func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, nowWorthy bool) {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
@@ -315,14 +323,18 @@ func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, now
 		f = t.insertLocked(s, pk, k, now, device)
 		f.last = now
 		isNew = true
+		if out {
+			f.state |= opened
+		}
 	}
 	if out && f.state&answered == 0 {
 		f.state |= answered
-		nowAnswered = true
+		wasWorthy := f.state&inWorthy != 0
 		s.track(f)
+		nowWorthy = !wasWorthy && f.state&inWorthy != 0
 	}
 	s.mu.Unlock()
-	return isNew, nowAnswered
+	return isNew, nowWorthy
 }
 
 // Adder adds packets to a table for one capture goroutine, remembering the
@@ -366,20 +378,22 @@ func (a *Adder) Add(k *flow.Key, out bool, wireLen int, now int64, device string
 }
 
 // AddSeen is Add for a packet that is a TCP reset when reset is set. It
-// also reports whether the packet answered its flow: the first packet the
-// local end sent that is not a reset, the moment a local socket is known
-// to be worth looking up (a flow that only ever received, or answered
-// only with resets, has none).
-func (a *Adder) AddSeen(k *flow.Key, out, reset bool, wireLen int, now int64, device string) (isNew, nowAnswered bool) {
+// also reports whether the packet made its unresolved flow worth a socket
+// lookup (see LookupCandidates): a connection this host opened, at its
+// first packet; one it accepted, once the handshake is done; never a
+// flood's, which this host does not answer, or answers with resets. (A
+// flow that becomes worth it within a held run is found by the next
+// LookupCandidates.)
+func (a *Adder) AddSeen(k *flow.Key, out, reset bool, wireLen int, now int64, device string) (isNew, nowWorthy bool) {
 	if a.flow != nil && *k == a.key && !a.flow.gone.Load() && (a.answered || !out || reset) {
 		a.hold(out, wireLen, now)
 		return false, false
 	}
 	reopened := a.flush() && *k == a.key
-	a.flow, a.shard, isNew, nowAnswered, a.answered = a.t.addSeen(*k, out, reset, wireLen, now, device)
+	a.flow, a.shard, isNew, nowWorthy, a.answered = a.t.addSeen(*k, out, reset, wireLen, now, device)
 	a.key = *k
 	a.run++
-	return isNew || reopened, nowAnswered
+	return isNew || reopened, nowWorthy
 }
 
 // RunID numbers the Adder's runs: it changes whenever a packet goes to

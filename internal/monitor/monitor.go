@@ -161,7 +161,7 @@ type Monitor struct {
 	adder  *conntable.Adder // the capture loop's
 
 	start    time.Time
-	newFlows chan flow.Key
+	newFlows chan lookupRequest
 	// resolving serialises the attributor between the resolver goroutine
 	// and the refresh loop's retries; the fields after it are under it.
 	resolving sync.Mutex
@@ -216,7 +216,7 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 		owners:   owners,
 		sinks:    sinks,
 		table:    conntable.New(conntable.Config{MaxFlows: cfg.MaxFlows}),
-		newFlows: make(chan flow.Key, 4096),
+		newFlows: make(chan lookupRequest, 4096),
 	}
 	m.adder = m.table.NewAdder()
 	m.budget = lookupBudget{rate: cfg.LookupRate}

@@ -57,23 +57,38 @@ func (b *lookupBudget) take(want int, now int64) int {
 // still exist, until stop is closed; the refresh loop retries the
 // unresolved ones (retryUnresolved).
 func (m *Monitor) resolve(stop <-chan struct{}) {
-	var keys []flow.Key
+	var (
+		keys   []flow.Key
+		others []flow.Key
+	)
 	for {
 		select {
 		case <-stop:
 			return
-		case k := <-m.newFlows:
-			keys = append(keys[:0], k)
-			// Take whatever else arrived with it, then resolve the batch.
-		drain:
-			for len(keys) < maxBatch {
+		case r := <-m.newFlows:
+			keys, others = keys[:0], others[:0]
+			// Take whatever else arrived with it, then resolve the batch,
+			// connections this host opened first.
+			for {
+				if r.ours {
+					keys = append(keys, r.key)
+				} else {
+					others = append(others, r.key)
+				}
+				if len(keys)+len(others) == maxBatch {
+					break
+				}
+				var more bool
 				select {
-				case k := <-m.newFlows:
-					keys = append(keys, k)
+				case r = <-m.newFlows:
+					more = true
 				default:
-					break drain
+				}
+				if !more {
+					break
 				}
 			}
+			keys = append(keys, others...)
 			m.resolving.Lock()
 			n := m.budget.take(len(keys), m.cfg.Now())
 			m.resolveLocked(keys[:n])
