@@ -8,7 +8,7 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 	if len(s.flows) >= t.maxPerShard && !t.evictFreshLocked(s) {
 		t.evictOldestLocked(s)
 	}
-	f := &entry{key: k, first: now, device: device, ownedSince: t.snapshots.Load()}
+	f := &entry{key: k, first: now, device: device}
 	s.flows[pk] = f
 	s.unknown[unknownIndex(k.Proto)].flows++
 	if len(s.fresh) >= 2*t.maxPerShard {

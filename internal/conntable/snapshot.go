@@ -21,8 +21,7 @@ type FlowStat struct {
 type Snapshot struct {
 	// Flows are the flows with an owner.
 	Flows []FlowStat
-	// Retired holds, per owner, the totals of flows that left the table
-	// (and what flows showed before they changed owner).
+	// Retired holds, per owner, the totals of flows that left the table.
 	Retired map[flow.Owner]Retired
 	// Unknown sums the flows without an owner, per protocol (UnknownTCP,
 	// UnknownUDP).
@@ -55,8 +54,8 @@ type UnknownStat struct {
 	// unresolved flows, else of those with notablePackets packets or more.
 	Flows   int
 	Largest []FlowStat
-	// Retired is what such flows left when they left the table or got
-	// an owner (included in Sent and Recv).
+	// Retired is what such flows left when they left the table
+	// (included in Sent and Recv).
 	Retired Retired
 }
 
@@ -81,7 +80,6 @@ func (t *Table) Snapshot(now int64) Snapshot {
 			t.shards[i].mu.Unlock()
 		}
 	}()
-	t.snapshots.Add(1)
 	unknown := 0
 	for i := range t.shards {
 		s := &t.shards[i]

@@ -19,9 +19,8 @@
 //     flows not worth a lookup wait in a queue in the order they came
 //     (the earliest goes first), and when
 //     there are none a full shard evicts an eighth of itself in one pass.
-//   - Totals shown never move: bytes a Snapshot showed under one owner
-//     (or as unresolved) stay with it when the flow gets another owner
-//     (SetOwner); only the traffic after that counts for the new one.
+//   - A flow's bytes go with it when it gets an owner, or another one
+//     (SetOwner): the socket's process is charged its whole traffic.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
 //     flow.Unresolved is a flow no process has been found for yet.
 //   - A Snapshot costs what it shows: resolved flows are copied, unresolved
@@ -81,10 +80,7 @@ type entry struct {
 	// lookups counts the socket lookups LookupCandidates handed out for
 	// it; the next is due at retryAt.
 	lookups uint8
-	// ownedSince is the Snapshot count when the flow got its owner (or
-	// came): a later Snapshot showed its counts under that owner.
-	ownedSince uint32
-	retryAt    int64
+	retryAt int64
 }
 
 // Flow state bits.
@@ -200,8 +196,6 @@ type Table struct {
 	// (UnknownTCP, UnknownUDP).
 	unknownRetired [2]Retired
 	newFlowsTotal  atomic.Uint64
-	// snapshots counts Snapshot calls (see entry.ownedSince).
-	snapshots atomic.Uint32
 }
 
 // Retired is what flows already gone from the table left to their owner.
@@ -547,11 +541,11 @@ func (t *Table) MoveRetired(from, into flow.Owner) {
 }
 
 // SetOwner records the owner of flow k. It reports whether k is in the
-// table. What a Snapshot already showed of the flow stays with the owner
-// it was shown under (retired to it, or to the unresolved totals of the
-// flow's protocol): a row's totals never go down. The flow's own counts
-// start again from there. An owner is never taken back: SetOwner to
-// flow.Unresolved leaves the flow as it is.
+// table. The flow's bytes go with it: a socket found late (a server that
+// accepts after a while) or handed on (a forking server's child) takes
+// them from the row that showed them, the one way a row can show less
+// than before (the sum of the rows never does). An owner is never taken
+// back: SetOwner to flow.Unresolved leaves the flow as it is.
 func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	pk := pack(&k)
 	s := t.shard(&pk)
@@ -567,17 +561,6 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	if f.owner == flow.Unresolved {
 		s.leaveUnknown(f, true)
 	}
-	snapshots := t.snapshots.Load()
-	if f.ownedSince != snapshots && f.sent.Packets+f.recv.Packets > 0 {
-		t.retiredMu.Lock()
-		r := t.retiredOf(f.owner, f.key.Proto)
-		r.Sent = r.Sent.Add(f.sent)
-		r.Recv = r.Recv.Add(f.recv)
-		r.Last = max(r.Last, f.last)
-		t.retiredMu.Unlock()
-		f.sent, f.recv = flow.Counter{}, flow.Counter{}
-	}
-	f.ownedSince = snapshots
 	f.owner = owner
 	if f.state&inOwned == 0 {
 		f.state |= inOwned

@@ -58,8 +58,8 @@ func (s *shard) track(f *entry) {
 
 // leaveUnknown takes unresolved flow f out of the shard's sums as it
 // leaves the table or gets an owner; with owned, its bytes also leave the
-// rates (they count for the owner from now on), else its recent bytes stay
-// in them. The caller holds s.mu.
+// rates (they count for the owner now), else its recent bytes stay in
+// them. The caller holds s.mu.
 func (s *shard) leaveUnknown(f *entry, owned bool) {
 	u := &s.unknown[unknownIndex(f.key.Proto)]
 	u.flows--
