@@ -21,6 +21,12 @@
 //     exited and whose last traffic is older than Config.Idle fold into one
 //     row per program (flow.Owners.Fold), so memory and every view stay
 //     bounded by what is live plus flow.MaxFolded rows.
+//   - A flood cannot stall it: a flow's socket is looked up only once it
+//     can have one (conntable.Adder.AddSeen, Table.LookupCandidates), the
+//     connections this host opens first, within Config.LookupRate lookups
+//     a second; the backlog is in the view and the -x line. A refresh's
+//     cost follows what it shows (the table sums unresolved flows), and
+//     Sweep, which visits every flow, runs every max(1 s, Idle/10).
 //   - A view is never changed after it was published: sinks may keep it.
 package monitor
 
