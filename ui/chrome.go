@@ -22,7 +22,7 @@ func (g *Grid) drawTitle(y int, st *ViewState, snap *View, what []byte) {
 	}
 	leftW := cellsOf(sc.buf2)
 	right := sc.buf[:0]
-	for i, d := range st.Devices {
+	for i, d := range devicesOf(snap, st) {
 		if i > 0 {
 			right = append(right, ' ')
 		}
@@ -85,7 +85,7 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		n++
 	}
 	start := len(b)
-	for i, d := range st.Devices {
+	for i, d := range devicesOf(snap, st) {
 		if i > 0 {
 			b = append(b, ' ')
 		}
@@ -101,11 +101,11 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	b = strconv.AppendUint(b, snap.Evictions, 10)
 	add(start, 0, 0, 2, false)
 	start = len(b)
-	if snap.LookupBacklog > 0 {
+	if snap.Pipeline.LookupBacklog > 0 {
 		// Flows waiting for a socket lookup: rows may be missing
 		// traffic that will show once they are looked up.
 		b = append(b, "lookups behind "...)
-		b = strconv.AppendInt(b, int64(snap.LookupBacklog), 10)
+		b = strconv.AppendInt(b, int64(snap.Pipeline.LookupBacklog), 10)
 		add(start, 0, 0, 8, true)
 		start = len(b)
 	}
@@ -190,4 +190,13 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		g.drawText(x, y, g.W-x, t, a, false)
 		x += cellsOf(t)
 	}
+}
+
+// devicesOf is what the title and footer name: the refresh's devices, or
+// the view state's when the refresh has none (a replay).
+func devicesOf(v *View, st *ViewState) []string {
+	if v.Devices != nil {
+		return v.Devices
+	}
+	return st.Devices
 }

@@ -100,7 +100,7 @@ func TestTraceUnknownLinesBounded(t *testing.T) {
 // the view lists (at most conntable.UnknownDetail) and says how many it
 // has; the lookup backlog is a field.
 func TestJSONUnknownBounded(t *testing.T) {
-	v := View{Rows: Build(floodSnapshot(230_000), fakeOwners{1: {PID: 4242, Name: "curl"}}, true, SortRecv), LookupBacklog: 17}
+	v := View{Rows: Build(floodSnapshot(230_000), fakeOwners{1: {PID: 4242, Name: "curl"}}, true, SortRecv), Pipeline: PipelineStats{LookupBacklog: 17}}
 	var out bytes.Buffer
 	if err := WriteJSON(&out, &v, JSONOptions{Connections: true}); err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func TestJSONUnknownBounded(t *testing.T) {
 func TestFooterShowsLookupBacklog(t *testing.T) {
 	st := ViewState{}
 	for _, backlog := range []int{0, 1234} {
-		v := View{Rows: Build(floodSnapshot(10), fakeOwners{}, false, SortRecv), LookupBacklog: backlog}
+		v := View{Rows: Build(floodSnapshot(10), fakeOwners{}, false, SortRecv), Pipeline: PipelineStats{LookupBacklog: backlog}}
 		g := NewGrid(120, 10)
 		Render(g, &v, &st)
 		footer := strings.Split(g.Text(), "\n")[9]

@@ -77,6 +77,7 @@ type jsonCapture struct {
 	Source  string       `json:"source"`
 	Mode    string       `json:"mode,omitempty"`
 	Packets uint64       `json:"packets"`
+	Bytes   uint64       `json:"bytes"`
 	Drops   uint64       `json:"drops"`
 	Devices []jsonDevice `json:"devices"`
 }
@@ -107,7 +108,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		Unknown:      []jsonUnknown{},
 		Capture:      []jsonCapture{},
 		EvictedFlows: snap.Evictions,
-		Backlog:      snap.LookupBacklog,
+		Backlog:      snap.Pipeline.LookupBacklog,
 	}
 	for i := range snap.Rows {
 		r := &snap.Rows[i]
@@ -138,7 +139,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		for _, d := range c.Devices {
 			devices = append(devices, jsonDevice{Device: d.Name, Packets: d.Packets, Bytes: d.Bytes})
 		}
-		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Drops: c.Dropped, Devices: devices})
+		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Bytes: c.Bytes, Drops: c.Dropped, Devices: devices})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

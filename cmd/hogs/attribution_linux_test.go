@@ -37,6 +37,8 @@ func roleFunc(name string) func(args []string) int {
 		return udpClient
 	case "steady-client":
 		return steadyClient
+	case "http-get":
+		return httpGet
 	case "sink-server":
 		return sinkServer
 	case "launcher":

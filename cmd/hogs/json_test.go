@@ -150,3 +150,26 @@ func TestJSONMatchesREADME(t *testing.T) {
 	sort.Strings(names)
 	t.Logf("%d documented fields", len(names))
 }
+
+// TestJSONReplayCaptureCounts: a replay's capture[] counts the file's
+// frames and wire bytes (veth-ipv4.pcap: 50 frames, 28,076 wire bytes, as
+// its summary lists them).
+func TestJSONReplayCaptureCounts(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if status := run([]string{"-r", filepath.Join(capturesDir, "veth-ipv4.pcap"), "--json"}, &stdout, &stderr); status != 0 {
+		t.Fatalf("status %d: %s", status, stderr.String())
+	}
+	lines := bytes.Split(bytes.TrimSpace(stdout.Bytes()), []byte("\n"))
+	var last struct {
+		Capture []struct {
+			Source         string
+			Packets, Bytes uint64
+		}
+	}
+	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil {
+		t.Fatal(err)
+	}
+	if len(last.Capture) != 1 || last.Capture[0].Packets != 50 || last.Capture[0].Bytes != 28076 {
+		t.Errorf("capture %+v, want 50 packets, 28076 bytes", last.Capture)
+	}
+}

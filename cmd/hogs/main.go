@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"hogs/metrics"
 	"hogs/ui"
 )
 
@@ -47,6 +48,12 @@ type config struct {
 	idleFlows time.Duration // --idle
 	json      bool          // --json: one JSON object per refresh
 	conns     bool          // --connections: per-connection records in JSON
+
+	noDNS        bool   // -n: show addresses, no reverse DNS (table)
+	listen       string // --listen ADDR: serve Prometheus metrics there
+	headless     bool   // --headless: no table, no text; the metrics endpoint only
+	metricsMax   int    // --metrics-max-series
+	metricsGroup string // --metrics-group
 }
 
 func main() {
@@ -94,7 +101,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		return 0
-	case cfg.trace || cfg.json:
+	case cfg.trace || cfg.json || cfg.headless:
 		if err := runText(cfg, stdout, stderr); err != nil {
 			fmt.Fprintf(stderr, "hogs: %v\n", err)
 			return 1
@@ -166,6 +173,17 @@ func parseConfig(args []string) (config, error) {
 		{long: "dump", set: flag(&cfg.dump)},
 		{long: "json", set: flag(&cfg.json)},
 		{long: "connections", set: flag(&cfg.conns)},
+		{short: 'n', long: "numeric", set: flag(&cfg.noDNS)},
+		{long: "listen", hasValue: true, set: func(v string) error { cfg.listen = v; return nil }},
+		{long: "headless", set: flag(&cfg.headless)},
+		{long: "metrics-max-series", hasValue: true, set: intValue("--metrics-max-series", &cfg.metricsMax, metrics.MinMaxSeries, 1<<20)},
+		{long: "metrics-group", hasValue: true, set: func(v string) error {
+			if _, err := metrics.ParseGroupBy(v); err != nil {
+				return usagef("option --metrics-group: %v", err)
+			}
+			cfg.metricsGroup = v
+			return nil
+		}},
 		{long: "idle", hasValue: true, set: func(v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {
@@ -195,6 +213,15 @@ func parseConfig(args []string) (config, error) {
 	if cfg.conns && !cfg.json {
 		return config{}, usagef("--connections needs --json")
 	}
+	if cfg.headless && cfg.listen == "" {
+		return config{}, usagef("--headless needs --listen ADDR:PORT (it shows nothing else)")
+	}
+	if (cfg.metricsMax != 0 || cfg.metricsGroup != "") && cfg.listen == "" {
+		return config{}, usagef("--metrics-max-series and --metrics-group need --listen")
+	}
+	if cfg.listen != "" && cfg.readFile != "" {
+		return config{}, usagef("--listen serves a live capture; it cannot be combined with -r")
+	}
 	return cfg, nil
 }
 
@@ -215,6 +242,8 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
   -l                show the command line after the program name
   -a, --all         also monitor loopback and devices that are down
   -b                show the program's base name (table)
+  -n, --numeric     the table shows remote addresses, not their host names
+                    (no reverse DNS lookups)
   -C, --udp         capture UDP as well as TCP
   -d, --delay SECS  refresh interval in seconds; fractions allowed (0.5); default 1
   -v, --view MODE   0 kB/s (default), 1 total kB, 2 total bytes, 3 total MB,
@@ -227,6 +256,12 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
                     bytes stay in their process's totals
       --json        print one JSON object per refresh (NDJSON; schema in the README)
       --connections with --json: include every connection of every row
+      --listen ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics
+                    (127.0.0.1:9464 this host only; :9464 every interface)
+      --headless    with --listen: no table and no text output
+      --metrics-max-series N  at most N groups with series of their own (default 500)
+      --metrics-group LIST    group series by pid, process, program, user,
+                    container (comma separated; default program,user,container)
   -r, --read FILE   replay a pcap or pcapng file through the pipeline
       --dump        with -r: print one line per frame:
                     frame family proto src sport dst dport iplen (tab separated)

@@ -14,7 +14,7 @@ type FlowStat struct {
 	Device             string
 	First, Last        int64
 	Sent, Recv         flow.Counter
-	SentRate, RecvRate float64 // bytes per second over RateWindow
+	SentRate, RecvRate float64 // bytes per second over RateWindow (see rates)
 }
 
 // Snapshot is the table at one instant.
@@ -100,7 +100,7 @@ func (t *Table) Snapshot(now int64) Snapshot {
 			su.Sent = su.Sent.Add(u.sent)
 			su.Recv = su.Recv.Add(u.recv)
 			su.Flows += u.flows
-			sr, rr := ratesOf(&u.buckets, now)
+			sr, rr := ratesOf(&u.buckets, u.first, now)
 			su.SentRate += sr
 			su.RecvRate += rr
 		}

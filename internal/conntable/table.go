@@ -6,9 +6,9 @@
 //   - Add accounts one packet. On a flow already in the table (the hit path)
 //     it takes one shard lock and allocates nothing; capture workers on
 //     several cores add concurrently.
-//   - Rates are the bytes of the last RateWindow seconds divided by
-//     RateWindow, on the caller's monotonic clock: they fall to zero when
-//     traffic stops.
+//   - Rates are the bytes of the last RateWindow seconds (or of the time
+//     since the flow was first seen, if shorter) divided by that time, on
+//     the caller's monotonic clock: they fall to zero when traffic stops.
 //   - Memory is bounded. Flows idle longer than the idle timeout expire at
 //     the next Sweep; past MaxFlows flows are evicted, unresolved flows
 //     not worth a socket lookup first (a flood's), then other unresolved
@@ -133,21 +133,33 @@ func bucketOf(bs *[buckets]bucket, now int64) *bucket {
 	return b
 }
 
-// rates returns the bytes per second sent and received over the window
-// that ends with the second now falls in.
-func (f *entry) rates(now int64) (sent, recv float64) { return ratesOf(&f.buckets, now) }
+// rates returns the bytes per second sent and received over the last
+// RateWindow seconds up to now, or since the flow was first seen if that
+// is shorter (but at least a second): a flow seen for two seconds is
+// averaged over those two, not over RateWindow. The oldest second of a
+// full window counts in proportion to its part inside the window.
+func (f *entry) rates(now int64) (sent, recv float64) { return ratesOf(&f.buckets, f.first, now) }
 
-func ratesOf(bs *[buckets]bucket, now int64) (sent, recv float64) {
-	sec := now / 1e9
-	var s, r uint64
+// ratesOf is rates for buckets whose traffic began at first.
+func ratesOf(bs *[buckets]bucket, first, now int64) (sent, recv float64) {
+	sec := floorSecond(now) / 1e9
+	start := max(now-RateWindow*1e9, first)
+	var s, r float64
 	for i := range bs {
 		b := &bs[i]
-		if b.second > sec-RateWindow && b.second <= sec {
-			s += b.sent
-			r += b.recv
+		from := b.second * 1e9
+		if b.second > sec || from+1e9 <= start || b.sent|b.recv == 0 {
+			continue
 		}
+		w := 1.0
+		if from < start && start != first {
+			w = float64(from+1e9-start) / 1e9
+		}
+		s += w * float64(b.sent)
+		r += w * float64(b.recv)
 	}
-	return float64(s) / RateWindow, float64(r) / RateWindow
+	dur := float64(max(now-start, 1e9)) / 1e9
+	return s / dur, r / dur
 }
 
 type shard struct {

@@ -3,6 +3,7 @@ package conntable
 import (
 	"fmt"
 	"hogs/internal/flow"
+	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -96,15 +97,17 @@ func TestRatesFallToZero(t *testing.T) {
 		now        int64
 		sent, recv float64
 	}{
-		{14*second + second/2, 1000, 100}, // seconds 10..14
-		{15 * second, 800, 100},           // 11..15
-		{18 * second, 200, 100},           // 14..18
-		{19 * second, 0, 0},               // 15..19: traffic stopped five seconds ago
+		{14*second + second/2, 5000.0 / 4, 500.0 / 4}, // first seen at 10.5: four seconds observed
+		{15 * second, 5000 / 4.5, 500 / 4.5},          // 10.5..15
+		{16 * second, 4000.0 / 5, 500.0 / 5},          // 11..16: a full window
+		{18 * second, 2000.0 / 5, 500.0 / 5},          // 13..18
+		{19*second + second/2, 500.0 / 5, 250.0 / 5},  // 14.5..19.5: half of second 14
+		{20 * second, 0, 0},                           // 15..20: traffic stopped five seconds ago
 		{100 * second, 0, 0},
 	}
 	for _, tt := range tests {
 		f := find(t, tab.Snapshot(tt.now), k)
-		if f.SentRate != tt.sent || f.RecvRate != tt.recv {
+		if math.Abs(f.SentRate-tt.sent) > 1e-9 || math.Abs(f.RecvRate-tt.recv) > 1e-9 {
 			t.Errorf("at %.1fs: rates %.1f/%.1f B/s, want %.1f/%.1f", float64(tt.now)/1e9, f.SentRate, f.RecvRate, tt.sent, tt.recv)
 		}
 	}
@@ -379,7 +382,8 @@ func TestAdderHoldsRuns(t *testing.T) {
 		t.Errorf("after Flush: %+v", f.Recv)
 	}
 	snap := tab.Snapshot(2 * second)
-	if f := find(t, snap, k); f.Sent.Bytes != 10*(maxPending+3) || f.Last != 2*second || f.SentRate != float64(10*(maxPending+3))/RateWindow {
+	// First seen at 0, so the rate is over the two seconds observed.
+	if f := find(t, snap, k); f.Sent.Bytes != 10*(maxPending+3) || f.Last != 2*second || f.SentRate != float64(10*(maxPending+3))/2 {
 		t.Errorf("flow k %+v", f)
 	}
 
@@ -433,5 +437,22 @@ func TestAddToRun(t *testing.T) {
 	tab.Sweep(100*second, second) // other expires
 	if a.AddToRun(true, 1, 100*second) {
 		t.Error("AddToRun to a flow gone from the table: true")
+	}
+}
+
+// TestRatesWhileYoung: a steady 4,250 B/s flow shows 4,250 B/s from its
+// first refresh on, not a fifth of it per second missing from the window.
+func TestRatesWhileYoung(t *testing.T) {
+	tab := New(Config{})
+	k := key("10.0.0.1:40000", "10.0.0.2:443")
+	step := second / 10
+	for at := int64(0); at < 8*second; at += step {
+		tab.Add(k, false, 425, at, "eth0")
+		if at%second == 0 && at > 0 {
+			// The refresh comes just before the packet of its instant.
+			if got := find(t, tab.Snapshot(at-1), k).RecvRate; math.Abs(got-4250)/4250 > 0.025 {
+				t.Errorf("at %ds: %.0f B/s, want 4250 within 2.5%%", at/second, got)
+			}
+		}
 	}
 }

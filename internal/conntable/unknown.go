@@ -9,11 +9,15 @@ import "hogs/internal/flow"
 const notablePackets = 8
 
 // unknownSum is what a shard's unresolved flows of one protocol add up to,
-// kept as packets come, so that a Snapshot need not visit them.
+// kept as packets come, so that a Snapshot need not visit them. Its rates
+// average over RateWindow once such traffic has been seen for that long
+// (from first), not over each flow's own life as a flow's rates do.
 type unknownSum struct {
 	sent, recv flow.Counter
 	flows      int
 	buckets    [buckets]bucket
+	first      int64
+	seen       bool
 }
 
 // unknownIndex is the index of a protocol's unresolved traffic in
@@ -30,6 +34,9 @@ func unknownIndex(proto uint8) int {
 // The caller holds s.mu.
 func (s *shard) countUnknown(f *entry, sent, recv flow.Counter, now int64) {
 	u := &s.unknown[unknownIndex(f.key.Proto)]
+	if !u.seen {
+		u.first, u.seen = now, true
+	}
 	u.sent = u.sent.Add(sent)
 	u.recv = u.recv.Add(recv)
 	b := bucketOf(&u.buckets, now)

@@ -157,8 +157,8 @@ func TestFloodResolution(t *testing.T) {
 			switch n := r.attr.lookups.Load(); {
 			case !tc.handshake && n > 1:
 				t.Errorf("%d lookups; want the download's only", n)
-			case tc.handshake && (n > rate*(seconds+1) || v.LookupBacklog == 0):
-				t.Errorf("%d lookups in %d s at %d/s, backlog %d", n, seconds, rate, v.LookupBacklog)
+			case tc.handshake && (n > rate*(seconds+1) || v.Pipeline.LookupBacklog == 0):
+				t.Errorf("%d lookups in %d s at %d/s, backlog %d", n, seconds, rate, v.Pipeline.LookupBacklog)
 			}
 			dl := rowNamed(v, progName(dlPort))
 			if dl == nil || dl.PID != dlPort || dl.Sent.Bytes != g.dlSent || dl.Recv.Bytes != g.dlRecv {

@@ -33,6 +33,7 @@ package monitor
 import (
 	"context"
 	"io"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,12 @@ type HandshakeSource interface {
 // packets the capture loop holds are added to the table first.
 type IdleNotifier interface {
 	OnIdle(fn func())
+}
+
+// DeviceLister is a Source that monitors devices by name; they may come
+// and go while it runs.
+type DeviceLister interface {
+	Devices() []string
 }
 
 // Attributor finds the owners of flows.
@@ -151,6 +158,11 @@ type Config struct {
 	Now func() int64
 	// WallNow stamps views (nil: time.Now).
 	WallNow func() time.Time
+	// Names, if set, gives the host names of remote addresses for the
+	// views (reverse DNS); it must not block.
+	Names interface {
+		Name(netip.Addr) (string, bool)
+	}
 	// Log receives diagnostics (-x): capture and resolver counters at
 	// each refresh, resolver errors. Nil: none.
 	Log io.Writer

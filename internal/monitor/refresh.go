@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"net/netip"
 	"time"
 
 	"hogs/internal/conntable"
@@ -27,11 +28,24 @@ func (m *Monitor) refresh(now int64) error {
 		Rows:      ui.Build(snap, m.owners, m.cfg.UDP, m.cfg.Order),
 		Capture:   []ui.CaptureStats{m.src.Capture()},
 		Evictions: snap.Evictions,
+	}
+	unresolved := snap.Unknown[conntable.UnknownTCP].Flows + snap.Unknown[conntable.UnknownUDP].Flows
+	view.Pipeline = ui.PipelineStats{Flows: len(snap.Flows) + unresolved, NewFlows: snap.NewFlows, Owners: m.owners.Len(), Folded: m.folded.Load(),
+		Unresolved: unresolved, LookupRate: m.cfg.LookupRate,
 		// Never below zero: the resolver's turn-aways are added between passes.
-		LookupBacklog: int(max(0, m.backlog.Load())),
+		LookupBacklog: int(max(0, m.backlog.Load())), NotWorthLookup: int(m.hopeless.Load())}
+	if m.attr != nil {
+		a := m.attr.Stats()
+		view.Pipeline.Attributor, view.Pipeline.Lookups, view.Pipeline.TableReads, view.Pipeline.FDScans = a.Attributor, a.Lookups, a.TableReads, a.Scans
+	}
+	if m.cfg.Names != nil {
+		view.HostNames = m.hostNames(view.Rows)
+	}
+	if d, ok := m.src.(DeviceLister); ok {
+		view.Devices = d.Devices()
 	}
 	m.intervals.Fill(view.Rows)
-	m.logStats(&view.Capture[0], &snap)
+	m.logStats(view)
 	m.latest.Store(view)
 	m.refreshes++
 	for _, s := range m.sinks {
@@ -43,16 +57,39 @@ func (m *Monitor) refresh(now int64) error {
 }
 
 // logStats writes the -x line of a refresh.
-func (m *Monitor) logStats(c *ui.CaptureStats, snap *conntable.Snapshot) {
+func (m *Monitor) logStats(v *ui.View) {
 	if m.cfg.Log == nil || m.cfg.Replay {
 		return
 	}
-	var a AttributionStats
-	if m.attr != nil {
-		a = m.attr.Stats()
-	}
-	unknown := snap.Unknown[conntable.UnknownTCP].Flows + snap.Unknown[conntable.UnknownUDP].Flows
+	c, p := &v.Capture[0], &v.Pipeline
 	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s; %d unresolved flows: %d waiting for a lookup (budget %d/s), %d not worth one",
-		c.Mode, c.Received, c.Dropped, len(snap.Flows)+unknown, snap.Evictions, a.Lookups, a.TableReads, a.Scans,
-		m.owners.Len(), m.folded.Load(), a.Attributor, unknown, m.backlog.Load(), m.cfg.LookupRate, m.hopeless.Load())
+		c.Mode, c.Received, c.Dropped, p.Flows, v.Evictions, p.Lookups, p.TableReads, p.FDScans, p.Owners, p.Folded, p.Attributor,
+		p.Unresolved, p.LookupBacklog, p.LookupRate, p.NotWorthLookup)
+}
+
+// maxHostNames bounds the names a view carries.
+const maxHostNames = 4096
+
+// hostNames asks the names of the remote addresses of rows' flows: those
+// known go into the view, the others are looked up for a later refresh.
+func (m *Monitor) hostNames(rows []ui.Row) map[netip.Addr]string {
+	names := map[netip.Addr]string{}
+	asked := 0
+	for i := range rows {
+		for j := range rows[i].Flows {
+			a := rows[i].Flows[j].Key.Remote.Addr().Unmap()
+			if _, seen := names[a]; seen || asked >= maxHostNames {
+				continue
+			}
+			asked++
+			name, _ := m.cfg.Names.Name(a)
+			names[a] = name // "" for now: not asked again in this refresh
+		}
+	}
+	for a, name := range names {
+		if name == "" {
+			delete(names, a)
+		}
+	}
+	return names
 }
