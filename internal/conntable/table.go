@@ -17,16 +17,18 @@
 //     (unresolved flows' into their protocol's), so totals never lose
 //     bytes; evictions are counted. Insertion stays O(1) amortised: the
 //     flows not worth a lookup wait in a queue in the order they came
-//     (the earliest goes first), and when
-//     there are none a full shard evicts an eighth of itself in one pass.
+//     (the earliest goes first), and when there are none a full shard
+//     evicts an eighth of itself in one pass.
 //   - A flow's bytes go with it when it gets an owner, or another one
 //     (SetOwner): the socket's process is charged its whole traffic.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
 //     flow.Unresolved is a flow no process has been found for yet.
 //   - A Snapshot costs what it shows: resolved flows are copied, unresolved
-//     ones are summed per protocol with only the largest UnknownDetail of
-//     them copied. LookupCandidates picks which unresolved flows are worth
-//     a socket lookup, leaving out those that cannot have a local socket.
+//     ones are summed per protocol as packets come, with only the largest
+//     UnknownDetail of them copied; it is consistent (all shards locked),
+//     so a flow leaving meanwhile is counted once. LookupCandidates picks
+//     which unresolved flows are worth a socket lookup, leaving out those
+//     that cannot have a local socket, and visits only those.
 package conntable
 
 import (
