@@ -28,59 +28,64 @@ func worthLookup(f *entry) (worth, bothWays bool) {
 	return f.recv.Packets >= 2, bothWays
 }
 
+// lookupClass orders the flows worth a lookup: the connections this host
+// opened (0), then those with packets both ways (1), then the rest (2).
+func lookupClass(f *entry) int {
+	_, both := worthLookup(f)
+	switch {
+	case f.state&opened != 0:
+		return 0
+	case both:
+		return 1
+	}
+	return 2
+}
+
 // LookupCandidates appends to dst the keys of at most max unresolved
 // flows worth a socket lookup at now, and marks them looked up: each is
-// offered again after RetryBase, doubling with each lookup. Flows with
-// packets both ways come first. Not worth a lookup is a flow whose local
-// end never sent anything but TCP resets (a SYN to a closed port, a SYN
-// flood's packets, a UDP packet answered by ICMP), unless it is UDP that
-// received more than once (a receive-only server), and a TCP connection
-// the peer opened until the peer answers the SYN-ACK (a SYN flood on a
-// listening port). It returns dst, the
-// backlog (flows worth a lookup and due, left for a later call), and how
-// many unresolved flows were not worth one. It visits only the flows worth
-// a lookup, not the table.
+// offered again after RetryBase, doubling with each lookup. The
+// connections this host opened come first, then flows with packets both
+// ways, then the rest. Not worth a lookup is a flow whose local end never
+// sent anything but TCP resets (a SYN to a closed port, a SYN flood's
+// packets, a UDP packet answered by ICMP), unless it is UDP that received
+// more than once (a receive-only server), and a TCP connection the peer
+// opened until the peer answers the SYN-ACK (a SYN flood on a listening
+// port). It returns dst, the backlog (flows worth a lookup and due, left
+// for a later call), and how many unresolved flows were not worth one. It
+// visits only the flows worth a lookup, not the table: once per class
+// that has flows due and room left.
 func (t *Table) LookupCandidates(dst []flow.Key, max int, now int64) (keys []flow.Key, backlog, hopeless int) {
-	take := func(f *entry) {
-		dst = append(dst, f.key)
-		f.retryAt = now + RetryBase<<min(f.lookups, 6)
-		f.lookups = min(f.lookups+1, 6)
-	}
-	// First the flows with packets both ways, then, if there is room,
-	// the rest.
-	oneWay := 0
+	var due [3]int
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
 		s.worthy = keepIf(s.worthy, isUnresolved)
 		hopeless += s.unknown[UnknownTCP].flows + s.unknown[UnknownUDP].flows - len(s.worthy)
 		for _, f := range s.worthy {
-			_, both := worthLookup(f)
-			switch {
-			case f.retryAt > now:
-			case !both:
-				oneWay++
-			case len(dst) < max:
-				take(f)
-			default:
-				backlog++
+			if f.retryAt <= now {
+				due[lookupClass(f)]++
 			}
 		}
 		s.mu.Unlock()
 	}
-	for i := 0; i < len(t.shards) && oneWay > 0 && len(dst) < max; i++ {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for _, f := range s.worthy {
-			if len(dst) >= max {
-				break
+	for class := range due {
+		for i := 0; i < len(t.shards) && due[class] > 0 && len(dst) < max; i++ {
+			s := &t.shards[i]
+			s.mu.Lock()
+			for _, f := range s.worthy {
+				if len(dst) == max {
+					break
+				}
+				if f.retryAt <= now && lookupClass(f) == class {
+					dst = append(dst, f.key)
+					f.retryAt = now + RetryBase<<min(f.lookups, 6)
+					f.lookups = min(f.lookups+1, 6)
+					due[class]--
+				}
 			}
-			if _, both := worthLookup(f); !both && f.retryAt <= now {
-				take(f)
-				oneWay--
-			}
+			s.mu.Unlock()
 		}
-		s.mu.Unlock()
+		backlog += due[class]
 	}
-	return dst, backlog + oneWay, hopeless
+	return dst, backlog, hopeless
 }

@@ -275,14 +275,15 @@ func (t *Table) Add(k flow.Key, out bool, wireLen int, now int64, device string)
 }
 
 func (t *Table) add(k flow.Key, out bool, wireLen int, now int64, device string) (*entry, *shard, bool) {
-	f, s, isNew, _, _ := t.addSeen(k, out, false, wireLen, now, device)
+	f, s, isNew, _, _, _ := t.addSeen(k, out, false, wireLen, now, device)
 	return f, s, isNew
 }
 
 // addSeen is add for a packet that is a TCP reset when reset is set; it
 // also reports whether the packet made the flow worth a lookup (see
-// Adder.AddSeen) and whether the flow is answered now.
-func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, device string) (f *entry, s *shard, isNew, nowWorthy, isAnswered bool) {
+// Adder.AddSeen), whether the flow is answered now, and whether the next
+// packet it receives may make it worth one.
+func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, device string) (f *entry, s *shard, isNew, nowWorthy, isAnswered, watch bool) {
 	pk := pack(&k)
 	s = t.shard(&pk)
 	s.mu.Lock()
@@ -310,8 +311,12 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 	}
 	nowWorthy = !wasWorthy && f.state&inWorthy != 0
 	isAnswered = f.state&answered != 0
+	// The next packet received may make the flow worth a lookup: the
+	// peer's answer to this host's SYN-ACK, a UDP flow's second.
+	watch = f.owner == flow.Unresolved && f.state&inWorthy == 0 &&
+		(f.key.Proto == flow.TCP && f.state&(answered|opened) == answered || f.key.Proto == flow.UDP)
 	s.mu.Unlock()
-	return f, s, isNew, nowWorthy, isAnswered
+	return f, s, isNew, nowWorthy, isAnswered, watch
 }
 
 // Open makes sure flow k exists, without accounting a packet: a
@@ -360,8 +365,10 @@ type Adder struct {
 	flow  *entry
 	shard *shard
 	// answered is the remembered flow's answered bit as last seen: a
-	// packet that would answer it takes the locked path once.
-	answered bool
+	// packet that would answer it takes the locked path once. watch is
+	// set while a packet received may make the flow worth a lookup (see
+	// addSeen): those take the locked path too, so AddSeen can tell.
+	answered, watch bool
 
 	// The run not yet added to flow: all of it in the second that starts
 	// at pendSecond, the last packet at pendLast.
@@ -393,12 +400,12 @@ func (a *Adder) Add(k *flow.Key, out bool, wireLen int, now int64, device string
 // flow that becomes worth it within a held run is found by the next
 // LookupCandidates.)
 func (a *Adder) AddSeen(k *flow.Key, out, reset bool, wireLen int, now int64, device string) (isNew, nowWorthy bool) {
-	if a.flow != nil && *k == a.key && !a.flow.gone.Load() && (a.answered || !out || reset) {
+	if a.flow != nil && *k == a.key && !a.flow.gone.Load() && (out && (a.answered || reset) || !out && !a.watch) {
 		a.hold(out, wireLen, now)
 		return false, false
 	}
 	reopened := a.flush() && *k == a.key
-	a.flow, a.shard, isNew, nowWorthy, a.answered = a.t.addSeen(*k, out, reset, wireLen, now, device)
+	a.flow, a.shard, isNew, nowWorthy, a.answered, a.watch = a.t.addSeen(*k, out, reset, wireLen, now, device)
 	a.key = *k
 	a.run++
 	return isNew || reopened, nowWorthy
@@ -414,9 +421,10 @@ func (a *Adder) RunID() uint64 { return a.run }
 // the local end when out is true. It reports false, adding nothing, if
 // there is no run or its flow has left the table: the caller then adds the
 // packet the ordinary way; so it does for a packet the local end sends on a
-// flow it has not answered yet (the ordinary way tells a reset).
+// flow it has not answered yet (the ordinary way tells a reset), and for
+// one received that may make the flow worth a lookup (see AddSeen).
 func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
-	if a.flow == nil || a.flow.gone.Load() || out && !a.answered {
+	if a.flow == nil || a.flow.gone.Load() || out && !a.answered || !out && a.watch {
 		return false
 	}
 	a.hold(out, wireLen, now)

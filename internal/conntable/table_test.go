@@ -187,18 +187,20 @@ func TestConcurrentAdd(t *testing.T) {
 }
 
 // TestLookupCandidates: only flows that can have a local socket are
-// offered, those with packets both ways first, at most max, each again
-// only after a backoff that doubles.
+// offered, the connections this host opened first, then those with
+// packets both ways, then the rest, at most max, each again only after a
+// backoff that doubles.
 func TestLookupCandidates(t *testing.T) {
 	tab := New(Config{})
 	a := tab.NewAdder()
 	add := func(k flow.Key, out, reset bool) { a.AddSeen(&k, out, reset, 60, 0, "eth0") }
 	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
-	both := key("10.0.0.1:40000", "10.0.0.2:443")
-	add(both, true, false)
-	add(both, false, false)
-	outOnly := key("10.0.0.1:40001", "10.0.0.2:443")
-	add(outOnly, true, false)
+	ours := key("10.0.0.1:40001", "10.0.0.2:443") // this host's SYN
+	add(ours, true, false)
+	accepted := key("10.0.0.1:22", "10.0.0.5:50000") // SYN, SYN-ACK, ACK
+	add(accepted, false, false)
+	add(accepted, true, false)
+	add(accepted, false, false)
 	udpServer := udp("10.0.0.1:514", "10.0.0.3:5000") // receives only, twice
 	add(udpServer, false, false)
 	add(udpServer, false, false)
@@ -206,11 +208,16 @@ func TestLookupCandidates(t *testing.T) {
 	add(resolved, true, false)
 	tab.SetOwner(resolved, 7)
 	// Not worth a lookup: a SYN answered by a reset, a SYN never
-	// answered, a UDP packet answered (by ICMP, which is not counted).
+	// answered, a SYN answered by a SYN-ACK that the peer never answers
+	// (a SYN flood on a listening port), a UDP packet answered (by ICMP,
+	// which is not counted).
 	synRST := key("10.0.0.1:80", "10.0.0.9:1234")
 	add(synRST, false, false)
 	add(synRST, true, true)
 	add(key("10.0.0.1:81", "10.0.0.9:1235"), false, false)
+	halfOpen := key("10.0.0.1:22", "10.0.0.9:1237")
+	add(halfOpen, false, false)
+	add(halfOpen, true, false)
 	add(udp("10.0.0.1:53", "10.0.0.9:1236"), false, false)
 	a.Flush()
 
@@ -218,27 +225,22 @@ func TestLookupCandidates(t *testing.T) {
 	for _, step := range []struct {
 		now      int64
 		max      int
-		want     []flow.Key
+		want     []flow.Key // in order
 		backlog  int
 		hopeless int
 	}{
-		{0, 1, []flow.Key{both}, 2, 3},
-		{0, 10, []flow.Key{outOnly, udpServer}, 0, 3}, // both is not due again
-		{sec - 1, 10, nil, 0, 3},
-		{sec, 10, []flow.Key{both, outOnly, udpServer}, 0, 3},
-		{2 * sec, 10, nil, 0, 3}, // the second wait is 2 s
-		{3 * sec, 1, []flow.Key{both}, 2, 3},
+		{0, 1, []flow.Key{ours}, 2, 4},
+		{0, 1, []flow.Key{accepted}, 1, 4}, // ours is not due again
+		{0, 10, []flow.Key{udpServer}, 0, 4},
+		{sec - 1, 10, nil, 0, 4},
+		{sec, 10, []flow.Key{ours, accepted, udpServer}, 0, 4},
+		{2 * sec, 10, nil, 0, 4}, // the second wait is 2 s
+		{3 * sec, 2, []flow.Key{ours, accepted}, 1, 4},
 	} {
 		got, backlog, hopeless := tab.LookupCandidates(nil, step.max, step.now)
-		slices.SortFunc(got, CompareKeys)
-		want := slices.Clone(step.want)
-		slices.SortFunc(want, CompareKeys)
-		if step.max == 1 {
-			want = step.want // the one both ways, not sorted
-		}
-		if !slices.Equal(got, want) || backlog != step.backlog || hopeless != step.hopeless {
+		if !slices.Equal(got, step.want) || backlog != step.backlog || hopeless != step.hopeless {
 			t.Errorf("at %v, max %d: %v, backlog %d, %d hopeless; want %v, %d, %d",
-				step.now, step.max, got, backlog, hopeless, want, step.backlog, step.hopeless)
+				step.now, step.max, got, backlog, hopeless, step.want, step.backlog, step.hopeless)
 		}
 	}
 	if tab.SetOwner(key("10.0.0.1:9", "10.0.0.2:9"), 5) {
@@ -452,6 +454,38 @@ func TestRatesWhileYoung(t *testing.T) {
 			// The refresh comes just before the packet of its instant.
 			if got := find(t, tab.Snapshot(at-1), k).RecvRate; math.Abs(got-4250)/4250 > 0.025 {
 				t.Errorf("at %ds: %.0f B/s, want 4250 within 2.5%%", at/second, got)
+			}
+		}
+	}
+}
+
+// TestAddSeenWorthy: AddSeen reports the packet that makes a flow worth a
+// socket lookup, also within a run of one flow's packets: this host's
+// first packet of a connection it opens, the peer's answer to this host's
+// SYN-ACK, this host's first answer on UDP, a UDP flow's second packet
+// received; never a reset, and never again.
+func TestAddSeenWorthy(t *testing.T) {
+	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
+	type pkt struct {
+		out, reset, worthy bool
+	}
+	for _, tc := range []struct {
+		name string
+		k    flow.Key
+		pkts []pkt
+	}{
+		{"this host connects", key("10.0.0.1:40000", "10.0.0.2:443"), []pkt{{true, false, true}, {false, false, false}, {true, false, false}}},
+		{"a peer connects", key("10.0.0.1:22", "10.0.0.5:50000"), []pkt{{false, false, false}, {true, false, false}, {false, false, true}, {false, false, false}}},
+		{"SYN flood, listening port", key("10.0.0.1:22", "10.0.0.6:50000"), []pkt{{false, false, false}, {true, false, false}}},
+		{"SYN to a closed port", key("10.0.0.1:23", "10.0.0.6:50000"), []pkt{{false, false, false}, {true, true, false}, {false, false, false}, {true, true, false}}},
+		{"UDP answered", udp("10.0.0.1:53", "10.0.0.7:5000"), []pkt{{false, false, false}, {true, false, true}, {false, false, false}}},
+		{"UDP received twice", udp("10.0.0.1:514", "10.0.0.7:5000"), []pkt{{false, false, false}, {false, false, true}, {false, false, false}}},
+	} {
+		tab := New(Config{})
+		a := tab.NewAdder()
+		for i, p := range tc.pkts {
+			if _, worthy := a.AddSeen(&tc.k, p.out, p.reset, 60, int64(i), "eth0"); worthy != p.worthy {
+				t.Errorf("%s: packet %d (out %v, reset %v): worthy %v, want %v", tc.name, i, p.out, p.reset, worthy, p.worthy)
 			}
 		}
 	}

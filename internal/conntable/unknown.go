@@ -18,6 +18,9 @@ type unknownSum struct {
 	buckets    [buckets]bucket
 	first      int64
 	seen       bool
+	// cur is the bucket of the second from curStart, as entry.cur.
+	cur      *bucket
+	curStart int64
 }
 
 // unknownIndex is the index of a protocol's unresolved traffic in
@@ -39,7 +42,11 @@ func (s *shard) countUnknown(f *entry, sent, recv flow.Counter, now int64) {
 	}
 	u.sent = u.sent.Add(sent)
 	u.recv = u.recv.Add(recv)
-	b := bucketOf(&u.buckets, now)
+	b := u.cur
+	if b == nil || uint64(now-u.curStart) >= 1e9 {
+		b = bucketOf(&u.buckets, now)
+		u.cur, u.curStart = b, floorSecond(now)
+	}
 	b.sent += sent.Bytes
 	b.recv += recv.Bytes
 	s.track(f)
