@@ -26,7 +26,7 @@
 //     connections this host opens first, within Config.LookupRate lookups
 //     a second; the backlog is in the view and the -x line. A refresh's
 //     cost follows what it shows (the table sums unresolved flows), and
-//     Sweep, which visits every flow, runs every max(1 s, Idle/10).
+//     Sweep, which visits every flow, runs at most every Idle/10.
 //   - A view is never changed after it was published: sinks may keep it.
 package monitor
 

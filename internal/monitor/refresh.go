@@ -2,7 +2,6 @@ package monitor
 
 import (
 	"net/netip"
-	"time"
 
 	"hogs/internal/conntable"
 	"hogs/ui"
@@ -14,7 +13,7 @@ func (m *Monitor) refresh(now int64) error {
 	m.retryUnresolved(now)
 	// Sweeping visits every flow: a tenth of the idle time is soon enough
 	// to expire one.
-	if every := int64(max(time.Second, m.cfg.Idle/10)); !m.swept || now-m.lastSweep >= every {
+	if every := int64(m.cfg.Idle / 10); !m.swept || now-m.lastSweep >= every {
 		m.table.Sweep(now, int64(m.cfg.Idle))
 		m.swept, m.lastSweep = true, now
 	}
