@@ -4,17 +4,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"hogs/decode"
+	"hogs/internal/sharedpcaps"
 	"hogs/rawcap"
 )
-
-// sharedPcaps is the reference capture corpus, read in place.
-const sharedPcaps = "../../shared/pcaps"
 
 // frame is one captured frame held in memory.
 type frame struct {
@@ -66,12 +62,8 @@ func singleFrame(hexText string) func(testing.TB) []frame {
 // out back to back on 16-byte boundaries in one buffer, the way a TPACKET_V3
 // ring block holds them for the live decoder.
 func corpusFrames(tb testing.TB) []frame {
-	paths, _ := filepath.Glob(filepath.Join(sharedPcaps, "*.pcap*"))
 	var frames []frame
-	for _, path := range paths {
-		if strings.HasSuffix(path, ".expect") {
-			continue
-		}
+	for _, path := range sharedpcaps.Captures(tb) {
 		r, err := rawcap.OpenFile(path)
 		if err != nil {
 			tb.Fatalf("%s: %v", path, err)
@@ -101,10 +93,7 @@ func corpusFrames(tb testing.TB) []frame {
 		off += (n + 15) &^ 15
 	}
 	if len(frames) == 0 {
-		if _, err := os.Stat(sharedPcaps); err != nil {
-			tb.Skipf("reference captures not found at %s: %v", sharedPcaps, err)
-		}
-		tb.Fatalf("no frames in %s", sharedPcaps)
+		tb.Fatal("no frames in the shared captures")
 	}
 	return frames
 }

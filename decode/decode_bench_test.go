@@ -11,6 +11,7 @@ func BenchmarkDecode(b *testing.B) {
 		{"eth-ipv4-tcp", LinkEthernet, frame(b, ethIPv4, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts)},
 		{"eth-vlan-ipv6-udp", LinkEthernet, frame(b, ethVLAN, "0064 86dd", ipv6UDP12, ipv6Addrs, udp53)},
 		{"sll-ipv4-tcp", LinkLinuxSLL, frame(b, "0004 0001 0006 020000000001 0000 0800", ipv4TCP52, ipv4Addrs, tcpSynAck)},
+		{"raw-ipv4-tcp", LinkRaw, frame(b, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts)},
 		{"raw-ipv6-ext-tcp", LinkRaw, frame(b, "60000000 003c 00 40", ipv6Addrs, "2b 00 0000 00000000",
 			"3c 02 04 00 00000000", ipv6Addrs[:32], "06 00 0104 00000000", tcpSynAck)},
 		{"arp", LinkEthernet, frame(b, "ffffffffffff 020000000001 0806", "0001 0800 06 04 0001")},

@@ -81,6 +81,41 @@ func TestDecode(t *testing.T) {
 				Flags: FlagTruncated, EtherType: 0x0800, NetOffset: 14, TransportOffset: 34},
 		},
 		{
+			name:  "raw ipv4 tcp (the fast path)",
+			link:  LinkRaw,
+			frame: []string{ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts},
+			want: Packet{Family: IPv4, Proto: ProtoTCP, Src: v4a, Dst: v4b, SrcPort: 41000, DstPort: 443,
+				IPLen: 52, TCPFlags: TCPSyn | TCPAck, Flags: FlagPorts | FlagTCPFlags, TransportOffset: 20},
+		},
+		{
+			name:  "raw ipv4 udp, ports only (the fast path)",
+			link:  LinkRaw,
+			frame: []string{"45 00 0018 0001 0000 40 11 0000", ipv4Addrs, "d431 0035"},
+			want: Packet{Family: IPv4, Proto: ProtoUDP, Src: v4a, Dst: v4b, SrcPort: 54321, DstPort: 53,
+				IPLen: 24, Flags: FlagPorts, TransportOffset: 20},
+		},
+		{
+			name:  "raw ipv4 tcp cut before the flags",
+			link:  LinkRaw,
+			frame: []string{ipv4TCP52, ipv4Addrs, "a028 01bb 00000001 00000002 80"},
+			want: Packet{Family: IPv4, Proto: ProtoTCP, Src: v4a, Dst: v4b, SrcPort: 41000, DstPort: 443,
+				IPLen: 52, Flags: FlagPorts | FlagTruncated, TransportOffset: 20},
+		},
+		{
+			name: "raw ipv4 tcp whose total length ends before the flags is malformed, not truncated",
+			link: LinkRaw,
+			// total length 30: 10 bytes of TCP header
+			frame: []string{"45 00 001e 1c46 4000 40 06 0000", ipv4Addrs, tcpSynAck},
+			want: Packet{Family: IPv4, Proto: ProtoTCP, Src: v4a, Dst: v4b, SrcPort: 41000, DstPort: 443,
+				IPLen: 30, Flags: FlagPorts, TransportOffset: 20},
+		},
+		{
+			name:  "raw ipv4 icmp has no ports",
+			link:  LinkRaw,
+			frame: []string{"45 00 001c 0001 0000 40 01 0000", ipv4Addrs, "0800 f7ff 0000 0000"},
+			want:  Packet{Family: IPv4, Proto: ProtoICMP, Src: v4a, Dst: v4b, IPLen: 28, TransportOffset: 20},
+		},
+		{
 			name: "ipv4 with options: transport found past IHL",
 			link: LinkRaw,
 			// IHL 6: one word of options (router alert), UDP.
@@ -320,16 +355,6 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestDecodeIPMatchesRawLink(t *testing.T) {
-	b := frame(t, ipv6UDP12, ipv6Addrs, udp53)
-	var viaLink, viaIP Packet
-	Decode(LinkRaw, b, &viaLink)
-	DecodeIP(b, &viaIP)
-	if viaLink != viaIP {
-		t.Errorf("DecodeIP = %+v, Decode(LinkRaw) = %+v", viaIP, viaLink)
-	}
-}
-
 // TestDecodeEveryPrefix decodes every prefix of well-formed frames: a
 // capture may end anywhere. A prefix that holds every byte the decoder reads
 // decodes exactly like the whole frame; a shorter one is marked truncated and
@@ -337,18 +362,20 @@ func TestDecodeIPMatchesRawLink(t *testing.T) {
 func TestDecodeEveryPrefix(t *testing.T) {
 	frames := []struct {
 		name string
+		link LinkType
 		b    []byte
 		need int // bytes up to the last field the decoder reads
 	}{
-		{"ethernet ipv4 tcp", frame(t, ethIPv4, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts), 14 + 20 + 14},
-		{"vlan ipv6 udp", frame(t, ethVLAN, "0064 86dd", ipv6UDP12, ipv6Addrs, udp53), 18 + 40 + 4},
+		{"ethernet ipv4 tcp", LinkEthernet, frame(t, ethIPv4, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts), 14 + 20 + 14},
+		{"vlan ipv6 udp", LinkEthernet, frame(t, ethVLAN, "0064 86dd", ipv6UDP12, ipv6Addrs, udp53), 18 + 40 + 4},
+		{"raw ipv4 tcp", LinkRaw, frame(t, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts), 20 + 14},
 	}
 	for _, f := range frames {
 		var want Packet
-		Decode(LinkEthernet, f.b, &want)
+		Decode(f.link, f.b, &want)
 		for n := 0; n < len(f.b); n++ {
 			var got Packet
-			Decode(LinkEthernet, f.b[:n], &got)
+			Decode(f.link, f.b[:n], &got)
 			if n >= f.need {
 				if got != want {
 					t.Errorf("%s cut at %d: %+v, whole frame %+v", f.name, n, got, want)
@@ -376,6 +403,7 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 		{LinkEthernet, frame(t, ethIPv4, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts)},
 		{LinkEthernet, frame(t, ethVLAN, "0064 86dd", ipv6UDP12, ipv6Addrs, udp53)},
 		{LinkLinuxSLL, frame(t, "0004 0001 0006 020000000001 0000 0800", ipv4TCP52, ipv4Addrs, tcpSynAck)},
+		{LinkRaw, frame(t, ipv4TCP52, ipv4Addrs, tcpSynAck, tcpOpts)},
 		{LinkRaw, frame(t, "60000000 0030 00 40", ipv6Addrs, "2b 00 0000 00000000", "3c 02 04 00 00000000", ipv6Addrs[:32], "06 00 0104 00000000", tcpSynAck)},
 	}
 	var p Packet

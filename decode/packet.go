@@ -58,14 +58,6 @@ const (
 	ProtoICMPv6 uint8 = 58
 )
 
-// IPv6 extension headers the decoder walks past.
-const (
-	protoHopByHop uint8 = 0
-	protoRouting  uint8 = 43
-	protoFragment uint8 = 44
-	protoDestOpts uint8 = 60
-)
-
 // MaxExtHeaders bounds the IPv6 extension-header chain the decoder walks. A
 // longer chain is reported with the header type where the walk stopped as
 // Proto, FlagExtLimit set and no ports: a real stack never sends one.
@@ -134,10 +126,6 @@ const (
 )
 
 // Packet is the flat summary of one frame. Decode overwrites every field.
-//
-// The field order matters for speed only: from SrcPort on the fields fill
-// four words (ports and IPLen; the offsets; EtherType to Proto; TCPFlags and
-// Direction) that the decoder writes with one store each.
 type Packet struct {
 	// Src and Dst are the outer IP addresses; invalid when Family is NotIP.
 	Src, Dst netip.Addr

@@ -151,6 +151,8 @@ func (e *Exporter) Scrape(dst []byte, f Format) []byte {
 		e.ledger.add(v)
 		e.extern.addView(v)
 		e.lastView = v
+	} else {
+		e.ledger.flushCarry() // new series held their first traffic back for this scrape
 	}
 	if s := e.stats.Load(); s != nil && s != e.lastStats {
 		e.extern.addStats(s)

@@ -59,6 +59,9 @@ func realisticExporter(t testing.TB) *Exporter {
 
 func TestExpositionGolden(t *testing.T) {
 	e := realisticExporter(t)
+	// The first scrape shows new series at 0 (TestNewSeriesStartAtZero);
+	// the golden is the second.
+	e.Scrape(nil, FormatText)
 	golden.Check(t, "testdata/realistic.prom", e.Scrape(nil, FormatText), *update)
 	golden.Check(t, "testdata/realistic.om", e.Scrape(nil, FormatOpenMetrics), *update)
 }
@@ -193,9 +196,43 @@ func TestScrapeRendersLatestView(t *testing.T) {
 		if i == 1 {
 			continue // a view no scrape saw still counts
 		}
-		want := `hogs_traffic_bytes_total{kind="process",program="wget",user="u",direction="transmit"} ` + []string{"100", "", "300"}[i] + "\n"
+		// A new series shows 0 at its first scrape, what it moved from the
+		// next on.
+		want := `hogs_traffic_bytes_total{kind="process",program="wget",user="u",direction="transmit"} ` + []string{"0", "", "300"}[i] + "\n"
 		if out := string(e.Scrape(nil, FormatText)); !strings.Contains(out, want) {
 			t.Fatalf("view %d: no %q in\n%s", i, want, out)
 		}
+	}
+}
+
+// TestNewSeriesStartAtZero: a group's series shows 0 at the first scrape
+// it appears in and everything it moved from the next scrape on, whether
+// or not a new view came in between: Prometheus takes a series' first
+// sample as its starting point, so what it held would be lost to
+// increase() and rate().
+func TestNewSeriesStartAtZero(t *testing.T) {
+	e, _ := New(Config{})
+	s := newSim(DefaultGroupBy)
+	k := s.open(s.process(1, "curl", "u"), flow.TCP)
+	s.send(k, 5000, 700)
+	e.Publish(s.view())
+	line := func() string {
+		for _, l := range strings.Split(string(e.Scrape(nil, FormatText)), "\n") {
+			if strings.HasPrefix(l, `hogs_traffic_bytes_total{kind="process",program="curl",user="u",direction="transmit"}`) {
+				return l[strings.LastIndexByte(l, ' ')+1:]
+			}
+		}
+		return "missing"
+	}
+	if got := line(); got != "0" {
+		t.Fatalf("first scrape: %s, want 0", got)
+	}
+	if got := line(); got != "5000" {
+		t.Fatalf("second scrape, no new view: %s, want 5000", got)
+	}
+	s.send(k, 1, 0)
+	e.Publish(s.view())
+	if got := line(); got != "5001" {
+		t.Fatalf("third scrape: %s, want 5001", got)
 	}
 }

@@ -51,6 +51,8 @@ type ledger struct {
 	// exposed is the groups with series of their own, other included,
 	// sorted by labels.
 	exposed []*group
+	// carrying: some group holds a carry (see group.fresh).
+	carrying bool
 
 	// scratch, kept between steps
 	rowPool map[*rowState]pair
@@ -123,6 +125,13 @@ type group struct {
 	step       pair
 	lastActive time.Time
 	exposed    bool
+	// fresh marks a group whose series appears in this scrape: it shows
+	// what it counted before (0 for a new group) and carry, this scrape's
+	// traffic, comes in the next. Prometheus takes a series' first
+	// sample as its starting point, so traffic in it would be missed by
+	// increase() and rate().
+	fresh bool
+	carry pair
 }
 
 // poolSteps is how many views an unclaimed pool entry waits.
@@ -340,21 +349,28 @@ func (l *ledger) settle(now time.Time) {
 	changed := false
 	for i, g := range l.ranked {
 		if want := i < room; g.exposed != want {
-			g.exposed, changed = want, true
+			g.exposed, g.fresh, changed = want, want, true
 		}
 	}
 	for _, g := range l.groups {
 		if g.key.kind != kindProcess {
 			if !g.exposed {
-				g.exposed, changed = true, true
+				g.exposed, g.fresh, changed = true, true, true
 			}
 		} else if g.exposed && now.Sub(g.lastActive) > l.idleAfter {
 			g.exposed, changed = false, true
 		}
-		if g.exposed {
-			g.counted = g.counted.add(g.step)
-		} else {
-			l.other.counted = l.other.counted.add(g.step)
+		switch {
+		case g.exposed && g.fresh:
+			g.carry = g.carry.add(g.step)
+			g.fresh = false
+			l.carrying = true
+		case g.exposed:
+			g.counted = g.counted.add(g.carry).add(g.step)
+			g.carry = pair{}
+		default:
+			l.other.counted = l.other.counted.add(g.carry).add(g.step)
+			g.carry = pair{}
 		}
 		g.step = pair{}
 	}
@@ -368,6 +384,23 @@ func (l *ledger) settle(now time.Time) {
 		}
 		slices.SortFunc(l.exposed, func(a, b *group) int { return cmp.Compare(a.labels, b.labels) })
 	}
+}
+
+// flushCarry counts what new series held back at their first scrape,
+// for a scrape that has no new view to account.
+func (l *ledger) flushCarry() {
+	if !l.carrying {
+		return
+	}
+	for _, g := range l.groups {
+		if g.exposed {
+			g.counted = g.counted.add(g.carry)
+		} else {
+			l.other.counted = l.other.counted.add(g.carry)
+		}
+		g.carry = pair{}
+	}
+	l.carrying = false
 }
 
 // forget drops the groups without a series that were active longest ago

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"hogs/decode"
+	"hogs/internal/sharedpcaps"
 )
 
 // syntheticFiles returns small well-formed and damaged capture files of
@@ -78,14 +79,17 @@ func FuzzFileReader(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	if _, err := os.Stat(sharedPcaps); err == nil {
-		for _, path := range sharedCaptures(f) {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				f.Fatal(err)
-			}
-			f.Add(b)
+	// The shared captures too, where they are.
+	shared, err := sharedpcaps.Find()
+	if err != nil {
+		f.Logf("%v: fuzzing from the synthetic and recorded files only", err)
+	}
+	for _, path := range shared {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r, err := NewFileReader(bytes.NewReader(in))

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"hogs/decode"
+	"hogs/internal/sharedpcaps"
 )
 
 // seq returns n bytes counting up from first, so frames differ by content.
@@ -636,29 +637,6 @@ func BenchmarkNext(b *testing.B) {
 	}
 }
 
-// sharedPcaps holds the reference captures and their per-frame decodes.
-const sharedPcaps = "../../shared/pcaps"
-
-// sharedCaptures returns the paths of the reference captures, or skips the
-// test when they are absent.
-func sharedCaptures(tb testing.TB) []string {
-	if _, err := os.Stat(sharedPcaps); err != nil {
-		tb.Skipf("reference captures not found at %s: %v", sharedPcaps, err)
-	}
-	var paths []string
-	for _, pattern := range []string{"*.pcap", "*.pcapng"} {
-		m, err := filepath.Glob(filepath.Join(sharedPcaps, pattern))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		paths = append(paths, m...)
-	}
-	if len(paths) == 0 {
-		tb.Fatalf("no captures in %s", sharedPcaps)
-	}
-	return paths
-}
-
 // countLines counts the lines of the file at path.
 func countLines(t *testing.T, path string) int {
 	f, err := os.Open(path)
@@ -680,7 +658,7 @@ func countLines(t *testing.T, path string) int {
 // TestSharedCaptures reads every reference capture to its end and checks
 // that it holds as many frames as its reference decode has lines.
 func TestSharedCaptures(t *testing.T) {
-	for _, path := range sharedCaptures(t) {
+	for _, path := range sharedpcaps.Captures(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			want := countLines(t, path+".expect")
 			r, err := OpenFile(path)

@@ -70,7 +70,7 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	}
 	sc := &g.sc
 	b := sc.buf2[:0]
-	var parts [9]footerPart
+	var parts [10]footerPart
 	n := 0
 	// add appends a part whose text is what b gained since start.
 	add := func(start int, shortLen, shortAt, dropAt int, bold bool) {
@@ -109,6 +109,19 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		add(start, 0, 0, 8, true)
 		start = len(b)
 	}
+	if a := &snap.Pipeline; a.Attributor != "" {
+		// Which attributor, and why not the kernel's socket events.
+		b = append(b, "attr "...)
+		b = append(b, a.Attributor...)
+		short := len(b) - start
+		if a.AttributorNote != "" {
+			b = append(b, " ("...)
+			b = sc.display(b, a.AttributorNote)
+			b = append(b, ')')
+		}
+		add(start, short, 5, 2, a.AttributorNote != "")
+	}
+	start = len(b)
 	switch {
 	case st.editing:
 		b = append(b, "filter: "...)

@@ -111,12 +111,14 @@ func TestJSONUnknownBounded(t *testing.T) {
 			ConnectionCount int               `json:"connection_count"`
 			Connections     []json.RawMessage `json:"connections"`
 		} `json:"unknown"`
-		Backlog int `json:"lookup_backlog"`
+		Attribution struct {
+			Backlog int `json:"lookup_backlog"`
+		} `json:"attribution"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Unknown) != 2 || got.Unknown[0].Protocol != "tcp" && got.Unknown[1].Protocol != "tcp" || got.Backlog != 17 {
+	if len(got.Unknown) != 2 || got.Unknown[0].Protocol != "tcp" && got.Unknown[1].Protocol != "tcp" || got.Attribution.Backlog != 17 {
 		t.Fatalf("%s", out.String()[:min(out.Len(), 300)])
 	}
 	for _, u := range got.Unknown {

@@ -18,14 +18,22 @@ const JSONSchemaVersion = 1
 // The JSON line, one per refresh (NDJSON). Field names are the schema the
 // README documents; a test holds the two together.
 type jsonRefresh struct {
-	Schema       int           `json:"schema"`
-	Time         string        `json:"time"`
-	Interval     float64       `json:"interval_seconds"`
-	Processes    []jsonProcess `json:"processes"`
-	Unknown      []jsonUnknown `json:"unknown"`
-	Capture      []jsonCapture `json:"capture"`
-	EvictedFlows uint64        `json:"evicted_flows"`
-	Backlog      int           `json:"lookup_backlog"`
+	Schema       int             `json:"schema"`
+	Time         string          `json:"time"`
+	Interval     float64         `json:"interval_seconds"`
+	Processes    []jsonProcess   `json:"processes"`
+	Unknown      []jsonUnknown   `json:"unknown"`
+	Capture      []jsonCapture   `json:"capture"`
+	EvictedFlows uint64          `json:"evicted_flows"`
+	Attribution  jsonAttribution `json:"attribution"`
+}
+
+type jsonAttribution struct {
+	Attributor string `json:"attributor"`
+	Note       string `json:"note"`
+	// Backlog is the flows waiting for a socket lookup the lookup budget
+	// has no room for yet.
+	Backlog int `json:"lookup_backlog"`
 }
 
 type jsonCounter struct {
@@ -108,7 +116,8 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		Unknown:      []jsonUnknown{},
 		Capture:      []jsonCapture{},
 		EvictedFlows: snap.Evictions,
-		Backlog:      snap.Pipeline.LookupBacklog,
+		Attribution: jsonAttribution{Attributor: snap.Pipeline.Attributor, Note: snap.Pipeline.AttributorNote,
+			Backlog: snap.Pipeline.LookupBacklog},
 	}
 	for i := range snap.Rows {
 		r := &snap.Rows[i]

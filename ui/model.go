@@ -60,8 +60,9 @@ type CaptureStats struct {
 // PipelineStats count the monitor's own work, since it started.
 type PipelineStats struct {
 	// Attributor names how flows are attributed ("proc"; "" for none,
-	// as in a replay).
-	Attributor string
+	// as in a replay); AttributorNote says why kernel socket events are
+	// not in use, "" when they are or were not asked for.
+	Attributor, AttributorNote string
 	// Lookups are socket lookups (sock_diag queries), TableReads reads of
 	// /proc/net tables, FDScans walks of processes' file descriptors.
 	Lookups, TableReads, FDScans uint64

@@ -49,11 +49,12 @@ type config struct {
 	json      bool          // --json: one JSON object per refresh
 	conns     bool          // --connections: per-connection records in JSON
 
-	noDNS        bool   // -n: show addresses, no reverse DNS (table)
-	listen       string // --listen ADDR: serve Prometheus metrics there
-	headless     bool   // --headless: no table, no text; the metrics endpoint only
-	metricsMax   int    // --metrics-max-series
-	metricsGroup string // --metrics-group
+	noDNS          bool   // -n: show addresses, no reverse DNS (table)
+	noKernelEvents bool   // --no-kernel-events: attribute from /proc only
+	listen         string // --listen ADDR: serve Prometheus metrics there
+	headless       bool   // --headless: no table, no text; the metrics endpoint only
+	metricsMax     int    // --metrics-max-series
+	metricsGroup   string // --metrics-group
 }
 
 func main() {
@@ -174,6 +175,7 @@ func parseConfig(args []string) (config, error) {
 		{long: "json", set: flag(&cfg.json)},
 		{long: "connections", set: flag(&cfg.conns)},
 		{short: 'n', long: "numeric", set: flag(&cfg.noDNS)},
+		{long: "no-kernel-events", set: flag(&cfg.noKernelEvents)},
 		{long: "listen", hasValue: true, set: func(v string) error { cfg.listen = v; return nil }},
 		{long: "headless", set: flag(&cfg.headless)},
 		{long: "metrics-max-series", hasValue: true, set: intValue("--metrics-max-series", &cfg.metricsMax, metrics.MinMaxSeries, 1<<20)},
@@ -256,6 +258,8 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
                     bytes stay in their process's totals
       --json        print one JSON object per refresh (NDJSON; schema in the README)
       --connections with --json: include every connection of every row
+      --no-kernel-events  attribute from /proc and sock_diag only (no eBPF
+                    socket events, which need CAP_BPF and CAP_PERFMON)
       --listen ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics
                     (127.0.0.1:9464 this host only; :9464 every interface)
       --headless    with --listen: no table and no text output

@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"hogs/internal/flow"
+	"hogs/internal/kevents"
 	"hogs/internal/monitor"
 	"hogs/internal/names"
 	"hogs/metrics"
@@ -192,16 +193,41 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no socket-destroy events (%v): closed sockets are told by a lookup\n", err)
 	}
-	closeAll = func() {
-		live.Close()
-		if diag != nil {
-			diag.Close()
+	closers := []func() error{live.Close}
+	if diag != nil {
+		closers = append(closers, diag.Close)
+	}
+	if destroyed != nil {
+		closers = append(closers, destroyed.Close)
+	}
+	attr = resolver
+	// Kernel socket events first, /proc for the rest; -P filters by PID,
+	// which only the /proc attributor does.
+	switch {
+	case cfg.noKernelEvents:
+	case len(cfg.onlyPIDs) > 0:
+		resolver.Note = "-P attributes from /proc only"
+		attr = resolver
+	default:
+		ke, err := kevents.Open(kevents.Config{Fallback: resolver, Owners: owners, FS: rcfg.FS})
+		if err != nil {
+			resolver.Note = "no kernel socket events: " + err.Error()
+			attr = resolver
+			if cfg.bugHunt {
+				fmt.Fprintf(stderr, "hogs: no kernel socket events (%v): attributing from /proc\n", ui.Sanitized(err.Error()))
+			}
+			break
 		}
-		if destroyed != nil {
-			destroyed.Close()
+		attr = ke
+		// Closed first: its programs are detached before anything else.
+		closers = append([]func() error{ke.Close}, closers...)
+	}
+	closeAll = func() {
+		for _, c := range closers {
+			c()
 		}
 	}
-	return monitor.Live{Live: live}, resolver, owners, closeAll, nil
+	return monitor.Live{Live: live}, attr, owners, closeAll, nil
 }
 
 // openCapture opens the live capture with the kernel filters -C and -f ask

@@ -95,8 +95,9 @@ type Attributor interface {
 
 // AttributionStats counts an attributor's work.
 type AttributionStats struct {
-	// Attributor names the method in use, e.g. "proc".
-	Attributor string
+	// Attributor names the method in use, e.g. "proc"; Note says why a
+	// better one is not in use.
+	Attributor, Note string
 	// Lookups are socket lookups (sock_diag queries or /proc/net reads);
 	// Scans are walks of processes' file descriptors.
 	Lookups, TableReads, Scans uint64

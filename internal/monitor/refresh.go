@@ -35,6 +35,7 @@ func (m *Monitor) refresh(now int64) error {
 		LookupBacklog: int(max(0, m.backlog.Load())), NotWorthLookup: int(m.hopeless.Load())}
 	if m.attr != nil {
 		a := m.attr.Stats()
+		view.Pipeline.AttributorNote = a.Note
 		view.Pipeline.Attributor, view.Pipeline.Lookups, view.Pipeline.TableReads, view.Pipeline.FDScans = a.Attributor, a.Lookups, a.TableReads, a.Scans
 	}
 	if m.cfg.Names != nil {

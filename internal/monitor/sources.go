@@ -74,14 +74,18 @@ func (f *File) Capture() ui.CaptureStats {
 func (f *File) Close() error { return f.Reader.Close() }
 
 // Proc is the /proc attributor (proc.Resolver) as an Attributor.
-type Proc struct{ *proc.Resolver }
+type Proc struct {
+	*proc.Resolver
+	// Note says why a better attributor is not in use (Stats).
+	Note string
+}
 
 var _ Attributor = Proc{}
 
 // Stats names the attributor "proc" and counts its lookups and scans.
 func (p Proc) Stats() AttributionStats {
 	s := p.Resolver.Stats()
-	return AttributionStats{Attributor: "proc", Lookups: s.SockDiagLookups, TableReads: s.TableReads, Scans: s.FDScans}
+	return AttributionStats{Attributor: "proc", Note: p.Note, Lookups: s.SockDiagLookups, TableReads: s.TableReads, Scans: s.FDScans}
 }
 
 // FollowClosed tells the resolver of every socket the watcher reports

@@ -5,16 +5,13 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"testing"
 
 	"hogs/decode"
+	"hogs/internal/sharedpcaps"
 	"hogs/rawcap"
 )
-
-// capturesDir holds the reference captures, relative to this package.
-const capturesDir = "../../../shared/pcaps"
 
 // Addresses and ports the test expressions mention, and some near misses.
 var (
@@ -192,20 +189,12 @@ func synthesizedPackets() (pkts [][]byte, names []string) {
 	return pkts, names
 }
 
-// capturePackets returns the IP part of every frame of every capture in
-// capturesDir, without duplicates, or skips the test when there are none.
+// capturePackets returns the IP part of every frame of every shared
+// capture, without duplicates (see sharedpcaps for a missing corpus).
 func capturePackets(t testing.TB) (pkts [][]byte, names []string) {
 	t.Helper()
-	paths, _ := filepath.Glob(filepath.Join(capturesDir, "*.pcap*"))
-	sort.Strings(paths)
-	if len(paths) == 0 {
-		t.Skipf("no captures in %s: skipping the comparison on captured packets", capturesDir)
-	}
 	seen := map[string]bool{}
-	for _, path := range paths {
-		if filepath.Ext(path) == ".expect" {
-			continue
-		}
+	for _, path := range sharedpcaps.Captures(t) {
 		r, err := rawcap.OpenFile(path)
 		if err != nil {
 			continue // not every file is a capture this reader takes
@@ -231,7 +220,7 @@ func capturePackets(t testing.TB) (pkts [][]byte, names []string) {
 		r.Close()
 	}
 	if len(pkts) == 0 {
-		t.Skipf("no IP packets in %s", capturesDir)
+		t.Fatal("no IP packets in the shared captures")
 	}
 	return pkts, names
 }
