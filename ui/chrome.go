@@ -56,7 +56,7 @@ type footerPart struct {
 }
 
 // drawFooter draws the last line: the devices, capture drops, evicted
-// flows, the filter, the sort and its keys, the pause, a hint and
+// flows, the socket lookups behind (when any), the filter, the sort and its keys, the pause, a hint and
 // "h: help"; when the line is short, the least useful parts shorten or
 // go first (the devices, which the title shows too), and PAUSED and the
 // filter being typed last.
@@ -70,7 +70,7 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	}
 	sc := &g.sc
 	b := sc.buf2[:0]
-	var parts [9]footerPart
+	var parts [10]footerPart
 	n := 0
 	// add appends a part whose text is what b gained since start.
 	add := func(start int, shortLen, shortAt, dropAt int, bold bool) {
@@ -101,6 +101,14 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	b = strconv.AppendUint(b, snap.Evictions, 10)
 	add(start, 0, 0, 2, false)
 	start = len(b)
+	if snap.Pipeline.LookupBacklog > 0 {
+		// Flows waiting for a socket lookup: rows may be missing
+		// traffic that will show once they are looked up.
+		b = append(b, "lookups behind "...)
+		b = strconv.AppendInt(b, int64(snap.Pipeline.LookupBacklog), 10)
+		add(start, 0, 0, 8, true)
+		start = len(b)
+	}
 	if a := &snap.Pipeline; a.Attributor != "" {
 		// Which attributor, and why not the kernel's socket events.
 		b = append(b, "attr "...)

@@ -31,6 +31,9 @@ type jsonRefresh struct {
 type jsonAttribution struct {
 	Attributor string `json:"attributor"`
 	Note       string `json:"note"`
+	// Backlog is the flows waiting for a socket lookup the lookup budget
+	// has no room for yet.
+	Backlog int `json:"lookup_backlog"`
 }
 
 type jsonCounter struct {
@@ -58,10 +61,13 @@ type jsonProcess struct {
 }
 
 type jsonUnknown struct {
-	Protocol    string           `json:"protocol"`
-	Sent        jsonTraffic      `json:"sent"`
-	Received    jsonTraffic      `json:"received"`
-	Connections []jsonConnection `json:"connections,omitempty"`
+	Protocol string      `json:"protocol"`
+	Sent     jsonTraffic `json:"sent"`
+	Received jsonTraffic `json:"received"`
+	// ConnectionCount is how many connections the row has; Connections
+	// lists the largest conntable.UnknownDetail of them.
+	ConnectionCount int              `json:"connection_count"`
+	Connections     []jsonConnection `json:"connections,omitempty"`
 }
 
 type jsonConnection struct {
@@ -95,7 +101,10 @@ type JSONOptions struct {
 	Connections bool // --connections: per-connection records
 }
 
-// WriteJSON writes one refresh as a JSON object on one line. Strings from
+// WriteJSON writes one refresh as a JSON object on one line; with
+// Connections, a process lists all its connections and an unknown row its
+// largest conntable.UnknownDetail (connection_count says how many it has),
+// so a line stays bounded under a flood. Strings from
 // /proc are valid JSON whatever bytes they hold: invalid UTF-8 becomes
 // U+FFFD, control characters are escaped.
 func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
@@ -107,7 +116,8 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		Unknown:      []jsonUnknown{},
 		Capture:      []jsonCapture{},
 		EvictedFlows: snap.Evictions,
-		Attribution:  jsonAttribution{Attributor: snap.Pipeline.Attributor, Note: snap.Pipeline.AttributorNote},
+		Attribution: jsonAttribution{Attributor: snap.Pipeline.Attributor, Note: snap.Pipeline.AttributorNote,
+			Backlog: snap.Pipeline.LookupBacklog},
 	}
 	for i := range snap.Rows {
 		r := &snap.Rows[i]
@@ -122,7 +132,8 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 			if r.Name == "unknown UDP" {
 				proto = "udp"
 			}
-			out.Unknown = append(out.Unknown, jsonUnknown{Protocol: proto, Sent: sent, Received: recv, Connections: conns})
+			out.Unknown = append(out.Unknown, jsonUnknown{Protocol: proto, Sent: sent, Received: recv,
+				ConnectionCount: r.FlowCount, Connections: conns})
 			continue
 		}
 		cmdline := r.Cmdline

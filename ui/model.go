@@ -37,8 +37,12 @@ type Row struct {
 	// SentInterval and RecvInterval are what the row moved since the
 	// previous refresh (see Intervals).
 	SentInterval, RecvInterval flow.Counter
-	// Flows are the row's current connections.
+	// Flows are the row's current connections, largest first: all of a
+	// process's; of the pseudo rows, the conntable.UnknownDetail largest.
 	Flows []conntable.FlowStat
+	// FlowCount is how many connections the row has now, listed in Flows
+	// or not.
+	FlowCount int
 }
 
 // CaptureStats are a capture source's counters, totals since it opened.
@@ -69,6 +73,12 @@ type PipelineStats struct {
 	// processes folded into their programs' rows.
 	Owners int
 	Folded uint64
+	// Unresolved is the number of flows without an owner now; of them,
+	// LookupBacklog wait for a socket lookup the budget (LookupRate a
+	// second) has no room for yet, and NotWorthLookup cannot have a local
+	// socket (a flood's), so are never looked up.
+	Unresolved, LookupBacklog, NotWorthLookup int
+	LookupRate                                int
 }
 
 // DeviceStats are what one device contributed.
@@ -166,27 +176,40 @@ type Owners interface {
 
 // Build aggregates a table snapshot into rows: one per owning process, and
 // one pseudo row per transport protocol for flows without an owner (the
-// TCP one always, the UDP one when udp is set, as nethogs with -C). Rows
-// come sorted by the given order; see Sort.
+// TCP one always, the UDP one when udp is set, as nethogs with -C), from
+// the snapshot's per-protocol sums. Rows come sorted by the given order;
+// see Sort. Its cost follows the owned flows and the rows, not the
+// unresolved flows.
 func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []Row {
 	byOwner := map[flow.Owner]*Row{}
-	unknownTCP := &Row{Process: flow.Process{Name: "unknown TCP"}, Pseudo: true}
-	unknownUDP := &Row{Process: flow.Process{Name: "unknown UDP"}, Pseudo: true}
+	var unknown [2]Row
+	unknown[conntable.UnknownTCP].Name = "unknown TCP"
+	unknown[conntable.UnknownUDP].Name = "unknown UDP"
+	for i := range unknown {
+		u, r := &snap.Unknown[i], &unknown[i]
+		r.Pseudo = true
+		r.Sent, r.Recv, r.SentRate, r.RecvRate = u.Sent, u.Recv, u.SentRate, u.RecvRate
+		r.Flows = slices.Clone(u.Largest)
+		r.FlowCount = u.Flows
+		if len(u.Largest) > 0 {
+			r.Device = u.Largest[0].Device
+		}
+	}
+	// rowFor is the row of owner o, or the unknown row of proto for an
+	// owner the registry no longer knows.
 	rowFor := func(o flow.Owner, proto uint8) *Row {
-		if o != flow.Unresolved {
-			if r := byOwner[o]; r != nil {
-				return r
-			}
-			if p, ok := owners.Lookup(o); ok {
-				r := &Row{Process: p, Owner: o}
-				byOwner[o] = r
-				return r
-			}
+		if r := byOwner[o]; r != nil {
+			return r
+		}
+		if p, ok := owners.Lookup(o); ok {
+			r := &Row{Process: p, Owner: o}
+			byOwner[o] = r
+			return r
 		}
 		if proto == decode.ProtoUDP {
-			return unknownUDP
+			return &unknown[conntable.UnknownUDP]
 		}
-		return unknownTCP
+		return &unknown[conntable.UnknownTCP]
 	}
 	for _, f := range snap.Flows {
 		r := rowFor(f.Owner, f.Key.Proto)
@@ -198,10 +221,11 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 		r.SentRate += f.SentRate
 		r.RecvRate += f.RecvRate
 		r.Flows = append(r.Flows, f)
+		r.FlowCount++
 	}
 	for o, ret := range snap.Retired {
-		// Which protocol a retired unknown flow had is not kept; its bytes
-		// go to the TCP row, which nethogs always shows.
+		// An owner the registry forgot: its protocol is not kept; its
+		// bytes go to the TCP row, which nethogs always shows.
 		r := rowFor(o, decode.ProtoTCP)
 		r.Sent = r.Sent.Add(ret.Sent)
 		r.Recv = r.Recv.Add(ret.Recv)
@@ -210,21 +234,15 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 	for _, r := range byOwner {
 		rows = append(rows, *r)
 	}
-	rows = append(rows, *unknownTCP)
-	if udp || unknownUDP.Sent.Packets+unknownUDP.Recv.Packets > 0 {
-		rows = append(rows, *unknownUDP)
+	rows = append(rows, unknown[conntable.UnknownTCP])
+	if u := &unknown[conntable.UnknownUDP]; udp || u.Sent.Packets+u.Recv.Packets > 0 {
+		rows = append(rows, *u)
 	}
 	for i := range rows {
-		slices.SortFunc(rows[i].Flows, func(a, b conntable.FlowStat) int {
-			return cmp.Or(cmp.Compare(b.Recv.Bytes+b.Sent.Bytes, a.Recv.Bytes+a.Sent.Bytes), compareKeys(a.Key, b.Key))
-		})
+		slices.SortFunc(rows[i].Flows, conntable.CompareBySize)
 	}
 	Sort(rows, order, ModeKBps)
 	return rows
-}
-
-func compareKeys(a, b flow.Key) int {
-	return cmp.Or(a.Local.Compare(b.Local), a.Remote.Compare(b.Remote), cmp.Compare(a.Proto, b.Proto))
 }
 
 // SortOrder picks the column rows are sorted by: the traffic columns

@@ -125,7 +125,7 @@ func (sc *renderScratch) orderFlows(flows []conntable.FlowStat, order SortOrder,
 	sent, recv := sc.sent, sc.recv
 	slices.SortFunc(sc.idx, func(a, b int32) int {
 		return cmp.Or(compareTraffic(order, sent[a], recv[a], sent[b], recv[b]),
-			compareKeys(flows[a].Key, flows[b].Key), cmp.Compare(a, b))
+			conntable.CompareKeys(flows[a].Key, flows[b].Key), cmp.Compare(a, b))
 	})
 	return sc.idx
 }

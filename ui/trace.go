@@ -20,7 +20,10 @@ type TraceOptions struct {
 // byte: an empty line, "Refreshing:", one NAME/PID/UID<TAB>SENT<TAB>RECEIVED
 // line per row in the mode's unit (unit not printed, numbers as C++ streams
 // print a double), then one "Unknown connection:" line per flow of the
-// unknown TCP row. Names are sanitized: no control byte reaches the output.
+// unknown TCP row, largest first, as nethogs does: at most
+// MaxUnknownLines of them, then, when the row has more (a flood, a scan),
+// one "Unknown connections: N more" line. Names are sanitized: no control
+// byte reaches the output.
 func WriteTrace(w io.Writer, snap *View, opts TraceOptions) error {
 	// The view is shared with other sinks: sort a copy.
 	rows := slices.Clone(snap.Rows)
@@ -54,20 +57,30 @@ func WriteTrace(w io.Writer, snap *View, opts TraceOptions) error {
 		b = append(b, '\n')
 	}
 	if unknown != nil {
+		printed := 0
 		for _, f := range unknown.Flows {
-			if f.Key.Proto != decode.ProtoTCP {
+			if f.Key.Proto != decode.ProtoTCP || printed == MaxUnknownLines {
 				continue
 			}
+			printed++
 			b = append(b, "Unknown connection: "...)
 			b = formatAddrPort(b, f.Key.Local)
 			b = append(b, '-')
 			b = formatAddrPort(b, f.Key.Remote)
 			b = append(b, '\n')
 		}
+		if more := unknown.FlowCount - printed; more > 0 {
+			b = append(b, "Unknown connections: "...)
+			b = strconv.AppendInt(b, int64(more), 10)
+			b = append(b, " more\n"...)
+		}
 	}
 	_, err := w.Write(b)
 	return err
 }
+
+// MaxUnknownLines bounds the "Unknown connection:" lines of a refresh.
+const MaxUnknownLines = 100
 
 // AppendStreamFloat formats v as C++'s default stream output of a double
 // does (printf %g with 6 significant digits): 0, 11.9137, 5.34058e-05,

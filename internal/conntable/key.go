@@ -36,3 +36,9 @@ func KeyOf(p *decode.Packet, dir decode.Direction, k *flow.Key) (out bool, ok bo
 	}
 	return out, true
 }
+
+// IsReset reports whether p is a TCP segment with RST set: a local end
+// that sends only those has no socket for the flow.
+func IsReset(p *decode.Packet) bool {
+	return p.Proto == decode.ProtoTCP && p.Has(decode.FlagTCPFlags) && p.TCPFlags&decode.TCPRst != 0
+}

@@ -10,11 +10,25 @@
 //     since the flow was first seen, if shorter) divided by that time, on
 //     the caller's monotonic clock: they fall to zero when traffic stops.
 //   - Memory is bounded. Flows idle longer than the idle timeout expire at
-//     the next Sweep; past MaxFlows the least recently seen flows are
-//     evicted. Either way their totals are kept, folded into their owner's
-//     retired totals, so totals never lose bytes; evictions are counted.
+//     the next Sweep; past MaxFlows flows are evicted, unresolved flows
+//     not worth a socket lookup first (a flood's), then other unresolved
+//     ones, then the rest, least recently seen first within each. Either
+//     way their totals are kept, folded into their owner's retired totals
+//     (unresolved flows' into their protocol's), so totals never lose
+//     bytes; evictions are counted. Insertion stays O(1) amortised: the
+//     flows not worth a lookup wait in a queue in the order they came
+//     (the earliest goes first), and when there are none a full shard
+//     evicts an eighth of itself in one pass.
+//   - A flow's bytes go with it when it gets an owner, or another one
+//     (SetOwner): the socket's process is charged its whole traffic.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
 //     flow.Unresolved is a flow no process has been found for yet.
+//   - A Snapshot costs what it shows: resolved flows are copied, unresolved
+//     ones are summed per protocol as packets come, with only the largest
+//     UnknownDetail of them copied; it is consistent (all shards locked),
+//     so a flow leaving meanwhile is counted once. LookupCandidates picks
+//     which unresolved flows are worth a socket lookup, leaving out those
+//     that cannot have a local socket, and visits only those.
 package conntable
 
 import (
@@ -62,7 +76,30 @@ type entry struct {
 	// an Adder's memo of it knows to look again. It is set under the
 	// shard lock and read without it by the Adder's fast path.
 	gone atomic.Bool
+	// state holds the flow's flags (answered, and which of its shard's
+	// lists it is in).
+	state uint8
+	// lookups counts the socket lookups LookupCandidates handed out for
+	// it; the next is due at retryAt.
+	lookups uint8
+	retryAt int64
 }
+
+// Flow state bits.
+const (
+	// answered: the local end sent a packet other than a TCP reset, so a
+	// local socket may exist (a SYN answered by a RST, or a packet to a
+	// closed port answered by ICMP, never sets it).
+	answered uint8 = 1 << iota
+	// opened: the flow's first packet was sent by the local end: this
+	// host opened the connection.
+	opened
+	// inWorthy, inNotable, inOwned: the flow was put on its shard's list
+	// of that name.
+	inWorthy
+	inNotable
+	inOwned
+)
 
 func (f *entry) account(out bool, wireLen int, now int64) {
 	f.last = now
@@ -82,13 +119,19 @@ func (f *entry) account(out bool, wireLen int, now int64) {
 // bucketAt makes the bucket of now's second the current one, clearing it
 // if it last held an older second.
 func (f *entry) bucketAt(now int64) *bucket {
-	start := floorSecond(now)
-	sec := start / 1e9
-	b := &f.buckets[(sec%buckets+buckets)%buckets]
+	b := bucketOf(&f.buckets, now)
+	f.cur, f.curStart = b, floorSecond(now)
+	return b
+}
+
+// bucketOf returns the bucket of now's second, cleared if it last held an
+// older second.
+func bucketOf(bs *[buckets]bucket, now int64) *bucket {
+	sec := floorSecond(now) / 1e9
+	b := &bs[(sec%buckets+buckets)%buckets]
 	if b.second != sec {
 		*b = bucket{second: sec}
 	}
-	f.cur, f.curStart = b, start
 	return b
 }
 
@@ -97,18 +140,21 @@ func (f *entry) bucketAt(now int64) *bucket {
 // is shorter (but at least a second): a flow seen for two seconds is
 // averaged over those two, not over RateWindow. The oldest second of a
 // full window counts in proportion to its part inside the window.
-func (f *entry) rates(now int64) (sent, recv float64) {
+func (f *entry) rates(now int64) (sent, recv float64) { return ratesOf(&f.buckets, f.first, now) }
+
+// ratesOf is rates for buckets whose traffic began at first.
+func ratesOf(bs *[buckets]bucket, first, now int64) (sent, recv float64) {
 	sec := floorSecond(now) / 1e9
-	start := max(now-RateWindow*1e9, f.first)
+	start := max(now-RateWindow*1e9, first)
 	var s, r float64
-	for i := range f.buckets {
-		b := &f.buckets[i]
+	for i := range bs {
+		b := &bs[i]
 		from := b.second * 1e9
 		if b.second > sec || from+1e9 <= start || b.sent|b.recv == 0 {
 			continue
 		}
 		w := 1.0
-		if from < start && start != f.first {
+		if from < start && start != first {
 			w = float64(from+1e9-start) / 1e9
 		}
 		s += w * float64(b.sent)
@@ -121,23 +167,49 @@ func (f *entry) rates(now int64) (sent, recv float64) {
 type shard struct {
 	mu    sync.Mutex
 	flows map[packedKey]*entry
-	_     [40]byte // keep neighbouring shards' locks off one cache line
+	// fresh lists flows in the order they were added, from head on, for
+	// evictFreshLocked; Sweep and compactFresh drop those gone or no
+	// longer junk.
+	fresh []*entry
+	head  int
+	// unknown sums the unresolved flows per protocol (UnknownTCP,
+	// UnknownUDP), kept as packets come.
+	unknown [2]unknownSum
+	// owned lists the flows with an owner, worthy the unresolved ones
+	// worth a socket lookup (worthLookup), notable the unresolved ones
+	// with at least notablePackets packets: what a Snapshot and
+	// LookupCandidates visit instead of every flow. Flows that left the
+	// table, or the list's kind, are dropped when the list is next walked.
+	owned, worthy, notable []*entry
+	// Scratch space of evictOldestLocked, kept so evicting allocates
+	// nothing after the first time.
+	ranks []rank
+	gone  []*entry
+	_     [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 // Config sets the table's limits.
 type Config struct {
-	// MaxFlows caps the number of flows tracked; 0 means 200,000.
+	// MaxFlows caps the number of flows tracked; 0 means DefaultMaxFlows.
 	MaxFlows int
 }
 
+// DefaultMaxFlows is the default cap on flows: with the 16 MiB capture
+// ring it keeps hogs within 128 MiB resident under a flood of new flows
+// (TestFloodMemoryBounded measures the table's part).
+const DefaultMaxFlows = 50_000
+
 // Table is the connection table. Its methods are safe for concurrent use.
 type Table struct {
-	shards        [shardCount]shard
-	maxPerShard   int
-	evictions     atomic.Uint64
-	retiredMu     sync.Mutex
-	retired       map[flow.Owner]*Retired
-	newFlowsTotal atomic.Uint64
+	shards      [shardCount]shard
+	maxPerShard int
+	evictions   atomic.Uint64
+	retiredMu   sync.Mutex
+	retired     map[flow.Owner]*Retired
+	// unknownRetired is what unresolved flows left, per protocol
+	// (UnknownTCP, UnknownUDP).
+	unknownRetired [2]Retired
+	newFlowsTotal  atomic.Uint64
 }
 
 // Retired is what flows already gone from the table left to their owner.
@@ -152,7 +224,7 @@ type Retired struct {
 func New(cfg Config) *Table {
 	max := cfg.MaxFlows
 	if max <= 0 {
-		max = 200_000
+		max = DefaultMaxFlows
 	}
 	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
 	for i := range t.shards {
@@ -203,35 +275,79 @@ func (t *Table) Add(k flow.Key, out bool, wireLen int, now int64, device string)
 }
 
 func (t *Table) add(k flow.Key, out bool, wireLen int, now int64, device string) (*entry, *shard, bool) {
+	f, s, isNew, _, _, _ := t.addSeen(k, out, false, wireLen, now, device)
+	return f, s, isNew
+}
+
+// addSeen is add for a packet that is a TCP reset when reset is set; it
+// also reports whether the packet made the flow worth a lookup (see
+// Adder.AddSeen), whether the flow is answered now, and whether the next
+// packet it receives may make it worth one.
+func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, device string) (f *entry, s *shard, isNew, nowWorthy, isAnswered, watch bool) {
 	pk := pack(&k)
-	s := t.shard(&pk)
+	s = t.shard(&pk)
 	s.mu.Lock()
-	f := s.flows[pk]
-	isNew := f == nil
+	f = s.flows[pk]
+	isNew = f == nil
 	if isNew {
 		f = t.insertLocked(s, pk, k, now, device)
+		if out {
+			f.state |= opened
+		}
 	}
 	f.account(out, wireLen, now)
+	if out && !reset {
+		f.state |= answered
+	}
+	wasWorthy := f.state&inWorthy != 0
+	if f.owner == flow.Unresolved {
+		var c flow.Counter
+		count(&c, wireLen)
+		if out {
+			s.countUnknown(f, c, flow.Counter{}, now)
+		} else {
+			s.countUnknown(f, flow.Counter{}, c, now)
+		}
+	}
+	nowWorthy = !wasWorthy && f.state&inWorthy != 0
+	isAnswered = f.state&answered != 0
+	// The next packet received may make the flow worth a lookup: the
+	// peer's answer to this host's SYN-ACK, a UDP flow's second.
+	watch = f.owner == flow.Unresolved && f.state&inWorthy == 0 &&
+		(f.key.Proto == flow.TCP && f.state&(answered|opened) == answered || f.key.Proto == flow.UDP)
 	s.mu.Unlock()
-	return f, s, isNew
+	return f, s, isNew, nowWorthy, isAnswered, watch
 }
 
 // Open makes sure flow k exists, without accounting a packet: a
 // connection's first packet seen on a faster path than the one that counts
 // bytes (hogs watches TCP handshakes on their own socket) opens its flow so
 // that its owner can be looked up at once, while its socket still exists.
-// It reports whether the flow is new; an existing flow is left untouched.
-func (t *Table) Open(k flow.Key, now int64, device string) (isNew bool) {
+// out says the local end sent the packet (a SYN or SYN-ACK: the flow is
+// answered). It reports whether the flow is new, and whether the packet
+// made it worth a lookup (see Adder.AddSeen); an existing flow's counts
+// are left untouched.
+func (t *Table) Open(k flow.Key, out bool, now int64, device string) (isNew, nowWorthy bool) {
 	pk := pack(&k)
 	s := t.shard(&pk)
 	s.mu.Lock()
-	if s.flows[pk] == nil {
-		f := t.insertLocked(s, pk, k, now, device)
+	f := s.flows[pk]
+	if f == nil {
+		f = t.insertLocked(s, pk, k, now, device)
 		f.last = now
 		isNew = true
+		if out {
+			f.state |= opened
+		}
+	}
+	if out && f.state&answered == 0 {
+		f.state |= answered
+		wasWorthy := f.state&inWorthy != 0
+		s.track(f)
+		nowWorthy = !wasWorthy && f.state&inWorthy != 0
 	}
 	s.mu.Unlock()
-	return isNew
+	return isNew, nowWorthy
 }
 
 // Adder adds packets to a table for one capture goroutine, remembering the
@@ -248,6 +364,11 @@ type Adder struct {
 	run   uint64
 	flow  *entry
 	shard *shard
+	// answered is the remembered flow's answered bit as last seen: a
+	// packet that would answer it takes the locked path once. watch is
+	// set while a packet received may make the flow worth a lookup (see
+	// addSeen): those take the locked path too, so AddSeen can tell.
+	answered, watch bool
 
 	// The run not yet added to flow: all of it in the second that starts
 	// at pendSecond, the last packet at pendLast.
@@ -267,15 +388,27 @@ func (t *Table) NewAdder() *Adder { return &Adder{t: t} }
 // to the remembered flow is held (see Adder), and reports isNew only when
 // that flow left the table in the meantime.
 func (a *Adder) Add(k *flow.Key, out bool, wireLen int, now int64, device string) (isNew bool) {
-	if a.flow != nil && *k == a.key && !a.flow.gone.Load() {
+	isNew, _ = a.AddSeen(k, out, false, wireLen, now, device)
+	return isNew
+}
+
+// AddSeen is Add for a packet that is a TCP reset when reset is set. It
+// also reports whether the packet made its unresolved flow worth a socket
+// lookup (see LookupCandidates): a connection this host opened, at its
+// first packet; one it accepted, once the handshake is done; never a
+// flood's, which this host does not answer, or answers with resets. (A
+// flow that becomes worth it within a held run is found by the next
+// LookupCandidates.)
+func (a *Adder) AddSeen(k *flow.Key, out, reset bool, wireLen int, now int64, device string) (isNew, nowWorthy bool) {
+	if a.flow != nil && *k == a.key && !a.flow.gone.Load() && (out && (a.answered || reset) || !out && !a.watch) {
 		a.hold(out, wireLen, now)
-		return false
+		return false, false
 	}
 	reopened := a.flush() && *k == a.key
-	a.flow, a.shard, isNew = a.t.add(*k, out, wireLen, now, device)
+	a.flow, a.shard, isNew, nowWorthy, a.answered, a.watch = a.t.addSeen(*k, out, reset, wireLen, now, device)
 	a.key = *k
 	a.run++
-	return isNew || reopened
+	return isNew || reopened, nowWorthy
 }
 
 // RunID numbers the Adder's runs: it changes whenever a packet goes to
@@ -287,9 +420,11 @@ func (a *Adder) RunID() uint64 { return a.run }
 // AddToRun adds a packet to the flow of the current run (see RunID), sent by
 // the local end when out is true. It reports false, adding nothing, if
 // there is no run or its flow has left the table: the caller then adds the
-// packet the ordinary way.
+// packet the ordinary way; so it does for a packet the local end sends on a
+// flow it has not answered yet (the ordinary way tells a reset), and for
+// one received that may make the flow worth a lookup (see AddSeen).
 func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
-	if a.flow == nil || a.flow.gone.Load() {
+	if a.flow == nil || a.flow.gone.Load() || out && !a.answered || !out && a.watch {
 		return false
 	}
 	a.hold(out, wireLen, now)
@@ -341,6 +476,9 @@ func (a *Adder) flush() (reopened bool) {
 			f = a.t.insertLocked(s, pk, a.key, a.pendLast, a.flow.device)
 			reopened = true
 		}
+		if a.answered {
+			f.state |= answered
+		}
 		a.flow, a.shard = f, s
 	}
 	f.last = a.pendLast
@@ -352,6 +490,9 @@ func (a *Adder) flush() (reopened bool) {
 	f.recv = f.recv.Add(a.pendRecv)
 	b.sent += a.pendSent.Bytes
 	b.recv += a.pendRecv.Bytes
+	if f.owner == flow.Unresolved {
+		s.countUnknown(f, a.pendSent, a.pendRecv, a.pendLast)
+	}
 	s.mu.Unlock()
 	a.pendPackets, a.pendSent, a.pendRecv = 0, flow.Counter{}, flow.Counter{}
 	return reopened
@@ -366,95 +507,34 @@ func floorSecond(t int64) int64 {
 	return t - r
 }
 
-func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, device string) *entry {
-	if len(s.flows) >= t.maxPerShard {
-		t.evictOldestLocked(s)
-	}
-	f := &entry{key: k, first: now, device: device}
-	s.flows[pk] = f
-	t.newFlowsTotal.Add(1)
-	return f
-}
-
-// evictOldestLocked makes room in a full shard: it evicts the least
-// recently seen eighth of it in one pass, so that a flood of new flows
-// costs one scan per many insertions, not one per insertion.
-func (t *Table) evictOldestLocked(s *shard) {
-	n := len(s.flows) / 8
-	if n < 1 {
-		n = 1
-	}
-	// The n-th oldest last-seen time, from a bounded max-heap.
-	oldest := make([]int64, 0, n)
-	for _, f := range s.flows {
-		oldest = pushOldest(oldest, n, f.last)
-	}
-	cutoff := oldest[0] // the largest of the n smallest
-	var gone []*entry
-	for k, f := range s.flows {
-		if f.last <= cutoff && len(gone) < n {
-			f.gone.Store(true)
-			gone = append(gone, f)
-			delete(s.flows, k)
-		}
-	}
-	t.evictions.Add(uint64(len(gone)))
-	t.retire(gone)
-}
-
-// pushOldest keeps h, a max-heap of at most n values, holding the n
-// smallest values seen.
-func pushOldest(h []int64, n int, v int64) []int64 {
-	if len(h) < n {
-		h = append(h, v)
-		for i := len(h) - 1; i > 0; {
-			p := (i - 1) / 2
-			if h[p] >= h[i] {
-				break
-			}
-			h[p], h[i] = h[i], h[p]
-			i = p
-		}
-		return h
-	}
-	if v >= h[0] {
-		return h
-	}
-	h[0] = v
-	for i := 0; ; {
-		l, r, m := 2*i+1, 2*i+2, i
-		if l < len(h) && h[l] > h[m] {
-			m = l
-		}
-		if r < len(h) && h[r] > h[m] {
-			m = r
-		}
-		if m == i {
-			return h
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
-}
-
 // retire folds the totals of flows leaving the table into their owners'.
-func (t *Table) retire(gone []*entry) {
+func (t *Table) retire(gone ...*entry) {
 	if len(gone) == 0 {
 		return
 	}
 	t.retiredMu.Lock()
 	defer t.retiredMu.Unlock()
 	for _, f := range gone {
-		r := t.retired[f.owner]
-		if r == nil {
-			r = &Retired{}
-			t.retired[f.owner] = r
-		}
+		r := t.retiredOf(f.owner, f.key.Proto)
 		r.Sent = r.Sent.Add(f.sent)
 		r.Recv = r.Recv.Add(f.recv)
 		r.Flows++
 		r.Last = max(r.Last, f.last)
 	}
+}
+
+// retiredOf returns the retired totals of owner, or of proto's
+// unresolved flows; the caller holds t.retiredMu.
+func (t *Table) retiredOf(owner flow.Owner, proto uint8) *Retired {
+	if owner == flow.Unresolved {
+		return &t.unknownRetired[unknownIndex(proto)]
+	}
+	r := t.retired[owner]
+	if r == nil {
+		r = &Retired{}
+		t.retired[owner] = r
+	}
+	return r
 }
 
 // MoveRetired adds the retired totals of owner from to those of owner
@@ -483,7 +563,11 @@ func (t *Table) MoveRetired(from, into flow.Owner) {
 }
 
 // SetOwner records the owner of flow k. It reports whether k is in the
-// table.
+// table. The flow's bytes go with it: a socket found late (a server that
+// accepts after a while) or handed on (a forking server's child) takes
+// them from the row that showed them, the one way a row can show less
+// than before (the sum of the rows never does). An owner is never taken
+// back: SetOwner to flow.Unresolved leaves the flow as it is.
 func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	pk := pack(&k)
 	s := t.shard(&pk)
@@ -493,24 +577,18 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	if f == nil {
 		return false
 	}
-	f.owner = owner
-	return true
-}
-
-// Unresolved appends to dst the keys of flows without an owner and returns
-// it.
-func (t *Table) Unresolved(dst []flow.Key) []flow.Key {
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for _, f := range s.flows {
-			if f.owner == flow.Unresolved {
-				dst = append(dst, f.key)
-			}
-		}
-		s.mu.Unlock()
+	if f.owner == owner || owner == flow.Unresolved {
+		return true
 	}
-	return dst
+	if f.owner == flow.Unresolved {
+		s.leaveUnknown(f, true)
+	}
+	f.owner = owner
+	if f.state&inOwned == 0 {
+		f.state |= inOwned
+		s.owned = append(s.owned, f)
+	}
+	return true
 }
 
 // Sweep expires flows idle for longer than idle (nanoseconds) at now and
@@ -523,61 +601,20 @@ func (t *Table) Sweep(now, idle int64) int {
 		s.mu.Lock()
 		for k, f := range s.flows {
 			if now-f.last > idle {
-				f.gone.Store(true)
 				gone = append(gone, f)
-				delete(s.flows, k)
+				s.removeLocked(k, f)
 			}
 		}
+		s.compactFresh()
+		s.worthy = keepIf(s.worthy, isUnresolved)
+		s.notable = keepIf(s.notable, isUnresolved)
+		// Retired before the lock goes: a Snapshot sees a flow or its
+		// retired totals, never neither.
+		t.retire(gone...)
 		s.mu.Unlock()
-		t.retire(gone)
 		expired += len(gone)
 	}
 	return expired
-}
-
-// FlowStat is one flow as a snapshot shows it.
-type FlowStat struct {
-	Key                flow.Key
-	Owner              flow.Owner
-	Device             string
-	First, Last        int64
-	Sent, Recv         flow.Counter
-	SentRate, RecvRate float64 // bytes per second over RateWindow (see rates)
-}
-
-// Snapshot is the table at one instant.
-type Snapshot struct {
-	Flows []FlowStat
-	// Retired holds, per owner, the totals of flows that left the table.
-	Retired map[flow.Owner]Retired
-	// Evictions counts flows evicted to honour MaxFlows, since New.
-	Evictions uint64
-	// NewFlows counts flows ever added, since New.
-	NewFlows uint64
-}
-
-// Snapshot copies the table's state at now. It locks one shard at a time.
-func (t *Table) Snapshot(now int64) Snapshot {
-	var snap Snapshot
-	for i := range t.shards {
-		s := &t.shards[i]
-		s.mu.Lock()
-		for _, f := range s.flows {
-			sr, rr := f.rates(now)
-			snap.Flows = append(snap.Flows, FlowStat{Key: f.key, Owner: f.owner, Device: f.device,
-				First: f.first, Last: f.last, Sent: f.sent, Recv: f.recv, SentRate: sr, RecvRate: rr})
-		}
-		s.mu.Unlock()
-	}
-	t.retiredMu.Lock()
-	snap.Retired = make(map[flow.Owner]Retired, len(t.retired))
-	for o, r := range t.retired {
-		snap.Retired[o] = *r
-	}
-	t.retiredMu.Unlock()
-	snap.Evictions = t.evictions.Load()
-	snap.NewFlows = t.newFlowsTotal.Load()
-	return snap
 }
 
 // Len returns the number of flows in the table.

@@ -5,6 +5,7 @@ import (
 	"hogs/internal/flow"
 	"math"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 
@@ -18,11 +19,34 @@ func key(local, remote string) flow.Key {
 	return flow.Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: decode.ProtoTCP}
 }
 
+// all returns every flow of the table at now, unresolved ones included
+// (a Snapshot copies only the largest of those).
+func all(tab *Table, now int64) []FlowStat {
+	var out []FlowStat
+	for i := range tab.shards {
+		s := &tab.shards[i]
+		s.mu.Lock()
+		for _, f := range s.flows {
+			sr, rr := f.rates(now)
+			out = append(out, f.stat(sr, rr))
+		}
+		s.mu.Unlock()
+	}
+	return out
+}
+
 func find(t *testing.T, snap Snapshot, k flow.Key) FlowStat {
 	t.Helper()
 	for _, f := range snap.Flows {
 		if f.Key == k {
 			return f
+		}
+	}
+	for _, u := range snap.Unknown {
+		for _, f := range u.Largest {
+			if f.Key == k {
+				return f
+			}
 		}
 	}
 	t.Fatalf("flow %v not in snapshot", k)
@@ -117,23 +141,25 @@ func TestMaxFlowsEvictsOldestAndKeepsTotals(t *testing.T) {
 			Remote: netip.MustParseAddrPort("10.9.9.9:443"), Proto: decode.ProtoUDP}
 		tab.Add(k, true, 10, int64(i), "eth0")
 	}
-	snap := tab.Snapshot(n)
-	if len(snap.Flows) > 640 {
-		t.Errorf("%d flows tracked, cap 640", len(snap.Flows))
+	snap, flows := tab.Snapshot(n), all(tab, n)
+	if len(flows) > 640 || snap.Unknown[UnknownUDP].Flows != len(flows) {
+		t.Errorf("%d flows tracked (snapshot: %d), cap 640", len(flows), snap.Unknown[UnknownUDP].Flows)
 	}
-	if snap.Evictions == 0 || snap.Evictions+uint64(len(snap.Flows)) != n || snap.NewFlows != n {
-		t.Errorf("evictions %d + flows %d != %d added (new flows %d)", snap.Evictions, len(snap.Flows), n, snap.NewFlows)
+	if snap.Evictions == 0 || snap.Evictions+uint64(len(flows)) != n || snap.NewFlows != n {
+		t.Errorf("evictions %d + flows %d != %d added (new flows %d)", snap.Evictions, len(flows), n, snap.NewFlows)
 	}
 	var bytes uint64
-	for _, f := range snap.Flows {
+	for _, f := range flows {
 		bytes += f.Sent.Bytes
 		if f.Last < n-640*2 {
 			t.Errorf("an old flow (last seen %d) survived eviction", f.Last)
 		}
 	}
-	bytes += snap.Retired[flow.Unresolved].Sent.Bytes
-	if bytes != n*10 {
-		t.Errorf("bytes in flows and retired totals: %d, want %d", bytes, n*10)
+	u := snap.Unknown[UnknownUDP]
+	bytes += u.Retired.Sent.Bytes
+	if bytes != n*10 || u.Sent.Bytes != n*10 || snap.Unknown[UnknownTCP].Sent.Bytes != 0 {
+		t.Errorf("bytes in flows and retired totals: %d, unknown UDP %d, unknown TCP %d; want %d, %d, 0",
+			bytes, u.Sent.Bytes, snap.Unknown[UnknownTCP].Sent.Bytes, n*10, n*10)
 	}
 }
 
@@ -152,7 +178,7 @@ func TestConcurrentAdd(t *testing.T) {
 	}
 	wg.Wait()
 	var total uint64
-	for _, f := range tab.Snapshot(0).Flows {
+	for _, f := range all(tab, 0) {
 		total += f.Sent.Packets + f.Recv.Packets
 	}
 	if total != 40000 {
@@ -160,14 +186,62 @@ func TestConcurrentAdd(t *testing.T) {
 	}
 }
 
-func TestUnresolved(t *testing.T) {
+// TestLookupCandidates: only flows that can have a local socket are
+// offered, the connections this host opened first, then those with
+// packets both ways, then the rest, at most max, each again only after a
+// backoff that doubles.
+func TestLookupCandidates(t *testing.T) {
 	tab := New(Config{})
-	a, b := key("10.0.0.1:1", "10.0.0.2:2"), key("10.0.0.1:3", "10.0.0.2:4")
-	tab.Add(a, true, 1, 0, "")
-	tab.Add(b, true, 1, 0, "")
-	tab.SetOwner(a, 5)
-	if got := tab.Unresolved(nil); len(got) != 1 || got[0] != b {
-		t.Errorf("Unresolved = %v, want [%v]", got, b)
+	a := tab.NewAdder()
+	add := func(k flow.Key, out, reset bool) { a.AddSeen(&k, out, reset, 60, 0, "eth0") }
+	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
+	ours := key("10.0.0.1:40001", "10.0.0.2:443") // this host's SYN
+	add(ours, true, false)
+	accepted := key("10.0.0.1:22", "10.0.0.5:50000") // SYN, SYN-ACK, ACK
+	add(accepted, false, false)
+	add(accepted, true, false)
+	add(accepted, false, false)
+	udpServer := udp("10.0.0.1:514", "10.0.0.3:5000") // receives only, twice
+	add(udpServer, false, false)
+	add(udpServer, false, false)
+	resolved := key("10.0.0.1:40002", "10.0.0.2:443")
+	add(resolved, true, false)
+	tab.SetOwner(resolved, 7)
+	// Not worth a lookup: a SYN answered by a reset, a SYN never
+	// answered, a SYN answered by a SYN-ACK that the peer never answers
+	// (a SYN flood on a listening port), a UDP packet answered (by ICMP,
+	// which is not counted).
+	synRST := key("10.0.0.1:80", "10.0.0.9:1234")
+	add(synRST, false, false)
+	add(synRST, true, true)
+	add(key("10.0.0.1:81", "10.0.0.9:1235"), false, false)
+	halfOpen := key("10.0.0.1:22", "10.0.0.9:1237")
+	add(halfOpen, false, false)
+	add(halfOpen, true, false)
+	add(udp("10.0.0.1:53", "10.0.0.9:1236"), false, false)
+	a.Flush()
+
+	sec := RetryBase
+	for _, step := range []struct {
+		now      int64
+		max      int
+		want     []flow.Key // in order
+		backlog  int
+		hopeless int
+	}{
+		{0, 1, []flow.Key{ours}, 2, 4},
+		{0, 1, []flow.Key{accepted}, 1, 4}, // ours is not due again
+		{0, 10, []flow.Key{udpServer}, 0, 4},
+		{sec - 1, 10, nil, 0, 4},
+		{sec, 10, []flow.Key{ours, accepted, udpServer}, 0, 4},
+		{2 * sec, 10, nil, 0, 4}, // the second wait is 2 s
+		{3 * sec, 2, []flow.Key{ours, accepted}, 1, 4},
+	} {
+		got, backlog, hopeless := tab.LookupCandidates(nil, step.max, step.now)
+		if !slices.Equal(got, step.want) || backlog != step.backlog || hopeless != step.hopeless {
+			t.Errorf("at %v, max %d: %v, backlog %d, %d hopeless; want %v, %d, %d",
+				step.now, step.max, got, backlog, hopeless, step.want, step.backlog, step.hopeless)
+		}
 	}
 	if tab.SetOwner(key("10.0.0.1:9", "10.0.0.2:9"), 5) {
 		t.Error("SetOwner of a flow not in the table reported true")
@@ -238,7 +312,7 @@ func TestAdderMemo(t *testing.T) {
 	if f := find(t, snap, k); f.Recv.Bytes != 50 || f.Sent.Bytes != 1 {
 		t.Errorf("flow after expiry: %+v", f)
 	}
-	if r := snap.Retired[flow.Unresolved]; r.Sent.Bytes != 200 {
+	if r := snap.Unknown[UnknownTCP].Retired; r.Sent.Bytes != 200 {
 		t.Errorf("retired: %+v, want the 200 bytes from before expiry", r)
 	}
 	least := allocs.Least(5, 1000, func() { a.Add(&k, true, 1, 100*second, "eth0") })
@@ -253,14 +327,14 @@ func TestAdderMemo(t *testing.T) {
 func TestOpenThenAdd(t *testing.T) {
 	tab := New(Config{})
 	k := key("10.0.0.1:40000", "10.0.0.2:443")
-	if !tab.Open(k, 5, "eth0") {
-		t.Fatal("Open of a missing flow: isNew false")
+	if first, answered := tab.Open(k, true, 5, "eth0"); !first || !answered {
+		t.Fatalf("Open of a missing flow: isNew %v, answered %v", first, answered)
 	}
-	if tab.Open(k, 6, "eth0") {
-		t.Error("second Open: isNew true")
+	if again, answered := tab.Open(k, true, 6, "eth0"); again || answered {
+		t.Errorf("second Open: isNew %v, answered %v", again, answered)
 	}
-	if got := tab.Unresolved(nil); len(got) != 1 || got[0] != k {
-		t.Errorf("Unresolved after Open = %v", got)
+	if got, _, _ := tab.LookupCandidates(nil, 10, 6); len(got) != 1 || got[0] != k {
+		t.Errorf("lookup candidates after Open = %v", got)
 	}
 	tab.SetOwner(k, 7)
 	if f := find(t, tab.Snapshot(6), k); f.Sent != (flow.Counter{}) || f.Recv != (flow.Counter{}) || f.First != 5 || f.Last != 5 || f.Owner != 7 {
@@ -323,7 +397,7 @@ func TestAdderHoldsRuns(t *testing.T) {
 	}
 	a.Flush()
 	snap = tab.Snapshot(100 * second)
-	retired := snap.Retired[flow.Unresolved]
+	retired := snap.Unknown[UnknownTCP].Retired
 	if f := find(t, snap, other); f.Recv.Packets+retired.Recv.Packets != 4 {
 		t.Errorf("flow %+v and retired %+v: want 4 received packets in all", f.Recv, retired.Recv)
 	}
@@ -380,6 +454,38 @@ func TestRatesWhileYoung(t *testing.T) {
 			// The refresh comes just before the packet of its instant.
 			if got := find(t, tab.Snapshot(at-1), k).RecvRate; math.Abs(got-4250)/4250 > 0.025 {
 				t.Errorf("at %ds: %.0f B/s, want 4250 within 2.5%%", at/second, got)
+			}
+		}
+	}
+}
+
+// TestAddSeenWorthy: AddSeen reports the packet that makes a flow worth a
+// socket lookup, also within a run of one flow's packets: this host's
+// first packet of a connection it opens, the peer's answer to this host's
+// SYN-ACK, this host's first answer on UDP, a UDP flow's second packet
+// received; never a reset, and never again.
+func TestAddSeenWorthy(t *testing.T) {
+	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
+	type pkt struct {
+		out, reset, worthy bool
+	}
+	for _, tc := range []struct {
+		name string
+		k    flow.Key
+		pkts []pkt
+	}{
+		{"this host connects", key("10.0.0.1:40000", "10.0.0.2:443"), []pkt{{true, false, true}, {false, false, false}, {true, false, false}}},
+		{"a peer connects", key("10.0.0.1:22", "10.0.0.5:50000"), []pkt{{false, false, false}, {true, false, false}, {false, false, true}, {false, false, false}}},
+		{"SYN flood, listening port", key("10.0.0.1:22", "10.0.0.6:50000"), []pkt{{false, false, false}, {true, false, false}}},
+		{"SYN to a closed port", key("10.0.0.1:23", "10.0.0.6:50000"), []pkt{{false, false, false}, {true, true, false}, {false, false, false}, {true, true, false}}},
+		{"UDP answered", udp("10.0.0.1:53", "10.0.0.7:5000"), []pkt{{false, false, false}, {true, false, true}, {false, false, false}}},
+		{"UDP received twice", udp("10.0.0.1:514", "10.0.0.7:5000"), []pkt{{false, false, false}, {false, false, true}, {false, false, false}}},
+	} {
+		tab := New(Config{})
+		a := tab.NewAdder()
+		for i, p := range tc.pkts {
+			if _, worthy := a.AddSeen(&tc.k, p.out, p.reset, 60, int64(i), "eth0"); worthy != p.worthy {
+				t.Errorf("%s: packet %d (out %v, reset %v): worthy %v, want %v", tc.name, i, p.out, p.reset, worthy, p.worthy)
 			}
 		}
 	}

@@ -111,30 +111,41 @@ func (m *Monitor) capture(src Source, clock *frameClock) error {
 			continue
 		}
 		key.NetNS = f.NetNS
-		isNew := adder.Add(&key, out, f.WireLen, clock.at(&f), f.InterfaceName)
+		isNew, worthy := adder.AddSeen(&key, out, conntable.IsReset(&pkt), f.WireLen, clock.at(&f), f.InterfaceName)
 		if sigOK {
 			runSig[f.Direction], runOf[f.Direction], runNS[f.Direction] = sig, adder.RunID(), f.NetNS
 		}
-		if isNew {
-			m.queueResolve(key)
+		// A flow's socket is looked up once it can have one (see
+		// conntable.Adder.AddSeen): a connection this host opens at once,
+		// ahead of others; a flood's flows never.
+		if worthy {
+			m.queueResolve(key, isNew && out)
 		}
 	}
 }
 
-// queueResolve hands a new flow to the resolver goroutine.
-func (m *Monitor) queueResolve(k flow.Key) {
+// lookupRequest asks the resolver goroutine for the owner of a flow; ours
+// is set for a connection this host opened, which goes first.
+type lookupRequest struct {
+	key  flow.Key
+	ours bool
+}
+
+// queueResolve hands a flow to the resolver goroutine.
+func (m *Monitor) queueResolve(k flow.Key, ours bool) {
 	if m.attr == nil {
 		return
 	}
 	select {
-	case m.newFlows <- k:
+	case m.newFlows <- lookupRequest{k, ours}:
 	default: // the resolver is behind; the refresh loop's retry picks it up
+		m.backlog.Add(1)
 	}
 }
 
 // watchHandshakes opens the flow of each TCP handshake packet the source's
-// fast path delivers, as soon as it arrives, and hands new flows to the
-// resolver: a connection that lasts a few milliseconds still has its
+// fast path delivers, as soon as it arrives, and hands the connections
+// this host opens (its SYN) to the resolver: a connection that lasts a few milliseconds still has its
 // socket then, while the counted path may hold its packets for a while.
 func (m *Monitor) watchHandshakes(src HandshakeSource) error {
 	var (
@@ -157,8 +168,9 @@ func (m *Monitor) watchHandshakes(src HandshakeSource) error {
 			continue
 		}
 		k.NetNS = f.NetNS
-		if m.table.Open(k, m.cfg.Now(), f.InterfaceName) {
-			m.queueResolve(k)
+		out := f.Direction == decode.DirOut && !conntable.IsReset(&pkt)
+		if isNew, worthy := m.table.Open(k, out, m.cfg.Now(), f.InterfaceName); worthy {
+			m.queueResolve(k, isNew && out)
 		}
 	}
 }

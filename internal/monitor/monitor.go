@@ -21,6 +21,12 @@
 //     exited and whose last traffic is older than Config.Idle fold into one
 //     row per program (flow.Owners.Fold), so memory and every view stay
 //     bounded by what is live plus flow.MaxFolded rows.
+//   - A flood cannot stall it: a flow's socket is looked up only once it
+//     can have one (conntable.Adder.AddSeen, Table.LookupCandidates), the
+//     connections this host opens first, within Config.LookupRate lookups
+//     a second; the backlog is in the view and the -x line. A refresh's
+//     cost follows what it shows (the table sums unresolved flows), and
+//     Sweep, which visits every flow, runs at most every Idle/10.
 //   - A view is never changed after it was published: sinks may keep it.
 package monitor
 
@@ -140,6 +146,12 @@ type Config struct {
 	Filter interface{ Match(pkt []byte) bool }
 	// MaxFlows caps the connection table (0: conntable's default).
 	MaxFlows int
+	// LookupRate bounds the socket lookups per second (0:
+	// DefaultLookupRate): a flood of new flows cannot keep the resolver
+	// busy. New connections of local sockets go first, then flows with
+	// packets both ways; flows that cannot have a local socket are never
+	// looked up (see conntable.Table.LookupCandidates).
+	LookupRate int
 	// NewTicker makes the live refresh ticker (nil: a timerfd).
 	NewTicker func(every time.Duration) (Ticker, error)
 	// Now is the monotonic clock in nanoseconds (nil: time since Run
@@ -168,7 +180,7 @@ type Monitor struct {
 	adder  *conntable.Adder // the capture loop's
 
 	start    time.Time
-	newFlows chan flow.Key
+	newFlows chan lookupRequest
 	// resolving serialises the attributor between the resolver goroutine
 	// and the refresh loop's retries; the fields after it are under it.
 	resolving sync.Mutex
@@ -176,10 +188,17 @@ type Monitor struct {
 	retryKeys []flow.Key
 	lastRetry int64
 	retried   bool
+	budget    lookupBudget
+	// backlog is the flows left waiting by the last retry pass plus
+	// new ones the budget turned away since; hopeless the unresolved
+	// flows not worth a lookup at the last pass.
+	backlog, hopeless atomic.Int64
 
 	logMu sync.Mutex
 
 	intervals  ui.Intervals
+	lastSweep  int64
+	swept      bool
 	lastFold   int64
 	foldedInto map[flow.Owner]flow.Owner // the last fold pass's
 	folded     atomic.Uint64
@@ -203,6 +222,9 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 	if cfg.WallNow == nil {
 		cfg.WallNow = time.Now
 	}
+	if cfg.LookupRate <= 0 {
+		cfg.LookupRate = DefaultLookupRate
+	}
 	if cfg.NewTicker == nil {
 		cfg.NewTicker = func(every time.Duration) (Ticker, error) { return newRefreshTicker(every) }
 	}
@@ -213,9 +235,10 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 		owners:   owners,
 		sinks:    sinks,
 		table:    conntable.New(conntable.Config{MaxFlows: cfg.MaxFlows}),
-		newFlows: make(chan flow.Key, 4096),
+		newFlows: make(chan lookupRequest, 4096),
 	}
 	m.adder = m.table.NewAdder()
+	m.budget = lookupBudget{rate: cfg.LookupRate}
 	if m.cfg.Now == nil {
 		m.cfg.Now = func() int64 { return int64(time.Since(m.start)) }
 	}

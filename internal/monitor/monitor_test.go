@@ -33,11 +33,24 @@ type liveRig struct {
 
 func startLive(t *testing.T, cfg Config) *liveRig {
 	t.Helper()
+	return startLiveWith(t, cfg, nil)
+}
+
+// startLiveWith is startLive with the attributor attr makes (nil: a
+// fakeAttributor, which r.attr then is).
+func startLiveWith(t *testing.T, cfg Config, attr func(*flow.Owners) Attributor) *liveRig {
+	t.Helper()
 	r := &liveRig{src: newChanSource(), ticks: newManualTicker(), views: newViewLog(), owners: flow.NewOwners(), done: make(chan error, 1)}
-	r.attr = newFakeAttributor(r.owners)
+	var a Attributor
+	if attr == nil {
+		r.attr = newFakeAttributor(r.owners)
+		a = r.attr
+	} else {
+		a = attr(r.owners)
+	}
 	cfg.NewTicker = func(time.Duration) (Ticker, error) { return r.ticks, nil }
 	cfg.Now = r.now.Load
-	r.m = New(cfg, r.src, r.attr, r.owners, r.views)
+	r.m = New(cfg, r.src, a, r.owners, r.views)
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	go func() { r.done <- r.m.Run(ctx) }()
@@ -51,6 +64,23 @@ func startLive(t *testing.T, cfg Config) *liveRig {
 	})
 	<-r.views.shown // the first refresh comes at once
 	return r
+}
+
+// waitLookups waits until the attributor has made n lookups and their
+// owners are recorded, as a new connection's lookup is done long before
+// the next refresh.
+func (r *liveRig) waitLookups(t *testing.T, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for r.attr.lookups.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d lookups, want %d", r.attr.lookups.Load(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The resolver records owners under this lock.
+	r.m.resolving.Lock()
+	r.m.resolving.Unlock()
 }
 
 // refresh advances the clock by d, ticks, and returns the view shown.
@@ -248,6 +278,7 @@ func TestFoldKeepsIntervals(t *testing.T) {
 	r := startLive(t, Config{Idle: time.Second})
 	ts := time.Unix(1_700_000_000, 0)
 	r.src.send(tcpFrame(30001, true, 5000, ts))
+	r.waitLookups(t, 1)
 	r.refresh(t, time.Second/2)
 	r.attr.exit(30001)
 	var v *ui.View

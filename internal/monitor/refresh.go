@@ -3,6 +3,7 @@ package monitor
 import (
 	"net/netip"
 
+	"hogs/internal/conntable"
 	"hogs/ui"
 )
 
@@ -10,7 +11,12 @@ import (
 // publishes it and shows it to every sink. Only the refresh loop calls it.
 func (m *Monitor) refresh(now int64) error {
 	m.retryUnresolved(now)
-	m.table.Sweep(now, int64(m.cfg.Idle))
+	// Sweeping visits every flow: a tenth of the idle time is soon enough
+	// to expire one.
+	if every := int64(m.cfg.Idle / 10); !m.swept || now-m.lastSweep >= every {
+		m.table.Sweep(now, int64(m.cfg.Idle))
+		m.swept, m.lastSweep = true, now
+	}
 	snap := m.table.Snapshot(now)
 	if m.foldExited(now, &snap) {
 		snap = m.table.Snapshot(now)
@@ -22,7 +28,11 @@ func (m *Monitor) refresh(now int64) error {
 		Capture:   []ui.CaptureStats{m.src.Capture()},
 		Evictions: snap.Evictions,
 	}
-	view.Pipeline = ui.PipelineStats{Flows: len(snap.Flows), NewFlows: snap.NewFlows, Owners: m.owners.Len(), Folded: m.folded.Load()}
+	unresolved := snap.Unknown[conntable.UnknownTCP].Flows + snap.Unknown[conntable.UnknownUDP].Flows
+	view.Pipeline = ui.PipelineStats{Flows: len(snap.Flows) + unresolved, NewFlows: snap.NewFlows, Owners: m.owners.Len(), Folded: m.folded.Load(),
+		Unresolved: unresolved, LookupRate: m.cfg.LookupRate,
+		// Never below zero: the resolver's turn-aways are added between passes.
+		LookupBacklog: int(max(0, m.backlog.Load())), NotWorthLookup: int(m.hopeless.Load())}
 	if m.attr != nil {
 		a := m.attr.Stats()
 		view.Pipeline.AttributorNote = a.Note
@@ -52,8 +62,9 @@ func (m *Monitor) logStats(v *ui.View) {
 		return
 	}
 	c, p := &v.Capture[0], &v.Pipeline
-	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s",
-		c.Mode, c.Received, c.Dropped, p.Flows, v.Evictions, p.Lookups, p.TableReads, p.FDScans, p.Owners, p.Folded, p.Attributor)
+	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s; %d unresolved flows: %d waiting for a lookup (budget %d/s), %d not worth one",
+		c.Mode, c.Received, c.Dropped, p.Flows, v.Evictions, p.Lookups, p.TableReads, p.FDScans, p.Owners, p.Folded, p.Attributor,
+		p.Unresolved, p.LookupBacklog, p.LookupRate, p.NotWorthLookup)
 }
 
 // maxHostNames bounds the names a view carries.

@@ -21,39 +21,91 @@ func foldInterval(idle time.Duration) time.Duration { return min(foldEvery, idle
 // maxBatch is the most new flows the resolver looks up at once.
 const maxBatch = 1024
 
+// DefaultLookupRate is Config.LookupRate's default: socket lookups per
+// second. A sock_diag lookup costs some microseconds, so this is a few
+// percent of a core at most.
+const DefaultLookupRate = 2000
+
+// lookupBudget is a token bucket of socket lookups: rate a second, at
+// most a second's worth saved up. Guarded by Monitor.resolving.
+type lookupBudget struct {
+	rate   int
+	tokens float64
+	last   int64
+	filled bool
+}
+
+// room returns how many lookups the budget has at now.
+func (b *lookupBudget) room(now int64) int {
+	if !b.filled {
+		b.tokens, b.filled = float64(b.rate), true
+	} else if now > b.last {
+		b.tokens = min(float64(b.rate), b.tokens+float64(now-b.last)*float64(b.rate)/1e9)
+	}
+	b.last = max(b.last, now)
+	return int(b.tokens)
+}
+
+// take grants up to want lookups at now and returns how many.
+func (b *lookupBudget) take(want int, now int64) int {
+	n := min(want, b.room(now))
+	b.tokens -= float64(n)
+	return n
+}
+
 // resolve attributes new flows as soon as they appear, while their sockets
 // still exist, until stop is closed; the refresh loop retries the
 // unresolved ones (retryUnresolved).
 func (m *Monitor) resolve(stop <-chan struct{}) {
-	var keys []flow.Key
+	var (
+		keys   []flow.Key
+		others []flow.Key
+	)
 	for {
 		select {
 		case <-stop:
 			return
-		case k := <-m.newFlows:
-			keys = append(keys[:0], k)
-			// Take whatever else arrived with it, then resolve the batch.
-		drain:
-			for len(keys) < maxBatch {
+		case r := <-m.newFlows:
+			keys, others = keys[:0], others[:0]
+			// Take whatever else arrived with it, then resolve the batch,
+			// connections this host opened first.
+			for {
+				if r.ours {
+					keys = append(keys, r.key)
+				} else {
+					others = append(others, r.key)
+				}
+				if len(keys)+len(others) == maxBatch {
+					break
+				}
+				var more bool
 				select {
-				case k := <-m.newFlows:
-					keys = append(keys, k)
+				case r = <-m.newFlows:
+					more = true
 				default:
-					break drain
+				}
+				if !more {
+					break
 				}
 			}
+			keys = append(keys, others...)
 			m.resolving.Lock()
-			m.resolveLocked(keys)
+			n := m.budget.take(len(keys), m.cfg.Now())
+			m.resolveLocked(keys[:n])
 			m.resolving.Unlock()
+			// The rest wait for the retry pass, which finds them again.
+			m.backlog.Add(int64(len(keys) - n))
 		}
 	}
 }
 
-// retryUnresolved looks up the flows still without an owner again, and
-// checks the owners found lately (a forking server's child takes over its
-// connection), at most once every retryEvery. The refresh loop calls it
-// itself, before it builds its view: handing it to the resolver's
-// goroutine would wake a second thread at every refresh.
+// retryUnresolved looks up again the flows still without an owner that
+// are worth it and due (conntable.Table.LookupCandidates), as many as the
+// lookup budget allows, and checks the owners found lately (a forking
+// server's child takes over its connection), at most once every
+// retryEvery. The refresh loop calls it itself, before it builds its view:
+// handing it to the resolver's goroutine would wake a second thread at
+// every refresh.
 func (m *Monitor) retryUnresolved(now int64) {
 	if m.attr == nil {
 		return
@@ -64,7 +116,11 @@ func (m *Monitor) retryUnresolved(now int64) {
 		return
 	}
 	m.retried, m.lastRetry = true, now
-	m.retryKeys = m.table.Unresolved(m.retryKeys[:0])
+	var backlog, hopeless int
+	m.retryKeys, backlog, hopeless = m.table.LookupCandidates(m.retryKeys[:0], m.budget.room(now), now)
+	m.budget.take(len(m.retryKeys), now)
+	m.backlog.Store(int64(backlog))
+	m.hopeless.Store(int64(hopeless))
 	m.resolveLocked(m.retryKeys)
 	if err := m.attr.Recheck(m.table.SetOwner); err != nil {
 		m.logf("re-checking owners: %v", err)

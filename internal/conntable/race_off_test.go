@@ -1,0 +1,5 @@
+//go:build !race
+
+package conntable
+
+const raceEnabled = false
