@@ -53,6 +53,8 @@ type ledger struct {
 	exposed []*group
 	// carrying: some group holds a carry (see group.fresh).
 	carrying bool
+	// For add: the pseudo rows of the view.
+	pseudo []pseudoRow
 
 	// scratch, kept between steps
 	rowPool map[*rowState]pair
@@ -88,6 +90,16 @@ type rowState struct {
 	retired pair
 	pool    groupKey
 	gen     uint32
+	// total is a pseudo row's totals at the last view (see add); base
+	// its retired part's OwnedSent/OwnedRecv.
+	total, base pair
+}
+
+// pseudoRow is an unknown (or forwarded) row of the view being added.
+type pseudoRow struct {
+	row   *rowState
+	group *group
+	total pair
 }
 
 type rowGrowth struct {
@@ -200,6 +212,16 @@ func (l *ledger) add(v *ui.View) {
 			rs = &rowState{}
 			l.rows[id] = rs
 		}
+		if r.Pseudo {
+			// Counted after the other rows (see below).
+			total := pair{r.Sent, r.Recv}
+			if !r.EverSent.Add(r.EverRecv).IsZero() {
+				total = pair{r.EverSent, r.EverRecv}
+			}
+			l.pseudo = append(l.pseudo, pseudoRow{row: rs, group: g, total: total})
+			rs.pool, rs.gen = k.poolKey(), gen
+			continue
+		}
 		var live, gained pair
 		for j := range r.Flows {
 			f := &r.Flows[j]
@@ -208,20 +230,37 @@ func (l *ledger) add(v *ui.View) {
 			fid := l.flowID(f)
 			st := l.flows[fid]
 			if st == nil {
-				st = &flowState{}
+				// New to the ledger: what it moved before it got its
+				// owner was unknown traffic, which the unknown rows
+				// count (EverSent, EverRecv).
+				st = &flowState{last: pair{f.OwnedSent, f.OwnedRecv}}
 				l.flows[fid] = st
 			}
 			gained = gained.add(cur.since(st.last))
 			st.last, st.row, st.gen = cur, rs, gen
 		}
 		retired := pair{r.Sent, r.Recv}.since(live)
-		if grew := retired.since(rs.retired); !grew.zero() {
+		// Of what the retired part gained, what its flows moved before
+		// their owner was found is the unknown rows' (EverSent).
+		base := pair{r.RetiredOwnedSent, r.RetiredOwnedRecv}
+		if grew := retired.since(rs.retired).since(base.since(rs.base)); !grew.zero() {
 			l.growth = append(l.growth, rowGrowth{row: rs, group: g, retired: grew,
 				exited: r.Exited, otherExited: r.Exited && r.Name == flow.OtherExited})
 		}
-		rs.retired, rs.pool, rs.gen = retired, k.poolKey(), gen
+		rs.retired, rs.base, rs.pool, rs.gen = retired, base, k.poolKey(), gen
 		g.step = g.step.add(gained)
 	}
+
+	// The unknown rows list only their largest flows (a flood has
+	// hundreds of thousands), so they count by their totals: all that
+	// arrived while its flow had no owner (EverSent, EverRecv, which keep
+	// what a flow took along to its owner; the owner counts it from then
+	// on, OwnedSent/OwnedRecv): nothing is counted twice or lost.
+	for _, p := range l.pseudo {
+		p.group.step = p.group.step.add(p.total.since(p.row.total))
+		p.row.total = p.total
+	}
+	l.pseudo = l.pseudo[:0]
 
 	// Vanished flows: their bytes turn up in a retired part.
 	for id, st := range l.flows {

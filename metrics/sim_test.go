@@ -29,6 +29,9 @@ type sim struct {
 	// foldedInto maps a folded process to its exited row.
 	foldedInto map[flow.Owner]flow.Owner
 	total      pair
+	// ever is all that arrived on flows without an owner, per protocol
+	// (conntable's UnknownStat.EverSent/EverRecv).
+	ever [2]pair
 }
 
 type simFlow struct {
@@ -73,9 +76,32 @@ func (s *sim) send(k flow.Key, sent, recv uint64) {
 	f.stat.Sent, f.stat.Recv = f.stat.Sent.Add(p.sent), f.stat.Recv.Add(p.recv)
 	f.pending = f.pending.add(p)
 	s.total = s.total.add(p)
+	if f.stat.Owner == flow.Unresolved {
+		i := conntable.UnknownTCP
+		if k.Proto == flow.UDP {
+			i = conntable.UnknownUDP
+		}
+		s.ever[i] = s.ever[i].add(p)
+	}
 }
 
-func (s *sim) setOwner(k flow.Key, o flow.Owner) { s.flows[k].stat.Owner = o }
+// setOwner gives a flow another owner, as the table's SetOwner does: its
+// bytes go with it, and leaving the unknown row it remembers its counters
+// then (OwnedSent, OwnedRecv). What it moved since the last view while unknown is the
+// unknown row's.
+func (s *sim) setOwner(k flow.Key, o flow.Owner) {
+	f := s.flows[k]
+	if f.stat.Owner == o {
+		return
+	}
+	if f.stat.Owner == flow.Unresolved {
+		g := s.groupOf(flow.Unresolved)
+		s.truth[g] = s.truth[g].add(f.pending)
+		f.pending = pair{}
+		f.stat.OwnedSent, f.stat.OwnedRecv = f.stat.Sent, f.stat.Recv
+	}
+	f.stat.Owner = o
+}
 
 // retire moves a flow's totals to its owner's retired totals, as the
 // table's sweep does.
@@ -83,6 +109,7 @@ func (s *sim) retire(k flow.Key) {
 	f := s.flows[k]
 	r := s.retired[f.stat.Owner]
 	r.Sent, r.Recv, r.Flows = r.Sent.Add(f.stat.Sent), r.Recv.Add(f.stat.Recv), r.Flows+1
+	r.OwnedSent, r.OwnedRecv = r.OwnedSent.Add(f.stat.OwnedSent), r.OwnedRecv.Add(f.stat.OwnedRecv)
 	s.retired[f.stat.Owner] = r
 	s.pending = append(s.pending, simPending{f.stat.Owner, f.pending})
 	delete(s.flows, k)
@@ -98,6 +125,7 @@ func (s *sim) fold(o flow.Owner) {
 	if r, ok := s.retired[o]; ok {
 		t := s.retired[into]
 		t.Sent, t.Recv, t.Flows = t.Sent.Add(r.Sent), t.Recv.Add(r.Recv), t.Flows+r.Flows
+		t.OwnedSent, t.OwnedRecv = t.OwnedSent.Add(r.OwnedSent), t.OwnedRecv.Add(r.OwnedRecv)
 		s.retired[into] = t
 		delete(s.retired, o)
 	}
@@ -140,6 +168,9 @@ func (s *sim) view() *ui.View {
 	slices.SortFunc(snap.Flows, func(a, b conntable.FlowStat) int { return cmp.Compare(a.First, b.First) })
 	for o, r := range s.retired {
 		snap.Retired[o] = r
+	}
+	for i, e := range s.ever {
+		snap.Unknown[i].EverSent, snap.Unknown[i].EverRecv = e.sent, e.recv
 	}
 	s.now = s.now.Add(time.Second)
 	return &ui.View{Time: s.now, Interval: time.Second, Rows: ui.Build(snap, s.owners, true, ui.SortRecv),

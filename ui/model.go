@@ -40,6 +40,15 @@ type Row struct {
 	// Flows are the row's current connections, largest first: all of a
 	// process's; of the pseudo rows, the conntable.UnknownDetail largest.
 	Flows []conntable.FlowStat
+	// EverSent and EverRecv are, for the unknown rows, all that arrived
+	// while its flow had no owner, since start: unlike Sent and Recv they
+	// keep what a flow took along when its owner was found, so they never
+	// decrease (a counter of unknown traffic counts them).
+	EverSent, EverRecv flow.Counter
+	// RetiredOwnedSent and RetiredOwnedRecv are the part of the totals of
+	// the row's gone flows that they moved before their owner was found
+	// (conntable.Retired.OwnedSent): unknown traffic then.
+	RetiredOwnedSent, RetiredOwnedRecv flow.Counter
 	// FlowCount is how many connections the row has now, listed in Flows
 	// or not.
 	FlowCount int
@@ -189,6 +198,7 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 		u, r := &snap.Unknown[i], &unknown[i]
 		r.Pseudo = true
 		r.Sent, r.Recv, r.SentRate, r.RecvRate = u.Sent, u.Recv, u.SentRate, u.RecvRate
+		r.EverSent, r.EverRecv = u.EverSent, u.EverRecv
 		r.Flows = slices.Clone(u.Largest)
 		r.FlowCount = u.Flows
 		if len(u.Largest) > 0 {
@@ -229,6 +239,8 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 		r := rowFor(o, decode.ProtoTCP)
 		r.Sent = r.Sent.Add(ret.Sent)
 		r.Recv = r.Recv.Add(ret.Recv)
+		r.RetiredOwnedSent = r.RetiredOwnedSent.Add(ret.OwnedSent)
+		r.RetiredOwnedRecv = r.RetiredOwnedRecv.Add(ret.OwnedRecv)
 	}
 	rows := make([]Row, 0, len(byOwner)+2)
 	for _, r := range byOwner {

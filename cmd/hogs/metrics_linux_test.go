@@ -90,6 +90,9 @@ func TestMetricsLive(t *testing.T) {
 	server.cmd.Wait()
 	wire := counterDelta(before, netlab.ReadCounters(t, nsA, "vA"))
 	time.Sleep(1500 * time.Millisecond) // two refreshes later
+	// A new series shows 0 at the first scrape it appears in (so that
+	// Prometheus's increase() counts what it held), its bytes from the next.
+	scrape(t, nsA, "http://127.0.0.1:9464/metrics")
 	body := scrape(t, nsA, "http://127.0.0.1:9464/metrics")
 	h.cmd.Process.Signal(os.Interrupt)
 	h.cmd.Wait()

@@ -15,6 +15,11 @@ type FlowStat struct {
 	First, Last        int64
 	Sent, Recv         flow.Counter
 	SentRate, RecvRate float64 // bytes per second over RateWindow (see rates)
+	// OwnedSent and OwnedRecv are Sent and Recv when the flow left the
+	// unknown rows for its first owner, if that came after its first
+	// packets: those bytes showed in the unknown row until then. A
+	// counter of its owners' traffic counts from here (metrics).
+	OwnedSent, OwnedRecv flow.Counter
 }
 
 // Snapshot is the table at one instant.
@@ -46,7 +51,11 @@ const UnknownDetail = 100
 // UnknownStat is the traffic of one protocol's flows without an owner.
 type UnknownStat struct {
 	// Sent and Recv are totals, flows gone included.
-	Sent, Recv         flow.Counter
+	Sent, Recv flow.Counter
+	// EverSent and EverRecv are all that arrived while its flow had no
+	// owner, since New: unlike Sent and Recv they keep what a flow took
+	// along when it got an owner, so they never decrease.
+	EverSent, EverRecv flow.Counter
 	SentRate, RecvRate float64
 	// Flows is how many such flows the table holds; Largest are the
 	// UnknownDetail largest of them by bytes (ties by key), largest first:
@@ -99,6 +108,8 @@ func (t *Table) Snapshot(now int64) Snapshot {
 			su, u := &snap.Unknown[j], &s.unknown[j]
 			su.Sent = su.Sent.Add(u.sent)
 			su.Recv = su.Recv.Add(u.recv)
+			su.EverSent = su.EverSent.Add(u.everSent)
+			su.EverRecv = su.EverRecv.Add(u.everRecv)
 			su.Flows += u.flows
 			sr, rr := ratesOf(&u.buckets, u.first, now)
 			su.SentRate += sr
@@ -144,7 +155,7 @@ func (t *Table) Snapshot(now int64) Snapshot {
 
 func (f *entry) stat(sentRate, recvRate float64) FlowStat {
 	return FlowStat{Key: f.key, Owner: f.owner, Device: f.device, First: f.first, Last: f.last,
-		Sent: f.sent, Recv: f.recv, SentRate: sentRate, RecvRate: recvRate}
+		Sent: f.sent, Recv: f.recv, SentRate: sentRate, RecvRate: recvRate, OwnedSent: f.ownedSent, OwnedRecv: f.ownedRecv}
 }
 
 // CompareBySize orders flows largest first (bytes both ways), then by key:

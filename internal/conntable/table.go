@@ -67,7 +67,11 @@ type entry struct {
 	first      int64 // nanoseconds on the caller's clock
 	last       int64
 	sent, recv flow.Counter
-	buckets    [buckets]bucket
+	// ownedSent and ownedRecv are sent and recv when the flow left the
+	// unknown rows for its first owner (zero if it had one from its first
+	// packet): what came before showed there.
+	ownedSent, ownedRecv flow.Counter
+	buckets              [buckets]bucket
 	// cur is the bucket of the second [curStart, curStart+1e9) of the
 	// clock, so that packets within one second skip the divisions.
 	cur      *bucket
@@ -215,7 +219,11 @@ type Table struct {
 // Retired is what flows already gone from the table left to their owner.
 type Retired struct {
 	Sent, Recv flow.Counter
-	Flows      uint64
+	// OwnedSent and OwnedRecv are the part of Sent and Recv those flows
+	// moved before they got their owner (FlowStat.OwnedSent): shown in
+	// the unknown rows then, counted there by EverSent/EverRecv.
+	OwnedSent, OwnedRecv flow.Counter
+	Flows                uint64
 	// Last is when the latest of those flows last saw a packet.
 	Last int64
 }
@@ -518,6 +526,8 @@ func (t *Table) retire(gone ...*entry) {
 		r := t.retiredOf(f.owner, f.key.Proto)
 		r.Sent = r.Sent.Add(f.sent)
 		r.Recv = r.Recv.Add(f.recv)
+		r.OwnedSent = r.OwnedSent.Add(f.ownedSent)
+		r.OwnedRecv = r.OwnedRecv.Add(f.ownedRecv)
 		r.Flows++
 		r.Last = max(r.Last, f.last)
 	}
@@ -558,6 +568,8 @@ func (t *Table) MoveRetired(from, into flow.Owner) {
 	}
 	dst.Sent = dst.Sent.Add(r.Sent)
 	dst.Recv = dst.Recv.Add(r.Recv)
+	dst.OwnedSent = dst.OwnedSent.Add(r.OwnedSent)
+	dst.OwnedRecv = dst.OwnedRecv.Add(r.OwnedRecv)
 	dst.Flows += r.Flows
 	dst.Last = max(dst.Last, r.Last)
 }
@@ -582,6 +594,7 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	}
 	if f.owner == flow.Unresolved {
 		s.leaveUnknown(f, true)
+		f.ownedSent, f.ownedRecv = f.sent, f.recv
 	}
 	f.owner = owner
 	if f.state&inOwned == 0 {

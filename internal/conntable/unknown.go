@@ -14,10 +14,14 @@ const notablePackets = 8
 // (from first), not over each flow's own life as a flow's rates do.
 type unknownSum struct {
 	sent, recv flow.Counter
-	flows      int
-	buckets    [buckets]bucket
-	first      int64
-	seen       bool
+	// everSent and everRecv count all that arrived while its flow had no
+	// owner: they never decrease (sent and recv lose what a flow takes
+	// along when it gets an owner).
+	everSent, everRecv flow.Counter
+	flows              int
+	buckets            [buckets]bucket
+	first              int64
+	seen               bool
 	// cur is the bucket of the second from curStart, as entry.cur.
 	cur      *bucket
 	curStart int64
@@ -42,6 +46,8 @@ func (s *shard) countUnknown(f *entry, sent, recv flow.Counter, now int64) {
 	}
 	u.sent = u.sent.Add(sent)
 	u.recv = u.recv.Add(recv)
+	u.everSent = u.everSent.Add(sent)
+	u.everRecv = u.everRecv.Add(recv)
 	b := u.cur
 	if b == nil || uint64(now-u.curStart) >= 1e9 {
 		b = bucketOf(&u.buckets, now)
