@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"hogs/internal/container"
 	"hogs/internal/flow"
 	"hogs/internal/kevents"
 	"hogs/internal/monitor"
@@ -184,6 +185,9 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
+	if len(cfg.onlyPIDs) == 0 {
+		rcfg.CgroupOwner = cgroupOwners(cfg, stderr)
+	}
 	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
 	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is
 	// never searched for again.
@@ -228,6 +232,29 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 		}
 	}
 	return monitor.Live{Live: live}, attr, owners, closeAll, nil
+}
+
+// cgroupOwners names the service or container whose cgroup holds sockets
+// hogs finds no process for (proc.ResolverConfig.CgroupOwner); nil
+// without a cgroup2 mount.
+func cgroupOwners(cfg config, stderr io.Writer) func(uint64) (flow.Process, bool) {
+	mount, err := container.FindCgroup2("/proc/self/mountinfo")
+	if err != nil {
+		if cfg.bugHunt {
+			fmt.Fprintf(stderr, "hogs: %v: sockets without a process stay unknown\n", err)
+		}
+		return nil
+	}
+	ids := container.NewCgroupIDs(mount, nil)
+	labels := container.NewLabeler(container.Config{})
+	return func(id uint64) (flow.Process, bool) {
+		path, ok := ids.Path(id)
+		if !ok {
+			return flow.Process{}, false
+		}
+		name := labels.Path(path).OwnerName()
+		return flow.Process{Name: name, Cgroup: path, CgroupID: id}, name != ""
+	}
 }
 
 // openCapture opens the live capture with the kernel filters -C and -f ask
