@@ -264,7 +264,13 @@ func (s *syncBuffer) String() string {
 
 func startHogs(t *testing.T, ns string, args ...string) *hogsRun {
 	t.Helper()
-	h := &hogsRun{cmd: inNamespace(ns, hogsBinary(t), args...)}
+	return startHogsCmd(t, inNamespace(ns, hogsBinary(t), args...))
+}
+
+// startHogsCmd starts cmd, a hogs command line, as startHogs does.
+func startHogsCmd(t *testing.T, cmd *exec.Cmd) *hogsRun {
+	t.Helper()
+	h := &hogsRun{cmd: cmd}
 	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/signal"
 	"syscall"
 
@@ -239,6 +240,15 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 // without a cgroup2 mount.
 func cgroupOwners(cfg config, stderr io.Writer) func(uint64) (flow.Process, bool) {
 	mount, err := container.FindCgroup2("/proc/self/mountinfo")
+	if err != nil {
+		// ip netns exec mounts a sysfs of its own over /sys, hiding the
+		// cgroup mounts: init's view has them (root may look).
+		if m, err1 := container.FindCgroup2("/proc/1/mountinfo"); err1 == nil {
+			if _, err1 = os.Stat("/proc/1/root" + m); err1 == nil {
+				mount, err = "/proc/1/root"+m, nil
+			}
+		}
+	}
 	if err != nil {
 		if cfg.bugHunt {
 			fmt.Fprintf(stderr, "hogs: %v: sockets without a process stay unknown\n", err)
