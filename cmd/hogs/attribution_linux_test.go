@@ -556,7 +556,19 @@ func sendClose(args []string) int {
 // echo64Server ADDR: accepts connections until killed; each: reads 64
 // bytes, sends them back, closes.
 func echo64Server(args []string) int {
-	ln, err := net.Listen("tcp", args[0])
+	return serveEach(args[0], func(conn net.Conn) {
+		buf := make([]byte, 64)
+		if _, err := io.ReadFull(conn, buf); err == nil {
+			conn.Write(buf)
+		}
+	})
+}
+
+// serveEach listens on addr, prints "listening", and serves every
+// connection in a goroutine of its own, closing it after serve, until
+// killed.
+func serveEach(addr string, serve func(net.Conn)) int {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return 1
 	}
@@ -567,10 +579,7 @@ func echo64Server(args []string) int {
 			return 1
 		}
 		go func() {
-			buf := make([]byte, 64)
-			if _, err := io.ReadFull(conn, buf); err == nil {
-				conn.Write(buf)
-			}
+			serve(conn)
 			conn.Close()
 		}()
 	}
