@@ -7,7 +7,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static small test test-live fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean
+.PHONY: all build static small test test-live fuzz bench bench-live bench-sockets bench-sockets-short bench-flood pgo captures lint clean
 
 all: build
 
@@ -65,6 +65,13 @@ bench-live: build
 # (bench/sockets; needs root, about three minutes).
 bench-sockets: build
 	go run ./bench/sockets
+
+# The issue's attribution scenarios with 20,000 idle sockets: 50 connections
+# of about a millisecond at 10/s and 300 short-lived client processes of
+# 20 kB, hogs with kernel events and from /proc alone, and nethogs
+# (bench/sockets; needs root, about four minutes).
+bench-sockets-short: build
+	go run ./bench/sockets -monitors hogs-json,hogs-json-noev,hogs,hogs-noev,nethogs -new-size 64 -new-answer 64 -hold 0 -phase 5s -procs 300 -out bench/sockets/results-short.md
 
 # hogs against nethogs on a device flooded with random-tuple TCP SYNs, then
 # a UDP storm (every frame a new 5-tuple; 50,000 frames/s and the

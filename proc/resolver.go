@@ -86,7 +86,8 @@ type Resolver struct {
 	closedMu sync.Mutex
 	closed   map[connKey]uint64
 
-	owners *flow.Owners
+	owners      *flow.Owners
+	cgroupOwner func(id uint64) (flow.Process, bool)
 
 	// Counters, read by Stats from other goroutines.
 	scans, reads, lookups atomic.Uint64
@@ -106,6 +107,11 @@ type ResolverConfig struct {
 	// SockDiag, if set, finds each flow's socket with one netlink query
 	// instead of reading the /proc/net tables.
 	SockDiag *SockDiag
+	// CgroupOwner, if set, describes the cgroup with this id as an owner
+	// (flow.Process with Cgroup set) when it is a service or container,
+	// and reports false for any other (the root cgroup, a user's
+	// session): the owner of a socket whose process cannot be found.
+	CgroupOwner func(id uint64) (flow.Process, bool)
 }
 
 // NewResolver returns a Resolver reading cfg.FS.
@@ -121,6 +127,7 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 		provisional: map[flow.Key]bool{},
 		closed:      map[connKey]uint64{},
 		owners:      cfg.Owners,
+		cgroupOwner: cfg.CgroupOwner,
 	}
 	if r.owners == nil {
 		r.owners = flow.NewOwners()
@@ -216,7 +223,27 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 			delete(r.inodeOwner, inode)
 		}
 	}
+	if r.cgroupOwner != nil && r.only == nil {
+		for i := range owners {
+			if owners[i] == flow.Unresolved && found[i].CgroupID != 0 {
+				owners[i] = r.cgroupOf(found[i].CgroupID)
+			}
+		}
+	}
 	return nil
+}
+
+// cgroupOf returns the owner number of cgroup id, registering it, or
+// Unresolved when it names no service or container (or too many are
+// registered).
+func (r *Resolver) cgroupOf(id uint64) flow.Owner {
+	p, ok := r.cgroupOwner(id)
+	if !ok {
+		return flow.Unresolved
+	}
+	p.CgroupID = id
+	o, _ := r.owners.InternCgroup(p)
+	return o
 }
 
 // youngFlow is a flow Resolve found an owner for, to be checked again.
@@ -607,8 +634,12 @@ func (r *Resolver) Stats() ResolverStats {
 }
 
 // Alive reports whether process p still runs (its PID has not been reused
-// since): the monitor folds the rows of exited processes.
+// since): the monitor folds the rows of exited processes. A cgroup's row
+// is no process: false.
 func (r *Resolver) Alive(p flow.Process) bool {
+	if p.IsCgroup() {
+		return false
+	}
 	start, err := r.fs.StartTime(p.PID)
 	return err == nil && start == p.StartTime
 }

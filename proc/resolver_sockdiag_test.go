@@ -33,7 +33,11 @@ func (k *fakeKernel) answer(req []byte) [][]byte {
 	if !ok || req[nlmsgHeaderLen] != afInet {
 		return [][]byte{nlmsg(nlmsgError, 0, seq, errorBody(syscall.ENOENT))}
 	}
-	return [][]byte{nlmsg(sockDiagByFamily, 0, seq, diagBody(s.State, src, dst, uint32(s.Inode), s.Cookie))}
+	var attrs []any
+	if s.CgroupID != 0 {
+		attrs = append(attrs, uint16(inetDiagCgroup), binary.NativeEndian.AppendUint64(nil, s.CgroupID))
+	}
+	return [][]byte{nlmsg(sockDiagByFamily, 0, seq, diagBody(s.State, src, dst, uint32(s.Inode), s.Cookie, attrs...))}
 }
 
 // TestResolverLateAccept: a connection waiting in the listener's queue
@@ -110,5 +114,78 @@ func TestResolverLateAccept(t *testing.T) {
 	}
 	if len(changes) != 1 {
 		t.Errorf("changes %v after the close, want the worker kept", changes)
+	}
+}
+
+// TestResolverCgroupOwner: a socket no readable process holds goes to its
+// cgroup's row when the cgroup is a service or container, stays unknown
+// in any other cgroup, and a closed socket's cgroup names it without an
+// fd scan. With OnlyPIDs (-P) nothing goes to a cgroup.
+func TestResolverCgroupOwner(t *testing.T) {
+	const (
+		svcCgroup  = 77
+		rootCgroup = 1
+	)
+	remote := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(flowRemote.Addr(), port) }
+	tests := []struct {
+		name   string
+		socket DiagSocket
+		closed bool // a destroy event named it
+		only   []int
+		want   string // owner's name, "" for unresolved
+		scans  uint64
+	}{
+		{name: "a process has it", socket: DiagSocket{Inode: 7001, State: TCPEstablished, CgroupID: svcCgroup}, want: "server", scans: 1},
+		{name: "no readable process, service cgroup", socket: DiagSocket{Inode: 9100, State: TCPEstablished, CgroupID: svcCgroup}, want: "ssh.service", scans: 1},
+		{name: "no readable process, root cgroup", socket: DiagSocket{Inode: 9101, State: TCPEstablished, CgroupID: rootCgroup}, scans: 1},
+		{name: "no cgroup told", socket: DiagSocket{Inode: 9102, State: TCPEstablished}, scans: 1},
+		{name: "closed, service cgroup", socket: DiagSocket{Inode: 9103, State: TCPEstablished, Cookie: 5, CgroupID: svcCgroup}, closed: true, want: "ssh.service"},
+		{name: "-P", socket: DiagSocket{Inode: 9104, State: TCPEstablished, CgroupID: svcCgroup}, only: []int{500}, scans: 1},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[7000]", 4: "socket:[7001]"})
+			conn := [2]netip.AddrPort{flowLocal, remote(uint16(41000 + i))}
+			kernel := &fakeKernel{sockets: map[[2]netip.AddrPort]DiagSocket{conn: tt.socket}}
+			d := newSockDiag(&fakeNetlink{answer: kernel.answer})
+			if err := d.probe(); err != nil {
+				t.Fatal(err)
+			}
+			var asked []uint64
+			r := NewResolver(ResolverConfig{FS: NewFS(root), SockDiag: d, OnlyPIDs: tt.only,
+				CgroupOwner: func(id uint64) (flow.Process, bool) {
+					asked = append(asked, id)
+					if id != svcCgroup {
+						return flow.Process{}, false
+					}
+					return flow.Process{Name: "ssh.service", Cgroup: "/system.slice/ssh.service"}, true
+				}})
+			if tt.closed {
+				r.SocketClosed(ProtoTCP, conn[0], conn[1], tt.socket.Cookie)
+			}
+			key := flow.Key{Proto: ProtoTCP, Local: conn[0], Remote: conn[1]}
+			owners := make([]flow.Owner, 2)
+			// Twice: the second lookup finds the cgroup's row registered.
+			if err := r.Resolve([]flow.Key{key, key}, owners); err != nil {
+				t.Fatal(err)
+			}
+			if owners[0] != owners[1] {
+				t.Errorf("same flow, owners %d and %d", owners[0], owners[1])
+			}
+			if got := ownerName(r, owners[0]); tt.want == "" && owners[0] != flow.Unresolved || tt.want != "" && got != tt.want {
+				t.Fatalf("owner %q (%d), want %q (cgroups asked: %v)", got, owners[0], tt.want, asked)
+			}
+			p, _ := r.Owners().Lookup(owners[0])
+			if isCgroup := tt.want == "ssh.service"; p.IsCgroup() != isCgroup || isCgroup && (p.CgroupID != svcCgroup || p.PID != 0) {
+				t.Errorf("owner %+v: want a cgroup row %v, cgroup id %d", p, isCgroup, svcCgroup)
+			}
+			if got := r.Stats().FDScans; got != tt.scans {
+				t.Errorf("%d fd scans, want %d", got, tt.scans)
+			}
+			if p.IsCgroup() && r.Alive(p) {
+				t.Error("a cgroup's row reported alive as a process")
+			}
+		})
 	}
 }

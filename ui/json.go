@@ -50,6 +50,7 @@ type jsonTraffic struct {
 type jsonProcess struct {
 	PID         int              `json:"pid"`
 	Exited      bool             `json:"exited"`
+	Cgroup      string           `json:"cgroup"`
 	Name        string           `json:"name"`
 	Cmdline     []string         `json:"cmdline"`
 	User        string           `json:"user"`
@@ -140,7 +141,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		if cmdline == nil {
 			cmdline = []string{}
 		}
-		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Exited: r.Exited, Name: r.Name, Cmdline: cmdline, User: r.User,
+		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Exited: r.Exited, Cgroup: r.Cgroup, Name: r.Name, Cmdline: cmdline, User: r.User,
 			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns})
 	}
 	for _, c := range snap.Capture {

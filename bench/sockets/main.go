@@ -29,8 +29,10 @@
 //	sockets idle-holder ADDR PORTS N               (nsA)
 //	sockets busy-sink ADDR                         (nsB)
 //	sockets busy-client ADDR RATE WRITE MAXDUR     (nsA)
-//	sockets newconn-server ADDR                    (nsB)
-//	sockets newconn-client ADDR RATE DURATION HOLD now|signal (nsA)
+//	sockets newconn-server ADDR SIZE ANSWER        (nsB)
+//	sockets newconn-client ADDR RATE DURATION HOLD now|signal SIZE ANSWER (nsA)
+//	sockets procs-launcher ADDR N SIZE             (nsA; phase 5)
+//	sockets one-shot ADDR SIZE                     (started by the launcher)
 //
 // The idle holders open -idle connections (20,000) round robin to -ports
 // listening ports of their idle server, as plain blocking sockets without
@@ -44,8 +46,9 @@
 // queue. The busy client streams -busy-rate bytes/s
 // (2 MB/s) in 64 KiB writes to the busy sink until told to pause
 // (SIGUSR1). The new-connections client makes -new-rate connections a
-// second (10) for -phase (10 s); each connects, sends 1 KiB, reads a
-// 1-byte answer, stays open -hold (300 ms) and closes; it prints the local
+// second (10) for -phase (10 s); each connects, sends -new-size bytes
+// (1 KiB), reads a -new-answer-byte answer (1), stays open -hold (300 ms)
+// and closes; it prints the local
 // address of each, and stays alive afterwards so that its process still
 // exists at the last refresh.
 //
@@ -87,6 +90,23 @@
 //     refreshes, reads the counters and VmHWM, then stops the monitor
 //     (SIGTERM, SIGKILL after 3 s) and parses the refresh that was last at
 //     that reading.
+//  5. With -procs N (default 0: skipped), before the monitor stops:
+//     short-lived client processes. With the busy flow paused the link is
+//     quiet; a launcher starts N processes one after another, each
+//     connecting, sending -proc-size bytes (20 kB), reading a 1-byte
+//     answer and exiting, as a script calling a client in a loop does. The
+//     phase ends at the second refresh after the last has exited plus 1 s.
+//     Share attributed = the bytes on those processes' own rows (by PID)
+//     in that refresh / vA's rx+tx over the phase.
+//
+// # The issue's scenarios (millisecond connections, client processes)
+//
+// `make bench-sockets-short` runs hogs with kernel events, hogs from /proc
+// alone (hogs-noev, hogs-json-noev: --no-kernel-events) and nethogs with
+// 20,000 idle sockets, phase 3 as 50 connections of about a millisecond at
+// 10/s (-new-size 64 -new-answer 64 -hold 0 -phase 5s: connect, 64 bytes,
+// the 64-byte echo, close), and phase 5 with 300 client processes of
+// 20 kB each, into bench/sockets/results-short.md.
 //
 // # What is reported
 //
@@ -164,6 +184,7 @@ const (
 	idleBase   = 9100            // first idle server port
 	busyPort   = "9200"
 	newconnPrt = "9300"
+	procsPort  = "9400"
 
 	addrA = "10.91.0.1" // vA, in nsA: the monitor and the clients
 	addrB = "10.91.0.2" // vB, in nsB: the servers
@@ -202,6 +223,10 @@ type options struct {
 	busyRate      int
 	busyWrite     int
 	newRate       int
+	newSize       int
+	newAnswer     int
+	procs         int
+	procSize      int
 	phase, hold   time.Duration
 	monitors      []string
 	out           string
@@ -222,9 +247,13 @@ func main() {
 	flag.IntVar(&o.busyWrite, "busy-write", 64<<10, "busy flow, bytes per write")
 	flag.IntVar(&o.newRate, "new-rate", 10, "new connections per second in phase 3")
 	flag.DurationVar(&o.phase, "phase", 10*time.Second, "length of phases 2 and 3")
-	flag.DurationVar(&o.hold, "hold", 300*time.Millisecond, "how long each new connection stays open")
+	flag.DurationVar(&o.hold, "hold", 300*time.Millisecond, "how long each new connection stays open after its answer (0: closed at once)")
+	flag.IntVar(&o.newSize, "new-size", 1024, "bytes each new connection sends")
+	flag.IntVar(&o.newAnswer, "new-answer", 1, "bytes each new connection is answered")
+	flag.IntVar(&o.procs, "procs", 0, "phase 5: short-lived client processes started one after another (0: no phase 5)")
+	flag.IntVar(&o.procSize, "proc-size", 20000, "phase 5: bytes each client process sends")
 	flag.StringVar(&mons, "monitors", "hogs,hogs-json,nethogs,hogs:old,hogs-json:old",
-		"runs, comma-separated: hogs, hogs-json, nethogs; NAME:old starts the new-connections client before the idle holders")
+		"runs, comma-separated: hogs, hogs-json, nethogs, and hogs-noev, hogs-json-noev (hogs --no-kernel-events); NAME:old starts the new-connections client before the idle holders")
 	flag.StringVar(&o.out, "out", "bench/sockets/results.md", "Markdown results file (empty: none)")
 	flag.DurationVar(&o.timeout, "timeout", 8*time.Minute, "the whole run: past it everything is killed and removed")
 	flag.Parse()
@@ -260,8 +289,14 @@ func (o options) check() error {
 		return fmt.Errorf("-new-rate %d out of range [1, 1000]", o.newRate)
 	case o.phase <= 0 || o.phase > maxPhase:
 		return fmt.Errorf("-phase %v out of range (0, %v]", o.phase, maxPhase)
-	case o.hold <= 0 || o.hold > 10*time.Second:
-		return fmt.Errorf("-hold %v out of range (0, 10s]", o.hold)
+	case o.hold < 0 || o.hold > 10*time.Second:
+		return fmt.Errorf("-hold %v out of range [0, 10s]", o.hold)
+	case o.newSize < 1 || o.newSize > maxMessage || o.newAnswer < 0 || o.newAnswer > maxMessage:
+		return fmt.Errorf("-new-size %d or -new-answer %d out of range [1, %d], [0, %d]", o.newSize, o.newAnswer, maxMessage, maxMessage)
+	case o.procs < 0 || o.procs > maxProcs:
+		return fmt.Errorf("-procs %d out of range [0, %d]", o.procs, maxProcs)
+	case o.procSize < 1 || o.procSize > maxMessage:
+		return fmt.Errorf("-proc-size %d out of range [1, %d]", o.procSize, maxMessage)
 	case o.timeout <= 0 || o.timeout > 30*time.Minute:
 		return fmt.Errorf("-timeout %v out of range (0, 30m]", o.timeout)
 	}
@@ -277,13 +312,16 @@ func run(lab *netlab.Lab, o options) error {
 		"hogs":      {name: "hogs", argv: []string{hogs, "-t", "-v", "2", "-d", "1", "-x"}},
 		"hogs-json": {name: "hogs-json", argv: []string{hogs, "--json", "--connections", "-v", "2", "-d", "1", "-x"}, json: true},
 		"nethogs":   {name: "nethogs"},
+		// Attributing from /proc alone, as where kernel events cannot load.
+		"hogs-noev":      {name: "hogs-noev", argv: []string{hogs, "--no-kernel-events", "-t", "-v", "2", "-d", "1", "-x"}},
+		"hogs-json-noev": {name: "hogs-json-noev", argv: []string{hogs, "--no-kernel-events", "--json", "--connections", "-v", "2", "-d", "1", "-x"}, json: true},
 	}
 	var plan []monitor
 	for _, spec := range o.monitors {
 		name, variant, _ := strings.Cut(spec, ":")
 		m, ok := known[name]
 		if !ok || (variant != "" && variant != "old") {
-			return fmt.Errorf("unknown monitor %q (hogs, hogs-json, nethogs, each optionally with :old)", spec)
+			return fmt.Errorf("unknown monitor %q (hogs, hogs-json, hogs-noev, hogs-json-noev, nethogs, each optionally with :old)", spec)
 		}
 		m.oldClient = variant == "old"
 		if name == "nethogs" {
@@ -413,7 +451,8 @@ type result struct {
 
 	s0             netlab.Counters // vA just before the monitor started
 	quiet          netlab.Counters // vA from then to the busy flow's start: should be 0
-	s2, s3, s4, s5 snap            // phase 2 start, phase 3 start, phase 3 end, the end
+	s2, s3, s4, s5 snap            // phase 2 start, phase 3 start, phase 3 end, the tail's end
+	s6             snap            // phase 5's end (s5 without it)
 	newDone        time.Time
 	memEnd         netlab.Memory
 	killed         bool
@@ -422,9 +461,16 @@ type result struct {
 	monStderr      string
 	refTime        []time.Time
 	final          trace.Block
-	done           bool   // all phases measured
-	gcs            [2]int // Go GCs in phases 2 and 3 (GODEBUG=gctrace=1 only)
-	clk            uint64
+	done           bool // all phases measured
+
+	gcs [2]int // Go GCs in phases 2 and 3 (GODEBUG=gctrace=1 only)
+	clk uint64
+
+	// Phase 5: short-lived client processes.
+	procPIDs   map[int]bool
+	procsLine  string
+	procsWire  netlab.Counters // vA during phase 5
+	procsFinal trace.Block     // the refresh at s6
 }
 
 // runOne runs monitor m in a fresh namespace pair.
@@ -469,7 +515,7 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	// 1. Set-up. The new-connections server, and with :old the client,
 	// which waits for SIGUSR1 (so that its PID is older than the idle
 	// holders').
-	newSrv, err := role("newconn-server", p.B, addrB+":"+newconnPrt)
+	newSrv, err := role("newconn-server", p.B, addrB+":"+newconnPrt, strconv.Itoa(o.newSize), strconv.Itoa(o.newAnswer))
 	if err != nil {
 		return err
 	}
@@ -478,9 +524,10 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 		return err
 	}
 	newArgs := []string{addrB + ":" + newconnPrt, strconv.Itoa(o.newRate), o.phase.String(), o.hold.String()}
+	newTail := []string{strconv.Itoa(o.newSize), strconv.Itoa(o.newAnswer)}
 	var newc *harness.Child
 	if m.oldClient {
-		if newc, err = role("newconn-client", p.A, append(newArgs, "signal")...); err != nil {
+		if newc, err = role("newconn-client", p.A, append(append(newArgs, "signal"), newTail...)...); err != nil {
 			return err
 		}
 		r.newPID = newc.PID()
@@ -545,6 +592,15 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	afters = append(afters, func() { r.sinkLine = harness.LastLine(sink.Out.Text()) })
 	if _, err := sink.WaitLine("ready", 10*time.Second); err != nil {
 		return err
+	}
+	var procsSrv *harness.Child
+	if o.procs > 0 {
+		if procsSrv, err = role("newconn-server", p.B, addrB+":"+procsPort, strconv.Itoa(o.procSize), "1"); err != nil {
+			return err
+		}
+		if _, err := procsSrv.WaitLine("ready", 10*time.Second); err != nil {
+			return err
+		}
 	}
 	isRefresh := trace.IsTraceRefresh
 	if m.json {
@@ -633,7 +689,7 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	if m.oldClient {
 		newc.Signal(syscall.SIGUSR1)
 	} else {
-		if newc, err = role("newconn-client", p.A, append(newArgs, "now")...); err != nil {
+		if newc, err = role("newconn-client", p.A, append(append(newArgs, "now"), newTail...)...); err != nil {
 			return err
 		}
 		r.newPID = newc.PID()
@@ -665,6 +721,12 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	if r.s5, err = r.take(mon, i5); err != nil {
 		return err
 	}
+	r.s6 = r.s5
+	if o.procs > 0 {
+		if err := r.procsPhase(mon, role, p, o); err != nil {
+			return fmt.Errorf("phase 5: %v", err)
+		}
+	}
 	if r.memEnd, err = netlab.ReadMemory(r.pid); err != nil {
 		return err
 	}
@@ -678,7 +740,7 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	// Match them by number rather than by arrival.
 	if xs, _ := mon.Err.AllX(); len(xs) > 0 {
 		if n := mon.Out.Refreshes(); len(xs) == n || len(xs) == n+1 {
-			for _, s := range []*snap{&r.s2, &r.s3, &r.s4, &r.s5} {
+			for _, s := range []*snap{&r.s2, &r.s3, &r.s4, &r.s5, &r.s6} {
 				s.x = xReading{xs[s.ref], true}
 			}
 		} else {
@@ -700,6 +762,11 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	}
 	if r.final, err = mon.Out.Block(r.s5.ref, m.json); err != nil {
 		return err
+	}
+	if o.procs > 0 {
+		if r.procsFinal, err = mon.Out.Block(r.s6.ref, m.json); err != nil {
+			return err
+		}
 	}
 	if strings.HasPrefix(m.name, "hogs") && !r.s5.x.ok {
 		return fmt.Errorf("no -x line on hogs's stderr")
@@ -735,4 +802,42 @@ func (r *result) collectNew(c *harness.Child) {
 			r.ok, _ = strconv.Atoi(f[3])
 		}
 	}
+}
+
+// procsPhase is phase 5: with the busy flow paused and the link quiet, a
+// launcher starts -procs client processes one after another, each sending
+// -proc-size bytes over its own connection and exiting; it ends at the
+// second refresh after the settle time past the last. vA's counters over
+// the phase are exactly those connections' bytes.
+func (r *result) procsPhase(mon *harness.Child, role func(string, string, ...string) (*harness.Child, error), p netlab.Pair, o options) error {
+	w0, err := netlab.DeviceCounters(p.A, "vA")
+	if err != nil {
+		return err
+	}
+	l, err := role("procs-launcher", p.A, addrB+":"+procsPort, strconv.Itoa(o.procs), strconv.Itoa(o.procSize))
+	if err != nil {
+		return err
+	}
+	if r.procsLine, err = l.WaitLine("done ", time.Duration(o.procs)*time.Second+30*time.Second); err != nil {
+		return err
+	}
+	r.procPIDs = map[int]bool{}
+	for _, line := range strings.Split(l.Out.Text(), "\n") {
+		var pid int
+		if _, err := fmt.Sscanf(line, "pid %d", &pid); err == nil {
+			r.procPIDs[pid] = true
+		}
+	}
+	i, at, err := mon.WaitRefresh(time.Now().Add(settle), 20*time.Second)
+	if err == nil {
+		i, _, err = mon.WaitRefresh(at.Add(time.Nanosecond), 20*time.Second)
+	}
+	if err != nil {
+		return err
+	}
+	if r.s6, err = r.take(mon, i); err != nil {
+		return err
+	}
+	r.procsWire = r.s6.wire.Sub(w0)
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"hogs/bench/internal/trace"
+	"hogs/internal/netlab"
 )
 
 func TestConns(t *testing.T) {
@@ -33,5 +34,21 @@ func TestChunks(t *testing.T) {
 	}
 	if got := chunks(0, 10000); len(got) != 0 {
 		t.Errorf("chunks(0, 10000) = %v", got)
+	}
+}
+
+// TestProcsShare: phase 5's share counts only the rows of the launched
+// processes, by PID, over the wire bytes.
+func TestProcsShare(t *testing.T) {
+	r := &result{
+		procPIDs:   map[int]bool{101: true, 102: true, 103: true},
+		procsWire:  netlab.Counters{RxBytes: 600, TxBytes: 400},
+		procsFinal: trace.Block{Rows: []trace.Row{{Name: "c/101/0", PID: 101, Sent: 300, Recv: 100}, {Name: "c/102/0", PID: 102, Sent: 200, Recv: 100}, {Name: "other/7/0", PID: 7, Sent: 50}, {Name: "unknown TCP/0/0", Sent: 250}}},
+	}
+	if got := r.procsOwned(); got != 700 {
+		t.Errorf("procsOwned() = %v, want 700", got)
+	}
+	if got := r.procsShare(); got != 70 {
+		t.Errorf("procsShare() = %v, want 70", got)
 	}
 }

@@ -76,6 +76,27 @@ func (r *result) accuracy() float64 {
 func (r *result) unknownBytes() float64 { return r.final.UnknownBytes() }
 func (r *result) newRowBytes() float64  { return r.final.BytesOf(r.newPID) }
 
+// procsOwned is the bytes phase 5's client processes have on their own
+// rows (by PID) in the refresh that ended it.
+func (r *result) procsOwned() float64 {
+	var b float64
+	for _, row := range r.procsFinal.Rows {
+		if row.PID != 0 && r.procPIDs[row.PID] {
+			b += row.Sent + row.Recv
+		}
+	}
+	return b
+}
+
+// procsShare is procsOwned over vA's bytes in phase 5, in %.
+func (r *result) procsShare() float64 {
+	w := r.procsWire.Bytes()
+	if w == 0 {
+		return math.NaN()
+	}
+	return 100 * r.procsOwned() / float64(w)
+}
+
 // connCount classifies the client's connections in the last JSON refresh.
 type connCount struct {
 	attributed, unknown, other, missing int
@@ -208,11 +229,16 @@ func (r *result) print(w io.Writer) {
 			p("connections in the last refresh: %d; of the client's %d: %d under its PID, %d unknown, %d other PID, %d absent; %.0f bytes",
 				len(r.final.Conns), len(r.newLocals), c.attributed, c.unknown, c.other, c.missing, c.bytes)
 		}
+		if r.procPIDs != nil {
+			p("phase 5 (client processes): %s; %d PIDs; %.0f bytes on their rows of vA's %d (%d packets) = %.2f %%; CPU %.2f ms; unknown TCP %.0f bytes at its end",
+				r.procsLine, len(r.procPIDs), r.procsOwned(), r.procsWire.Bytes(), r.procsWire.Packets(), r.procsShare(),
+				r.s6.sched.Ms-r.s5.sched.Ms, r.procsFinal.UnknownBytes())
+		}
 		if r.s5.x.ok {
 			for _, ph := range []struct {
 				name string
 				a, b xReading
-			}{{"set-up", xReading{ok: true}, r.s2.x}, {"phase 2", r.s2.x, r.s3.x}, {"phase 3", r.s3.x, r.s4.x}, {"tail", r.s4.x, r.s5.x}} {
+			}{{"set-up", xReading{ok: true}, r.s2.x}, {"phase 2", r.s2.x, r.s3.x}, {"phase 3", r.s3.x, r.s4.x}, {"tail", r.s4.x, r.s5.x}, {"phase 5", r.s5.x, r.s6.x}} {
 				d := ph.b.Sub(ph.a)
 				p("hogs -x %s: %d packets, %d dropped, %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d flows at its end",
 					ph.name, d.Packets, d.Dropped, d.SockDiag, d.TableReads, d.FDScans, ph.b.Flows)
@@ -280,6 +306,18 @@ func markdownTables(rs []*result, o options) string {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %.2f / %.2f (%.2f) | %d | %s | %.0f | %s | %.3f | %.1f |\n",
 			r.monitor, r.idleOpen, f3(r.cpuPerRefresh()), f3(r.cpuPerConn()), m2, m3, x3, r.made,
 			r.attributedText(perConn), r.unknownBytes(), dropped, r.accuracy(), harness.MiB(r.memEnd.HWM))
+	}
+	if o.procs > 0 {
+		fmt.Fprintf(&b, "\nShort-lived client processes (phase 5: %d processes one after another, each sending %d bytes and exiting):\n\n", o.procs, o.procSize)
+		b.WriteString("| Monitor | Processes started | Their bytes on their rows | Wire bytes (vA) | Share % | CPU ms / process |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|\n")
+		for _, r := range rs {
+			if !r.done || r.procPIDs == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "| %s | %d | %.0f | %d | %s | %s |\n", r.monitor, len(r.procPIDs), r.procsOwned(), r.procsWire.Bytes(),
+				f1(r.procsShare()), f3((r.s6.sched.Ms-r.s5.sched.Ms)/float64(len(r.procPIDs))))
+		}
 	}
 	var any bool
 	for _, r := range rs {
@@ -364,6 +402,9 @@ func observations(rs []*result, o options) []string {
 					miss = append(miss, fmt.Sprintf("%d of %d new connections attributed (target all)", c.attributed, r.made))
 				}
 			}
+			if r.procPIDs != nil && !(r.procsShare() >= 95) {
+				miss = append(miss, fmt.Sprintf("%.1f %% of the client processes' bytes on their rows (target ≥ 95)", r.procsShare()))
+			}
 			if len(miss) == 0 {
 				notes = append(notes, fmt.Sprintf("%s meets the issue's targets (≤ 1 ms per refresh, ≤ 2 ms per new connection, no drops%s)", who,
 					map[bool]string{true: ", every new connection attributed", false: ""}[r.json]))
@@ -379,9 +420,12 @@ func observations(rs []*result, o options) []string {
 func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
 	e.ResultsHeader(&b, "hogs vs nethogs with many idle sockets and new connections", "bench-sockets", "./bench/sockets", took)
-	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`\n")
-	fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each 1 KiB out, 1 byte back, open %v\n",
-		o.idle, o.perProcess, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.hold)
+	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`; the -noev runs add `--no-kernel-events` to hogs\n")
+	fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each %d bytes out, %d back, open %v after the answer\n",
+		o.idle, o.perProcess, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.newSize, o.newAnswer, o.hold)
+	if o.procs > 0 {
+		fmt.Fprintf(&b, "- Phase 5, busy flow paused: %d client processes started one after another, each sending %d bytes over its own connection and exiting\n", o.procs, o.procSize)
+	}
 	fmt.Fprintf(&b, "- CPU: se.sum_exec_runtime over the monitor's threads (/proc/PID/task/*/sched), ns resolution\n")
 	b.WriteString("\n")
 	b.WriteString(table)

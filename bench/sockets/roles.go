@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"strings"
@@ -41,7 +42,15 @@ var roles = harness.Roles{
 	"busy-client":    busyClient,
 	"newconn-server": newconnServer,
 	"newconn-client": newconnClient,
+	"procs-launcher": procsLauncher,
+	"one-shot":       oneShot,
 }
+
+// maxMessage bounds what a new connection sends or is answered.
+const maxMessage = 1 << 20
+
+// maxProcs bounds the short-lived client processes one launcher starts.
+const maxProcs = 10_000
 
 func wantArgs(args []string, n int, usage string) error {
 	return harness.WantArgs(args, n, "sockets "+usage)
@@ -359,8 +368,13 @@ loop:
 // newconnServer accepts on ADDR; per connection it reads 1024 bytes,
 // answers one byte and reads until EOF.
 func newconnServer(args []string) error {
-	if err := wantArgs(args, 1, "newconn-server ADDR"); err != nil {
+	if err := wantArgs(args, 3, "newconn-server ADDR SIZE ANSWER"); err != nil {
 		return err
+	}
+	size, err1 := parseCount(args[1], maxMessage)
+	answer, err2 := parseCount(args[2], maxMessage)
+	if err := errors.Join(err1, err2); err != nil || size == 0 {
+		return fmt.Errorf("newconn-server: bad SIZE %q or ANSWER %q", args[1], args[2])
 	}
 	ln, err := listenTCP(args[0])
 	if err != nil {
@@ -377,11 +391,11 @@ func newconnServer(args []string) error {
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(10 * time.Second))
-				buf := make([]byte, 1024)
-				if _, err := io.ReadFull(c, buf); err != nil {
+				buf := make([]byte, max(size, answer))
+				if _, err := io.ReadFull(c, buf[:size]); err != nil {
 					return
 				}
-				if _, err := c.Write([]byte{'k'}); err != nil {
+				if _, err := c.Write(buf[:answer]); err != nil {
 					return
 				}
 				answered.Add(1)
@@ -402,7 +416,7 @@ func newconnServer(args []string) error {
 // process still exists at the monitors' last refresh) until SIGTERM. With
 // START "signal" it prints "waiting" and waits for SIGUSR1 first.
 func newconnClient(args []string) error {
-	if err := wantArgs(args, 5, "newconn-client ADDR RATE DURATION HOLD now|signal"); err != nil {
+	if err := wantArgs(args, 7, "newconn-client ADDR RATE DURATION HOLD now|signal SIZE ANSWER"); err != nil {
 		return err
 	}
 	switch args[4] {
@@ -424,9 +438,14 @@ func newconnClient(args []string) error {
 	if err != nil {
 		return err
 	}
-	hold, err := parseDuration(args[3])
-	if err != nil {
-		return err
+	hold, err := time.ParseDuration(args[3])
+	if err != nil || hold < 0 || hold > maxPhase {
+		return fmt.Errorf("hold %q: want a duration in [0, %v]", args[3], maxPhase)
+	}
+	size, err1 := parseCount(args[5], maxMessage)
+	answer, err2 := parseCount(args[6], maxMessage)
+	if err := errors.Join(err1, err2); err != nil || size == 0 {
+		return fmt.Errorf("newconn-client: bad SIZE %q or ANSWER %q", args[5], args[6])
 	}
 	total := min(maxNewConns, int(float64(rate)*dur.Seconds()))
 	var mu sync.Mutex
@@ -437,7 +456,7 @@ func newconnClient(args []string) error {
 	}
 	var ok atomic.Int64
 	var wg sync.WaitGroup
-	payload := make([]byte, 1024)
+	payload := make([]byte, size)
 	start := time.Now()
 	for i := range total {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
@@ -454,8 +473,8 @@ func newconnClient(args []string) error {
 				say("conn %s error %v\n", local, err)
 				return
 			}
-			var b [1]byte
-			if _, err := io.ReadFull(c, b[:]); err != nil {
+			b := make([]byte, answer)
+			if _, err := io.ReadFull(c, b); err != nil {
 				say("conn %s error %v\n", local, err)
 				return
 			}
@@ -468,4 +487,60 @@ func newconnClient(args []string) error {
 	say("made %d ok %d in %v\n", total, ok.Load(), time.Since(start).Round(time.Millisecond))
 	harness.UntilTerm(nil)
 	return nil
+}
+
+// procsLauncher ADDR N SIZE: starts N client processes one after another
+// (one-shot ADDR SIZE: each connects, sends SIZE bytes, reads the answer
+// and exits), as a script calling a client in a loop does; prints "pid P"
+// for each, then "done N ok K in D", and stays until told to stop.
+func procsLauncher(args []string) error {
+	if err := wantArgs(args, 3, "procs-launcher ADDR N SIZE"); err != nil {
+		return err
+	}
+	n, err := parseCount(args[1], maxProcs)
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	ok := 0
+	start := time.Now()
+	for range n {
+		c := exec.Command(self, "one-shot", args[0], args[2])
+		c.Stderr = os.Stderr
+		if err := c.Start(); err != nil {
+			return err
+		}
+		fmt.Printf("pid %d\n", c.Process.Pid)
+		if c.Wait() == nil {
+			ok++
+		}
+	}
+	fmt.Printf("done %d ok %d in %v\n", n, ok, time.Since(start).Round(time.Millisecond))
+	harness.UntilTerm(nil)
+	return nil
+}
+
+// oneShot ADDR SIZE: one connection, SIZE bytes, the answer, exit.
+func oneShot(args []string) error {
+	if err := wantArgs(args, 2, "one-shot ADDR SIZE"); err != nil {
+		return err
+	}
+	size, err := parseCount(args[1], maxMessage)
+	if err != nil {
+		return err
+	}
+	c, err := dialTCP(args[0], 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(make([]byte, size)); err != nil {
+		return err
+	}
+	_, err = io.ReadFull(c, make([]byte, 1))
+	return err
 }

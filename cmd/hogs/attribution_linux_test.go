@@ -31,6 +31,12 @@ func roleFunc(name string) func(args []string) int {
 		return echoServer
 	case "short-clients":
 		return shortClients
+	case "send-close":
+		return sendClose
+	case "echo64-server":
+		return echo64Server
+	case "ms-clients":
+		return msClients
 	case "udp-server":
 		return udpServer
 	case "udp-client":
@@ -242,6 +248,7 @@ func (p *process) line(t *testing.T) string {
 type hogsRun struct {
 	cmd      *exec.Cmd
 	out, err syncBuffer
+	mode     *attrMode // set by attrMode.startHogs
 }
 
 // syncBuffer is an output buffer that may be read while a process writes.
@@ -264,7 +271,13 @@ func (s *syncBuffer) String() string {
 
 func startHogs(t *testing.T, ns string, args ...string) *hogsRun {
 	t.Helper()
-	h := &hogsRun{cmd: inNamespace(ns, hogsBinary(t), args...)}
+	return startHogsCmd(t, inNamespace(ns, hogsBinary(t), args...))
+}
+
+// startHogsCmd starts cmd, a hogs command line, as startHogs does.
+func startHogsCmd(t *testing.T, cmd *exec.Cmd) *hogsRun {
+	t.Helper()
+	h := &hogsRun{cmd: cmd}
 	h.cmd.Stdout, h.cmd.Stderr = &h.out, &h.err
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -282,6 +295,17 @@ func (h *hogsRun) stop(t *testing.T) {
 	h.cmd.Process.Signal(syscall.SIGTERM)
 	if err := h.cmd.Wait(); err != nil {
 		t.Fatalf("hogs: %v: %s", err, h.err.String())
+	}
+	if h.mode != nil {
+		attributors, _ := h.debugLines()
+		for _, a := range attributors {
+			if a != h.mode.attributor {
+				t.Fatalf("mode %s: hogs attributed with %q, want %q\n%s", h.mode.name, a, h.mode.attributor, h.err.String())
+			}
+		}
+		if len(attributors) == 0 {
+			t.Fatalf("mode %s: no -x refresh line on stderr: %s", h.mode.name, h.err.String())
+		}
 	}
 }
 
@@ -332,6 +356,63 @@ func checkAllAttributed(t *testing.T, last traceBlock, peer netlab.Counters) {
 	}
 }
 
+// attrMode is one way hogs attributes flows; the attribution tests run in
+// each: kernel socket events first (the default), and /proc alone
+// (--no-kernel-events).
+type attrMode struct {
+	name string
+	args []string
+	// attributor is what -x reports for this mode.
+	attributor string
+}
+
+var attrModes = []attrMode{
+	{name: "events", attributor: "kernel+proc"},
+	{name: "proc", args: []string{"--no-kernel-events"}, attributor: "proc"},
+}
+
+// inModes runs fn once per attribution mode, as subtests.
+func inModes(t *testing.T, fn func(t *testing.T, m attrMode)) {
+	for _, m := range attrModes {
+		t.Run(m.name, func(t *testing.T) { fn(t, m) })
+	}
+}
+
+// startHogs starts hogs in mode m with -x (which reports the attributor
+// and the lookups at each refresh on stderr). With the events mode on a
+// kernel where they cannot load, the test skips, saying why; stop checks
+// the attributor was m's all along.
+func (m attrMode) startHogs(t *testing.T, ns string, args ...string) *hogsRun {
+	t.Helper()
+	h := startHogs(t, ns, append(append([]string{"-x"}, m.args...), args...)...)
+	h.mode = &m
+	if m.attributor != "proc" {
+		if i := strings.Index(h.err.String(), "no kernel socket events"); i >= 0 {
+			line, _, _ := strings.Cut(h.err.String()[i:], "\n")
+			t.Skipf("kernel socket events cannot load here (run as root on a kernel with BTF): %s", line)
+		}
+	}
+	return h
+}
+
+// debugLines are hogs's -x refresh lines: their attributor and fd scans
+// (a running count).
+func (h *hogsRun) debugLines() (attributors []string, scans []int) {
+	for _, l := range strings.Split(h.err.String(), "\n") {
+		_, after, ok := strings.Cut(l, " attributor ")
+		if !ok {
+			continue
+		}
+		attributors = append(attributors, after)
+		var n int
+		if _, rest, ok := strings.Cut(l, "/proc/net reads, "); ok {
+			fmt.Sscanf(rest, "%d fd scans", &n)
+		}
+		scans = append(scans, n)
+	}
+	return attributors, scans
+}
+
 func counterDelta(a, b netlab.Counters) netlab.Counters {
 	return netlab.Counters{RxPackets: b.RxPackets - a.RxPackets, RxBytes: b.RxBytes - a.RxBytes,
 		TxPackets: b.TxPackets - a.TxPackets, TxBytes: b.TxBytes - a.TxBytes}
@@ -341,32 +422,34 @@ func counterDelta(a, b netlab.Counters) netlab.Counters {
 // served by its own child process, show as two rows (nethogs charges both
 // to the first).
 func TestForkingServerChildren(t *testing.T) {
-	nsA, nsB := netlab.QuietVethPair(t)
-	server := startRole(t, nsA, "fork-server", "10.77.0.1:7200", "2")
-	if l := server.line(t); l != "listening" {
-		t.Fatal(l)
-	}
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netlab.ReadCounters(t, nsB, "vB")
-	var pids []int
-	for _, size := range []string{"400000", "900000"} {
-		cli := inNamespace(nsB, mustExecutable(t))
-		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7200", "HOGS_TEST_BYTES="+size)
-		if out, err := cli.CombinedOutput(); err != nil {
-			t.Fatalf("client: %v %s", err, out)
+	inModes(t, func(t *testing.T, m attrMode) {
+		nsA, nsB := netlab.QuietVethPair(t)
+		server := startRole(t, nsA, "fork-server", "10.77.0.1:7200", "2")
+		if l := server.line(t); l != "listening" {
+			t.Fatal(l)
 		}
-		var pid int
-		fmt.Sscanf(server.line(t), "child %d", &pid)
-		pids = append(pids, pid)
-	}
-	last := h.last(t)
-	peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
-	checkAllAttributed(t, last, peer)
-	a, okA := last.byPID(pids[0])
-	b, okB := last.byPID(pids[1])
-	if !okA || !okB || !(a[1] > 400000 && a[1] < 900000 && b[1] > 900000) {
-		t.Errorf("children %v: rows %v (%v) and %v (%v); want one row each, ~400 kB and ~900 kB received\n%s", pids, a, okA, b, okB, h.out.String())
-	}
+		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+		before := netlab.ReadCounters(t, nsB, "vB")
+		var pids []int
+		for _, size := range []string{"400000", "900000"} {
+			cli := inNamespace(nsB, mustExecutable(t))
+			cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7200", "HOGS_TEST_BYTES="+size)
+			if out, err := cli.CombinedOutput(); err != nil {
+				t.Fatalf("client: %v %s", err, out)
+			}
+			var pid int
+			fmt.Sscanf(server.line(t), "child %d", &pid)
+			pids = append(pids, pid)
+		}
+		last := h.last(t)
+		peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
+		checkAllAttributed(t, last, peer)
+		a, okA := last.byPID(pids[0])
+		b, okB := last.byPID(pids[1])
+		if !okA || !okB || !(a[1] > 400000 && a[1] < 900000 && b[1] > 900000) {
+			t.Errorf("children %v: rows %v (%v) and %v (%v); want one row each, ~400 kB and ~900 kB received\n%s", pids, a, okA, b, okB, h.out.String())
+		}
+	})
 }
 
 func mustExecutable(t *testing.T) string {
@@ -378,120 +461,332 @@ func mustExecutable(t *testing.T) string {
 	return p
 }
 
-// TestDelayedAccept: a server that calls accept() two seconds after the
-// client connected and sent. The flow is seen at its SYN, unresolved until
-// accept, and must end up on the server, not in unknown.
+// TestDelayedAccept: a server that calls accept() three seconds after the
+// client connected and filled the socket buffers, then reads 2 MB in a few
+// milliseconds and closes, over IPv4 and IPv6. The flow is seen at its
+// SYN, provisionally the listener's (the server's) until accept: every
+// byte ends on the server, none in unknown.
 func TestDelayedAccept(t *testing.T) {
-	nsA, nsB := netlab.QuietVethPair(t)
-	server := startRole(t, nsA, "delayed-server", "10.77.0.1:7300", "2s")
-	server.line(t)
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netlab.ReadCounters(t, nsB, "vB")
-	cli := inNamespace(nsB, mustExecutable(t))
-	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.1:7300", "HOGS_TEST_BYTES=200000")
-	if out, err := cli.CombinedOutput(); err != nil {
-		t.Fatalf("client: %v %s", err, out)
+	inModes(t, func(t *testing.T, m attrMode) {
+		for _, family := range []struct{ name, server string }{
+			{"IPv4", "10.77.0.1:7300"},
+			{"IPv6", "[fd77::1]:7300"},
+		} {
+			t.Run(family.name, func(t *testing.T) {
+				nsA, nsB := netlab.QuietVethPair(t)
+				addIPv6(t, nsA, nsB)
+				// 3.7 s after listen(): about 3 s after the client connects.
+				server := startRole(t, nsA, "delayed-server", family.server, "3700ms")
+				server.line(t)
+				h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+				before := netlab.ReadCounters(t, nsB, "vB")
+				cli := inNamespace(nsB, mustExecutable(t))
+				cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=one-shot", "HOGS_TEST_ARGS="+family.server+" 2000000")
+				if out, err := cli.CombinedOutput(); err != nil {
+					t.Fatalf("client: %v %s", err, out)
+				}
+				last := h.last(t)
+				checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
+				if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 2000000 {
+					t.Errorf("server row %v %v, want all 2 MB received\n%s", v, ok, h.out.String())
+				}
+			})
+		}
+	})
+}
+
+// addIPv6 turns IPv6 on for the veth pair of QuietVethPair, still quiet:
+// fd77::1 (nsA) and fd77::2 (nsB), no link-local address, no duplicate
+// address detection, router solicitations or repeated MLD reports, static
+// neighbour entries both ways; it waits out the reports sent on joining.
+func addIPv6(t *testing.T, nsA, nsB string) {
+	t.Helper()
+	for _, side := range []struct{ ns, dev, addr, peer, peerMAC string }{
+		{nsA, "vA", "fd77::1", "fd77::2", "02:77:00:00:00:02"},
+		{nsB, "vB", "fd77::2", "fd77::1", "02:77:00:00:00:01"},
+	} {
+		for _, s := range []string{"addr_gen_mode=1", "accept_dad=0", "router_solicitations=0", "accept_ra=0",
+			"mldv1_unsolicited_report_interval=0", "mldv2_unsolicited_report_interval=0", "disable_ipv6=0"} {
+			netlab.Sysctl(t, side.ns, "net.ipv6.conf."+side.dev+"."+s)
+		}
+		netlab.IP(t, side.ns, "addr", "add", side.addr+"/64", "dev", side.dev, "nodad")
+		netlab.IP(t, side.ns, "neigh", "replace", side.peer, "lladdr", side.peerMAC, "dev", side.dev, "nud", "permanent")
 	}
-	last := h.last(t)
-	checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
-	if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 200000 {
-		t.Errorf("server row %v %v, want all 200 kB received\n%s", v, ok, h.out.String())
+	time.Sleep(200 * time.Millisecond)
+}
+
+// TestNeverAccepted: a client connects and sends 100 kB to a server that
+// never calls accept(), then closes. The connection belongs to the
+// process listening where it arrived: every byte on the server's row.
+func TestNeverAccepted(t *testing.T) {
+	inModes(t, func(t *testing.T, m attrMode) {
+		nsA, nsB := netlab.QuietVethPair(t)
+		server := startRole(t, nsA, "delayed-server", "10.77.0.1:7310", "1h")
+		server.line(t)
+		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+		before := netlab.ReadCounters(t, nsB, "vB")
+		cli := inNamespace(nsB, mustExecutable(t))
+		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=send-close", "HOGS_TEST_ARGS=10.77.0.1:7310 100000")
+		if out, err := cli.CombinedOutput(); err != nil {
+			t.Fatalf("client: %v %s", err, out)
+		}
+		last := h.last(t)
+		checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
+		if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 100000 {
+			t.Errorf("listener's row %v %v, want the 100 kB received\n%s", v, ok, h.out.String())
+		}
+	})
+}
+
+// sendClose ADDR SIZE: connects, sends SIZE bytes, waits 200 ms, closes
+// without reading.
+func sendClose(args []string) int {
+	conn, err := net.DialTimeout("tcp", args[0], 5*time.Second)
+	if err != nil {
+		return 1
+	}
+	if _, err := conn.Write(make([]byte, atoi(args[1]))); err != nil {
+		return 1
+	}
+	time.Sleep(200 * time.Millisecond)
+	conn.Close()
+	return 0
+}
+
+// echo64Server ADDR: accepts connections until killed; each: reads 64
+// bytes, sends them back, closes.
+func echo64Server(args []string) int {
+	return serveEach(args[0], func(conn net.Conn) {
+		buf := make([]byte, 64)
+		if _, err := io.ReadFull(conn, buf); err == nil {
+			conn.Write(buf)
+		}
+	})
+}
+
+// serveEach listens on addr, prints "listening", and serves every
+// connection in a goroutine of its own, closing it after serve, until
+// killed.
+func serveEach(addr string, serve func(net.Conn)) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return 1
+	}
+	fmt.Println("listening")
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			return 1
+		}
+		go func() {
+			serve(conn)
+			conn.Close()
+		}()
 	}
 }
+
+// msClients ADDR N: N connections, ten a second, each: connect, 64 bytes,
+// read the 64-byte echo, close (about a millisecond); prints the slowest
+// connection, then stays a second.
+func msClients(args []string) int {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	buf := make([]byte, 64)
+	var slowest time.Duration
+	for range atoi(args[1]) {
+		<-tick.C
+		start := time.Now()
+		conn, err := net.Dial("tcp", args[0])
+		if err != nil {
+			return 1
+		}
+		conn.Write(buf)
+		if _, err := io.ReadFull(conn, buf); err != nil {
+			return 1
+		}
+		conn.Close()
+		slowest = max(slowest, time.Since(start))
+	}
+	fmt.Printf("slowest %v\n", slowest)
+	time.Sleep(time.Second)
+	return 0
+}
+
+// TestMillisecondConnections: 50 connections of about a millisecond each
+// at 10/s (connect, 64 bytes, the 64-byte echo, close), over veth with
+// hogs on the client's side and on the server's, and over loopback with
+// both in hogs's namespace. With kernel events every byte is on the
+// client's and the server's processes. From /proc alone a connection may
+// be gone before its lookup: the share is logged and held to a floor, and
+// the fd scans are counted: at most one per connection, none for a
+// socket already closed (socket-destroy events, a lookup first).
+func TestMillisecondConnections(t *testing.T) {
+	const conns = 50
+	inModes(t, func(t *testing.T, m attrMode) {
+		for _, tc := range []struct {
+			name     string
+			loopback bool
+			serverNS int // 0: hogs's namespace, 1: the peer's
+		}{
+			{name: "veth client side", serverNS: 1},
+			{name: "veth server side", serverNS: 0},
+			{name: "loopback", loopback: true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				nsA, nsB := netlab.QuietVethPair(t)
+				serverNS, clientNS, addr, dev, counted := nsB, nsA, "10.77.0.2:7320", "vA", "vB"
+				switch {
+				case tc.loopback:
+					netlab.IP(t, nsA, "link", "set", "lo", "up")
+					serverNS, addr, dev, counted = nsA, "127.0.0.1:7320", "lo", "lo"
+				case tc.serverNS == 0:
+					serverNS, clientNS, addr = nsA, nsB, "10.77.0.1:7320"
+				}
+				server := startRole(t, serverNS, "echo64-server", addr)
+				server.line(t)
+				h := m.startHogs(t, nsA, "-v", "2", "-d", "0.5", dev)
+				countedNS := nsB
+				if tc.loopback {
+					countedNS = nsA
+				}
+				before := netlab.ReadCounters(t, countedNS, counted)
+				client := startRole(t, clientNS, "ms-clients", addr, strconv.Itoa(conns))
+				t.Logf("%s", client.line(t))
+				last := h.last(t)
+				wire := counterDelta(before, netlab.ReadCounters(t, countedNS, counted))
+				wireBytes := float64(wire.RxBytes + wire.TxBytes)
+				var owned float64
+				for _, p := range []*process{client, server} {
+					if v, ok := last.byPID(p.cmd.Process.Pid); ok {
+						owned += v[0] + v[1]
+					}
+				}
+				share := owned / wireBytes
+				_, scans := h.debugLines()
+				scanned := scans[len(scans)-1] - scans[0]
+				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows; %d fd scans for %d connections",
+					m.name, owned, wireBytes, share*100, scanned, conns)
+				floor := 1.0
+				if m.attributor == "proc" {
+					floor = minProcShare
+					if scanned > conns {
+						t.Errorf("%d fd scans for %d connections: some were for closed sockets\n%s", scanned, conns, h.err.String())
+					}
+				}
+				if sixDigits(owned) != sixDigits(wireBytes) && share < floor {
+					t.Errorf("%.1f%% of the bytes on the processes, want at least %.0f%%\n%s", share*100, floor*100, h.out.String())
+				}
+			})
+		}
+	})
+}
+
+// minProcShare is the least share of millisecond connections' bytes
+// /proc alone must attribute (a connection gone before its lookup, and
+// not the listener's, stays unknown).
+const minProcShare = 0.6
 
 // TestShortConnections: 100 connections that each live under 100 ms, from
 // one client process: at least 95% of their bytes land on the client.
 func TestShortConnections(t *testing.T) {
-	nsA, nsB := netlab.QuietVethPair(t)
-	server := startRole(t, nsB, "echo-server", "10.77.0.2:7400", "100")
-	server.line(t)
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netlab.ReadCounters(t, nsB, "vB")
-	client := startRole(t, nsA, "short-clients", "10.77.0.2:7400", "100", "1000")
-	var slow int
-	fmt.Sscanf(client.line(t), "slow %d", &slow)
-	if slow > 5 {
-		t.Logf("%d of 100 connections took over 100 ms", slow)
-	}
-	last := h.last(t)
-	peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
-	v, _ := last.byPID(client.cmd.Process.Pid)
-	share := (v[0] + v[1]) / float64(peer.RxBytes+peer.TxBytes)
-	t.Logf("client row %v of %d+%d wire bytes: %.1f%% attributed", v, peer.RxBytes, peer.TxBytes, share*100)
-	if share < 0.95 {
-		t.Errorf("short connections: %.1f%% of the bytes attributed to the client, want at least 95%%\n%s", share*100, h.out.String())
-	}
+	inModes(t, func(t *testing.T, m attrMode) {
+		nsA, nsB := netlab.QuietVethPair(t)
+		server := startRole(t, nsB, "echo-server", "10.77.0.2:7400", "100")
+		server.line(t)
+		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+		before := netlab.ReadCounters(t, nsB, "vB")
+		client := startRole(t, nsA, "short-clients", "10.77.0.2:7400", "100", "1000")
+		var slow int
+		fmt.Sscanf(client.line(t), "slow %d", &slow)
+		if slow > 5 {
+			t.Logf("%d of 100 connections took over 100 ms", slow)
+		}
+		last := h.last(t)
+		peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
+		v, _ := last.byPID(client.cmd.Process.Pid)
+		share := (v[0] + v[1]) / float64(peer.RxBytes+peer.TxBytes)
+		t.Logf("client row %v of %d+%d wire bytes: %.1f%% attributed", v, peer.RxBytes, peer.TxBytes, share*100)
+		if share < 0.95 {
+			t.Errorf("short connections: %.1f%% of the bytes attributed to the client, want at least 95%%\n%s", share*100, h.out.String())
+		}
+	})
 }
 
 // TestUnconnectedUDP: a server answering with sendto on an unconnected
 // socket bound to a wildcard address, and a sendto client: both resolve.
 func TestUnconnectedUDP(t *testing.T) {
-	nsA, nsB := netlab.QuietVethPair(t)
-	server := startRole(t, nsA, "udp-server", ":7500", "50")
-	server.line(t)
-	h := startHogs(t, nsA, "-t", "-C", "-v", "2", "-d", "0.5")
-	before := netlab.ReadCounters(t, nsB, "vB")
-	cli := inNamespace(nsB, mustExecutable(t))
-	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=udp-client", "HOGS_TEST_ARGS=10.77.0.1:7500 50 600")
-	if out, err := cli.CombinedOutput(); err != nil {
-		t.Fatalf("udp client: %v %s", err, out)
-	}
-	last := h.last(t)
-	checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
-	if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[0] < 50*600 || v[1] < 50*600 {
-		t.Errorf("udp server row %v %v\n%s", v, ok, h.out.String())
-	}
+	inModes(t, func(t *testing.T, m attrMode) {
+		nsA, nsB := netlab.QuietVethPair(t)
+		server := startRole(t, nsA, "udp-server", ":7500", "50")
+		server.line(t)
+		h := m.startHogs(t, nsA, "-t", "-C", "-v", "2", "-d", "0.5")
+		before := netlab.ReadCounters(t, nsB, "vB")
+		cli := inNamespace(nsB, mustExecutable(t))
+		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=udp-client", "HOGS_TEST_ARGS=10.77.0.1:7500 50 600")
+		if out, err := cli.CombinedOutput(); err != nil {
+			t.Fatalf("udp client: %v %s", err, out)
+		}
+		last := h.last(t)
+		checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
+		if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[0] < 50*600 || v[1] < 50*600 {
+			t.Errorf("udp server row %v %v\n%s", v, ok, h.out.String())
+		}
+	})
 }
 
 // TestLoopback: client and server in one namespace over 127.0.0.1. Each
 // packet is seen leaving and arriving: the client's row has what it sent,
 // the server's what it received, and the rows add up to lo's counters.
 func TestLoopback(t *testing.T) {
-	ns := netlab.New(t)
-	netlab.IP(t, ns, "link", "set", "lo", "up")
-	server := startRole(t, ns, "delayed-server", "127.0.0.1:7600", "0s")
-	server.line(t)
-	h := startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "lo")
-	before := netlab.ReadCounters(t, ns, "lo")
-	cli := inNamespace(ns, mustExecutable(t))
-	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7600", "HOGS_TEST_BYTES=500000")
-	if out, err := cli.CombinedOutput(); err != nil {
-		t.Fatalf("client: %v %s", err, out)
-	}
-	last := h.last(t)
-	lo := counterDelta(before, netlab.ReadCounters(t, ns, "lo"))
-	c, okC := last.byPID(cli.Process.Pid)
-	s, okS := last.byPID(server.cmd.Process.Pid)
-	sent, recv := last.total()
-	if !okC || !okS || sixDigits(c[0]) != sixDigits(s[1]) || sixDigits(c[1]) != sixDigits(s[0]) || c[0] < 500000 {
-		t.Errorf("client row %v (%v), server row %v (%v): each side's sent must be the other's received\n%s", c, okC, s, okS, h.out.String())
-	}
-	if sixDigits(sent) != sixDigits(float64(lo.TxBytes)) || sixDigits(recv) != sixDigits(float64(lo.RxBytes)) {
-		t.Errorf("rows add up to %.0f/%.0f, lo counted tx %d rx %d", sent, recv, lo.TxBytes, lo.RxBytes)
-	}
+	inModes(t, func(t *testing.T, m attrMode) {
+		ns := netlab.New(t)
+		netlab.IP(t, ns, "link", "set", "lo", "up")
+		server := startRole(t, ns, "delayed-server", "127.0.0.1:7600", "0s")
+		server.line(t)
+		h := m.startHogs(t, ns, "-t", "-v", "2", "-d", "0.5", "lo")
+		before := netlab.ReadCounters(t, ns, "lo")
+		cli := inNamespace(ns, mustExecutable(t))
+		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=127.0.0.1:7600", "HOGS_TEST_BYTES=500000")
+		if out, err := cli.CombinedOutput(); err != nil {
+			t.Fatalf("client: %v %s", err, out)
+		}
+		last := h.last(t)
+		lo := counterDelta(before, netlab.ReadCounters(t, ns, "lo"))
+		c, okC := last.byPID(cli.Process.Pid)
+		s, okS := last.byPID(server.cmd.Process.Pid)
+		sent, recv := last.total()
+		if !okC || !okS || sixDigits(c[0]) != sixDigits(s[1]) || sixDigits(c[1]) != sixDigits(s[0]) || c[0] < 500000 {
+			t.Errorf("client row %v (%v), server row %v (%v): each side's sent must be the other's received\n%s", c, okC, s, okS, h.out.String())
+		}
+		if sixDigits(sent) != sixDigits(float64(lo.TxBytes)) || sixDigits(recv) != sixDigits(float64(lo.RxBytes)) {
+			t.Errorf("rows add up to %.0f/%.0f, lo counted tx %d rx %d", sent, recv, lo.TxBytes, lo.RxBytes)
+		}
+	})
 }
 
 // TestProcessExitsMidTransfer: the client dies while sending; its row keeps
 // the bytes it moved.
 func TestProcessExitsMidTransfer(t *testing.T) {
-	nsA, nsB := netlab.QuietVethPair(t)
-	server := startRole(t, nsB, "echo-server", "10.77.0.2:7700", "1")
-	server.line(t)
-	h := startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
-	before := netlab.ReadCounters(t, nsB, "vB")
-	cli := inNamespace(nsA, mustExecutable(t))
-	cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7700", "HOGS_TEST_BYTES=5000000")
-	if err := cli.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second) // about half of it sent
-	cli.Process.Kill()
-	cli.Wait()
-	last := h.last(t)
-	checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
-	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 500000 {
-		t.Errorf("killed client's row %v (%v), want its bytes kept\n%s", v, ok, h.out.String())
-	}
+	inModes(t, func(t *testing.T, m attrMode) {
+		nsA, nsB := netlab.QuietVethPair(t)
+		server := startRole(t, nsB, "echo-server", "10.77.0.2:7700", "1")
+		server.line(t)
+		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+		before := netlab.ReadCounters(t, nsB, "vB")
+		cli := inNamespace(nsA, mustExecutable(t))
+		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=tcp-client", "HOGS_TEST_ADDR=10.77.0.2:7700", "HOGS_TEST_BYTES=5000000")
+		if err := cli.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Second) // about half of it sent
+		cli.Process.Kill()
+		cli.Wait()
+		last := h.last(t)
+		checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
+		if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 500000 {
+			t.Errorf("killed client's row %v (%v), want its bytes kept\n%s", v, ok, h.out.String())
+		}
+	})
 }
 
 // TestPIDFilter: with -P, only the named process gets a row; the other

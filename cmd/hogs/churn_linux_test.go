@@ -18,22 +18,10 @@ import (
 // sinkServer ADDR: accepts connections until killed; reads each to the
 // end and answers "ok".
 func sinkServer(args []string) int {
-	ln, err := net.Listen("tcp", args[0])
-	if err != nil {
-		return 1
-	}
-	fmt.Println("listening")
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return 1
-		}
-		go func() {
-			io.Copy(io.Discard, conn)
-			conn.Write([]byte("ok"))
-			conn.Close()
-		}()
-	}
+	return serveEach(args[0], func(conn net.Conn) {
+		io.Copy(io.Discard, conn)
+		conn.Write([]byte("ok"))
+	})
 }
 
 // launcher ADDR N SIZE: starts N processes one after another, at most one

@@ -184,6 +184,9 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
+	if len(cfg.onlyPIDs) == 0 {
+		rcfg.CgroupOwner = cgroupOwners(cfg, stderr)
+	}
 	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
 	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is
 	// never searched for again.

@@ -95,6 +95,30 @@ func TestPathLabel(t *testing.T) {
 	}
 }
 
+// TestOwnerName: what a cgroup's row is called, and which cgroups are no
+// better than unknown.
+func TestOwnerName(t *testing.T) {
+	tests := []struct {
+		label Label
+		want  string
+	}{
+		{Label{Runtime: Systemd, ID: "ssh.service", Name: "ssh.service"}, "ssh.service"},
+		{Label{Runtime: Docker, ID: dockerID, Name: "web"}, "container web (docker " + dockerID[:12] + ")"},
+		{Label{Runtime: Docker, ID: dockerID, Name: dockerID[:12]}, "container " + dockerID[:12] + " (docker)"},
+		{Label{Runtime: Containerd, ID: criID}, "container " + criID[:12] + " (containerd)"},
+		{Label{Runtime: CRI, PodUID: podUID1, Namespace: "default", Pod: "api"}, "pod default/api"},
+		{Label{Runtime: CRI, PodUID: podUID1}, "pod " + podUID1},
+		// No better than unknown.
+		{Label{}, ""},
+		{Label{Runtime: Systemd, ID: "user@1000.service", Name: "user@1000.service"}, ""},
+	}
+	for _, tc := range tests {
+		if got := tc.label.OwnerName(); got != tc.want {
+			t.Errorf("%+v.OwnerName() = %q, want %q", tc.label, got, tc.want)
+		}
+	}
+}
+
 func TestLabelerProcess(t *testing.T) {
 	tests := []struct {
 		pid  int

@@ -154,3 +154,31 @@ func isContainerID(s string) bool {
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' }
+
+// OwnerName is what hogs shows for the cgroup of sockets whose process it
+// cannot find: a service's unit name ("ssh.service"), "container NAME
+// (RUNTIME SHORTID)" (or "container SHORTID (RUNTIME)" when no name is
+// known), "pod NAMESPACE/POD" for a pod's own cgroup. "" for a label that
+// says no more than unknown would: none (the root cgroup, a user's slice
+// or session scope) or a user's systemd manager (user@UID.service, which
+// holds every process of the user's desktop).
+func (l Label) OwnerName() string {
+	switch {
+	case l.Runtime == Systemd:
+		if strings.HasPrefix(l.ID, "user@") {
+			return ""
+		}
+		return l.ID
+	case !l.Container():
+		return ""
+	case l.ID == "" && l.Pod != "":
+		return "pod " + l.Namespace + "/" + l.Pod
+	case l.ID == "":
+		return "pod " + l.PodUID
+	}
+	short := ShortID(l.ID)
+	if l.Name == "" || l.Name == short {
+		return "container " + short + " (" + l.Runtime + ")"
+	}
+	return "container " + l.Name + " (" + l.Runtime + " " + short + ")"
+}

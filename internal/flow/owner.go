@@ -8,8 +8,9 @@ type Owner uint64
 // Unresolved marks a flow that no process has been found for (yet).
 const Unresolved Owner = 0
 
-// Process is what hogs shows about an owner: a process, or the programs
-// whose exited processes were folded into one row (Exited).
+// Process is what hogs shows about an owner: a process, the programs
+// whose exited processes were folded into one row (Exited), or a systemd
+// service or container whose process could not be found (Cgroup).
 type Process struct {
 	PID int
 	// StartTime is the process's start in clock ticks since boot (field
@@ -23,4 +24,13 @@ type Process struct {
 	// Exited marks a folded row: the traffic of this program's processes
 	// that have exited (PID 0, no command line).
 	Exited bool
+	// Cgroup marks a cgroup's row: the cgroup v2 path (relative to the
+	// mount) of a service or container that owns sockets whose process
+	// hogs could not find. Name says what it is ("ssh.service"); PID and
+	// UID are 0. CgroupID is the cgroup's id (its directory's inode).
+	Cgroup   string
+	CgroupID uint64
 }
+
+// IsCgroup reports whether p is a cgroup's row, not a process.
+func (p Process) IsCgroup() bool { return p.Cgroup != "" }

@@ -9,13 +9,21 @@ import "sync"
 // per program (Fold), so the registry holds what is live plus at most
 // MaxFolded folded rows. A PID reused by a new process (another start
 // time) gets a new number, so it never inherits an old process's name or
-// totals. Safe for concurrent use.
+// totals.
+//
+// A cgroup owner (InternCgroup: a service or container whose sockets' processes
+// hogs cannot see) is keyed by cgroup id, apart from the processes. It is
+// already a row for many processes, so it never exits and is never
+// folded: it stays while it has traffic to show, and is forgotten
+// (Forget) once none is left. At most MaxCgroups are registered at once.
+// Safe for concurrent use.
 type Owners struct {
-	mu     sync.Mutex
-	byID   map[Owner]Process
-	byProc map[procKey]Owner
-	folded map[string]Owner // program name → its exited row
-	last   Owner
+	mu       sync.Mutex
+	byID     map[Owner]Process
+	byProc   map[procKey]Owner
+	byCgroup map[uint64]Owner
+	folded   map[string]Owner // program name → its exited row
+	last     Owner
 }
 
 type procKey struct {
@@ -31,9 +39,13 @@ const MaxFolded = 64
 // MaxFolded.
 const OtherExited = "other exited"
 
+// MaxCgroups bounds the cgroup owners registered at once: past it, flows
+// of further cgroups stay unresolved.
+const MaxCgroups = 256
+
 // NewOwners returns an empty registry.
 func NewOwners() *Owners {
-	return &Owners{byID: map[Owner]Process{}, byProc: map[procKey]Owner{}, folded: map[string]Owner{}}
+	return &Owners{byID: map[Owner]Process{}, byProc: map[procKey]Owner{}, byCgroup: map[uint64]Owner{}, folded: map[string]Owner{}}
 }
 
 // Find returns the number of the process with this PID and start time, if
@@ -58,6 +70,24 @@ func (o *Owners) Intern(p Process) Owner {
 	o.byID[o.last] = p
 	o.byProc[k] = o.last
 	return o.last
+}
+
+// InternCgroup returns the number of the cgroup owner p (by p.CgroupID;
+// p.Cgroup must be set), registering it if it is new; false when
+// MaxCgroups are registered already.
+func (o *Owners) InternCgroup(p Process) (Owner, bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if id, ok := o.byCgroup[p.CgroupID]; ok {
+		return id, true
+	}
+	if len(o.byCgroup) >= MaxCgroups || !p.IsCgroup() {
+		return Unresolved, false
+	}
+	o.last++
+	o.byID[o.last] = p
+	o.byCgroup[p.CgroupID] = o.last
+	return o.last, true
 }
 
 // Lookup returns what to show about an owner; false for Unresolved and
@@ -86,12 +116,19 @@ func (o *Owners) Each(fn func(Owner, Process)) {
 	}
 }
 
-// Forget drops a process owner that has no traffic to keep (its flows
-// left the table before they were attributed to it). Folded rows stay.
+// Forget drops a process or cgroup owner that has no traffic to keep
+// (its flows left the table, or were never attributed to it). Folded rows
+// stay.
 func (o *Owners) Forget(id Owner) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if p, ok := o.byID[id]; ok && !p.Exited {
+	p, ok := o.byID[id]
+	switch {
+	case !ok || p.Exited:
+	case p.IsCgroup():
+		delete(o.byID, id)
+		delete(o.byCgroup, p.CgroupID)
+	default:
 		delete(o.byID, id)
 		delete(o.byProc, procKey{p.PID, p.StartTime})
 	}
@@ -100,12 +137,12 @@ func (o *Owners) Forget(id Owner) {
 // Fold forgets process owner id and returns the owner of its program's
 // folded row (created on first use), which takes over its traffic: the
 // caller moves the totals. It returns id itself, unchanged, for a folded
-// row or an unknown number.
+// row, a cgroup owner or an unknown number.
 func (o *Owners) Fold(id Owner) Owner {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	p, ok := o.byID[id]
-	if !ok || p.Exited {
+	if !ok || p.Exited || p.IsCgroup() {
 		return id
 	}
 	delete(o.byID, id)

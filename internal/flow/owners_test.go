@@ -59,3 +59,44 @@ func TestOwnersFoldBounded(t *testing.T) {
 		t.Fatalf("%d owners after folding %d programs; want MaxFolded+1 = %d", n, 2*MaxFolded+3, MaxFolded+1)
 	}
 }
+
+// TestOwnersCgroups: cgroup owners are keyed by cgroup id apart from
+// processes (a PID equal to a cgroup id is another owner), never fold,
+// are forgotten when asked, and are bounded.
+func TestOwnersCgroups(t *testing.T) {
+	o := NewOwners()
+	proc := o.Intern(Process{PID: 42, StartTime: 1, Name: "sshd"})
+	svc := Process{Name: "ssh.service", Cgroup: "/system.slice/ssh.service", CgroupID: 42}
+	cg, ok := o.InternCgroup(svc)
+	if !ok || cg == proc || cg == Unresolved {
+		t.Fatalf("cgroup 42 interned as %d, %v (process 42 is %d)", cg, ok, proc)
+	}
+	if again, _ := o.InternCgroup(Process{Name: "other", Cgroup: "/x", CgroupID: 42}); again != cg {
+		t.Fatalf("same cgroup interned twice: %d then %d", cg, again)
+	}
+	if p, ok := o.Lookup(cg); !ok || !p.IsCgroup() || p.Name != "ssh.service" || p.PID != 0 {
+		t.Fatalf("Lookup(%d) = %+v, %v", cg, p, ok)
+	}
+	if _, ok := o.InternCgroup(Process{Name: "no path", CgroupID: 7}); ok {
+		t.Fatal("a cgroup owner without a path was registered")
+	}
+	if into := o.Fold(cg); into != cg {
+		t.Fatalf("a cgroup owner folded into %d", into)
+	}
+	o.Forget(cg)
+	if _, ok := o.Lookup(cg); ok {
+		t.Fatal("forgotten cgroup owner still registered")
+	}
+	if p, ok := o.Lookup(proc); !ok || p.Name != "sshd" {
+		t.Fatalf("forgetting cgroup 42 touched process 42: %+v, %v", p, ok)
+	}
+	if again, _ := o.InternCgroup(svc); again == cg {
+		t.Fatal("a forgotten cgroup owner's number was handed out again")
+	}
+	for i := range 2 * MaxCgroups {
+		o.InternCgroup(Process{Name: "s", Cgroup: "/s", CgroupID: uint64(1000 + i)})
+	}
+	if n := o.Len(); n != MaxCgroups+1 {
+		t.Fatalf("%d owners after %d cgroups; want MaxCgroups+1 = %d", n, 2*MaxCgroups, MaxCgroups+1)
+	}
+}

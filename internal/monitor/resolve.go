@@ -173,8 +173,8 @@ func (m *Monitor) foldExited(now int64, snap *conntable.Snapshot) bool {
 			}
 			continue
 		}
-		if p.Exited || m.attr.Alive(p) {
-			continue
+		if p.Exited || p.IsCgroup() || m.attr.Alive(p) {
+			continue // a cgroup's row holds its totals until they leave the table
 		}
 		into := m.owners.Fold(o)
 		m.table.MoveRetired(o, into)
@@ -182,7 +182,8 @@ func (m *Monitor) foldExited(now int64, snap *conntable.Snapshot) bool {
 		m.folded.Add(1)
 	}
 	// Owners with no traffic in the table at all: found for flows that
-	// had left it meanwhile. Nothing to fold; forgotten once exited.
+	// had left it meanwhile. Nothing to fold; forgotten once exited (a
+	// cgroup's row at once: it has nothing left to show).
 	var idle []flow.Process
 	var idleIDs []flow.Owner
 	m.owners.Each(func(o flow.Owner, p flow.Process) {
@@ -191,7 +192,7 @@ func (m *Monitor) foldExited(now int64, snap *conntable.Snapshot) bool {
 		}
 	})
 	for i, p := range idle {
-		if !m.attr.Alive(p) {
+		if p.IsCgroup() || !m.attr.Alive(p) {
 			m.owners.Forget(idleIDs[i])
 		}
 	}
