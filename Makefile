@@ -40,7 +40,8 @@ FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCo
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply cmd/hogs:FuzzParseConfig \
 	bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
 	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
-	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink internal/kevents:FuzzDecodeRecord
+	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink internal/kevents:FuzzDecodeRecord \
+	internal/monitor:FuzzReplay
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \
