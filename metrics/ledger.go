@@ -53,8 +53,13 @@ type ledger struct {
 	exposed []*group
 	// carrying: some group holds a carry (see group.fresh).
 	carrying bool
-	// For add: the pseudo rows of the view.
-	pseudo []pseudoRow
+	// For add: the pseudo rows of the view; what flows that began since
+	// the last view took from the unknown rows, per protocol; the last
+	// view's monotonic time.
+	pseudo   []pseudoRow
+	rescued  [2]pair
+	prevMono int64
+	viewed   bool
 
 	// scratch, kept between steps
 	rowPool map[*rowState]pair
@@ -90,9 +95,10 @@ type rowState struct {
 	retired pair
 	pool    groupKey
 	gen     uint32
-	// total is a pseudo row's totals at the last view (see add); base
-	// its retired part's OwnedSent/OwnedRecv.
-	total, base pair
+	// total is a pseudo row's totals at the last view (see add), lagged
+	// what it gained then, counted at the next; base its retired part's
+	// OwnedSent/OwnedRecv.
+	total, lagged, base pair
 }
 
 // pseudoRow is an unknown (or forwarded) row of the view being added.
@@ -100,6 +106,21 @@ type pseudoRow struct {
 	row   *rowState
 	group *group
 	total pair
+	proto int // conntable.UnknownTCP or UnknownUDP; -1 for other pseudo rows
+}
+
+// The names of the unknown rows (ui.Build).
+const (
+	unknownTCPRow = "unknown TCP"
+	unknownUDPRow = "unknown UDP"
+)
+
+// unknownIndexOf is the unknown row of a protocol's flows.
+func unknownIndexOf(proto uint8) int {
+	if proto == flow.UDP {
+		return conntable.UnknownUDP
+	}
+	return conntable.UnknownTCP
 }
 
 type rowGrowth struct {
@@ -214,11 +235,14 @@ func (l *ledger) add(v *ui.View) {
 		}
 		if r.Pseudo {
 			// Counted after the other rows (see below).
-			total := pair{r.Sent, r.Recv}
-			if !r.EverSent.Add(r.EverRecv).IsZero() {
-				total = pair{r.EverSent, r.EverRecv}
+			total, proto := pair{r.Sent, r.Recv}, -1
+			switch r.Name {
+			case unknownTCPRow:
+				total, proto = pair{r.EverSent, r.EverRecv}, conntable.UnknownTCP
+			case unknownUDPRow:
+				total, proto = pair{r.EverSent, r.EverRecv}, conntable.UnknownUDP
 			}
-			l.pseudo = append(l.pseudo, pseudoRow{row: rs, group: g, total: total})
+			l.pseudo = append(l.pseudo, pseudoRow{row: rs, group: g, total: total, proto: proto})
 			rs.pool, rs.gen = k.poolKey(), gen
 			continue
 		}
@@ -230,10 +254,16 @@ func (l *ledger) add(v *ui.View) {
 			fid := l.flowID(f)
 			st := l.flows[fid]
 			if st == nil {
-				// New to the ledger: what it moved before it got its
-				// owner was unknown traffic, which the unknown rows
-				// count (EverSent, EverRecv).
+				// New to the ledger. What it moved before it got its
+				// owner was unknown traffic, which the unknown rows count
+				// (EverSent, EverRecv) a view late; a flow that began
+				// since the last view is its owner's from its first byte,
+				// and the unknown rows leave its bytes out (rescued).
 				st = &flowState{last: pair{f.OwnedSent, f.OwnedRecv}}
+				if l.viewed && f.First > l.prevMono && !st.last.zero() {
+					l.rescued[unknownIndexOf(f.Key.Proto)] = l.rescued[unknownIndexOf(f.Key.Proto)].add(st.last)
+					st.last = pair{}
+				}
 				l.flows[fid] = st
 			}
 			gained = gained.add(cur.since(st.last))
@@ -256,11 +286,23 @@ func (l *ledger) add(v *ui.View) {
 	// arrived while its flow had no owner (EverSent, EverRecv, which keep
 	// what a flow took along to its owner; the owner counts it from then
 	// on, OwnedSent/OwnedRecv): nothing is counted twice or lost.
+	// An unknown row counts, at each view, what it gained in the view
+	// before, less what flows that began then and were resolved by now
+	// took along (their owners count it): a flow resolved within a
+	// refresh of its first packet is its process's whole.
 	for _, p := range l.pseudo {
-		p.group.step = p.group.step.add(p.total.since(p.row.total))
+		gained := p.total.since(p.row.total)
 		p.row.total = p.total
+		if p.proto < 0 {
+			p.group.step = p.group.step.add(gained)
+			continue
+		}
+		p.group.step = p.group.step.add(p.row.lagged)
+		p.row.lagged = gained.since(l.rescued[p.proto])
 	}
 	l.pseudo = l.pseudo[:0]
+	l.rescued = [2]pair{}
+	l.prevMono, l.viewed = v.Mono, true
 
 	// Vanished flows: their bytes turn up in a retired part.
 	for id, st := range l.flows {

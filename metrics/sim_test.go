@@ -32,6 +32,8 @@ type sim struct {
 	// ever is all that arrived on flows without an owner, per protocol
 	// (conntable's UnknownStat.EverSent/EverRecv).
 	ever [2]pair
+	// lastView is the clock at the last view.
+	lastView int64
 }
 
 type simFlow struct {
@@ -95,9 +97,14 @@ func (s *sim) setOwner(k flow.Key, o flow.Owner) {
 		return
 	}
 	if f.stat.Owner == flow.Unresolved {
-		g := s.groupOf(flow.Unresolved)
-		s.truth[g] = s.truth[g].add(f.pending)
-		f.pending = pair{}
+		// A flow that began since the last view is its owner's whole
+		// (the ledger leaves it out of the unknown rows); an older one's
+		// bytes until now were the unknown row's.
+		if f.stat.First <= s.lastView {
+			g := s.groupOf(flow.Unresolved)
+			s.truth[g] = s.truth[g].add(f.pending)
+			f.pending = pair{}
+		}
 		f.stat.OwnedSent, f.stat.OwnedRecv = f.stat.Sent, f.stat.Recv
 	}
 	f.stat.Owner = o
@@ -173,7 +180,9 @@ func (s *sim) view() *ui.View {
 		snap.Unknown[i].EverSent, snap.Unknown[i].EverRecv = e.sent, e.recv
 	}
 	s.now = s.now.Add(time.Second)
-	return &ui.View{Time: s.now, Interval: time.Second, Rows: ui.Build(snap, s.owners, true, ui.SortRecv),
+	s.clock++
+	s.lastView = s.clock
+	return &ui.View{Time: s.now, Mono: s.clock, Interval: time.Second, Rows: ui.Build(snap, s.owners, true, ui.SortRecv),
 		Capture: []ui.CaptureStats{{Source: "live", Mode: "tpacket_v3", Received: uint64(s.total.sent.Packets + s.total.recv.Packets),
 			Devices: []ui.DeviceStats{{Name: "eth0", Packets: s.total.sent.Packets + s.total.recv.Packets, Bytes: s.total.sent.Bytes + s.total.recv.Bytes}}}}}
 }

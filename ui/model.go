@@ -98,7 +98,10 @@ type DeviceStats struct {
 
 // View is everything a writer shows for one refresh.
 type View struct {
-	Time     time.Time
+	Time time.Time
+	// Mono is the refresh's time on the monitor's monotonic clock, the
+	// clock of the flows' First and Last.
+	Mono     int64
 	Interval time.Duration
 	Rows     []Row
 	// Devices are the devices monitored at this refresh, which follow

@@ -403,6 +403,7 @@ func (h *hogsRun) debugLines() (attributors []string, scans []int) {
 		if !ok {
 			continue
 		}
+		after, _, _ = strings.Cut(after, ";") // the fields after it
 		attributors = append(attributors, after)
 		var n int
 		if _, rest, ok := strings.Cut(l, "/proc/net reads, "); ok {

@@ -23,6 +23,7 @@ func (m *Monitor) refresh(now int64) error {
 	}
 	view := &ui.View{
 		Time:      m.cfg.WallNow(),
+		Mono:      now,
 		Interval:  m.cfg.Interval,
 		Rows:      ui.Build(snap, m.owners, m.cfg.UDP, m.cfg.Order),
 		Capture:   []ui.CaptureStats{m.src.Capture()},
