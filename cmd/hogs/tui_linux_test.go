@@ -167,7 +167,7 @@ func (s *tmuxSession) quitTable(marker ...string) string {
 // and vt220's entries and knows no tmux-256color without a database, so
 // hogs draws with xterm's sequences and says so in one line.
 func TestTUITerminals(t *testing.T) {
-	ns, _ := netnstest.QuietVethPair(t)
+	ns, _ := netlab.QuietVethPair(t)
 	empty := t.TempDir()
 	for _, c := range []struct {
 		term, terminfo string
@@ -203,7 +203,7 @@ func TestTUITerminals(t *testing.T) {
 // TestTUISuspend: Ctrl-Z gives the shell a restored terminal (echo and
 // canonical input back), fg brings the table back, and q still exits 0.
 func TestTUISuspend(t *testing.T) {
-	ns, _ := netnstest.QuietVethPair(t)
+	ns, _ := netlab.QuietVethPair(t)
 	tm := newTmux(t)
 	tm.startTable(ns, "env")
 	tm.run("send-keys", "-t", "main", "C-z")
@@ -225,7 +225,7 @@ func TestTUISuspend(t *testing.T) {
 // TestTUIKeys: the sort, pause and filter keys reach the footer of the
 // real terminal.
 func TestTUIKeys(t *testing.T) {
-	ns, _ := netnstest.QuietVethPair(t)
+	ns, _ := netlab.QuietVethPair(t)
 	tm := newTmux(t)
 	tm.startTable(ns, "env")
 	tm.run("send-keys", "-t", "main", "t")
