@@ -2,7 +2,11 @@
 GO       ?= go
 PKGS     := ./...
 BINARY   := hogs
-LDFLAGS  := -s -w
+# -V names the commit: the go command stamps it only where .git is a
+# directory (not in a git worktree), so make passes it too.
+VCS_COMMIT   := $(shell git rev-parse HEAD 2>/dev/null)
+VCS_MODIFIED := $(shell test -n "$$(git status --porcelain 2>/dev/null)" && echo true)
+LDFLAGS  := -s -w -X main.buildCommit=$(VCS_COMMIT) -X main.buildModified=$(VCS_MODIFIED)
 FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
