@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"hogs/internal/netnstest"
+	"hogs/internal/netlab"
 )
 
 // TestRecordCaptures re-records testdata/captures with tcpdump in two
@@ -38,12 +38,12 @@ func TestRecordCaptures(t *testing.T) {
 		if rc.ns == "b" {
 			clientNS = nsB // loopback: both ends in b
 		}
-		before := netnstest.ReadCounters(t, ns, rc.device)
+		before := netlab.ReadCounters(t, ns, rc.device)
 		for _, ex := range rc.exchange {
 			runExchange(t, clientNS, nsB, ex)
 		}
 		time.Sleep(200 * time.Millisecond) // the last FIN and ACK reach tcpdump
-		after := netnstest.ReadCounters(t, ns, rc.device)
+		after := netlab.ReadCounters(t, ns, rc.device)
 		stop()
 		b, err := os.ReadFile(tmp)
 		if err != nil {
@@ -76,26 +76,26 @@ func TestRecordCaptures(t *testing.T) {
 // offload (one packet per segment, as on a wire), so that the link carries
 // only the test's packets.
 func recordingLab(t *testing.T) (nsA, nsB string) {
-	nsA, nsB = netnstest.New(t), netnstest.New(t)
-	netnstest.IP(t, nsA, "link", "add", "vA", "address", "02:00:00:77:00:01", "type", "veth",
+	nsA, nsB = netlab.New(t), netlab.New(t)
+	netlab.IP(t, nsA, "link", "add", "vA", "address", "02:00:00:77:00:01", "type", "veth",
 		"peer", "name", "vB", "address", "02:00:00:77:00:02", "netns", nsB)
 	for _, side := range []struct{ ns, dev, v4, v6, peer4, peer6, peerMAC string }{
 		{nsA, "vA", "10.77.0.1/24", "fd77::1/64", "10.77.0.2", "fd77::2", "02:00:00:77:00:02"},
 		{nsB, "vB", "10.77.0.2/24", "fd77::2/64", "10.77.0.1", "fd77::1", "02:00:00:77:00:01"},
 	} {
-		netnstest.Sysctl(t, side.ns, "net.ipv4.igmp_link_local_mcast_reports=0")
+		netlab.Sysctl(t, side.ns, "net.ipv4.igmp_link_local_mcast_reports=0")
 		// Joining fd77::'s solicited-node group sends MLD reports, later
 		// and repeated: let them go at once, before recording starts.
-		netnstest.Sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".mldv2_unsolicited_report_interval=1")
-		netnstest.Sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".mldv1_unsolicited_report_interval=1")
-		netnstest.IP(t, side.ns, "link", "set", side.dev, "addrgenmode", "none", "multicast", "off",
+		netlab.Sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".mldv2_unsolicited_report_interval=1")
+		netlab.Sysctl(t, side.ns, "net.ipv6.conf."+side.dev+".mldv1_unsolicited_report_interval=1")
+		netlab.IP(t, side.ns, "link", "set", side.dev, "addrgenmode", "none", "multicast", "off",
 			"gso_max_segs", "1")
-		netnstest.IP(t, side.ns, "addr", "add", side.v4, "dev", side.dev)
-		netnstest.IP(t, side.ns, "addr", "add", side.v6, "dev", side.dev, "nodad")
-		netnstest.IP(t, side.ns, "link", "set", side.dev, "up")
-		netnstest.IP(t, side.ns, "link", "set", "lo", "up")
-		netnstest.IP(t, side.ns, "neigh", "replace", side.peer4, "lladdr", side.peerMAC, "dev", side.dev, "nud", "permanent")
-		netnstest.IP(t, side.ns, "neigh", "replace", side.peer6, "lladdr", side.peerMAC, "dev", side.dev, "nud", "permanent")
+		netlab.IP(t, side.ns, "addr", "add", side.v4, "dev", side.dev)
+		netlab.IP(t, side.ns, "addr", "add", side.v6, "dev", side.dev, "nodad")
+		netlab.IP(t, side.ns, "link", "set", side.dev, "up")
+		netlab.IP(t, side.ns, "link", "set", "lo", "up")
+		netlab.IP(t, side.ns, "neigh", "replace", side.peer4, "lladdr", side.peerMAC, "dev", side.dev, "nud", "permanent")
+		netlab.IP(t, side.ns, "neigh", "replace", side.peer6, "lladdr", side.peerMAC, "dev", side.dev, "nud", "permanent")
 	}
 	time.Sleep(time.Second) // the MLD reports (their interval is 1 ms now) are sent
 	return nsA, nsB
@@ -152,7 +152,7 @@ func runExchange(t *testing.T, clientNS, serverNS string, ex exchange) {
 		pc   net.PacketConn
 		conn net.Conn
 	)
-	netnstest.Run(t, serverNS, func() {
+	netlab.Run(t, serverNS, func() {
 		var err error
 		if ex.proto == "tcp" {
 			ln, err = net.Listen("tcp", ex.server)
@@ -163,7 +163,7 @@ func runExchange(t *testing.T, clientNS, serverNS string, ex exchange) {
 			t.Fatal(err)
 		}
 	})
-	netnstest.Run(t, clientNS, func() {
+	netlab.Run(t, clientNS, func() {
 		local, err := resolveLocal(ex)
 		if err != nil {
 			t.Fatal(err)
