@@ -45,74 +45,7 @@ type config struct {
 
 func parseConfig(args []string) (config, error) {
 	cfg := config{delay: time.Second, gcEvery: 50, idleFlows: 50 * time.Second}
-	flag := func(p *bool) func(string) error { return func(string) error { *p = true; return nil } }
-	intValue := func(name string, p *int, min, max int) func(string) error {
-		return func(v string) error {
-			n, ok := wholeNumber(v, max)
-			if !ok || n < min {
-				return usagef("option %s: %q is not a whole number from %d to %d", name, v, min, max)
-			}
-			*p = n
-			return nil
-		}
-	}
-	opts := []option{
-		{short: 'h', long: "help", set: flag(&cfg.help)},
-		{short: 'V', long: "version", set: flag(&cfg.version)},
-		{short: 'x', set: func(string) error { cfg.bugHunt, cfg.trace = true, true; return nil }},
-		{short: 't', long: "trace", set: flag(&cfg.trace)},
-		{short: 'p', long: "promiscuous", set: flag(&cfg.promisc)},
-		{short: 's', set: flag(&cfg.sortSent)},
-		{short: 'l', set: flag(&cfg.cmdline)},
-		{short: 'a', long: "all", set: flag(&cfg.all)},
-		{short: 'b', set: flag(&cfg.basename)},
-		{short: 'C', long: "udp", set: flag(&cfg.udp)},
-		{short: 'd', long: "delay", hasValue: true, set: func(v string) error {
-			secs, ok := decimalNumber(v)
-			switch {
-			case !ok || secs == 0:
-				return usagef("option -d: %q is not a refresh interval; give seconds greater than 0, such as 1 or 0.5", v)
-			case secs > maxDelay:
-				return usagef("option -d: %q is more than the maximum, %d seconds (one day)", v, maxDelay)
-			}
-			cfg.delay = time.Duration(secs * float64(time.Second))
-			if cfg.delay < time.Millisecond {
-				return usagef("option -d: %q is shorter than a millisecond", v)
-			}
-			return nil
-		}},
-		{short: 'v', long: "view", hasValue: true, set: intValue("-v", &cfg.viewMode, 0, ui.NethogsModes-1)},
-		{short: 'c', long: "count", hasValue: true, set: intValue("-c", &cfg.count, 0, maxCount)},
-		{short: 'g', hasValue: true, set: intValue("-g", &cfg.gcEvery, 1, maxCount)},
-		{short: 'f', long: "filter", hasValue: true, set: func(v string) error { cfg.filter = v; return nil }},
-		{short: 'P', long: "pid", hasValue: true, set: func(v string) error {
-			pid, ok := wholeNumber(v, maxCount)
-			if !ok || pid <= 0 {
-				return usagef("option -P: %q is not a process ID", v)
-			}
-			cfg.onlyPIDs = append(cfg.onlyPIDs, pid)
-			return nil
-		}},
-		{short: 'r', long: "read", hasValue: true, set: func(v string) error {
-			if v == "" {
-				return usagef("option -r needs a capture file name")
-			}
-			cfg.readFile = v
-			return nil
-		}},
-		{long: "dump", set: flag(&cfg.dump)},
-		{long: "json", set: flag(&cfg.json)},
-		{long: "connections", set: flag(&cfg.conns)},
-		{long: "bench", set: flag(&cfg.bench)},
-		{long: "idle", hasValue: true, set: func(v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil || d <= 0 {
-				return usagef("option --idle: %q is not a duration such as 50s or 5m", v)
-			}
-			cfg.idleFlows = d
-			return nil
-		}},
-	}
+	opts := options(&cfg)
 	operands, err := parseArgs(args, opts)
 	if err != nil {
 		return config{}, err
@@ -183,6 +116,79 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
   device ...        exact interface names; default: every device that is up,
                     not loopback. An unknown name is an error listing the devices.
 `
+
+// options are the command-line options, setting fields of cfg. The man
+// page and the shell completions are checked against this list.
+func options(cfg *config) []option {
+	flag := func(p *bool) func(string) error { return func(string) error { *p = true; return nil } }
+	intValue := func(name string, p *int, min, max int) func(string) error {
+		return func(v string) error {
+			n, ok := wholeNumber(v, max)
+			if !ok || n < min {
+				return usagef("option %s: %q is not a whole number from %d to %d", name, v, min, max)
+			}
+			*p = n
+			return nil
+		}
+	}
+	return []option{
+		{short: 'h', long: "help", set: flag(&cfg.help)},
+		{short: 'V', long: "version", set: flag(&cfg.version)},
+		{short: 'x', set: func(string) error { cfg.bugHunt, cfg.trace = true, true; return nil }},
+		{short: 't', long: "trace", set: flag(&cfg.trace)},
+		{short: 'p', long: "promiscuous", set: flag(&cfg.promisc)},
+		{short: 's', set: flag(&cfg.sortSent)},
+		{short: 'l', set: flag(&cfg.cmdline)},
+		{short: 'a', long: "all", set: flag(&cfg.all)},
+		{short: 'b', set: flag(&cfg.basename)},
+		{short: 'C', long: "udp", set: flag(&cfg.udp)},
+		{short: 'd', long: "delay", hasValue: true, set: func(v string) error {
+			secs, ok := decimalNumber(v)
+			switch {
+			case !ok || secs == 0:
+				return usagef("option -d: %q is not a refresh interval; give seconds greater than 0, such as 1 or 0.5", v)
+			case secs > maxDelay:
+				return usagef("option -d: %q is more than the maximum, %d seconds (one day)", v, maxDelay)
+			}
+			cfg.delay = time.Duration(secs * float64(time.Second))
+			if cfg.delay < time.Millisecond {
+				return usagef("option -d: %q is shorter than a millisecond", v)
+			}
+			return nil
+		}},
+		{short: 'v', long: "view", hasValue: true, set: intValue("-v", &cfg.viewMode, 0, ui.NethogsModes-1)},
+		{short: 'c', long: "count", hasValue: true, set: intValue("-c", &cfg.count, 0, maxCount)},
+		{short: 'g', hasValue: true, set: intValue("-g", &cfg.gcEvery, 1, maxCount)},
+		{short: 'f', long: "filter", hasValue: true, set: func(v string) error { cfg.filter = v; return nil }},
+		{short: 'P', long: "pid", hasValue: true, set: func(v string) error {
+			pid, ok := wholeNumber(v, maxCount)
+			if !ok || pid <= 0 {
+				return usagef("option -P: %q is not a process ID", v)
+			}
+			cfg.onlyPIDs = append(cfg.onlyPIDs, pid)
+			return nil
+		}},
+		{short: 'r', long: "read", hasValue: true, set: func(v string) error {
+			if v == "" {
+				return usagef("option -r needs a capture file name")
+			}
+			cfg.readFile = v
+			return nil
+		}},
+		{long: "dump", set: flag(&cfg.dump)},
+		{long: "json", set: flag(&cfg.json)},
+		{long: "connections", set: flag(&cfg.conns)},
+		{long: "bench", set: flag(&cfg.bench)},
+		{long: "idle", hasValue: true, set: func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return usagef("option --idle: %q is not a duration such as 50s or 5m", v)
+			}
+			cfg.idleFlows = d
+			return nil
+		}},
+	}
+}
 
 // decimalNumber reads a number as people type it: digits, optionally a
 // point and more digits ("5", "0.5", ".5", "5."). Signs, exponents, digit
