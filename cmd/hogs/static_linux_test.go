@@ -130,6 +130,11 @@ func TestSetcapUser(t *testing.T) {
 	if v, ok := last.byPID(cli.Process.Pid); !ok || v[0] < 300000 {
 		t.Errorf("hogs as nobody with capabilities: client row %v (%v)\n%s\n%s", v, ok, h.out.String(), h.err.String())
 	}
+	// Not silent about what it cannot see: other users' processes.
+	want := "hogs: warning: without cap_dac_read_search and cap_sys_ptrace only this user's processes can be tied to their traffic"
+	if first, _, _ := strings.Cut(h.err.String(), "\n"); !strings.HasPrefix(first, want) || !strings.Contains(first, "setcap cap_net_raw,cap_dac_read_search,cap_sys_ptrace+ep "+bin) {
+		t.Errorf("stderr %q, want a first line starting %q with the setcap command", h.err.String(), want)
+	}
 }
 
 // TestSignalsExitCleanly: SIGINT and SIGTERM end hogs with status 0, and

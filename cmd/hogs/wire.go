@@ -48,8 +48,14 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 // textSink prints refreshes as trace text or JSON lines, flushing each.
-func textSink(cfg config, out *bufio.Writer) monitor.Sink {
+// With silent (live capture) a capture that sees nothing is said on stderr.
+func textSink(cfg config, out *bufio.Writer, stderr io.Writer, silent *silentCapture) monitor.Sink {
 	return monitor.SinkFunc(func(v *ui.View) error {
+		if silent != nil {
+			if note := silent.note(v, cfg.devices); note != "" {
+				printWarnings(stderr, []string{note})
+			}
+		}
 		var err error
 		if cfg.json {
 			err = ui.WriteJSON(out, v, ui.JSONOptions{Connections: cfg.conns})
@@ -78,14 +84,15 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		if filter != nil {
 			mc.Filter = filter
 		}
-		return monitor.New(mc, src, nil, nil, textSink(cfg, out)).Run(ctx)
+		return monitor.New(mc, src, nil, nil, textSink(cfg, out, stderr, nil)).Run(ctx)
 	}
 	src, attr, owners, closeAll, err := openLive(cfg, out, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, textSink(cfg, out)).Run(ctx)
+	printWarnings(stderr, startupWarnings(seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0}))
+	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, textSink(cfg, out, stderr, &silentCapture{})).Run(ctx)
 }
 
 // openReplay opens -r's file and compiles -f for user space.
@@ -195,6 +202,8 @@ func interactive(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer closeAll()
+	// The lead wires these into the footer (ui.ViewState) as well.
+	printWarnings(stderr, startupWarnings(seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0}))
 	updates := make(chan ui.View, 1)
 	show := monitor.SinkFunc(func(v *ui.View) error {
 		// The newest view replaces one the table has not taken yet.
