@@ -61,9 +61,15 @@ fuzz:
 		find $$cache/$$pkg/$$fn -type f -size -64k -exec cp -n {} $$pkg/testdata/fuzz/$$fn/ \; ; \
 	done
 
-# Decode throughput against gopacket, summarised by benchstat (bench/README).
+# Decode throughput against gopacket, summarised by benchstat (bench/README):
+# the reference corpus (../shared/pcaps, where present), single hot-path
+# frames, and per capture file and link type the files in PCAPS (default:
+# the recorded captures in rawcap/testdata/captures). With PCAPS given,
+# only those files: make bench PCAPS='a.pcap b.pcapng' (names without spaces).
+PCAPS ?=
+BENCH_RUN := $(if $(strip $(PCAPS)),^BenchmarkFiles$$,.)
 bench:
-	$(GO) test ./bench -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) | tee bench/last.txt
+	HOGS_BENCH_PCAPS='$(abspath $(PCAPS))' $(GO) test ./bench -run '^$$' -bench '$(BENCH_RUN)' -benchmem -benchtime $(BENCHTIME) -count $(BENCHCOUNT) | tee bench/last.txt
 	$(GO) tool benchstat -col /impl bench/last.txt
 	$(GO) run ./bench/ratio < bench/last.txt
 
