@@ -57,7 +57,7 @@ func TestManPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groff := needTool(t, "groff", "groff")
+	groff := needTool(t, "groff", "groff-base")
 	cmd := exec.Command(groff, "-man", "-z", "-ww", "../../doc/hogs.1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -169,7 +169,10 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range live.Plan().Devices() {
+	// Newest device (highest ifindex) first, as nethogs prints them.
+	devices := live.Plan().Devices()
+	for i := len(devices) - 1; i >= 0; i-- {
+		d := devices[i]
 		e, ok := live.Plan().Lookup(d.Index)
 		if !ok || !e.Selected {
 			continue
@@ -182,6 +185,9 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 		}
 		if cfg.json || out == nil {
 			continue // the JSON stream holds refreshes only; the table shows devices in its footer
+		}
+		if !d.Up {
+			continue // nethogs cannot open a device that is down and prints nothing for it; hogs counts it once it is up
 		}
 		for _, a := range d.Addrs {
 			fmt.Fprintf(out, "Adding local address: %s\n", a.Addr())
