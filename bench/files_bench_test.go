@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +8,6 @@ import (
 	"testing"
 
 	"hogs/decode"
-	"hogs/rawcap"
 )
 
 // filesEnv names the captures BenchmarkFiles decodes, separated by
@@ -42,22 +39,9 @@ func benchFiles(tb testing.TB) []string {
 // fileFrames reads every frame of the capture at path, grouped by link
 // type (a pcapng file may mix them), each group back to back in one buffer.
 func fileFrames(tb testing.TB, path string) map[decode.LinkType][]frame {
-	r, err := rawcap.OpenFile(path)
-	if err != nil {
-		tb.Fatalf("%v", err)
-	}
-	defer r.Close()
 	groups := map[decode.LinkType][]frame{}
-	var f rawcap.Frame
-	for {
-		err := r.Next(&f)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			tb.Fatalf("%v", err)
-		}
-		groups[f.LinkType] = append(groups[f.LinkType], frame{link: f.LinkType, data: append([]byte(nil), f.Data...)})
+	for _, f := range readFrames(tb, path) {
+		groups[f.link] = append(groups[f.link], f)
 	}
 	if len(groups) == 0 {
 		tb.Fatalf("%s: no frames", path)

@@ -109,6 +109,29 @@ func hogsBinary(t *testing.T) string {
 	return builtPath
 }
 
+// copyOfHogs copies the built binary into a new directory (os.MkdirTemp
+// pattern) that every user may enter, removed at cleanup, and returns the
+// copy's path: for tests that run it as another user or change its file
+// capabilities.
+func copyOfHogs(t *testing.T, pattern string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "hogs")
+	data, err := os.ReadFile(hogsBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 // inNamespace starts cmd's program inside network namespace ns.
 func inNamespace(ns string, name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
@@ -211,17 +234,7 @@ func TestWithoutCapability(t *testing.T) {
 	if err != nil {
 		t.Skip("needs setpriv (util-linux) to drop privileges")
 	}
-	dir, err := os.MkdirTemp("", "hogs it's-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "hogs")
-	data, _ := os.ReadFile(hogsBinary(t))
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := copyOfHogs(t, "hogs it's-")
 	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-t", "-c", "1")
 	out, err := cmd.CombinedOutput()
 	exit, _ := err.(*exec.ExitError)

@@ -90,17 +90,7 @@ func TestSetcapUser(t *testing.T) {
 		t.Skip("needs setcap (libcap2-bin)")
 	}
 	nsA, nsB := netlab.QuietVethPair(t)
-	dir, err := os.MkdirTemp("", "hogs-setcap-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "hogs")
-	data, _ := os.ReadFile(hogsBinary(t))
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := copyOfHogs(t, "hogs-setcap-")
 	if out, err := exec.Command(setcap, "cap_net_raw+ep", bin).CombinedOutput(); err != nil {
 		t.Skipf("setcap refused here (%v: %s): file capabilities unsupported", err, out)
 	}
