@@ -51,7 +51,7 @@ test-cross:
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
-	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig \
+	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig cmd/hogs:FuzzProcStatusFiles \
 	bench/internal/trace:FuzzParse
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \

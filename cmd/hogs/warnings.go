@@ -1,13 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,7 +49,8 @@ func startupWarnings(s seeing) []string {
 	} else {
 		eff := capEff(status)
 		canRead := eff&(1<<capDacReadSearch) != 0 && eff&(1<<capSysPtrace) != 0
-		if hide := hidepid(filepath.Join(s.procRoot, "self", "mountinfo"), s.procRoot); hide != "" && eff&(1<<capSysPtrace) == 0 {
+		mountinfo, _ := os.ReadFile(filepath.Join(s.procRoot, "self", "mountinfo"))
+		if hide := hidepid(mountinfo, s.procRoot); hide != "" && eff&(1<<capSysPtrace) == 0 {
 			out = append(out, fmt.Sprintf("%s is mounted with hidepid=%s: other users' processes are hidden, their traffic shows as unknown; run as root or grant cap_sys_ptrace", s.procRoot, hide))
 		} else if !canRead {
 			out = append(out, "without cap_dac_read_search and cap_sys_ptrace only this user's processes can be tied to their traffic, other users' shows as unknown; "+
@@ -99,26 +100,14 @@ func capEff(status []byte) uint64 {
 	return 0
 }
 
-// hidepid returns the hidepid= option of the proc mount at root, as
-// mountinfo lists it ("2", "invisible", ...), or "" when processes are
-// not hidden.
-func hidepid(mountinfo, root string) string {
-	f, err := os.Open(mountinfo)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+// hidepid returns the hidepid= option of the proc mount at root, as the
+// mountinfo text lists it ("2", "invisible", ...), or "" when processes
+// are not hidden.
+func hidepid(mountinfo []byte, root string) string {
+	for _, line := range strings.Split(string(mountinfo), "\n") {
 		// id parent major:minor root mountpoint options ... - fstype source superoptions
-		fields := strings.Fields(sc.Text())
-		sep := -1
-		for i, f := range fields {
-			if f == "-" {
-				sep = i
-				break
-			}
-		}
+		fields := strings.Fields(line)
+		sep := slices.Index(fields, "-")
 		if sep < 6 || len(fields) <= sep+3 || fields[4] != root || fields[sep+1] != "proc" {
 			continue
 		}

@@ -98,3 +98,18 @@ func TestSilentCapture(t *testing.T) {
 		t.Errorf("packets seen, later: %q", n)
 	}
 }
+
+// FuzzProcStatusFiles: the readers of /proc/self/status and mountinfo
+// take any bytes without panicking, and a hidepid they report is one the
+// text holds.
+func FuzzProcStatusFiles(f *testing.F) {
+	f.Add([]byte("CapEff:\t000001ffffffffff\n"), []byte("23 1 0:22 / /proc rw shared:12 - proc proc rw,hidepid=2\n"))
+	f.Add([]byte("CapEff:\tzz\nCapEff:"), []byte("- proc\n1 2 3 4 /proc 6 - proc"))
+	f.Add([]byte(""), []byte("23 1 0:22 / /proc rw - proc proc hidepid=off,hidepid=invisible"))
+	f.Fuzz(func(t *testing.T, status, mountinfo []byte) {
+		capEff(status)
+		if h := hidepid(mountinfo, "/proc"); h != "" && !strings.Contains(string(mountinfo), "hidepid="+h) {
+			t.Fatalf("hidepid %q not in %q", h, mountinfo)
+		}
+	})
+}
