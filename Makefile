@@ -11,7 +11,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static test test-live test-cross fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean \
+.PHONY: all build static small test test-live test-cross fuzz bench bench-live bench-sockets bench-flood pgo captures lint clean \
 	release install uninstall
 
 all: build
@@ -20,12 +20,21 @@ all: build
 build static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/hogs
 
+# The build for appliances with little flash (at most 4 MB): the hogs_small
+# tag leaves out the metrics endpoint's HTTP server (net/http), the DNS
+# client of the reverse lookups and the kernel socket events (cilium/ebpf);
+# --listen then fails with "metrics endpoint not built in".
+small:
+	CGO_ENABLED=0 $(GO) build -tags hogs_small -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY)-small ./cmd/hogs
+
 # Unit tests, golden tests, the reference-capture agreement test, and a replay
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
-RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/...
+RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
+	./internal/container/... ./internal/netns/... ./internal/nsattr/...
 test: build
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags hogs_small $(PKGS)
 	$(GO) test -count=1 $(PKGS)
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
@@ -51,8 +60,10 @@ test-cross:
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
 FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
-	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline cmd/hogs:FuzzParseConfig cmd/hogs:FuzzProcStatusFiles \
-	bench/internal/trace:FuzzParse
+	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply cmd/hogs:FuzzParseConfig \
+	cmd/hogs:FuzzProcStatusFiles bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
+	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
+	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink internal/kevents:FuzzDecodeRecord
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

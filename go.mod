@@ -3,6 +3,7 @@ module hogs
 go 1.26.0
 
 require (
+	github.com/cilium/ebpf v0.22.0
 	github.com/gopacket/gopacket v1.7.7
 	github.com/mattn/go-runewidth v0.0.19
 	github.com/mdlayher/packet v1.2.0

@@ -15,14 +15,18 @@ _hogs() {
         -P|--pid)
             COMPREPLY=($(compgen -W "$(ls /proc 2>/dev/null | grep -E '^[0-9]+$')" -- "$cur"))
             return ;;
-        -d|--delay|-c|--count|-g|-f|--filter|--idle)
+        -d|--delay|-c|--count|-g|-f|--filter|--idle|--listen|--metrics-max-series)
+            return ;;
+        --metrics-group)
+            COMPREPLY=($(compgen -W 'pid process program user container' -- "$cur"))
             return ;;
     esac
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '-V --version -h --help -x -t --trace -p --promiscuous
             -s -l -a --all -b -C --udp -d --delay -v --view -c --count -g
             -f --filter -P --pid -r --read --idle --json --connections
-            --dump --bench' -- "$cur"))
+            --dump --bench -n --numeric --no-kernel-events --listen --headless
+            --metrics-max-series --metrics-group' -- "$cur"))
         return
     fi
     COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))

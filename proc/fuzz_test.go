@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -155,4 +156,75 @@ func FuzzCmdline(f *testing.F) {
 			t.Fatalf("%q split into %q, which joins back to %q", b, args, joined)
 		}
 	})
+}
+
+// FuzzSockDiagReply: parseDiagReply and nextDestroyed never panic; a
+// socket parseDiagReply returns comes from a whole SOCK_DIAG_BY_FAMILY
+// message answering the request, every message before it whole too, and
+// its inode is the one that message holds (no bogus inode from a
+// malformed reply); an event nextDestroyed returns is TCP or UDP and it
+// always moves on.
+func FuzzSockDiagReply(f *testing.F) {
+	paths, err := filepath.Glob("testdata/sockdiag/*.txt")
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no recordings in testdata/sockdiag: %v", err)
+	}
+	for _, p := range paths {
+		r := readRecording(f, p)
+		for _, e := range r.exchanges {
+			for _, rep := range e.replies {
+				f.Add(rep, seqOf(e.request))
+			}
+		}
+		for _, d := range r.datagrams {
+			f.Add(d, uint32(0))
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte, seq uint32) {
+		s, done, err := parseDiagReply(b, seq)
+		if err != nil && (!done || s != (DiagSocket{})) {
+			t.Fatalf("error %v with done %v, socket %+v", err, done, s)
+		}
+		if s != (DiagSocket{}) {
+			msg := firstAnswer(t, b, seq)
+			if msg == nil {
+				t.Fatalf("socket %+v from a reply with no whole message answering %d", s, seq)
+			}
+			if inode := uint64(binary.NativeEndian.Uint32(msg[nlmsgHeaderLen+diagMsgInode:])); s.Inode != inode || s.State == 0 {
+				t.Fatalf("socket %+v, the message says inode %d", s, inode)
+			}
+		}
+		for rest := b; len(rest) > 0; {
+			ev, ok, next, err := nextDestroyed(rest)
+			if ok && (err != nil || ev.Proto != ProtoTCP && ev.Proto != ProtoUDP) {
+				t.Fatalf("event %+v, %v", ev, err)
+			}
+			if len(next) >= len(rest) {
+				t.Fatalf("nextDestroyed did not move on: %d bytes, then %d", len(rest), len(next))
+			}
+			rest = next
+		}
+	})
+}
+
+// firstAnswer walks the messages of b as the kernel lays them out and
+// returns the first one answering seq (a dump's parts aside) if it is a whole SOCK_DIAG_BY_FAMILY
+// message with room for struct inet_diag_msg, every message before it
+// whole; nil otherwise.
+func firstAnswer(t *testing.T, b []byte, seq uint32) []byte {
+	for off := 0; off+nlmsgHeaderLen <= len(b); {
+		n := int(binary.NativeEndian.Uint32(b[off:]))
+		if n < nlmsgHeaderLen || off+n > len(b) {
+			return nil
+		}
+		multi := binary.NativeEndian.Uint16(b[off+6:])&nlmFMulti != 0 && binary.NativeEndian.Uint16(b[off+4:]) == sockDiagByFamily
+		if binary.NativeEndian.Uint32(b[off+8:]) == seq && !multi {
+			if binary.NativeEndian.Uint16(b[off+4:]) != sockDiagByFamily || n < nlmsgHeaderLen+inetDiagMsgLen {
+				return nil
+			}
+			return b[off : off+n]
+		}
+		off += (n + 3) &^ 3
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/netip"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"hogs/internal/flow"
@@ -22,6 +23,13 @@ type connKey struct {
 	local, remote netip.AddrPort
 }
 
+// connRow is a connected socket's row in the tables: inode 0 for one
+// that holds none (not accepted yet, TIME_WAIT).
+type connRow struct {
+	inode uint64
+	state uint8
+}
+
 // bindKey finds a listening or unconnected socket by where it is bound.
 type bindKey struct {
 	proto uint8
@@ -36,8 +44,17 @@ type bindKey struct {
 // dual-stack IPv6 serving IPv4) included. Each process is registered in
 // the shared owner registry (flow.Owners), which numbers it.
 //
-// Resolve and Recheck are meant for one goroutine; Stats may be called
-// concurrently with them.
+// A TCP connection whose socket has no inode yet (seen before accept(),
+// or never accepted) belongs provisionally to the process holding the
+// socket listening on its local address and port: Provisional reports
+// such flows, and Recheck looks them up again until the accepted socket
+// shows up, then hands them to the accepting process. A connection gone
+// before it was ever resolved goes to the listener's process for good. A
+// socket known closed (SocketClosed, fed by socket-destroy events, or a
+// lookup that finds nothing) is never searched for in /proc/PID/fd.
+//
+// Resolve, Recheck and Provisional are meant for one goroutine; Stats and
+// SocketClosed may be called concurrently with them.
 type Resolver struct {
 	fs     FS
 	diag   *SockDiag // nil: look sockets up in the /proc/net tables
@@ -46,7 +63,7 @@ type Resolver struct {
 	only   map[int]bool // -P: attribute only to these PIDs
 
 	// Rebuilt on every table read.
-	conns map[connKey]uint64
+	conns map[connKey]connRow
 	binds map[bindKey]uint64
 
 	// inode → the process and descriptor it was last seen at, added to by
@@ -59,8 +76,15 @@ type Resolver struct {
 	// recent are the processes that owned the latest resolved flows, most
 	// recent first: the next new socket is most likely theirs.
 	recent []procID
-	// young are the flows resolved lately, which Recheck looks at again.
-	young []youngFlow
+	// young are the flows resolved lately, which Recheck looks at again;
+	// provisional are those of them owned by a listener's process.
+	young       []youngFlow
+	provisional map[flow.Key]bool
+
+	// closed are sockets known closed (SocketClosed): connection → cookie
+	// (0: any socket with these ends).
+	closedMu sync.Mutex
+	closed   map[connKey]uint64
 
 	owners *flow.Owners
 
@@ -87,14 +111,16 @@ type ResolverConfig struct {
 // NewResolver returns a Resolver reading cfg.FS.
 func NewResolver(cfg ResolverConfig) *Resolver {
 	r := &Resolver{
-		fs:         cfg.FS,
-		diag:       cfg.SockDiag,
-		tables:     SocketTableReader{FS: cfg.FS},
-		users:      Users{PasswdPath: cfg.PasswdPath},
-		conns:      map[connKey]uint64{},
-		binds:      map[bindKey]uint64{},
-		inodeOwner: map[uint64]holder{},
-		owners:     cfg.Owners,
+		fs:          cfg.FS,
+		diag:        cfg.SockDiag,
+		tables:      SocketTableReader{FS: cfg.FS},
+		users:       Users{PasswdPath: cfg.PasswdPath},
+		conns:       map[connKey]connRow{},
+		binds:       map[bindKey]uint64{},
+		inodeOwner:  map[uint64]holder{},
+		provisional: map[flow.Key]bool{},
+		closed:      map[connKey]uint64{},
+		owners:      cfg.Owners,
 	}
 	if r.owners == nil {
 		r.owners = flow.NewOwners()
@@ -120,12 +146,21 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 	}
 	// First the sockets' inodes, then one fd scan for all the inodes the
 	// index does not know yet.
+	found := make([]DiagSocket, len(keys))
 	inodes := make([]uint64, len(keys))
 	var wanted map[uint64]bool
 	for i, k := range keys {
-		inode, err := r.lookupInode(k)
+		s, err := r.lookup(k)
 		if err != nil {
 			return err
+		}
+		found[i] = s
+		inode := s.Inode
+		if inode != 0 && r.isClosed(k, s.Cookie) {
+			continue // closed since the lookup: no process has it
+		}
+		if inode == 0 {
+			inode = s.Listener
 		}
 		inodes[i] = inode
 		if inode == 0 {
@@ -158,10 +193,20 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 			continue
 		}
 		owners[i] = r.ownerOf(id)
+		s := found[i]
 		if owners[i] != flow.Unresolved {
 			r.noteRecent(id)
-			if len(r.young) < maxYoung {
-				r.young = append(r.young, youngFlow{key: keys[i], inode: inode, owner: owners[i], left: recheckPasses})
+			y := youngFlow{key: keys[i], inode: inode, cookie: s.Cookie, owner: owners[i], left: recheckPasses}
+			if s.Inode == 0 {
+				// The listener's: until the connection is accepted, or
+				// for good if it was closed unaccepted.
+				y.left, y.provisional = provisionalPasses, s.AwaitingAccept()
+			}
+			if y.left > 0 && len(r.young) < maxYoung && (s.Inode != 0 || y.provisional) {
+				r.young = append(r.young, y)
+				if y.provisional {
+					r.provisional[y.key] = true
+				}
 			}
 		}
 		if owners[i] == flow.Unresolved {
@@ -176,17 +221,26 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 
 // youngFlow is a flow Resolve found an owner for, to be checked again.
 type youngFlow struct {
-	key   flow.Key
-	inode uint64
-	owner flow.Owner
-	left  int // Recheck calls to go
+	key    flow.Key
+	inode  uint64 // its socket's, or the listener's while provisional
+	cookie uint64 // its socket's; 0 while provisional or from the tables
+	owner  flow.Owner
+	left   int  // Recheck calls to go
+	stop   bool // this Recheck found it closed: keep its owner, follow no more
+	// provisional: a connection not accepted yet, owned by the
+	// listener's process.
+	provisional bool
 }
 
 // recheckPasses is how many Recheck calls look at a flow again after
-// Resolve found its owner; maxYoung bounds how many flows they follow.
+// Resolve found its owner, provisionalPasses how many look for the
+// accepted socket of a provisional one (hogs calls Recheck at most once a
+// second: a server accepting a minute late keeps the listener's process);
+// maxYoung bounds how many flows they follow.
 const (
-	recheckPasses = 3
-	maxYoung      = 4096
+	recheckPasses     = 3
+	provisionalPasses = 60
+	maxYoung          = 4096
 )
 
 // Recheck looks again at the flows Resolve found owners for during its
@@ -200,37 +254,77 @@ const (
 // that the holder still has the socket costs one readlink per flow; when
 // it does not, one lookup tells a closed socket (the flow keeps its owner)
 // from one handed on, and only for those are the processes scanned again.
+// A socket SocketClosed named costs nothing: neither lookup nor scan.
+//
+// A provisional flow (Provisional) is looked up once per call, for up to
+// provisionalPasses calls, until its accepted socket shows up: then the
+// process holding that socket owns it (changed is called if that is
+// another process than the listener's). One closed before it was accepted
+// stays the listener's.
 func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 	if len(r.young) == 0 {
 		return nil
 	}
 	var wanted map[uint64]bool
+	want := func(inode uint64) {
+		if wanted == nil {
+			wanted = map[uint64]bool{}
+		}
+		wanted[inode] = true
+	}
 	tablesRead := false
+	lookup := func(k flow.Key) (DiagSocket, error) {
+		if r.diag == nil && !tablesRead {
+			if err := r.readTables(); err != nil {
+				return DiagSocket{}, err
+			}
+			tablesRead = true
+		}
+		return r.lookup(k)
+	}
 	for i := range r.young {
 		y := &r.young[i]
 		y.left--
+		if r.isClosed(y.key, y.cookie) {
+			y.stop = true // closed: the flow keeps its last owner
+			continue
+		}
+		if y.provisional {
+			// Accepted yet? One lookup per pass.
+			s, err := lookup(y.key)
+			switch {
+			case err != nil:
+				y.stop = true
+				continue
+			case s.Inode != 0:
+				y.inode, y.cookie, y.left = s.Inode, s.Cookie, recheckPasses
+				y.provisional = false
+				delete(r.provisional, y.key)
+				want(y.inode) // find the accepting process
+				continue
+			case !s.AwaitingAccept():
+				y.stop = true // closed unaccepted: the listener's for good
+				continue
+			case s.Listener != 0:
+				y.inode = s.Listener
+			}
+		}
 		if h, ok := r.inodeOwner[y.inode]; ok {
 			if at, held := r.fs.SocketAt(h.id.pid, int(h.fd)); held && at == y.inode {
 				continue
 			}
 			delete(r.inodeOwner, y.inode) // handed on, or closed
 		}
-		// Closed, most likely (a short connection): ask the kernel before
-		// scanning every process for a socket that no longer exists.
-		if r.diag == nil && !tablesRead {
-			if err := r.readTables(); err != nil {
-				return err
+		if !y.provisional {
+			// Closed, most likely (a short connection): ask the kernel
+			// before scanning every process for a socket that no longer
+			// exists.
+			if s, err := lookup(y.key); err != nil || s.Inode != y.inode {
+				y.stop = true // gone: the flow keeps its last owner
+				continue
 			}
-			tablesRead = true
 		}
-		if inode, err := r.lookupInode(y.key); err != nil || inode != y.inode {
-			y.left = 0 // gone: the flow keeps its last owner
-			continue
-		}
-		if wanted == nil {
-			wanted = map[uint64]bool{}
-		}
-		wanted[y.inode] = true
+		want(y.inode)
 	}
 	if len(wanted) > 0 {
 		if err := r.scanFDs(wanted); err != nil {
@@ -240,8 +334,10 @@ func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 	keep := r.young[:0]
 	for _, y := range r.young {
 		h, ok := r.inodeOwner[y.inode]
-		if !ok {
-			continue // closed, or found nowhere: the flow keeps its last owner
+		if y.stop || !ok {
+			// Closed, or found nowhere: the flow keeps its last owner.
+			delete(r.provisional, y.key)
+			continue
 		}
 		owner := flow.Unresolved
 		if r.only == nil || r.only[h.id.pid] {
@@ -249,12 +345,15 @@ func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 		}
 		if owner != y.owner {
 			if !changed(y.key, owner) {
+				delete(r.provisional, y.key)
 				continue
 			}
 			y.owner = owner
 		}
 		if y.left > 0 {
 			keep = append(keep, y)
+		} else {
+			delete(r.provisional, y.key) // never accepted: the listener's
 		}
 	}
 	clear(r.young[len(keep):])
@@ -262,50 +361,100 @@ func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 	return nil
 }
 
-// lookupInode finds the inode of flow k's socket, 0 if it has none.
-func (r *Resolver) lookupInode(k flow.Key) (uint64, error) {
+// Provisional reports whether flow k's owner is the process listening
+// where the connection arrived, while the connection waits to be
+// accepted: Recheck moves it to the accepting process.
+func (r *Resolver) Provisional(k flow.Key) bool { return r.provisional[k] }
+
+// SocketClosed records that the socket of a connection has closed (a
+// socket-destroy event): its flow is not searched for any more. cookie is
+// the socket's (0: whatever socket had these ends), so that a new
+// connection reusing the ends is not mistaken for it. Safe to call from
+// another goroutine.
+func (r *Resolver) SocketClosed(proto uint8, local, remote netip.AddrPort, cookie uint64) {
+	if remote.Port() == 0 {
+		return // an unconnected socket: its flows are looked up by bind
+	}
+	k := unmappedConn(proto, local, remote)
+	r.closedMu.Lock()
+	defer r.closedMu.Unlock()
+	if len(r.closed) >= maxClosed {
+		clear(r.closed) // the oldest are of flows long resolved or gone
+	}
+	r.closed[k] = cookie
+}
+
+// maxClosed bounds the closed sockets remembered.
+const maxClosed = 1 << 16
+
+// isClosed reports whether SocketClosed named flow k's socket: the one
+// with this cookie, when both are known.
+func (r *Resolver) isClosed(k flow.Key, cookie uint64) bool {
+	r.closedMu.Lock()
+	defer r.closedMu.Unlock()
+	if len(r.closed) == 0 {
+		return false
+	}
+	c, ok := r.closed[unmappedConn(k.Proto, k.Local, k.Remote)]
+	return ok && (c == 0 || cookie == 0 || c == cookie)
+}
+
+func unmappedConn(proto uint8, local, remote netip.AddrPort) connKey {
+	return connKey{proto, netip.AddrPortFrom(local.Addr().Unmap(), local.Port()), netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())}
+}
+
+// lookup finds what is known of flow k's socket: through sock_diag, or in
+// the last table read.
+func (r *Resolver) lookup(k flow.Key) (DiagSocket, error) {
 	if r.diag == nil {
-		return r.inodeOf(k), nil
+		return r.tableLookup(k), nil
 	}
 	r.lookups.Add(1)
-	inode, _, err := r.diag.Lookup(k.Proto, k.Local, k.Remote)
+	s, err := r.diag.Lookup(k.Proto, k.Local, k.Remote)
 	if errors.Is(err, ErrSockDiagUnsupported) {
 		// This kernel cannot answer: read the tables from now on.
 		r.diag = nil
 		if err := r.readTables(); err != nil {
-			return 0, err
+			return DiagSocket{}, err
 		}
-		return r.inodeOf(k), nil
+		return r.tableLookup(k), nil
 	}
-	return inode, err
+	return s, err
 }
 
-// inodeOf finds the socket of flow k in the last table read; 0 if none.
-func (r *Resolver) inodeOf(k flow.Key) uint64 {
-	local := netip.AddrPortFrom(k.Local.Addr().Unmap(), k.Local.Port())
-	remote := netip.AddrPortFrom(k.Remote.Addr().Unmap(), k.Remote.Port())
-	if inode := r.conns[connKey{k.Proto, local, remote}]; inode != 0 {
-		return inode
+// tableLookup finds the socket of flow k in the last table read, as
+// SockDiag.Lookup does through the kernel (without cookie and cgroup).
+func (r *Resolver) tableLookup(k flow.Key) DiagSocket {
+	c := unmappedConn(k.Proto, k.Local, k.Remote)
+	row := r.conns[c]
+	if row.inode != 0 {
+		return DiagSocket{Inode: row.inode, State: row.state}
 	}
-	// A TCP flow belongs to its connected socket only: before accept()
-	// that socket has no inode yet, and the listener's owner need not be
-	// the process that will accept (forking servers), so the flow stays
-	// unresolved and is retried.
-	if k.Proto != ProtoUDP {
-		return 0
+	bound := r.boundAt(k.Proto, c.local)
+	if k.Proto == ProtoUDP {
+		// Unconnected UDP: a socket bound to the local address, or to a
+		// wildcard address on the local port.
+		if bound != 0 {
+			return DiagSocket{Inode: bound, State: TCPClose}
+		}
+		return DiagSocket{State: row.state}
 	}
-	// Unconnected UDP: a socket bound to the local address, or to a
-	// wildcard address on the local port.
-	if inode := r.binds[bindKey{k.Proto, local}]; inode != 0 {
+	return DiagSocket{State: row.state, Listener: bound}
+}
+
+// boundAt finds the listening (TCP) or unconnected (UDP) socket bound to
+// local, or to a wildcard address on its port, in the last table read.
+func (r *Resolver) boundAt(proto uint8, local netip.AddrPort) uint64 {
+	if inode := r.binds[bindKey{proto, local}]; inode != 0 {
 		return inode
 	}
 	port := local.Port()
 	if local.Addr().Is4() {
-		if inode := r.binds[bindKey{k.Proto, netip.AddrPortFrom(netip.IPv4Unspecified(), port)}]; inode != 0 {
+		if inode := r.binds[bindKey{proto, netip.AddrPortFrom(netip.IPv4Unspecified(), port)}]; inode != 0 {
 			return inode
 		}
 	}
-	return r.binds[bindKey{k.Proto, netip.AddrPortFrom(netip.IPv6Unspecified(), port)}]
+	return r.binds[bindKey{proto, netip.AddrPortFrom(netip.IPv6Unspecified(), port)}]
 }
 
 // readTables rebuilds the socket indexes from the four tables.
@@ -314,18 +463,21 @@ func (r *Resolver) readTables() error {
 	clear(r.binds)
 	r.reads.Add(1)
 	add := func(s Socket) {
-		if s.Inode == 0 {
-			return // TIME_WAIT, or not accepted yet: no process holds it
-		}
-		local := netip.AddrPortFrom(s.Local.Addr().Unmap(), s.Local.Port())
-		remote := netip.AddrPortFrom(s.Remote.Addr().Unmap(), s.Remote.Port())
-		if remote.Port() != 0 {
-			r.conns[connKey{s.Proto, local, remote}] = s.Inode
+		c := unmappedConn(s.Proto, s.Local, s.Remote)
+		if c.remote.Port() != 0 {
+			// Rows without an inode (TIME_WAIT, not accepted yet) are
+			// kept too: the connection is there, its listener owns it.
+			if s.Inode != 0 || r.conns[c].inode == 0 {
+				r.conns[c] = connRow{inode: s.Inode, state: s.State}
+			}
 			return
+		}
+		if s.Inode == 0 || (s.Proto == ProtoTCP && s.State != TCPListen) {
+			return // a TCP socket bound but neither listening nor connected
 		}
 		// Listening or unconnected. An IPv4-mapped or :: bind serves
 		// IPv4 too; Unmap made the mapped ones plain IPv4 already.
-		r.binds[bindKey{s.Proto, local}] = s.Inode
+		r.binds[bindKey{s.Proto, c.local}] = s.Inode
 	}
 	for _, table := range [...]string{"tcp", "tcp6", "udp", "udp6"} {
 		_, err := r.tables.SocketTable(table, 0, add)

@@ -55,9 +55,9 @@ func TestSockDiagLookup(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range []net.Conn{client, server} {
-			inode, gotUID, err := d.Lookup(ProtoTCP, addrPort(c.LocalAddr()), addrPort(c.RemoteAddr()))
-			if want := inodeOfConn(t, c.(syscall.Conn)); err != nil || inode != want || gotUID != uid {
-				t.Errorf("%s %v→%v: inode %d uid %d err %v; want inode %d uid %d", tc.network, c.LocalAddr(), c.RemoteAddr(), inode, gotUID, err, want, uid)
+			s, err := d.Lookup(ProtoTCP, addrPort(c.LocalAddr()), addrPort(c.RemoteAddr()))
+			if want := inodeOfConn(t, c.(syscall.Conn)); err != nil || s.Inode != want || s.UID != uid {
+				t.Errorf("%s %v→%v: %+v err %v; want inode %d uid %d", tc.network, c.LocalAddr(), c.RemoteAddr(), s, err, want, uid)
 			}
 		}
 		client.Close()
@@ -77,14 +77,14 @@ func TestSockDiagLookup(t *testing.T) {
 	}
 	defer udpClient.Close()
 	serverEnd := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
-	if inode, _, err := d.Lookup(ProtoUDP, serverEnd, addrPort(udpClient.LocalAddr())); err != nil || inode != inodeOfConn(t, udpServer.(syscall.Conn)) {
-		t.Errorf("unconnected UDP server: inode %d, %v; want %d", inode, err, inodeOfConn(t, udpServer.(syscall.Conn)))
+	if s, err := d.Lookup(ProtoUDP, serverEnd, addrPort(udpClient.LocalAddr())); err != nil || s.Inode != inodeOfConn(t, udpServer.(syscall.Conn)) {
+		t.Errorf("unconnected UDP server: %+v, %v; want inode %d", s, err, inodeOfConn(t, udpServer.(syscall.Conn)))
 	}
-	if inode, _, err := d.Lookup(ProtoUDP, addrPort(udpClient.LocalAddr()), serverEnd); err != nil || inode != inodeOfConn(t, udpClient.(syscall.Conn)) {
-		t.Errorf("connected UDP client: inode %d, %v; want %d", inode, err, inodeOfConn(t, udpClient.(syscall.Conn)))
+	if s, err := d.Lookup(ProtoUDP, addrPort(udpClient.LocalAddr()), serverEnd); err != nil || s.Inode != inodeOfConn(t, udpClient.(syscall.Conn)) {
+		t.Errorf("connected UDP client: %+v, %v; want inode %d", s, err, inodeOfConn(t, udpClient.(syscall.Conn)))
 	}
-	if inode, _, err := d.Lookup(ProtoTCP, netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2")); err != nil || inode != 0 {
-		t.Errorf("no socket: inode %d, %v", inode, err)
+	if s, err := d.Lookup(ProtoTCP, netip.MustParseAddrPort("127.0.0.1:1"), netip.MustParseAddrPort("127.0.0.1:2")); err != nil || s != (DiagSocket{}) {
+		t.Errorf("no socket: %+v, %v", s, err)
 	}
 }
 
@@ -101,8 +101,8 @@ func BenchmarkSockDiagLookup(b *testing.B) {
 	local, remote := addrPort(c.LocalAddr()), addrPort(c.RemoteAddr())
 	b.ReportAllocs()
 	for b.Loop() {
-		if inode, _, err := d.Lookup(ProtoTCP, local, remote); err != nil || inode == 0 {
-			b.Fatal(inode, err)
+		if s, err := d.Lookup(ProtoTCP, local, remote); err != nil || s.Inode == 0 {
+			b.Fatal(s, err)
 		}
 	}
 }

@@ -21,66 +21,6 @@ import (
 	"hogs/decode"
 )
 
-// Capture modes, as Live.Mode reports them.
-const (
-	ModeRing    = "tpacket-v3 ring"
-	ModeRecvmsg = "recvmsg"
-)
-
-// ForceRecvmsgEnv names the environment variable that, set to "1", makes
-// OpenLive skip the ring and use the recvmsg path (tests cover both).
-const ForceRecvmsgEnv = "HOGS_CAPTURE_RECVMSG"
-
-// LiveConfig configures a live capture.
-type LiveConfig struct {
-	// Filter is the kernel filter (see KernelFilter). Nil keeps every
-	// packet, untrimmed.
-	Filter []bpf.Instruction
-	// Selection picks the devices whose packets are delivered.
-	Selection Selection
-	// ForceRecvmsg skips the ring (also forced by ForceRecvmsgEnv=1).
-	ForceRecvmsg bool
-	// RingBlockSize and RingBlocks size the TPACKET_V3 ring; zero picks
-	// 4 MiB × 4.
-	RingBlockSize, RingBlocks int
-	// RetireTimeout bounds how long a packet waits in a partly filled ring
-	// block before hogs sees it; zero picks DefaultRetireTimeout.
-	RetireTimeout time.Duration
-	// ReceiveBuffer is SO_RCVBUFFORCE for the recvmsg path; zero picks 8 MiB.
-	ReceiveBuffer int
-	// HandshakeFilter, when not nil, opens a second socket with this
-	// filter (see HandshakeFilter) whose packets NextHandshake returns as
-	// soon as they arrive, while the ring batches the counted packets.
-	HandshakeFilter []bpf.Instruction
-}
-
-// Stats are running totals for one live source, kept since it opened (the
-// kernel resets its own counters on every read).
-type Stats struct {
-	Received uint64 // packets the kernel filter passed to the socket
-	Dropped  uint64 // packets the kernel dropped: ring or buffer full
-}
-
-// DeviceCount is what a live source delivered from one device: the
-// packets counted there and their wire bytes.
-type DeviceCount struct {
-	Name           string
-	Packets, Bytes uint64
-}
-
-// DefaultRetireTimeout is how long a packet may wait in a partly filled ring
-// block: the ring wakes hogs at most this often under light traffic, and
-// once per filled block under heavy traffic. A wake-up costs some 60 µs of
-// CPU on a 2-core VM, so this sets the CPU floor under light traffic
-// (measured there: 100 ms → 250 ms took a 120 packets/s flow from 0.86 to
-// 0.59 ms of CPU a second; 250 → 500 ms took 10,000 UDP packets/s from
-// 62-69 to 51-52 ns per packet, and bench/live's udp-10k from 76-86 to
-// 62-71). Refreshes come once a second and rates are 5-second averages, so
-// the delay hardly shows; new TCP connections do not wait for it, since the
-// handshake watcher sees them at once. A UDP flow's first packet may wait
-// for it, so a UDP socket that closes sooner can be missed.
-const DefaultRetireTimeout = 500 * time.Millisecond
-
 // publishEvery bounds how stale DeviceCounts may be, in packets.
 const publishEvery = 4096
 
@@ -546,10 +486,9 @@ const (
 
 // prefetchAhead is how far ahead of the packet being read the ring starts
 // loading cache lines, prefetchSpan bytes (four lines) every prefetchSpan
-// bytes of packets read. Measured on the 2-core VM (sched time per packet,
-// three runs each, before → after): small TCP segments 41-44 → 35-37 ns,
-// 10,000 UDP datagrams/s 10.3-10.7 → 8.8-9.2 ms of CPU per 10 s, 50,000/s
-// 28.6-28.9 → 25.7-26.0 ms; 512 and 2048 bytes ahead gained less.
+// bytes of packets read: the reader otherwise stalls on each line the
+// kernel wrote from another core (bench/live's tcp-small shows it; the
+// A/B figures are in the commit that added it).
 const (
 	prefetchAhead = 4096
 	prefetchSpan  = 256
@@ -575,11 +514,10 @@ type ring struct {
 
 // The default ring: 16 MiB in four blocks of 4 MiB. The reader wakes when
 // a block is full (or DefaultRetireTimeout after its first packet), and on
-// this kind of machine a wake-up costs tens of microseconds: at 450,000
-// small TCP packets a second, 1 MiB blocks cost about 2 ns more per packet
-// than 4 MiB ones (bigger ones gained nothing more). Three blocks the
-// kernel can fill while hogs reads the fourth hold about 300 ms of such a
-// flood.
+// this kind of machine a wake-up costs tens of microseconds, so bigger
+// blocks mean fewer wake-ups under load (bench/live's tcp-small). Three
+// blocks the kernel can fill while hogs reads the fourth hold a few hundred
+// milliseconds of a small-packet flood.
 const (
 	defaultRingBlockSize = 4 << 20
 	defaultRingBlocks    = 4

@@ -45,6 +45,11 @@ type Frame struct {
 	// InterfaceName is the name of the interface: live captures fill it in
 	// from the device plan; capture files leave it empty.
 	InterfaceName string
+	// NetNS is the network namespace the frame's flow belongs to, as
+	// flow.Key.NetNS names it (0: the monitor's own). rawcap leaves it 0;
+	// a source that knows better (nsattr.Source: the peer of a host-side
+	// veth) sets it.
+	NetNS uint32
 
 	// vlanTagged: the live receive path saw an 802.1Q tag the kernel had
 	// taken off (the packet is counted on the VLAN device instead).

@@ -22,7 +22,7 @@ func (g *Grid) drawTitle(y int, st *ViewState, snap *View, what []byte) {
 	}
 	leftW := cellsOf(sc.buf2)
 	right := sc.buf[:0]
-	for i, d := range st.Devices {
+	for i, d := range devicesOf(snap, st) {
 		if i > 0 {
 			right = append(right, ' ')
 		}
@@ -70,7 +70,7 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	}
 	sc := &g.sc
 	b := sc.buf2[:0]
-	var parts [8]footerPart
+	var parts [9]footerPart
 	n := 0
 	// add appends a part whose text is what b gained since start.
 	add := func(start int, shortLen, shortAt, dropAt int, bold bool) {
@@ -85,7 +85,7 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		n++
 	}
 	start := len(b)
-	for i, d := range st.Devices {
+	for i, d := range devicesOf(snap, st) {
 		if i > 0 {
 			b = append(b, ' ')
 		}
@@ -100,6 +100,19 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	b = append(b, "evicted "...)
 	b = strconv.AppendUint(b, snap.Evictions, 10)
 	add(start, 0, 0, 2, false)
+	start = len(b)
+	if a := &snap.Pipeline; a.Attributor != "" {
+		// Which attributor, and why not the kernel's socket events.
+		b = append(b, "attr "...)
+		b = append(b, a.Attributor...)
+		short := len(b) - start
+		if a.AttributorNote != "" {
+			b = append(b, " ("...)
+			b = sc.display(b, a.AttributorNote)
+			b = append(b, ')')
+		}
+		add(start, short, 5, 2, a.AttributorNote != "")
+	}
 	start = len(b)
 	switch {
 	case st.editing:
@@ -182,4 +195,13 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		g.drawText(x, y, g.W-x, t, a, false)
 		x += cellsOf(t)
 	}
+}
+
+// devicesOf is what the title and footer name: the refresh's devices, or
+// the view state's when the refresh has none (a replay).
+func devicesOf(v *View, st *ViewState) []string {
+	if v.Devices != nil {
+		return v.Devices
+	}
+	return st.Devices
 }

@@ -18,13 +18,19 @@ const JSONSchemaVersion = 1
 // The JSON line, one per refresh (NDJSON). Field names are the schema the
 // README documents; a test holds the two together.
 type jsonRefresh struct {
-	Schema       int           `json:"schema"`
-	Time         string        `json:"time"`
-	Interval     float64       `json:"interval_seconds"`
-	Processes    []jsonProcess `json:"processes"`
-	Unknown      []jsonUnknown `json:"unknown"`
-	Capture      []jsonCapture `json:"capture"`
-	EvictedFlows uint64        `json:"evicted_flows"`
+	Schema       int             `json:"schema"`
+	Time         string          `json:"time"`
+	Interval     float64         `json:"interval_seconds"`
+	Processes    []jsonProcess   `json:"processes"`
+	Unknown      []jsonUnknown   `json:"unknown"`
+	Capture      []jsonCapture   `json:"capture"`
+	EvictedFlows uint64          `json:"evicted_flows"`
+	Attribution  jsonAttribution `json:"attribution"`
+}
+
+type jsonAttribution struct {
+	Attributor string `json:"attributor"`
+	Note       string `json:"note"`
 }
 
 type jsonCounter struct {
@@ -40,6 +46,7 @@ type jsonTraffic struct {
 
 type jsonProcess struct {
 	PID         int               `json:"pid"`
+	Exited      bool              `json:"exited"`
 	Name        string            `json:"name"`
 	Cmdline     []string          `json:"cmdline"`
 	User        string            `json:"user"`
@@ -72,6 +79,7 @@ type jsonCapture struct {
 	Source  string       `json:"source"`
 	Mode    string       `json:"mode,omitempty"`
 	Packets uint64       `json:"packets"`
+	Bytes   uint64       `json:"bytes"`
 	Drops   uint64       `json:"drops"`
 	Devices []jsonDevice `json:"devices"`
 }
@@ -99,6 +107,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		Unknown:      []jsonUnknown{},
 		Capture:      []jsonCapture{},
 		EvictedFlows: snap.Evictions,
+		Attribution:  jsonAttribution{Attributor: snap.Pipeline.Attributor, Note: snap.Pipeline.AttributorNote},
 	}
 	for i := range snap.Rows {
 		r := &snap.Rows[i]
@@ -121,7 +130,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		if cmdline == nil {
 			cmdline = []string{}
 		}
-		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Name: r.Name, Cmdline: cmdline, User: r.User,
+		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Exited: r.Exited, Name: r.Name, Cmdline: cmdline, User: r.User,
 			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns})
 	}
 	for _, c := range snap.Capture {
@@ -129,7 +138,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		for _, d := range c.Devices {
 			devices = append(devices, jsonDevice{Device: d.Name, Packets: d.Packets, Bytes: d.Bytes})
 		}
-		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Drops: c.Dropped, Devices: devices})
+		out.Capture = append(out.Capture, jsonCapture{Source: c.Source, Mode: c.Mode, Packets: c.Received, Bytes: c.Bytes, Drops: c.Dropped, Devices: devices})
 	}
 	b, err := json.Marshal(out)
 	if err != nil {

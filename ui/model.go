@@ -46,8 +46,29 @@ type CaptureStats struct {
 	Source            string // "live" or the replayed file
 	Mode              string // receive path, for live capture
 	Received, Dropped uint64
+	// Bytes are the wire bytes of the packets counted (a file: of every
+	// frame read).
+	Bytes uint64
 	// Devices are the packets and wire bytes counted per device.
 	Devices []DeviceStats
+}
+
+// PipelineStats count the monitor's own work, since it started.
+type PipelineStats struct {
+	// Attributor names how flows are attributed ("proc"; "" for none,
+	// as in a replay); AttributorNote says why kernel socket events are
+	// not in use, "" when they are or were not asked for.
+	Attributor, AttributorNote string
+	// Lookups are socket lookups (sock_diag queries), TableReads reads of
+	// /proc/net tables, FDScans walks of processes' file descriptors.
+	Lookups, TableReads, FDScans uint64
+	// Flows is the number of flows tracked now; NewFlows those ever added.
+	Flows    int
+	NewFlows uint64
+	// Owners is the number of owners registered now; Folded the exited
+	// processes folded into their programs' rows.
+	Owners int
+	Folded uint64
 }
 
 // DeviceStats are what one device contributed.
@@ -58,10 +79,19 @@ type DeviceStats struct {
 
 // View is everything a writer shows for one refresh.
 type View struct {
-	Time      time.Time
-	Interval  time.Duration
-	Rows      []Row
-	Capture   []CaptureStats
+	Time     time.Time
+	Interval time.Duration
+	Rows     []Row
+	// Devices are the devices monitored at this refresh, which follow
+	// devices that appear and vanish; nil leaves the title and footer to
+	// ViewState.Devices.
+	Devices  []string
+	Capture  []CaptureStats
+	Pipeline PipelineStats
+	// HostNames are the host names known for remote addresses (reverse
+	// DNS, unmapped addresses as keys); nil with -n. Raw: sanitized when
+	// shown.
+	HostNames map[netip.Addr]string
 	Evictions uint64
 }
 

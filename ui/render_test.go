@@ -5,6 +5,7 @@ import (
 	"hogs/internal/flow"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -485,5 +486,35 @@ func BenchmarkRender1000RowsFiltered(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Render(g, &snap, &st)
+	}
+}
+
+// TestHostNames: the remote-host and connection screens show a known host
+// name instead of the address (the port kept on connections), sanitized,
+// and the address where no name is known.
+func TestHostNames(t *testing.T) {
+	real := realSnapshot()
+	var named, unnamed netip.Addr
+	for _, r := range real.Rows {
+		for _, f := range r.Flows {
+			a := f.Key.Remote.Addr().Unmap()
+			if !named.IsValid() {
+				named = a
+			} else if a != named && !unnamed.IsValid() {
+				unnamed = a
+			}
+		}
+	}
+	real.HostNames = map[netip.Addr]string{named: "cdn.example\x1b[2J.net"}
+	st := realState()
+	st.Screen = ScreenRemoteHosts
+	g := NewGrid(120, 30)
+	Render(g, &real, &st)
+	text := g.Text()
+	if !strings.Contains(text, `cdn.example\x1b[2J.net`) || strings.Contains(text, "\x1b") {
+		t.Errorf("hosts screen does not show the sanitized name:\n%s", text)
+	}
+	if strings.Contains(text, named.String()+" ") || !strings.Contains(text, unnamed.String()) {
+		t.Errorf("hosts screen: want the name for %v and the address %v:\n%s", named, unnamed, text)
 	}
 }

@@ -108,8 +108,8 @@ func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 	for i := range flows {
 		sc.buf = appendEndpoint(sc.buf[:0], flows[i].Key.Local)
 		localW = max(localW, len(sc.buf))
-		sc.buf = appendEndpoint(sc.buf[:0], flows[i].Key.Remote)
-		remoteW = max(remoteW, len(sc.buf))
+		sc.buf = sc.remote(sc.buf[:0], snap, flows[i].Key.Remote)
+		remoteW = max(remoteW, cellsOf(sc.buf))
 		sc.buf = sc.display(sc.buf[:0], flows[i].Device)
 		devW = max(devW, cellsOf(sc.buf))
 	}
@@ -131,7 +131,7 @@ func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 			g.drawText(c.x, y, c.w, sc.buf, a, false)
 		}
 		if c := &l.c[cRemote]; !c.off {
-			sc.buf = appendEndpoint(sc.buf[:0], f.Key.Remote)
+			sc.buf = sc.remote(sc.buf[:0], snap, f.Key.Remote)
 			g.drawText(c.x, y, c.w, sc.buf, a, false)
 		}
 		if c := &l.c[cDev]; !c.off {
@@ -157,4 +157,15 @@ func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 		g.drawTotal(v.totalLine(shown), &l, cProto, cSent, cRecv, cUnit, sent, recv, st.Mode)
 	}
 	g.drawFooter(v.footer, st, snap, "Esc: back")
+}
+
+// remote appends a connection's remote end: its host name (sanitized) and
+// port when the name is known, else the address and port.
+func (sc *renderScratch) remote(b []byte, v *View, ap netip.AddrPort) []byte {
+	if name, ok := v.HostNames[ap.Addr().Unmap()]; ok {
+		b = sc.display(b, name)
+		b = append(b, ':')
+		return strconv.AppendUint(b, uint64(ap.Port()), 10)
+	}
+	return appendEndpoint(b, ap)
 }

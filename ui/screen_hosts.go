@@ -101,8 +101,8 @@ func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 	g.drawTitle(v.title, st, snap, []byte("remote hosts"))
 	addrW := 11
 	for i := range hosts {
-		sc.buf = hosts[i].addr.AppendTo(sc.buf[:0])
-		addrW = max(addrW, len(sc.buf))
+		sc.buf = sc.host(sc.buf[:0], snap, hosts[i].addr)
+		addrW = max(addrW, cellsOf(sc.buf))
 	}
 	l := hostLayout(g.W, addrW, st.Order)
 	if v.header >= 0 {
@@ -114,7 +114,7 @@ func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 		a := selectedAttr(top+k == sel)
 		h := &hosts[top+k]
 		if c := &l.c[hAddr]; !c.off {
-			sc.buf = h.addr.AppendTo(sc.buf[:0])
+			sc.buf = sc.host(sc.buf[:0], snap, h.addr)
 			g.drawText(c.x, y, c.w, sc.buf, a, false)
 		}
 		if c := &l.c[hConns]; !c.off {
@@ -151,4 +151,13 @@ func (g *Grid) renderHosts(snap *View, st *ViewState, v vlayout) {
 		g.drawTotal(v.totalLine(shown), &l, hAddr, hSent, hRecv, hUnit, sent, recv, st.Mode)
 	}
 	g.drawFooter(v.footer, st, snap, "Esc: back")
+}
+
+// host appends the host name of a (sanitized), or a itself when no name
+// is known.
+func (sc *renderScratch) host(b []byte, v *View, a netip.Addr) []byte {
+	if name, ok := v.HostNames[a]; ok {
+		return sc.display(b, name)
+	}
+	return a.AppendTo(b)
 }

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command flood measures hogs against nethogs while the monitored
 // namespace is flooded: a random-tuple TCP SYN flood (every frame a new
 // 5-tuple, as a port scan or a spoofed flood looks), then a random-tuple

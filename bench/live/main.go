@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command live measures hogs against nethogs on live traffic: the CPU time
 // and memory each monitor spends on the same generated traffic, and how
 // much of that traffic each one accounts for. `make bench-live` (as root)

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command sockets measures what a monitor's process lookup costs when many
 // sockets are open: hogs against nethogs with 20,000 idle TCP connections
 // in the monitor's namespace, one busy flow, and then 10 new connections

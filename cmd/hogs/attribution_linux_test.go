@@ -37,6 +37,14 @@ func roleFunc(name string) func(args []string) int {
 		return udpClient
 	case "steady-client":
 		return steadyClient
+	case "http-get":
+		return httpGet
+	case "sink-server":
+		return sinkServer
+	case "launcher":
+		return launcher
+	case "one-shot":
+		return oneShot
 	case "tcp-server-any":
 		return func(args []string) int { return tcpServer(args[0]) }
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"hogs/metrics"
 	"hogs/ui"
 )
 
@@ -41,6 +42,13 @@ type config struct {
 	json      bool          // --json: one JSON object per refresh
 	conns     bool          // --connections: per-connection records in JSON
 	bench     bool          // --bench: with -r, time decoding and the flow table
+
+	noDNS          bool   // -n: show addresses, no reverse DNS (table)
+	noKernelEvents bool   // --no-kernel-events: attribute from /proc only
+	listen         string // --listen ADDR: serve Prometheus metrics there
+	headless       bool   // --headless: no table, no text; the metrics endpoint only
+	metricsMax     int    // --metrics-max-series
+	metricsGroup   string // --metrics-group
 }
 
 func parseConfig(args []string) (config, error) {
@@ -75,6 +83,15 @@ func parseConfig(args []string) (config, error) {
 	if cfg.conns && !cfg.json {
 		return config{}, usagef("--connections needs --json")
 	}
+	if cfg.headless && cfg.listen == "" {
+		return config{}, usagef("--headless needs --listen ADDR:PORT (it shows nothing else)")
+	}
+	if (cfg.metricsMax != 0 || cfg.metricsGroup != "") && cfg.listen == "" {
+		return config{}, usagef("--metrics-max-series and --metrics-group need --listen")
+	}
+	if cfg.listen != "" && cfg.readFile != "" {
+		return config{}, usagef("--listen serves a live capture; it cannot be combined with -r")
+	}
 	return cfg, nil
 }
 
@@ -95,6 +112,8 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
   -l                show the command line after the program name
   -a, --all         also monitor loopback and devices that are down
   -b                show the program's base name (table)
+  -n, --numeric     the table shows remote addresses, not their host names
+                    (no reverse DNS lookups)
   -C, --udp         capture UDP as well as TCP
   -d, --delay SECS  refresh interval in seconds, at most 86400; fractions allowed
                     (0.5); default 1
@@ -108,6 +127,14 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
                     bytes stay in their process's totals
       --json        print one JSON object per refresh (NDJSON; schema in the README)
       --connections with --json: include every connection of every row
+      --no-kernel-events  attribute from /proc and sock_diag only (no eBPF
+                    socket events, which need CAP_BPF and CAP_PERFMON)
+      --listen ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics
+                    (127.0.0.1:9464 this host only; :9464 every interface)
+      --headless    with --listen: no table and no text output
+      --metrics-max-series N  at most N groups with series of their own (default 500)
+      --metrics-group LIST    group series by pid, process, program, user,
+                    container (comma separated; default program,user,container)
   -r, --read FILE   replay a pcap or pcapng file through the pipeline
       --dump        with -r: print one line per frame:
                     frame family proto src sport dst dport iplen (tab separated)
@@ -179,6 +206,18 @@ func options(cfg *config) []option {
 		{long: "json", set: flag(&cfg.json)},
 		{long: "connections", set: flag(&cfg.conns)},
 		{long: "bench", set: flag(&cfg.bench)},
+		{short: 'n', long: "numeric", set: flag(&cfg.noDNS)},
+		{long: "no-kernel-events", set: flag(&cfg.noKernelEvents)},
+		{long: "listen", hasValue: true, set: func(v string) error { cfg.listen = v; return nil }},
+		{long: "headless", set: flag(&cfg.headless)},
+		{long: "metrics-max-series", hasValue: true, set: intValue("--metrics-max-series", &cfg.metricsMax, metrics.MinMaxSeries, 1<<20)},
+		{long: "metrics-group", hasValue: true, set: func(v string) error {
+			if _, err := metrics.ParseGroupBy(v); err != nil {
+				return usagef("option --metrics-group: %v", err)
+			}
+			cfg.metricsGroup = v
+			return nil
+		}},
 		{long: "idle", hasValue: true, set: func(v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

@@ -86,7 +86,7 @@ func TestManPage(t *testing.T) {
 		}
 	}
 	known := allSpellings()
-	for _, m := range regexp.MustCompile(`(?:^|[^-\w])(--?[a-zA-Z][a-z]*)`).FindAllStringSubmatch(strings.ReplaceAll(string(page), `\-`, "-"), -1) {
+	for _, m := range regexp.MustCompile(`(?:^|[^-\w])(--?[a-zA-Z][a-z0-9]*(?:-[a-z0-9]+)*)`).FindAllStringSubmatch(strings.ReplaceAll(string(page), `\-`, "-"), -1) {
 		if n := m[1]; !slices.Contains(known, n) && (len(n) == 2 || strings.HasPrefix(n, "--")) {
 			t.Errorf("the man page names %s, which hogs does not know", n)
 		}

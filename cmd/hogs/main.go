@@ -70,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = dumpFile(cfg.readFile, stdout)
 	case cfg.bench:
 		err = benchFile(cfg, stdout)
-	case cfg.trace || cfg.json:
+	case cfg.trace || cfg.json || cfg.headless:
 		err = runText(cfg, stdout, stderr)
 	default:
 		err = interactive(cfg, stderr)

@@ -73,10 +73,10 @@ func TestGetoptForms(t *testing.T) {
 // frames before the damage are printed, then one line names the file and
 // the byte offset, and the exit status is 1.
 func TestDumpCorruptFile(t *testing.T) {
-	src := filepath.Join(sharedPcaps, "dns_tcp.pcap")
+	src := filepath.Join(capturesDir, "veth-ipv4.pcap")
 	whole, err := os.ReadFile(src)
 	if err != nil {
-		t.Skipf("reference capture not available: %v", err)
+		t.Fatal(err)
 	}
 	var full, fullErr bytes.Buffer
 	if run([]string{"-r", src, "--dump"}, &full, &fullErr) != 0 {
@@ -106,7 +106,7 @@ func TestDumpCorruptFile(t *testing.T) {
 
 func TestBadFilterExpression(t *testing.T) {
 	for _, args := range [][]string{
-		{"-r", filepath.Join(sharedPcaps, "ssh.pcap"), "-f", "tcp prot 80"},
+		{"-r", filepath.Join(capturesDir, "veth-ipv4.pcap"), "-f", "tcp prot 80"},
 		{"-t", "-f", "tcp prot 80"},
 	} {
 		var stdout, stderr bytes.Buffer
@@ -118,20 +118,27 @@ func TestBadFilterExpression(t *testing.T) {
 	}
 }
 
-// TestReplayTrace replays a capture through the whole pipeline: trace
-// output on the file's own clock, flows under the unknown rows.
+// capturesDir holds the captures the project records itself (rawcap's
+// TestRecordCaptures): their flows and wire bytes per direction are
+// listed in the README.
+const capturesDir = "../../rawcap/testdata/captures"
+
+// TestReplayTrace replays captures through the whole pipeline: trace
+// output on the file's own clock, flows under the unknown rows, each
+// direction's wire bytes as the recording device's counters moved.
 func TestReplayTrace(t *testing.T) {
-	path := filepath.Join(sharedPcaps, "ssh.pcap")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("reference capture not available: %v", err)
-	}
+	v4 := filepath.Join(capturesDir, "veth-ipv4.pcap")
+	v6 := filepath.Join(capturesDir, "veth-ipv6-any.pcap")
+	lo := filepath.Join(capturesDir, "loopback.pcap")
 	for _, tt := range []struct {
 		golden string
 		args   []string
 	}{
-		{"replay-ssh-bytes.txt", []string{"-r", path, "-v", "2"}},
-		{"replay-ssh-filtered.txt", []string{"-r", path, "-v", "2", "-f", "src port 22"}},
-		{"replay-ssh-kB-c1.txt", []string{"-r", path, "-v", "1", "-c", "1"}},
+		{"replay-ipv4-bytes.txt", []string{"-r", v4, "-v", "2", "-C"}},
+		{"replay-ipv4-filtered.txt", []string{"-r", v4, "-v", "2", "-C", "-f", "src port 5001"}},
+		{"replay-ipv4-kB-c1.txt", []string{"-r", v4, "-v", "1", "-c", "1"}},
+		{"replay-ipv6-cooked-bytes.txt", []string{"-r", v6, "-v", "2", "-C"}},
+		{"replay-loopback-bytes.txt", []string{"-r", lo, "-v", "2", "-C"}},
 	} {
 		var stdout, stderr bytes.Buffer
 		if status := run(tt.args, &stdout, &stderr); status != 0 {

@@ -33,6 +33,9 @@ type seeing struct {
 	plan     *rawcap.Plan // the live capture's devices
 	all      bool         // -a was given
 	named    bool         // devices were named on the command line
+	// kernelEvents: kernel socket events attribute connections, other
+	// users' included, without reading their /proc/PID/fd.
+	kernelEvents bool
 }
 
 // startupWarnings are the things that would leave hogs showing less than
@@ -52,7 +55,7 @@ func startupWarnings(s seeing) []string {
 		mountinfo, _ := os.ReadFile(filepath.Join(s.procRoot, "self", "mountinfo"))
 		if hide := hidepid(mountinfo, s.procRoot); hide != "" && eff&(1<<capSysPtrace) == 0 {
 			out = append(out, fmt.Sprintf("%s is mounted with hidepid=%s: other users' processes are hidden, their traffic shows as unknown; run as root or grant cap_sys_ptrace", s.procRoot, hide))
-		} else if !canRead {
+		} else if !canRead && !s.kernelEvents {
 			out = append(out, "without cap_dac_read_search and cap_sys_ptrace only this user's processes can be tied to their traffic, other users' shows as unknown; "+
 				"reading their /proc/PID/fd needs cap_dac_read_search and cap_sys_ptrace (run as root, or: setcap cap_net_raw,cap_dac_read_search,cap_sys_ptrace+ep "+
 				rawcap.ShellQuote(executable())+")")

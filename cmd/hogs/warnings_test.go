@@ -44,6 +44,7 @@ func TestStartupWarnings(t *testing.T) {
 			[]string{"no proc file system at " + "PROCROOT" + " (no such file or directory): no traffic can be tied to a process"}},
 		{"no capabilities", seeing{procRoot: fakeProc(t, "0000000000000000", "rw"), plan: plan(up, false)},
 			[]string{"without cap_dac_read_search and cap_sys_ptrace only this user's processes can be tied to their traffic"}},
+		{"no capabilities, kernel events", seeing{procRoot: fakeProc(t, "0000000000000000", "rw"), plan: plan(up, false), kernelEvents: true}, nil},
 		{"ptrace only", seeing{procRoot: fakeProc(t, ptraceOnly, "rw"), plan: plan(up, false)},
 			[]string{"without cap_dac_read_search and cap_sys_ptrace"}},
 		{"hidepid", seeing{procRoot: fakeProc(t, "0000000000000000", "rw,hidepid=invisible"), plan: plan(up, false)},

@@ -9,7 +9,10 @@ import (
 	"syscall"
 
 	"hogs/internal/flow"
+	"hogs/internal/kevents"
 	"hogs/internal/monitor"
+	"hogs/internal/names"
+	"hogs/metrics"
 	"hogs/proc"
 	"hogs/rawcap"
 	"hogs/rawcap/pcapfilter"
@@ -69,8 +72,44 @@ func textSink(cfg config, out *bufio.Writer, stderr io.Writer, silent *silentCap
 	})
 }
 
-// runText runs hogs in trace or JSON mode until -c refreshes, a signal,
-// or the end of a replayed file.
+// metricsSink starts the metrics endpoint of --listen; nil without it.
+// It returns a sink publishing each view and a function that stops the
+// server.
+func metricsSink(cfg config, stderr io.Writer) (monitor.Sink, func(), error) {
+	if cfg.listen == "" {
+		return nil, func() {}, nil
+	}
+	group := metrics.DefaultGroupBy
+	if cfg.metricsGroup != "" {
+		var err error
+		if group, err = metrics.ParseGroupBy(cfg.metricsGroup); err != nil {
+			return nil, nil, err
+		}
+	}
+	e, err := metrics.New(metrics.Config{GroupBy: group, MaxSeries: cfg.metricsMax})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := metrics.ServerOptions{}
+	if cfg.bugHunt {
+		opts.ErrorLog = func(line string) { fmt.Fprintf(stderr, "hogs: metrics: %s\n", ui.Sanitized(line)) }
+	}
+	srv, err := metrics.Listen(cfg.listen, e, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	sink := monitor.SinkFunc(func(v *ui.View) error {
+		p := &v.Pipeline
+		e.PublishStats(&metrics.Stats{Attributor: p.Attributor, FlowsCreated: p.NewFlows, Lookups: []metrics.Lookup{
+			{Method: "sock_diag", Count: p.Lookups}, {Method: "proc_net", Count: p.TableReads}, {Method: "fd_scan", Count: p.FDScans}}})
+		e.Publish(v)
+		return nil
+	})
+	return sink, func() { srv.Close() }, nil
+}
+
+// runText runs hogs in trace or JSON mode (or headless, serving metrics)
+// until -c refreshes, a signal, or the end of a replayed file.
 func runText(cfg config, stdout, stderr io.Writer) error {
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	ctx, stop := signalContext()
@@ -86,13 +125,31 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		}
 		return monitor.New(mc, src, nil, nil, textSink(cfg, out, stderr, nil)).Run(ctx)
 	}
-	src, attr, owners, closeAll, err := openLive(cfg, out, stderr)
+	startup := out
+	if cfg.headless {
+		startup = nil
+	}
+	// The endpoint first: a port in use is an error before anything else
+	// is printed.
+	ms, stopMetrics, err := metricsSink(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	src, attr, owners, closeAll, err := openLive(cfg, startup, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	printWarnings(stderr, startupWarnings(seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0}))
-	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, textSink(cfg, out, stderr, &silentCapture{})).Run(ctx)
+	printWarnings(stderr, startupWarnings(seeingLive(cfg, src, attr)))
+	var sinks []monitor.Sink
+	if !cfg.headless {
+		sinks = append(sinks, textSink(cfg, out, stderr, &silentCapture{}))
+	}
+	if ms != nil {
+		sinks = append(sinks, ms)
+	}
+	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, sinks...).Run(ctx)
 }
 
 // openReplay opens -r's file and compiles -f for user space.
@@ -134,13 +191,57 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
+	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
+	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is
+	// never searched for again.
+	destroyed, err := proc.OpenDestroyWatcher()
+	if err == nil {
+		go resolver.FollowClosed(destroyed)
+	} else if cfg.bugHunt {
+		fmt.Fprintf(stderr, "hogs: no socket-destroy events (%v): closed sockets are told by a lookup\n", err)
+	}
+	closers := []func() error{live.Close}
+	if diag != nil {
+		closers = append(closers, diag.Close)
+	}
+	if destroyed != nil {
+		closers = append(closers, destroyed.Close)
+	}
+	attr = resolver
+	// Kernel socket events first, /proc for the rest; -P filters by PID,
+	// which only the /proc attributor does.
+	switch {
+	case cfg.noKernelEvents:
+	case len(cfg.onlyPIDs) > 0:
+		resolver.Note = "-P attributes from /proc only"
+		attr = resolver
+	default:
+		ke, err := kevents.Open(kevents.Config{Fallback: resolver, Owners: owners, FS: rcfg.FS})
+		if err != nil {
+			resolver.Note = "no kernel socket events: " + err.Error()
+			attr = resolver
+			if cfg.bugHunt {
+				fmt.Fprintf(stderr, "hogs: no kernel socket events (%v): attributing from /proc\n", ui.Sanitized(err.Error()))
+			}
+			break
+		}
+		attr = ke
+		// Closed first: its programs are detached before anything else.
+		closers = append([]func() error{ke.Close}, closers...)
+	}
 	closeAll = func() {
-		live.Close()
-		if diag != nil {
-			diag.Close()
+		for _, c := range closers {
+			c()
 		}
 	}
-	return monitor.Live{Live: live}, monitor.Proc{Resolver: proc.NewResolver(rcfg)}, owners, closeAll, nil
+	return monitor.Live{Live: live}, attr, owners, closeAll, nil
+}
+
+// seeingLive describes what the live capture and attributor can see, for
+// startupWarnings.
+func seeingLive(cfg config, src monitor.Live, attr monitor.Attributor) seeing {
+	_, kernelEvents := attr.(*kevents.Attributor)
+	return seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
 }
 
 // openCapture opens the live capture with the kernel filters -C and -f ask
@@ -203,13 +304,18 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 // interactive runs the terminal table: the monitor refreshes in the
 // background, the table shows the latest view and answers keys at once.
 func interactive(cfg config, stderr io.Writer) error {
+	ms, stopMetrics, err := metricsSink(cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	src, attr, owners, closeAll, err := openLive(cfg, nil, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
 	// The lead wires these into the footer (ui.ViewState) as well.
-	printWarnings(stderr, startupWarnings(seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0}))
+	printWarnings(stderr, startupWarnings(seeingLive(cfg, src, attr)))
 	updates := make(chan ui.View, 1)
 	show := monitor.SinkFunc(func(v *ui.View) error {
 		// The newest view replaces one the table has not taken yet.
@@ -225,21 +331,29 @@ func interactive(cfg config, stderr io.Writer) error {
 			}
 		}
 	})
+	sinks := []monitor.Sink{show}
+	if ms != nil {
+		sinks = append(sinks, ms)
+	}
+	mc := monitorConfig(cfg, stderr)
+	if !cfg.noDNS && names.BuiltIn {
+		// Reverse DNS for the remote-host and connection screens, off the
+		// capture path (internal/names: bounded, rate-limited).
+		dns := names.New(names.Config{})
+		defer dns.Close()
+		mc.Names = dns
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() {
-		err := monitor.New(monitorConfig(cfg, stderr), src, attr, owners, show).Run(ctx)
+		err := monitor.New(mc, src, attr, owners, sinks...).Run(ctx)
 		close(updates)
 		runErr <- err
 	}()
 	st := ui.ViewState{Mode: ui.ViewMode(cfg.viewMode), Order: sortOrder(cfg), Cmdline: cfg.cmdline, Basename: cfg.basename,
 		Title: "hogs " + version}
-	for _, d := range src.Plan().Devices() {
-		if e, ok := src.Plan().Lookup(d.Index); ok && e.Count {
-			st.Devices = append(st.Devices, d.Name)
-		}
-	}
+	st.Devices = src.Devices()
 	tuiErr := ui.RunTUI(ctx, updates, st)
 	cancel()
 	if err := <-runErr; err != nil {

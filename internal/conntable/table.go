@@ -6,9 +6,9 @@
 //   - Add accounts one packet. On a flow already in the table (the hit path)
 //     it takes one shard lock and allocates nothing; capture workers on
 //     several cores add concurrently.
-//   - Rates are the bytes of the last RateWindow seconds divided by
-//     RateWindow, on the caller's monotonic clock: they fall to zero when
-//     traffic stops.
+//   - Rates are the bytes of the last RateWindow seconds (or of the time
+//     since the flow was first seen, if shorter) divided by that time, on
+//     the caller's monotonic clock: they fall to zero when traffic stops.
 //   - Memory is bounded. Flows idle longer than the idle timeout expire at
 //     the next Sweep; past MaxFlows the least recently seen flows are
 //     evicted. Either way their totals are kept, folded into their owner's
@@ -22,7 +22,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"hogs/decode"
 	"hogs/internal/flow"
 )
 
@@ -93,19 +92,30 @@ func (f *entry) bucketAt(now int64) *bucket {
 	return b
 }
 
-// rates returns the bytes per second sent and received over the window
-// that ends with the second now falls in.
+// rates returns the bytes per second sent and received over the last
+// RateWindow seconds up to now, or since the flow was first seen if that
+// is shorter (but at least a second): a flow seen for two seconds is
+// averaged over those two, not over RateWindow. The oldest second of a
+// full window counts in proportion to its part inside the window.
 func (f *entry) rates(now int64) (sent, recv float64) {
-	sec := now / 1e9
-	var s, r uint64
+	sec := floorSecond(now) / 1e9
+	start := max(now-RateWindow*1e9, f.first)
+	var s, r float64
 	for i := range f.buckets {
 		b := &f.buckets[i]
-		if b.second > sec-RateWindow && b.second <= sec {
-			s += b.sent
-			r += b.recv
+		from := b.second * 1e9
+		if b.second > sec || from+1e9 <= start || b.sent|b.recv == 0 {
+			continue
 		}
+		w := 1.0
+		if from < start && start != f.first {
+			w = float64(from+1e9-start) / 1e9
+		}
+		s += w * float64(b.sent)
+		r += w * float64(b.recv)
 	}
-	return float64(s) / RateWindow, float64(r) / RateWindow
+	dur := float64(max(now-start, 1e9)) / 1e9
+	return s / dur, r / dur
 }
 
 type shard struct {
@@ -235,7 +245,6 @@ func (t *Table) Open(k flow.Key, now int64, device string) (isNew bool) {
 type Adder struct {
 	t     *Table
 	key   flow.Key
-	next  flow.Key // AddPacket's key for a packet of another flow
 	run   uint64
 	flow  *entry
 	shard *shard
@@ -283,46 +292,8 @@ func (a *Adder) AddToRun(out bool, wireLen int, now int64) bool {
 	if a.flow == nil || a.flow.gone.Load() {
 		return false
 	}
-	// The common case of hold written out, a run that goes on within its
-	// second and stays short of maxPending: the path of nearly every
-	// packet.
-	if a.pendPackets == 0 || a.pendPackets >= maxPending-1 || uint64(now-a.pendSecond) >= 1e9 {
-		a.hold(out, wireLen, now)
-	} else if a.pendPackets++; out {
-		count(&a.pendSent, wireLen)
-		a.pendLast = now
-	} else {
-		count(&a.pendRecv, wireLen)
-		a.pendLast = now
-	}
+	a.hold(out, wireLen, now)
 	return true
-}
-
-// AddPacket is Add for a decoded packet, keyed as KeyOf keys it; ok is
-// false, and nothing is added, for a packet KeyOf has no key for. A packet
-// of the remembered flow whose direction the capture recorded (live
-// capture) is held after comparing its addresses and ports with the
-// flow's in place, without building its key. Key returns the key of the
-// flow a packet went to.
-func (a *Adder) AddPacket(p *decode.Packet, dir decode.Direction, wireLen int, now int64, device string) (isNew, ok bool) {
-	if !p.Has(decode.FlagPorts) {
-		return false, false
-	}
-	if a.flow != nil && p.Proto == a.key.Proto && a.key.NetNS == 0 {
-		local, remote := &a.key.Local, &a.key.Remote
-		var hit bool
-		switch dir {
-		case decode.DirOut:
-			hit = p.SrcPort == local.Port() && p.DstPort == remote.Port() && p.Src == local.Addr() && p.Dst == remote.Addr()
-		case decode.DirIn:
-			hit = p.DstPort == local.Port() && p.SrcPort == remote.Port() && p.Dst == local.Addr() && p.Src == remote.Addr()
-		}
-		if hit && a.AddToRun(dir == decode.DirOut, wireLen, now) {
-			return false, true
-		}
-	}
-	out, _ := KeyOf(p, dir, &a.next)
-	return a.Add(&a.next, out, wireLen, now, device), true
 }
 
 // Key returns the key of the flow the last packet went to.
@@ -571,7 +542,7 @@ type FlowStat struct {
 	Device             string
 	First, Last        int64
 	Sent, Recv         flow.Counter
-	SentRate, RecvRate float64 // bytes per second over RateWindow
+	SentRate, RecvRate float64 // bytes per second over RateWindow (see rates)
 }
 
 // Snapshot is the table at one instant.

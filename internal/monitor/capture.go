@@ -69,6 +69,9 @@ func (m *Monitor) capture(src Source, clock *frameClock) error {
 		// direction (decode.IPv4FlowSignature), and the run it is of.
 		runSig [decode.DirOut + 1]decode.FlowSignature
 		runOf  [decode.DirOut + 1]uint64
+		// runNS is the namespace of the run's packets: the same
+		// signature in another namespace is another flow.
+		runNS [decode.DirOut + 1]uint32
 	)
 	// The Adder holds runs of one flow's packets: hand them on whenever the
 	// source waits, and at the end.
@@ -92,7 +95,7 @@ func (m *Monitor) capture(src Source, clock *frameClock) error {
 		if sigOK {
 			sig, sigOK = decode.IPv4FlowSignature(f.Data)
 		}
-		if sigOK && sig == runSig[f.Direction] && runOf[f.Direction] == adder.RunID() &&
+		if sigOK && sig == runSig[f.Direction] && runOf[f.Direction] == adder.RunID() && runNS[f.Direction] == f.NetNS &&
 			adder.AddToRun(f.Direction == decode.DirOut, f.WireLen, clock.at(&f)) {
 			continue
 		}
@@ -107,9 +110,10 @@ func (m *Monitor) capture(src Source, clock *frameClock) error {
 		if !ok {
 			continue
 		}
+		key.NetNS = f.NetNS
 		isNew := adder.Add(&key, out, f.WireLen, clock.at(&f), f.InterfaceName)
 		if sigOK {
-			runSig[f.Direction], runOf[f.Direction] = sig, adder.RunID()
+			runSig[f.Direction], runOf[f.Direction], runNS[f.Direction] = sig, adder.RunID(), f.NetNS
 		}
 		if isNew {
 			m.queueResolve(key)
@@ -152,6 +156,7 @@ func (m *Monitor) watchHandshakes(src HandshakeSource) error {
 		if _, ok := conntable.KeyOf(&pkt, f.Direction, &k); !ok {
 			continue
 		}
+		k.NetNS = f.NetNS
 		if m.table.Open(k, m.cfg.Now(), f.InterfaceName) {
 			m.queueResolve(k)
 		}

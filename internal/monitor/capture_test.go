@@ -55,12 +55,15 @@ func ipv4Frame(ihl int, frag, total uint16, proto byte, src, dst [4]byte, sport,
 // them, accounts every packet as decoding each one and adding it by its
 // key would. The frames mix flows that differ in one field, both
 // directions, the same bytes in both directions (loopback), fragments,
-// IPv4 options, an IP length too short for the ports, and runs of one flow.
+// IPv4 options, an IP length too short for the ports, runs of one flow,
+// and the same packets in another network namespace (Frame.NetNS), which
+// are another flow.
 func TestCaptureCountsAsDecoded(t *testing.T) {
 	local, peer, other := [4]byte{10, 0, 0, 1}, [4]byte{10, 0, 0, 2}, [4]byte{10, 0, 0, 3}
 	type shape struct {
-		b   []byte
-		dir decode.Direction
+		b     []byte
+		dir   decode.Direction
+		netns uint32
 	}
 	var shapes []shape
 	for _, dir := range []decode.Direction{decode.DirIn, decode.DirOut} {
@@ -69,20 +72,23 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 			src, dst, sp, dp = local, peer, 40000, 443
 		}
 		shapes = append(shapes,
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, src, dst, sp, dp), dir},
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoUDP, src, dst, sp, dp), dir},
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, src, dst, sp+1, dp), dir},
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, other, dst, sp, dp), dir},
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, src, other, sp, dp), dir},
-			shape{ipv4Frame(5, 0x2000, 100, decode.ProtoTCP, src, dst, sp, dp), dir}, // first fragment
-			shape{ipv4Frame(5, 0x0010, 100, decode.ProtoTCP, src, dst, sp, dp), dir}, // later fragment
-			shape{ipv4Frame(6, 0x4000, 100, decode.ProtoTCP, src, dst, sp, dp), dir}, // options
-			shape{ipv4Frame(5, 0x4000, 22, decode.ProtoTCP, src, dst, sp, dp), dir},  // ports past the IP length
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoICMP, src, dst, sp, dp), dir},
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, src, dst, sp, dp), dir, 0},
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoUDP, src, dst, sp, dp), dir, 0},
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, src, dst, sp+1, dp), dir, 0},
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, other, dst, sp, dp), dir, 0},
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, src, other, sp, dp), dir, 0},
+			shape{ipv4Frame(5, 0x2000, 100, decode.ProtoTCP, src, dst, sp, dp), dir, 0}, // first fragment
+			shape{ipv4Frame(5, 0x0010, 100, decode.ProtoTCP, src, dst, sp, dp), dir, 0}, // later fragment
+			shape{ipv4Frame(6, 0x4000, 100, decode.ProtoTCP, src, dst, sp, dp), dir, 0}, // options
+			shape{ipv4Frame(5, 0x4000, 22, decode.ProtoTCP, src, dst, sp, dp), dir, 0},  // ports past the IP length
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoICMP, src, dst, sp, dp), dir, 0},
 			// The other direction's bytes, as loopback shows each packet
 			// twice, outgoing and incoming: another flow key.
-			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, dst, src, dp, sp), dir},
+			shape{ipv4Frame(5, 0x4000, 100, decode.ProtoTCP, dst, src, dp, sp), dir, 0},
 		)
+	}
+	for _, sh := range shapes[:len(shapes):len(shapes)] {
+		shapes = append(shapes, shape{sh.b, sh.dir, 4026532001})
 	}
 	src := &frameList{}
 	base := time.Unix(1_700_000_000, 0)
@@ -97,7 +103,7 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 		s := shapes[rnd(len(shapes))]
 		for range 1 + rnd(5) {
 			ts := base.Add(time.Duration(len(src.frames)+1) * time.Millisecond)
-			src.frames = append(src.frames, rawcap.Frame{Data: s.b, WireLen: 60 + rnd(1400), LinkType: decode.LinkRaw, Direction: s.dir, InterfaceName: "eth0", Timestamp: ts})
+			src.frames = append(src.frames, rawcap.Frame{Data: s.b, WireLen: 60 + rnd(1400), LinkType: decode.LinkRaw, Direction: s.dir, InterfaceName: "eth0", Timestamp: ts, NetNS: s.netns})
 		}
 	}
 
@@ -118,6 +124,7 @@ func TestCaptureCountsAsDecoded(t *testing.T) {
 		at += 1e6
 		decode.Decode(f.LinkType, f.Data, &pkt)
 		if out, ok := conntable.KeyOf(&pkt, f.Direction, &k); ok {
+			k.NetNS = f.NetNS
 			want.Add(k, out, f.WireLen, at, f.InterfaceName)
 			counted++
 		}

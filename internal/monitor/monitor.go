@@ -27,6 +27,7 @@ package monitor
 import (
 	"context"
 	"io"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +66,12 @@ type IdleNotifier interface {
 	OnIdle(fn func())
 }
 
+// DeviceLister is a Source that monitors devices by name; they may come
+// and go while it runs.
+type DeviceLister interface {
+	Devices() []string
+}
+
 // Attributor finds the owners of flows.
 type Attributor interface {
 	// Resolve writes the owner of each key's socket to owners (as long
@@ -82,8 +89,9 @@ type Attributor interface {
 
 // AttributionStats counts an attributor's work.
 type AttributionStats struct {
-	// Attributor names the method in use, e.g. "proc".
-	Attributor string
+	// Attributor names the method in use, e.g. "proc"; Note says why a
+	// better one is not in use.
+	Attributor, Note string
 	// Lookups are socket lookups (sock_diag queries or /proc/net reads);
 	// Scans are walks of processes' file descriptors.
 	Lookups, TableReads, Scans uint64
@@ -139,6 +147,11 @@ type Config struct {
 	Now func() int64
 	// WallNow stamps views (nil: time.Now).
 	WallNow func() time.Time
+	// Names, if set, gives the host names of remote addresses for the
+	// views (reverse DNS); it must not block.
+	Names interface {
+		Name(netip.Addr) (string, bool)
+	}
 	// Log receives diagnostics (-x): capture and resolver counters at
 	// each refresh, resolver errors. Nil: none.
 	Log io.Writer

@@ -1,7 +1,8 @@
 package monitor
 
 import (
-	"hogs/internal/conntable"
+	"net/netip"
+
 	"hogs/ui"
 )
 
@@ -21,8 +22,20 @@ func (m *Monitor) refresh(now int64) error {
 		Capture:   []ui.CaptureStats{m.src.Capture()},
 		Evictions: snap.Evictions,
 	}
+	view.Pipeline = ui.PipelineStats{Flows: len(snap.Flows), NewFlows: snap.NewFlows, Owners: m.owners.Len(), Folded: m.folded.Load()}
+	if m.attr != nil {
+		a := m.attr.Stats()
+		view.Pipeline.AttributorNote = a.Note
+		view.Pipeline.Attributor, view.Pipeline.Lookups, view.Pipeline.TableReads, view.Pipeline.FDScans = a.Attributor, a.Lookups, a.TableReads, a.Scans
+	}
+	if m.cfg.Names != nil {
+		view.HostNames = m.hostNames(view.Rows)
+	}
+	if d, ok := m.src.(DeviceLister); ok {
+		view.Devices = d.Devices()
+	}
 	m.intervals.Fill(view.Rows)
-	m.logStats(&view.Capture[0], &snap)
+	m.logStats(view)
 	m.latest.Store(view)
 	m.refreshes++
 	for _, s := range m.sinks {
@@ -34,15 +47,38 @@ func (m *Monitor) refresh(now int64) error {
 }
 
 // logStats writes the -x line of a refresh.
-func (m *Monitor) logStats(c *ui.CaptureStats, snap *conntable.Snapshot) {
+func (m *Monitor) logStats(v *ui.View) {
 	if m.cfg.Log == nil || m.cfg.Replay {
 		return
 	}
-	var a AttributionStats
-	if m.attr != nil {
-		a = m.attr.Stats()
-	}
+	c, p := &v.Capture[0], &v.Pipeline
 	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s",
-		c.Mode, c.Received, c.Dropped, len(snap.Flows), snap.Evictions, a.Lookups, a.TableReads, a.Scans,
-		m.owners.Len(), m.folded.Load(), a.Attributor)
+		c.Mode, c.Received, c.Dropped, p.Flows, v.Evictions, p.Lookups, p.TableReads, p.FDScans, p.Owners, p.Folded, p.Attributor)
+}
+
+// maxHostNames bounds the names a view carries.
+const maxHostNames = 4096
+
+// hostNames asks the names of the remote addresses of rows' flows: those
+// known go into the view, the others are looked up for a later refresh.
+func (m *Monitor) hostNames(rows []ui.Row) map[netip.Addr]string {
+	names := map[netip.Addr]string{}
+	asked := 0
+	for i := range rows {
+		for j := range rows[i].Flows {
+			a := rows[i].Flows[j].Key.Remote.Addr().Unmap()
+			if _, seen := names[a]; seen || asked >= maxHostNames {
+				continue
+			}
+			asked++
+			name, _ := m.cfg.Names.Name(a)
+			names[a] = name // "" for now: not asked again in this refresh
+		}
+	}
+	for a, name := range names {
+		if name == "" {
+			delete(names, a)
+		}
+	}
+	return names
 }

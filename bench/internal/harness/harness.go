@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package harness is what the benchmark programs under bench/ share
 // around internal/netlab: the run's life (signals and a deadline end it
 // with every namespace and process removed), the traffic roles a harness

@@ -1,0 +1,394 @@
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Namespace is a network namespace found by a Scan.
+type Namespace struct {
+	// Inode identifies the namespace (its nsfs inode number).
+	Inode uint32
+	// Self marks the namespace the Scanner was created in.
+	Self bool
+	// Mount is a bind mount of it ("/run/netns/NAME"), "" if none.
+	Mount string
+	// PID is the lowest PID of a process in it; 0 if none was seen.
+	PID int
+	// Processes counts the processes seen in it.
+	Processes int
+}
+
+// Name is the namespace's bind-mount name (the file name under
+// /run/netns or Docker's directory), "" if it has none.
+func (n Namespace) Name() string {
+	for i := len(n.Mount) - 1; i >= 0; i-- {
+		if n.Mount[i] == '/' {
+			return n.Mount[i+1:]
+		}
+	}
+	return n.Mount
+}
+
+// ScanStats counts what the last Scan read.
+type ScanStats struct {
+	// Processes is how many processes' namespace links were known.
+	Processes int
+	// Denied counts processes whose link could not be read (another
+	// user's, without CAP_SYS_PTRACE): their namespaces may be missing.
+	Denied int
+	// Full tells whether every process's link was read again.
+	Full bool
+}
+
+// Config sets up a Scanner. Empty fields take the defaults.
+type Config struct {
+	// ProcRoot is the proc file system ("/proc").
+	ProcRoot string
+	// MountDirs hold namespace bind mounts (DefaultMountDirs).
+	MountDirs []string
+	// FullEvery is how often every process's link is read again (5 s).
+	FullEvery time.Duration
+	// Now is the clock for FullEvery (nil: time.Now).
+	Now func() time.Time
+}
+
+// DefaultMountDirs are where iproute2 and Docker bind-mount namespaces.
+var DefaultMountDirs = []string{"/run/netns", "/run/docker/netns"}
+
+// Scanner finds the host's network namespaces. Scan, Open and Peers are
+// serialised by the Scanner; Close ends it.
+type Scanner struct {
+	procRoot  string
+	mountDirs []string
+	fullEvery time.Duration
+	now       func() time.Time
+	self      uint32
+
+	mu       sync.Mutex
+	lastFull time.Time
+	pidNS    map[int]uint32 // PID → namespace inode, as last read
+	denied   map[int]bool   // PIDs whose link could not be read
+	seen     map[int]bool   // scratch: PIDs listed in this pass
+	current  map[uint32]*Namespace
+	handles  map[uint32]int   // open namespace fds
+	nsids    map[uint32]int32 // namespace → id in the RTNL's namespace (Peers)
+	stats    ScanStats
+	closed   bool
+}
+
+// NewScanner returns a Scanner whose Self namespace is the calling
+// thread's.
+func NewScanner(cfg Config) (*Scanner, error) {
+	s := &Scanner{
+		procRoot:  cfg.ProcRoot,
+		mountDirs: cfg.MountDirs,
+		fullEvery: cfg.FullEvery,
+		now:       cfg.Now,
+		pidNS:     map[int]uint32{},
+		denied:    map[int]bool{},
+		seen:      map[int]bool{},
+		current:   map[uint32]*Namespace{},
+		handles:   map[uint32]int{},
+		nsids:     map[uint32]int32{},
+	}
+	if s.procRoot == "" {
+		s.procRoot = "/proc"
+	}
+	if s.mountDirs == nil {
+		s.mountDirs = DefaultMountDirs
+	}
+	if s.fullEvery <= 0 {
+		s.fullEvery = 5 * time.Second
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	self, err := readNSLink(s.procRoot + "/thread-self/ns/net")
+	if err != nil {
+		return nil, fmt.Errorf("netns: this thread's network namespace: %w", err)
+	}
+	s.self = self
+	return s, nil
+}
+
+// Self is the inode of the Scanner's own namespace.
+func (s *Scanner) Self() uint32 { return s.self }
+
+// Stats describes the last Scan.
+func (s *Scanner) Stats() ScanStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// Scan appends the namespaces that exist now to buf[:0], ordered by inode,
+// and closes the handles of namespaces gone since the last Scan.
+func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return buf[:0], errClosed
+	}
+	now := s.now()
+	full := s.lastFull.IsZero() || now.Sub(s.lastFull) >= s.fullEvery
+	if full {
+		s.lastFull = now
+	}
+	if err := s.readProcesses(full); err != nil {
+		return buf[:0], err
+	}
+	for _, ns := range s.current {
+		*ns = Namespace{Inode: ns.Inode}
+	}
+	found := make(map[uint32]bool, len(s.current))
+	get := func(inode uint32) *Namespace {
+		found[inode] = true
+		ns := s.current[inode]
+		if ns == nil {
+			ns = &Namespace{Inode: inode}
+			s.current[inode] = ns
+		}
+		ns.Self = inode == s.self
+		return ns
+	}
+	get(s.self)
+	for pid, inode := range s.pidNS {
+		ns := get(inode)
+		ns.Processes++
+		if ns.PID == 0 || pid < ns.PID {
+			ns.PID = pid
+		}
+	}
+	for _, dir := range s.mountDirs {
+		s.readMounts(dir, get)
+	}
+	for inode := range s.current {
+		if !found[inode] {
+			delete(s.current, inode)
+			delete(s.nsids, inode)
+			if fd, ok := s.handles[inode]; ok {
+				unix.Close(fd)
+				delete(s.handles, inode)
+			}
+		}
+	}
+	buf = buf[:0]
+	for _, ns := range s.current {
+		buf = append(buf, *ns)
+	}
+	slices.SortFunc(buf, func(a, b Namespace) int { return int(int64(a.Inode) - int64(b.Inode)) })
+	s.stats = ScanStats{Processes: len(s.pidNS), Denied: len(s.denied), Full: full}
+	return buf, nil
+}
+
+var errClosed = errors.New("netns: scanner closed")
+
+// readProcesses updates pidNS from PROCROOT/PID/ns/net: new PIDs always,
+// every PID when full; PIDs gone are dropped.
+func (s *Scanner) readProcesses(full bool) error {
+	dir, err := os.Open(s.procRoot)
+	if err != nil {
+		return fmt.Errorf("netns: listing processes: %w", err)
+	}
+	defer dir.Close()
+	clear(s.seen)
+	for {
+		names, rerr := dir.Readdirnames(256)
+		for _, name := range names {
+			pid, err := strconv.Atoi(name)
+			if err != nil || pid <= 0 {
+				continue
+			}
+			s.seen[pid] = true
+			if _, known := s.pidNS[pid]; known && !full {
+				continue
+			}
+			if s.denied[pid] && !full {
+				continue
+			}
+			inode, err := readNSLink(s.procRoot + "/" + name + "/ns/net")
+			switch {
+			case err == nil:
+				s.pidNS[pid] = inode
+				delete(s.denied, pid)
+			case errors.Is(err, fs.ErrPermission):
+				s.denied[pid] = true
+				delete(s.pidNS, pid)
+			default: // exited, or a kernel thread's missing link
+				delete(s.pidNS, pid)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return fmt.Errorf("netns: listing processes: %w", rerr)
+		}
+	}
+	for pid := range s.pidNS {
+		if !s.seen[pid] {
+			delete(s.pidNS, pid)
+		}
+	}
+	for pid := range s.denied {
+		if !s.seen[pid] {
+			delete(s.denied, pid)
+		}
+	}
+	return nil
+}
+
+// readMounts adds the namespaces bind-mounted in dir. Files that are not
+// nsfs mounts (a half-made `ip netns add`) are passed over; a missing
+// directory is no namespace.
+func (s *Scanner) readMounts(dir string, get func(uint32) *Namespace) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		path := dir + "/" + e.Name()
+		var sfs unix.Statfs_t
+		if err := unix.Statfs(path, &sfs); err != nil || sfs.Type != unix.NSFS_MAGIC {
+			continue
+		}
+		inode, err := InodeOf(path)
+		if err != nil {
+			continue
+		}
+		if ns := get(inode); ns.Mount == "" {
+			ns.Mount = path
+		}
+	}
+}
+
+// readNSLink reads a namespace link ("net:[4026531840]") and returns the
+// inode.
+func readNSLink(path string) (uint32, error) {
+	target, err := os.Readlink(path)
+	if err != nil {
+		return 0, err
+	}
+	inode, ok := ParseNSLink(target)
+	if !ok {
+		return 0, fmt.Errorf("netns: %s links to %q, not a network namespace", path, target)
+	}
+	return inode, nil
+}
+
+// ParseNSLink parses the target of a /proc/PID/ns/net link,
+// "net:[INODE]".
+func ParseNSLink(s string) (uint32, bool) {
+	const prefix = "net:["
+	if len(s) < len(prefix)+2 || s[:len(prefix)] != prefix || s[len(s)-1] != ']' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[len(prefix):len(s)-1], 10, 32)
+	if err != nil || n == 0 || s[len(prefix)] == '+' || s[len(prefix)] == '0' {
+		return 0, false
+	}
+	return uint32(n), true
+}
+
+// Open returns a handle on namespace inode, found by the last Scan: an fd
+// the Scanner owns (do not close it) until a Scan no longer finds the
+// namespace or the Scanner is closed.
+func (s *Scanner) Open(inode uint32) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.openLocked(inode)
+}
+
+func (s *Scanner) openLocked(inode uint32) (int, error) {
+	if s.closed {
+		return -1, errClosed
+	}
+	if fd, ok := s.handles[inode]; ok {
+		return fd, nil
+	}
+	ns, ok := s.current[inode]
+	if !ok {
+		return -1, fmt.Errorf("netns: namespace %d not found by the last scan", inode)
+	}
+	var paths []string
+	if ns.Mount != "" {
+		paths = append(paths, ns.Mount)
+	}
+	if ns.PID != 0 {
+		paths = append(paths, s.procRoot+"/"+strconv.Itoa(ns.PID)+"/ns/net")
+	}
+	if ns.Self {
+		paths = append(paths, s.procRoot+"/thread-self/ns/net")
+	}
+	var errs []error
+	for _, p := range paths {
+		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			continue
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil || st.Ino != uint64(inode) {
+			unix.Close(fd) // the process moved or its PID was reused
+			errs = append(errs, fmt.Errorf("%s is no longer namespace %d", p, inode))
+			continue
+		}
+		s.handles[inode] = fd
+		return fd, nil
+	}
+	return -1, fmt.Errorf("netns: opening namespace %d: %w", inode, errors.Join(errs...))
+}
+
+// Close closes every handle; the Scanner cannot be used afterwards.
+func (s *Scanner) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for inode, fd := range s.handles {
+		unix.Close(fd)
+		delete(s.handles, inode)
+	}
+	s.closed = true
+	return nil
+}
+
+// NetNSOf returns the namespace process pid was in when a Scan last read
+// it (to restrict a walk of processes to one namespace's); false for a
+// process no Scan has read.
+func (s *Scanner) NetNSOf(pid int) (uint32, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inode, ok := s.pidNS[pid]
+	return inode, ok
+}
+
+// Run runs f inside namespace inode (found by the last Scan) with Do.
+func (s *Scanner) Run(inode uint32, f func() error) error {
+	fd, err := s.Open(inode)
+	if err != nil {
+		return err
+	}
+	return Do(fd, f)
+}
+
+// InodeOf returns the inode of the namespace a file refers to: a bind
+// mount ("/run/netns/NAME") or a /proc/PID/ns/net link.
+func InodeOf(path string) (uint32, error) {
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, err
+	}
+	if st.Ino == 0 || st.Ino > 1<<32-1 {
+		return 0, fmt.Errorf("netns: %s has inode %d, not a namespace's", path, st.Ino)
+	}
+	return uint32(st.Ino), nil
+}

@@ -1,0 +1,167 @@
+package netns
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestParseNSLink(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint32
+		ok   bool
+	}{
+		{"net:[4026531840]", 4026531840, true},
+		{"net:[1]", 1, true},
+		{"net:[4294967295]", 1<<32 - 1, true},
+		{"net:[4294967296]", 0, false}, // nsfs inodes are 32 bits
+		{"net:[0]", 0, false},
+		{"net:[01]", 0, false},
+		{"net:[+1]", 0, false},
+		{"net:[]", 0, false},
+		{"net:[12", 0, false},
+		{"mnt:[4026531841]", 0, false},
+		{"socket:[123]", 0, false},
+		{"", 0, false},
+	}
+	for _, tc := range tests {
+		got, ok := ParseNSLink(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("ParseNSLink(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestScanFixture(t *testing.T) {
+	s, err := NewScanner(Config{ProcRoot: "testdata/proc", MountDirs: []string{"testdata/mounts", "testdata/missing"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Scan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Namespace{
+		{Inode: 4026531840, Self: true, PID: 1, Processes: 2},
+		{Inode: 4026532001, PID: 20, Processes: 2},
+		{Inode: 4026532777, PID: 301, Processes: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Scan =\n  %+v, want\n  %+v", got, want)
+	}
+	if st := s.Stats(); st.Processes != 5 || st.Denied != 0 || !st.Full {
+		t.Errorf("Stats = %+v, want 5 processes (400's link is not a net namespace), a full pass", st)
+	}
+	if s.Self() != 4026531840 {
+		t.Errorf("Self = %d", s.Self())
+	}
+	// Fixture links point nowhere: Open fails, naming the namespace.
+	if _, err := s.Open(4026532001); err == nil {
+		t.Error("Open of a fixture namespace succeeded")
+	}
+	if _, err := s.Open(12345); err == nil {
+		t.Error("Open of a namespace no scan found succeeded")
+	}
+}
+
+// setLink makes ROOT/PID/ns/net link to net:[inode].
+func setLink(t *testing.T, root string, pid int, inode uint32) {
+	t.Helper()
+	dir := filepath.Join(root, strconv.Itoa(pid), "ns")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "net"))
+	if err := os.Symlink("net:["+strconv.FormatUint(uint64(inode), 10)+"]", filepath.Join(dir, "net")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// New processes are read at every Scan, known ones only at the full pass;
+// exited processes and their namespaces go at once.
+func TestScanFollows(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "thread-self", "ns"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("net:[100]", filepath.Join(root, "thread-self", "ns", "net")); err != nil {
+		t.Fatal(err)
+	}
+	setLink(t, root, 1, 100)
+	setLink(t, root, 50, 200)
+	now := time.Unix(1000, 0)
+	s, err := NewScanner(Config{ProcRoot: root, MountDirs: []string{}, FullEvery: 5 * time.Second, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inodes := func() []uint32 {
+		t.Helper()
+		got, err := s.Scan(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint32
+		for _, ns := range got {
+			out = append(out, ns.Inode)
+		}
+		return out
+	}
+	steps := []struct {
+		name   string
+		change func()
+		after  time.Duration
+		want   []uint32
+	}{
+		{"start", func() {}, 0, []uint32{100, 200}},
+		{"a new process in a new namespace", func() { setLink(t, root, 60, 300) }, time.Second, []uint32{100, 200, 300}},
+		{"a known process moved: not read yet", func() { setLink(t, root, 50, 400) }, time.Second, []uint32{100, 200, 300}},
+		{"the full pass reads it", func() {}, 5 * time.Second, []uint32{100, 300, 400}},
+		{"a process exits", func() { os.RemoveAll(filepath.Join(root, "60")) }, time.Second, []uint32{100, 400}},
+	}
+	for _, st := range steps {
+		st.change()
+		now = now.Add(st.after)
+		if got := inodes(); !slices.Equal(got, st.want) {
+			t.Errorf("%s: namespaces %v, want %v", st.name, got, st.want)
+		}
+	}
+	if _, err := s.Scan(nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := s.Scan(nil); err == nil {
+		t.Error("Scan after Close succeeded")
+	}
+}
+
+// Scan, Open and Stats from several goroutines (run under -race).
+func TestScanConcurrent(t *testing.T) {
+	s, err := NewScanner(Config{ProcRoot: "testdata/proc", MountDirs: []string{}, FullEvery: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			var buf []Namespace
+			for range 50 {
+				var err error
+				if buf, err = s.Scan(buf); err != nil || len(buf) != 3 {
+					t.Errorf("Scan: %d namespaces, %v", len(buf), err)
+					return
+				}
+				s.Open(4026532001)
+				s.Stats()
+			}
+		})
+	}
+	wg.Wait()
+}

@@ -1,0 +1,63 @@
+//go:build linux
+
+package nsattr
+
+import (
+	"hogs/internal/flow"
+	"hogs/internal/monitor"
+	"hogs/internal/netns"
+	"hogs/proc"
+)
+
+// ProcFactory makes, for each namespace, a /proc resolver (proc.Resolver)
+// whose sock_diag socket was opened inside the namespace; processes are
+// numbered in owners, shared with the Own attributor. Socket inodes are
+// global, so the resolver's /proc fd walk finds the owner whatever its
+// namespace.
+//
+// The walk is not yet restricted to the namespace's processes: that needs
+// a hook in proc.ResolverConfig (a PID filter) that member would be given
+// to.
+func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
+	return func(ns netns.Namespace, run func(func() error) error, member func(pid int) bool) (monitor.Attributor, error) {
+		var (
+			diag    *proc.SockDiag
+			watcher *proc.DestroyWatcher
+		)
+		err := run(func() error {
+			var err error
+			if diag, err = proc.OpenSockDiag(); err != nil {
+				return err
+			}
+			// Destroy events need CAP_NET_ADMIN; without them closed
+			// sockets are only found closed by a lookup.
+			watcher, _ = proc.OpenDestroyWatcher()
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})}, diag: diag, watcher: watcher}
+		if watcher != nil {
+			go r.FollowClosed(watcher)
+		}
+		return r, nil
+	}
+}
+
+// nsResolver is a namespace's resolver; Close closes its sockets when the
+// namespace is gone.
+type nsResolver struct {
+	monitor.Proc
+	diag    *proc.SockDiag
+	watcher *proc.DestroyWatcher // nil without CAP_NET_ADMIN
+}
+
+// Close closes the sock_diag socket and the destroy watcher (which ends
+// FollowClosed).
+func (r nsResolver) Close() error {
+	if r.watcher != nil {
+		r.watcher.Close()
+	}
+	return r.diag.Close()
+}
