@@ -64,22 +64,7 @@ func singleFrame(hexText string) func(testing.TB) []frame {
 func corpusFrames(tb testing.TB) []frame {
 	var frames []frame
 	for _, path := range sharedpcaps.Captures(tb) {
-		r, err := rawcap.OpenFile(path)
-		if err != nil {
-			tb.Fatalf("%s: %v", path, err)
-		}
-		var f rawcap.Frame
-		for {
-			err := r.Next(&f)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				tb.Fatalf("%s: %v", path, err)
-			}
-			frames = append(frames, frame{link: f.LinkType, data: append([]byte(nil), f.Data...)})
-		}
-		r.Close()
+		frames = append(frames, readFrames(tb, path)...)
 	}
 	total := 0
 	for _, f := range frames {
@@ -140,5 +125,28 @@ func TestSingleFramesDecode(t *testing.T) {
 		if h != g {
 			t.Errorf("%s: hogs %+v, gopacket %+v", name, h, g)
 		}
+	}
+}
+
+// readFrames returns a copy of every frame of the capture at path.
+func readFrames(tb testing.TB, path string) []frame {
+	r, err := rawcap.OpenFile(path)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	defer r.Close()
+	var (
+		frames []frame
+		f      rawcap.Frame
+	)
+	for {
+		err := r.Next(&f)
+		if errors.Is(err, io.EOF) {
+			return frames
+		}
+		if err != nil {
+			tb.Fatalf("%s: %v", path, err)
+		}
+		frames = append(frames, frame{link: f.LinkType, data: append([]byte(nil), f.Data...)})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +28,7 @@ func openNetlinkSocket(groups uint32, timeout int64) (*netlinkSocket, error) {
 		return nil, fmt.Errorf("binding sock_diag netlink socket: %w", err)
 	}
 	if timeout > 0 {
-		tv := unix.Timeval{Sec: timeout}
+		tv := unix.NsecToTimeval(timeout * int64(time.Second)) // Timeval.Sec is 32 bits on 386, arm, mips
 		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 			unix.Close(fd)
 			return nil, fmt.Errorf("sock_diag netlink socket: setting SO_RCVTIMEO: %w", err)

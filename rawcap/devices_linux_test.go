@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -160,7 +161,7 @@ func TestSelectionPlan(t *testing.T) {
 
 func TestPlanLookupUnknownIndex(t *testing.T) {
 	plan := Selection{}.Plan(hugeIndexDevices)
-	for _, ifindex := range []int{-1, 0, 2, 3, 1<<16 - 1, 1 << 16, 1<<20 - 1, 1<<20 + 2, 1 << 40} {
+	for _, ifindex := range []int{-1, 0, 2, 3, 1<<16 - 1, 1 << 16, 1<<20 - 1, 1<<20 + 2, math.MaxInt} {
 		if entry, ok := plan.Lookup(ifindex); ok {
 			t.Errorf("Lookup(%d) = %+v, true; want not found", ifindex, entry)
 		}

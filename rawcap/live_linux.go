@@ -151,6 +151,12 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 }
 
 // CapabilityError says which capability hogs lacks for what.
+//
+// cap_net_raw alone is enough to capture: it opens the packet socket, and
+// promiscuous mode (-p) is a membership of that socket
+// (PACKET_ADD_MEMBERSHIP), which needs nothing more. cap_net_admin would
+// only let the recvmsg fallback raise its receive buffer past
+// net.core.rmem_max (SO_RCVBUFFORCE); the TPACKET_V3 ring does not need it.
 type CapabilityError struct {
 	Capability string
 	Op         string
@@ -161,7 +167,31 @@ func (e *CapabilityError) Error() string {
 	if path, err := os.Executable(); err == nil {
 		binary = path
 	}
-	return fmt.Sprintf("no permission to %s: run as root, or grant %s once with: setcap cap_net_raw,cap_net_admin+ep %s", e.Op, e.Capability, binary)
+	return SetcapAdvice(e.Op, e.Capability, binary)
+}
+
+// SetcapAdvice is the line that says what was refused and the setcap
+// command that grants it, with binary quoted for a POSIX shell so that the
+// command works pasted as it is.
+func SetcapAdvice(op, capability, binary string) string {
+	return fmt.Sprintf("no permission to %s: run as root, or grant %s once with: setcap %s+ep %s"+
+		" (add cap_dac_read_search,cap_sys_ptrace to that list to attribute other users' processes)",
+		op, capability, capability, ShellQuote(binary))
+}
+
+// ShellQuote returns s as one word for a POSIX shell: unchanged when it
+// holds only characters no shell treats specially, else in single quotes
+// (a single quote inside written as '\”).
+func ShellQuote(s string) string {
+	safe := s != ""
+	for i := 0; i < len(s) && safe; i++ {
+		c := s[i]
+		safe = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:@%=", c) >= 0
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Mode says which receive path is in use: ModeRing or ModeRecvmsg.

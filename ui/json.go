@@ -48,17 +48,17 @@ type jsonTraffic struct {
 }
 
 type jsonProcess struct {
-	PID         int              `json:"pid"`
-	Exited      bool             `json:"exited"`
-	Cgroup      string           `json:"cgroup"`
-	Name        string           `json:"name"`
-	Cmdline     []string         `json:"cmdline"`
-	User        string           `json:"user"`
-	UID         uint32           `json:"uid"`
-	Device      string           `json:"device"`
-	Sent        jsonTraffic      `json:"sent"`
-	Received    jsonTraffic      `json:"received"`
-	Connections []jsonConnection `json:"connections,omitempty"`
+	PID         int               `json:"pid"`
+	Exited      bool              `json:"exited"`
+	Cgroup      string            `json:"cgroup"`
+	Name        string            `json:"name"`
+	Cmdline     []string          `json:"cmdline"`
+	User        string            `json:"user"`
+	UID         uint32            `json:"uid"`
+	Device      string            `json:"device"`
+	Sent        jsonTraffic       `json:"sent"`
+	Received    jsonTraffic       `json:"received"`
+	Connections *[]jsonConnection `json:"connections,omitempty"` // nil without --connections; else an array, [] when none
 }
 
 type jsonUnknown struct {
@@ -67,8 +67,8 @@ type jsonUnknown struct {
 	Received jsonTraffic `json:"received"`
 	// ConnectionCount is how many connections the row has; Connections
 	// lists the largest conntable.UnknownDetail of them.
-	ConnectionCount int              `json:"connection_count"`
-	Connections     []jsonConnection `json:"connections,omitempty"`
+	ConnectionCount int               `json:"connection_count"`
+	Connections     *[]jsonConnection `json:"connections,omitempty"`
 }
 
 type jsonConnection struct {
@@ -124,9 +124,10 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		r := &snap.Rows[i]
 		sent := jsonTraffic{Interval: counter(r.SentInterval), Total: counter(r.Sent), Rate: r.SentRate}
 		recv := jsonTraffic{Interval: counter(r.RecvInterval), Total: counter(r.Recv), Rate: r.RecvRate}
-		var conns []jsonConnection
+		var conns *[]jsonConnection
 		if opts.Connections {
-			conns = connections(r.Flows)
+			c := connections(r.Flows)
+			conns = &c
 		}
 		if r.Pseudo {
 			proto := "tcp"

@@ -818,7 +818,7 @@ func TestPIDFilter(t *testing.T) {
 // client: every line matches the README's schema; the client's record has
 // its PID and command line, and its interval bytes add up to its total.
 func TestJSONLive(t *testing.T) {
-	types, optional := readmeSchema(t)
+	types, optional, _ := readmeSchema(t) // --connections: their fields are required
 	nsA, nsB := netlab.QuietVethPair(t)
 	server := startRole(t, nsB, "echo-server", "10.77.0.2:7900", "1")
 	server.line(t)

@@ -9,18 +9,21 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"hogs/internal/flow"
+	"hogs/ui"
 )
 
-// readmeSchema reads the JSON field table of the README: path → type, and
-// the paths that may be absent (connections without --connections, the
-// capture mode of a file).
-func readmeSchema(t *testing.T) (types map[string]string, optional map[string]bool) {
+// readmeSchema reads the JSON field table of the README: path → type, the
+// paths that may be absent (the capture mode of a file), and those present
+// only with --connections (and then always).
+func readmeSchema(t *testing.T) (types map[string]string, optional, withConns map[string]bool) {
 	t.Helper()
 	text, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	types, optional = map[string]string{}, map[string]bool{}
+	types, optional, withConns = map[string]string{}, map[string]bool{}, map[string]bool{}
 	section := strings.SplitN(string(text), "### JSON lines", 2)
 	if len(section) != 2 {
 		t.Fatal("README has no JSON lines section")
@@ -39,7 +42,10 @@ func readmeSchema(t *testing.T) (types map[string]string, optional map[string]bo
 		for _, field := range strings.Split(cells[1], ",") {
 			path := strings.Trim(strings.TrimSpace(field), "`")
 			types[path] = typ
-			if strings.Contains(meaning, "with --connections") || strings.Contains(meaning, "absent for files") {
+			if strings.Contains(meaning, "with --connections") {
+				withConns[path] = true
+			}
+			if strings.Contains(meaning, "absent for files") {
 				optional[path] = true
 			}
 		}
@@ -47,7 +53,7 @@ func readmeSchema(t *testing.T) (types map[string]string, optional map[string]bo
 	if len(types) < 30 {
 		t.Fatalf("read only %d fields from the README's JSON table", len(types))
 	}
-	return types, optional
+	return types, optional, withConns
 }
 
 func jsonType(v any) string {
@@ -127,9 +133,19 @@ func validateJSONLine(t *testing.T, line []byte, types map[string]string, option
 }
 
 func TestJSONMatchesREADME(t *testing.T) {
-	types, optional := readmeSchema(t)
+	types, optional, withConns := readmeSchema(t)
 	path := filepath.Join(capturesDir, "veth-ipv4.pcap")
 	for _, args := range [][]string{{"-r", path, "--json"}, {"-r", path, "--json", "--connections"}} {
+		conns := len(args) == 4
+		absent := map[string]bool{}
+		for p := range optional {
+			absent[p] = true
+		}
+		for p := range withConns {
+			if !conns {
+				absent[p] = true
+			}
+		}
 		var stdout, stderr bytes.Buffer
 		if status := run(args, &stdout, &stderr); status != 0 {
 			t.Fatalf("hogs %q: %d %s", args, status, stderr.String())
@@ -139,7 +155,10 @@ func TestJSONMatchesREADME(t *testing.T) {
 			t.Fatalf("hogs %q: %d lines, want 2", args, len(lines))
 		}
 		for _, l := range lines {
-			validateJSONLine(t, l, types, optional)
+			validateJSONLine(t, l, types, absent)
+			if !conns && bytes.Contains(l, []byte(`"connections"`)) {
+				t.Errorf("connections without --connections: %s", l)
+			}
 		}
 	}
 	// The documented fields, sorted, for the failure message's sake.
@@ -149,6 +168,28 @@ func TestJSONMatchesREADME(t *testing.T) {
 	}
 	sort.Strings(names)
 	t.Logf("%d documented fields", len(names))
+}
+
+// TestJSONConnectionsAlwaysPresent: with --connections every row carries
+// "connections", an empty array for a row whose flows are gone (its totals
+// outlive them); without it no row does.
+func TestJSONConnectionsAlwaysPresent(t *testing.T) {
+	v := &ui.View{Rows: []ui.Row{
+		{Process: flow.Process{PID: 42, Name: "curl"}, Sent: flow.Counter{Bytes: 100, Packets: 1}},
+		{Process: flow.Process{Name: "unknown TCP"}, Pseudo: true},
+	}}
+	for _, tt := range []struct {
+		conns bool
+		want  int // rows with "connections":[]
+	}{{true, 2}, {false, 0}} {
+		var b bytes.Buffer
+		if err := ui.WriteJSON(&b, v, ui.JSONOptions{Connections: tt.conns}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(b.String(), `"connections":[]`); got != tt.want || strings.Count(b.String(), `"connections"`) != tt.want {
+			t.Errorf("--connections=%v: %d empty connection arrays, want %d: %s", tt.conns, got, tt.want, b.String())
+		}
+	}
 }
 
 // TestJSONReplayCaptureCounts: a replay's capture[] counts the file's

@@ -109,6 +109,29 @@ func hogsBinary(t *testing.T) string {
 	return builtPath
 }
 
+// copyOfHogs copies the built binary into a new directory (os.MkdirTemp
+// pattern) that every user may enter, removed at cleanup, and returns the
+// copy's path: for tests that run it as another user or change its file
+// capabilities.
+func copyOfHogs(t *testing.T, pattern string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "hogs")
+	data, err := os.ReadFile(hogsBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 // inNamespace starts cmd's program inside network namespace ns.
 func inNamespace(ns string, name string, args ...string) *exec.Cmd {
 	return exec.Command("ip", append([]string{"netns", "exec", ns, name}, args...)...)
@@ -199,8 +222,10 @@ func TestTraceAttributesTransfer(t *testing.T) {
 	}
 }
 
-// TestWithoutCapability runs hogs as an unprivileged user: one line names
-// the missing capability and the setcap command, exit status 1.
+// TestWithoutCapability runs hogs as an unprivileged user, from a
+// directory whose name has a space and a quote: one line names the missing
+// capability and the setcap command, exit status 1; the command, pasted
+// into a shell as printed, grants the capability.
 func TestWithoutCapability(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to start hogs as another user (setpriv)")
@@ -209,13 +234,25 @@ func TestWithoutCapability(t *testing.T) {
 	if err != nil {
 		t.Skip("needs setpriv (util-linux) to drop privileges")
 	}
-	bin := hogsBinary(t)
-	os.Chmod(filepath.Dir(bin), 0o755)
+	bin := copyOfHogs(t, "hogs it's-")
 	cmd := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", bin, "-t", "-c", "1")
 	out, err := cmd.CombinedOutput()
 	exit, _ := err.(*exec.ExitError)
-	want := "hogs: no permission to open a packet socket: run as root, or grant cap_net_raw once with: setcap cap_net_raw,cap_net_admin+ep " + bin + "\n"
+	quoted := "'" + strings.ReplaceAll(bin, "'", `'\''`) + "'"
+	want := "hogs: no permission to open a packet socket: run as root, or grant cap_net_raw once with: setcap cap_net_raw+ep " + quoted +
+		" (add cap_dac_read_search,cap_sys_ptrace to that list to attribute other users' processes)\n"
 	if exit == nil || exit.ExitCode() != 1 || string(out) != want {
-		t.Errorf("as nobody: %v, output %q; want exit 1 and %q", err, out, want)
+		t.Fatalf("as nobody: %v, output %q; want exit 1 and %q", err, out, want)
+	}
+	if _, err := exec.LookPath("setcap"); err != nil {
+		t.Skip("needs setcap (libcap2-bin) to try the printed command")
+	}
+	_, command, _ := strings.Cut(string(out), "once with: ")
+	command, _, _ = strings.Cut(command, " (add ")
+	if out, err := exec.Command("sh", "-c", command).CombinedOutput(); err != nil {
+		t.Skipf("the printed command %q failed (%v: %s): file capabilities unsupported here?", command, err, out)
+	}
+	if out, err := exec.Command("getcap", bin).Output(); err != nil || !strings.Contains(string(out), "cap_net_raw") {
+		t.Errorf("after %q: getcap says %q, %v", command, out, err)
 	}
 }

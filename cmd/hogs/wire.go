@@ -51,8 +51,14 @@ func signalContext() (context.Context, context.CancelFunc) {
 }
 
 // textSink prints refreshes as trace text or JSON lines, flushing each.
-func textSink(cfg config, out *bufio.Writer) monitor.Sink {
+// With silent (live capture) a capture that sees nothing is said on stderr.
+func textSink(cfg config, out *bufio.Writer, stderr io.Writer, silent *silentCapture) monitor.Sink {
 	return monitor.SinkFunc(func(v *ui.View) error {
+		if silent != nil {
+			if note := silent.note(v, cfg.devices); note != "" {
+				printWarnings(stderr, []string{note})
+			}
+		}
 		var err error
 		if cfg.json {
 			err = ui.WriteJSON(out, v, ui.JSONOptions{Connections: cfg.conns})
@@ -117,7 +123,7 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		if filter != nil {
 			mc.Filter = filter
 		}
-		return monitor.New(mc, src, nil, nil, textSink(cfg, out)).Run(ctx)
+		return monitor.New(mc, src, nil, nil, textSink(cfg, out, stderr, nil)).Run(ctx)
 	}
 	startup := out
 	if cfg.headless {
@@ -135,9 +141,10 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeAll()
+	printWarnings(stderr, startupWarnings(seeingLive(cfg, src, attr)))
 	var sinks []monitor.Sink
 	if !cfg.headless {
-		sinks = append(sinks, textSink(cfg, out))
+		sinks = append(sinks, textSink(cfg, out, stderr, &silentCapture{}))
 	}
 	if ms != nil {
 		sinks = append(sinks, ms)
@@ -233,6 +240,13 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	return monitor.Live{Live: live}, attr, owners, closeAll, nil
 }
 
+// seeingLive describes what the live capture and attributor can see, for
+// startupWarnings.
+func seeingLive(cfg config, src monitor.Live, attr monitor.Attributor) seeing {
+	_, kernelEvents := attr.(*kevents.Attributor)
+	return seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
+}
+
 // openCapture opens the live capture with the kernel filters -C and -f ask
 // for, and puts devices in promiscuous mode for -p.
 func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
@@ -259,7 +273,10 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, d := range live.Plan().Devices() {
+	// Newest device (highest ifindex) first, as nethogs prints them.
+	devices := live.Plan().Devices()
+	for i := len(devices) - 1; i >= 0; i-- {
+		d := devices[i]
 		e, ok := live.Plan().Lookup(d.Index)
 		if !ok || !e.Selected {
 			continue
@@ -272,6 +289,9 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 		}
 		if cfg.json || out == nil {
 			continue // the JSON stream holds refreshes only; the table shows devices in its footer
+		}
+		if !d.Up {
+			continue // nethogs cannot open a device that is down and prints nothing for it; hogs counts it once it is up
 		}
 		for _, a := range d.Addrs {
 			fmt.Fprintf(out, "Adding local address: %s\n", a.Addr())
@@ -297,6 +317,8 @@ func interactive(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer closeAll()
+	// The lead wires these into the footer (ui.ViewState) as well.
+	printWarnings(stderr, startupWarnings(seeingLive(cfg, src, attr)))
 	updates := make(chan ui.View, 1)
 	show := monitor.SinkFunc(func(v *ui.View) error {
 		// The newest view replaces one the table has not taken yet.

@@ -28,6 +28,7 @@ type item struct {
 	ins    bpf.Instruction // iPlain
 	cond   bpf.JumpTest    // iCond: JumpEqual, JumpGreaterThan, JumpGreaterOrEqual or JumpBitsSet
 	val    uint32          // iCond: operand; iRet: return value
+	x      bool            // iCond: compare A with X, not with val
 	jt, jf int             // iCond: targets; iJump: target; iLabel: id
 	tramp  bool            // a trampoline added by layout
 }
@@ -100,6 +101,10 @@ func (g *gen) branch(n node, t, f int) {
 		g.branch(n.expand(), t, f)
 	case *portNode:
 		g.branch(n.expand(), t, f)
+	case *relNode:
+		g.branch(n.expand(), t, f)
+	case *arithCmpNode:
+		g.compare(n.rel, t, f)
 	case *loadXNode:
 		g.emit(item{kind: iPlain, ins: bpf.LoadMemShift{Off: 0}})
 		g.emit(item{kind: iJump, jt: t})
@@ -451,7 +456,7 @@ func (g *gen) threadKnown() bool {
 			facts[idx[it.jt]].merge(in.facts)
 		case iCond:
 			tf, ff := in.facts, in.facts
-			if regs[i].aKnown {
+			if regs[i].aKnown && !it.x {
 				f := fact{v: regs[i].a, cond: it.cond, val: it.val, res: true}
 				tf = with(in.facts, f)
 				f.res = false
@@ -512,7 +517,7 @@ func (g *gen) hop(l int, facts []fact, from regState, idx []int, regs []regState
 			return 0, false
 		}
 	}
-	if j == len(g.items) || g.items[j].kind != iCond || !regs[j].aKnown || loadsX && !from.xKnown {
+	if j == len(g.items) || g.items[j].kind != iCond || g.items[j].x || !regs[j].aKnown || loadsX && !from.xKnown {
 		return 0, false
 	}
 	d := g.items[j]
@@ -650,8 +655,12 @@ func (g *gen) layout() ([]bpf.Instruction, error) {
 		case iJump:
 			prog = append(prog, bpf.Jump{Skip: uint32(lpos[it.jt] - pos[i] - 1)})
 		case iCond:
-			prog = append(prog, bpf.JumpIf{Cond: it.cond, Val: it.val,
-				SkipTrue: uint8(lpos[it.jt] - pos[i] - 1), SkipFalse: uint8(lpos[it.jf] - pos[i] - 1)})
+			skipT, skipF := uint8(lpos[it.jt]-pos[i]-1), uint8(lpos[it.jf]-pos[i]-1)
+			if it.x {
+				prog = append(prog, bpf.JumpIfX{Cond: it.cond, SkipTrue: skipT, SkipFalse: skipF})
+			} else {
+				prog = append(prog, bpf.JumpIf{Cond: it.cond, Val: it.val, SkipTrue: skipT, SkipFalse: skipF})
+			}
 		}
 	}
 	return prog, nil

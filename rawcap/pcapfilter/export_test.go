@@ -7,3 +7,6 @@ import "golang.org/x/net/bpf"
 func CompileUnoptimized(expr string, snaplen uint32) ([]bpf.Instruction, error) {
 	return compile(expr, snaplen, false)
 }
+
+// VMProgram is vmProgram, for the fuzz test's own virtual machines.
+var VMProgram = vmProgram

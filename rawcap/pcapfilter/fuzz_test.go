@@ -59,13 +59,13 @@ func FuzzCompile(f *testing.F) {
 		if !slices.Equal(prog, again) {
 			t.Fatalf("Compile is not deterministic")
 		}
-		vm, err := bpf.NewVM(prog)
+		vm, err := bpf.NewVM(pcapfilter.VMProgram(prog))
 		if err != nil {
 			t.Fatalf("NewVM: %v", err)
 		}
 		var plain *bpf.VM
 		if unopt, err := pcapfilter.CompileUnoptimized(expr, 0); err == nil {
-			if plain, err = bpf.NewVM(unopt); err != nil {
+			if plain, err = bpf.NewVM(pcapfilter.VMProgram(unopt)); err != nil {
 				t.Fatalf("NewVM of the unshortened program: %v", err)
 			}
 		}

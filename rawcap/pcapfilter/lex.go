@@ -9,14 +9,19 @@ import (
 type tokKind uint8
 
 const (
-	tEnd    tokKind = iota // end of the expression
-	tWord                  // keyword, number, address, range or name
-	tLParen                // (
-	tRParen                // )
-	tNot                   // not, !
-	tAnd                   // and, &&
-	tOr                    // or, ||
-	tSlash                 // / before a mask length
+	tEnd      tokKind = iota // end of the expression
+	tWord                    // keyword, number, address, range or name
+	tLParen                  // (
+	tRParen                  // )
+	tNot                     // not, !
+	tAnd                     // and, &&
+	tOr                      // or, ||
+	tSlash                   // / before a mask length, or division
+	tLBracket                // [
+	tRBracket                // ]
+	tColon                   // : between index and size, inside brackets
+	tArith                   // an arithmetic operator: + - * % & | ^ << >>
+	tRel                     // a comparison: = == != < <= > >=
 )
 
 // token is one lexical element of an expression.
@@ -47,6 +52,9 @@ func (t token) describe() string {
 type lexer struct {
 	src string
 	off int
+	// brackets is how deep inside "[...]" the next token is: there ':'
+	// separates index and size instead of being part of an IPv6 address.
+	brackets int
 }
 
 // isWordByte reports whether c can be part of a word: the characters of
@@ -54,6 +62,16 @@ type lexer struct {
 func isWordByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '_' || c == '.' || c == ':' || c == '-'
+}
+
+// peekByte returns the next byte that is not a blank, 0 at the end.
+func (lx *lexer) peekByte() byte {
+	for i := lx.off; i < len(lx.src); i++ {
+		if c := lx.src[i]; c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			return c
+		}
+	}
+	return 0
 }
 
 // next returns the next token or a *SyntaxError for a character that
@@ -79,12 +97,27 @@ func (lx *lexer) next() (token, *SyntaxError) {
 		return tok(tRParen, 1)
 	case c == '/':
 		return tok(tSlash, 1)
+	case c == '[':
+		return tok(tLBracket, 1)
+	case c == ']':
+		return tok(tRBracket, 1)
+	case c == ':' && lx.brackets > 0:
+		return tok(tColon, 1)
 	case c == '!' && (start+1 == len(s) || s[start+1] != '='):
 		return tok(tNot, 1)
 	case c == '&' && start+1 < len(s) && s[start+1] == '&':
 		return tok(tAnd, 2)
 	case c == '|' && start+1 < len(s) && s[start+1] == '|':
 		return tok(tOr, 2)
+	case c == '<' && start+1 < len(s) && s[start+1] == '<', c == '>' && start+1 < len(s) && s[start+1] == '>':
+		return tok(tArith, 2)
+	case c == '!' || c == '<' || c == '>' || c == '=':
+		if start+1 < len(s) && s[start+1] == '=' {
+			return tok(tRel, 2)
+		}
+		return tok(tRel, 1)
+	case c == '+' || c == '-' || c == '*' || c == '%' || c == '&' || c == '|' || c == '^':
+		return tok(tArith, 1)
 	case c == '\\':
 		end := start + 1
 		for end < len(s) && isWordByte(s[end]) {
@@ -97,14 +130,11 @@ func (lx *lexer) next() (token, *SyntaxError) {
 		return token{kind: tWord, pos: start, text: s[start+1 : end], escaped: true}, nil
 	case isWordByte(c):
 		end := start
-		for end < len(s) && isWordByte(s[end]) {
+		for end < len(s) && isWordByte(s[end]) && (s[end] != ':' || lx.brackets == 0) {
 			end++
 		}
 		lx.off = end
 		t := token{kind: tWord, pos: start, text: s[start:end]}
-		if end < len(s) && s[end] == '[' {
-			return token{}, lx.fail(end, fmt.Sprintf("byte-offset expressions such as %q are not supported", t.text+"[...]"))
-		}
 		switch t.text {
 		case "and":
 			t.kind = tAnd
@@ -114,9 +144,6 @@ func (lx *lexer) next() (token, *SyntaxError) {
 			t.kind = tNot
 		}
 		return t, nil
-	case c == '[' || c == ']' || c == '=' || c == '<' || c == '>' || c == '!' || c == '&' || c == '|' ||
-		c == '+' || c == '*' || c == '%' || c == '^':
-		return token{}, lx.fail(start, fmt.Sprintf("arithmetic and byte-offset expressions are not supported (found %q)", s[start:start+1]))
 	}
 	_, size := utf8.DecodeRuneInString(s[start:])
 	return token{}, lx.fail(start, fmt.Sprintf("unexpected character %q", s[start:start+size]))

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"golang.org/x/net/bpf"
 )
 
 // protoQual is a protocol qualifier of a primitive ("ip" in "ip host X").
@@ -90,10 +92,10 @@ func keyword(w string) kwClass {
 		"type", "subtype", "dir", "ifname", "on", "rnr", "rulenum", "reason", "rset", "srnr", "subrulenum",
 		"action", "inbound", "outbound", "ifindex":
 		return kwLink
-	case "gateway", "broadcast", "multicast", "protochain":
+	case "gateway", "protochain":
 		return kwUnsupportedIP
-	case "less", "greater", "len":
-		return kwUnsupported
+	case "broadcast", "multicast", "less", "greater", "len":
+		return kwUnsupported // in primitives of their own, never as values
 	}
 	return kwNone
 }
@@ -252,12 +254,34 @@ func (p *parser) unit(qin qual) (node, qual) {
 		x, q := p.unit(qin)
 		return not(x), q
 	case tLParen:
+		// "(ip[0] & 0xf) > 5" or "(tcp or udp)": the first if it parses.
+		if n, ok := p.tryRelation(); ok {
+			return n, qual{}
+		}
 		p.advance()
 		x, _ := p.expr(qin)
 		p.closeParen(t)
 		return x, qin
+	case tArith:
+		if t.text == "-" {
+			return p.relation(), qual{}
+		}
 	case tWord:
 		if !t.escaped {
+			_, named := namedConstants[t.text]
+			switch {
+			case p.startsRelation(), named:
+				return p.relation(), qual{}
+			case isNumberWord(t.text):
+				// "1 = 1", or a value: "port 80 or 443".
+				if n, ok := p.tryRelation(); ok {
+					return n, qual{}
+				}
+			case t.text == "less" || t.text == "greater":
+				return p.lengthPrimitive(), qual{}
+			case t.text == "broadcast" || t.text == "multicast":
+				p.fail(t.pos, "%q is not supported: the filter sees IP packets from the IP header on, with no link layer; write \"ip %s\"%s", t.text, t.text, map[bool]string{true: ` or "ip6 multicast"`}[t.text == "multicast"])
+			}
 			switch keyword(t.text) {
 			case kwProto, kwDir, kwAddr, kwProtoQ:
 				return p.primitive()
@@ -285,6 +309,9 @@ func (p *parser) primitive() (node, qual) {
 	if p.atKeyword(kwProto) {
 		name := p.tok.text
 		p.advance()
+		if t := p.tok; t.kind == tWord && !t.escaped && (t.text == "multicast" || t.text == "broadcast") {
+			return p.castPrimitive(name, t), qual{}
+		}
 		if !p.atKeyword(kwDir) && !p.atKeyword(kwAddr) && !p.atKeyword(kwProtoQ) {
 			return protoAbbrev(name), qual{}
 		}
@@ -826,4 +853,72 @@ func protocolNumber(name string) (uint32, bool) {
 		return protoSCTP, true
 	}
 	return 0, false
+}
+
+// isNumberWord reports whether w is a whole number: decimal, 0x hex or
+// 0-prefixed octal digits, nothing else.
+func isNumberWord(w string) bool {
+	if len(w) > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X') {
+		w = w[2:]
+		for i := 0; i < len(w); i++ {
+			if c := w[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	return w != "" && isDecimal(w)
+}
+
+// tryRelation parses a relation if the tokens from the lookahead on make
+// one, and otherwise leaves the parser as it was.
+func (p *parser) tryRelation() (n node, ok bool) {
+	saved := *p
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isBailout := r.(bailout); !isBailout {
+				panic(r)
+			}
+			*p, n, ok = saved, nil, false
+		}
+	}()
+	return p.relation(), true
+}
+
+// lengthPrimitive parses "less N" (len <= N) and "greater N" (len >= N).
+func (p *parser) lengthPrimitive() node {
+	kw := p.tok
+	p.advance()
+	t := p.tok
+	n, ok := uint32(0), false
+	if t.kind == tWord && !t.escaped && isNumberWord(t.text) {
+		n, ok = p.number(t, t.text)
+	}
+	if !ok {
+		p.expected("a length in bytes")
+	}
+	p.advance()
+	if kw.text == "less" {
+		return &relNode{l: &arLen{}, r: &arNum{v: n}, cond: bpf.JumpGreaterThan, neg: true}
+	}
+	return &relNode{l: &arLen{}, r: &arNum{v: n}, cond: bpf.JumpGreaterOrEqual}
+}
+
+// castPrimitive parses "ip multicast" (destination 224.0.0.0/4 and up, as
+// libpcap tests it), "ip6 multicast" (destination ff00::/8) and "ip
+// broadcast" (destination 255.255.255.255 or 0.0.0.0: libpcap's test when
+// it knows no netmask, as for a capture file or raw IP; the subnet's own
+// broadcast address is not known here).
+func (p *parser) castPrimitive(proto string, t token) node {
+	p.advance()
+	switch {
+	case proto == "ip" && t.text == "multicast":
+		return and(isIPv4(), &cmpNode{ld: abs(16, 1), cond: bpf.JumpGreaterOrEqual, val: 0xe0})
+	case proto == "ip6" && t.text == "multicast":
+		return and(isIPv6(), eq(abs(24, 1), 0xff))
+	case proto == "ip" && t.text == "broadcast":
+		return and(isIPv4(), or(eq(abs(16, 4), 0), eq(abs(16, 4), 0xffffffff)))
+	}
+	p.fail(t.pos, "%q cannot qualify %q (only \"ip\" and \"ip6\" multicast, and \"ip broadcast\")", proto, t.text)
+	return nil
 }

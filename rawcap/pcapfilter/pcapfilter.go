@@ -27,7 +27,12 @@
 //     precedence (not binds tightest; and and or are equal and group from
 //     the left) and its rule that a value standing alone after an
 //     operator takes the qualifiers of the primitive before it: "port 80
-//     or 443", "host A or (B or not C)".
+//     or 443", "host A or (B or not C)";
+//   - relations of arithmetic expressions, "tcp[tcpflags] & tcp-syn != 0",
+//     "ip[2:2] > 576", "len >= 60" (see arith.go for the loads, the
+//     operators and libpcap's quirks they copy), less N and greater N;
+//   - ip multicast, ip6 multicast, and ip broadcast (255.255.255.255 and
+//     0.0.0.0, as libpcap tests it when it knows no netmask).
 //
 // Numbers are decimal, 0x hex or 0-prefixed octal, as in libpcap. Like
 // libpcap, port matches TCP, UDP and SCTP, never in an IPv4 fragment other
@@ -39,15 +44,18 @@
 //
 // Compile rejects, with a *SyntaxError, what needs a lookup (host names,
 // network names, service names such as "port http": write the number),
-// link-layer and non-IP primitives (ether, vlan, arp, ...), byte-offset
-// and arithmetic expressions (tcp[13] & 2 != 0, len, less, greater), the
-// other keywords of pcap-filter(7), and a few forms libpcap reads in
+// link-layer and non-IP primitives (ether, vlan, arp, ether[] and link[]
+// loads, broadcast and multicast without ip or ip6: libpcap too refuses
+// most of them for raw IP), a load whose index is not a constant
+// (tcp[tcp[12]>>4]), arithmetic needing more than BPF's 16 scratch words,
+// the other keywords of pcap-filter(7), and a few forms libpcap reads in
 // surprising ways: a host written as a partial address or a bare number
 // ("host 10.1", "host 1.2.3.4 or 80"), and protocol numbers over 255.
 package pcapfilter
 
 import (
 	"fmt"
+	"slices"
 
 	"golang.org/x/net/bpf"
 )
@@ -118,7 +126,7 @@ type Filter struct {
 // NewFilter returns a Filter running prog, or an error if the virtual
 // machine refuses the program.
 func NewFilter(prog []bpf.Instruction) (*Filter, error) {
-	vm, err := bpf.NewVM(prog)
+	vm, err := bpf.NewVM(vmProgram(prog))
 	if err != nil {
 		return nil, err
 	}
@@ -132,4 +140,20 @@ func NewFilter(prog []bpf.Instruction) (*Filter, error) {
 func (f *Filter) Match(pkt []byte) bool {
 	n, err := f.vm.Run(pkt)
 	return err == nil && n != 0
+}
+
+// vmProgram returns prog as golang.org/x/net/bpf's virtual machine can run
+// it: the machine lacks BPF_NEG, which libpcap and Compile emit for a
+// unary minus, so that runs as a multiplication by -1.
+func vmProgram(prog []bpf.Instruction) []bpf.Instruction {
+	if !slices.ContainsFunc(prog, func(ins bpf.Instruction) bool { _, ok := ins.(bpf.NegateA); return ok }) {
+		return prog
+	}
+	prog = slices.Clone(prog)
+	for i, ins := range prog {
+		if _, ok := ins.(bpf.NegateA); ok {
+			prog[i] = bpf.ALUOpConstant{Op: bpf.ALUOpMul, Val: 0xffffffff}
+		}
+	}
+	return prog
 }
