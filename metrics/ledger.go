@@ -257,10 +257,11 @@ func (l *ledger) add(v *ui.View) {
 				// New to the ledger. What it moved before it got its
 				// owner was unknown traffic, which the unknown rows count
 				// (EverSent, EverRecv) a view late; a flow that began
-				// since the last view is its owner's from its first byte,
-				// and the unknown rows leave its bytes out (rescued).
+				// since the last view accounted (or before the first) is
+				// its owner's from its first byte, and the unknown rows
+				// leave its bytes out (rescued).
 				st = &flowState{last: pair{f.OwnedSent, f.OwnedRecv}}
-				if l.viewed && f.First > l.prevMono && !st.last.zero() {
+				if (!l.viewed || f.First > l.prevMono) && !st.last.zero() {
 					l.rescued[unknownIndexOf(f.Key.Proto)] = l.rescued[unknownIndexOf(f.Key.Proto)].add(st.last)
 					st.last = pair{}
 				}
