@@ -85,6 +85,18 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		n++
 	}
 	start := len(b)
+	if len(snap.Notes) > 0 {
+		// What hogs cannot see, before all else that may go.
+		b = append(b, "! "...)
+		b = sc.display(b, snap.Notes[0])
+		if len(snap.Notes) > 1 {
+			b = append(b, " (+"...)
+			b = strconv.AppendInt(b, int64(len(snap.Notes)-1), 10)
+			b = append(b, " more; see stderr)"...)
+		}
+		add(start, 0, 0, 10, true)
+	}
+	start = len(b)
 	for i, d := range devicesOf(snap, st) {
 		if i > 0 {
 			b = append(b, ' ')

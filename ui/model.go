@@ -110,6 +110,10 @@ type View struct {
 	Devices  []string
 	Capture  []CaptureStats
 	Pipeline PipelineStats
+	// Notes are what hogs cannot see (no /proc, other users' processes,
+	// a capture that sees nothing): one line each, shown in the table's
+	// footer. Raw: sanitized when shown.
+	Notes []string
 	// HostNames are the host names known for remote addresses (reverse
 	// DNS, unmapped addresses as keys); nil with -n. Raw: sanitized when
 	// shown.

@@ -518,3 +518,21 @@ func TestHostNames(t *testing.T) {
 		t.Errorf("hosts screen: want the name for %v and the address %v:\n%s", named, unnamed, text)
 	}
 }
+
+// TestFooterNotes: what hogs cannot see shows first in the footer,
+// sanitized, with a count of the others.
+func TestFooterNotes(t *testing.T) {
+	real := realSnapshot()
+	real.Notes = []string{"other users' processes: no cap_sys_ptrace\x1b[31m", "no packets captured in 10s"}
+	st := realState()
+	g := NewGrid(140, 30)
+	Render(g, &real, &st)
+	lines := strings.Split(g.Text(), "\n")
+	footer := lines[len(lines)-1]
+	if footer == "" && len(lines) > 1 {
+		footer = lines[len(lines)-2]
+	}
+	if !strings.Contains(footer, `! other users' processes: no cap_sys_ptrace\x1b[31m (+1 more; see stderr)`) {
+		t.Errorf("footer %q lacks the note", footer)
+	}
+}

@@ -317,14 +317,21 @@ func interactive(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer closeAll()
-	// The lead wires these into the footer (ui.ViewState) as well.
-	printWarnings(stderr, startupWarnings(seeingLive(cfg, src, attr)))
+	// Printed before the table takes the terminal, and in its footer.
+	notes := startupWarnings(seeingLive(cfg, src, attr))
+	printWarnings(stderr, notes)
+	silent := &silentCapture{}
 	updates := make(chan ui.View, 1)
 	show := monitor.SinkFunc(func(v *ui.View) error {
+		if note := silent.note(v, src.Devices()); note != "" {
+			notes = append(notes, note)
+		}
+		shown := *v // the view is shared with other sinks: notes go on a copy
+		shown.Notes = notes
 		// The newest view replaces one the table has not taken yet.
 		for {
 			select {
-			case updates <- *v:
+			case updates <- shown:
 				return nil
 			default:
 				select {
