@@ -79,9 +79,9 @@ import (
 )
 
 const (
-	startup      = 2 * time.Second // monitor start-up, excluded from CPU
-	tail         = 2 * time.Second // after the generator, before the last reading
-	grace        = 3 * time.Second // SIGTERM to SIGKILL
+	startup      = harness.MonitorStartup
+	tail         = harness.Tail
+	grace        = harness.Grace
 	downloadPort = "9400"
 
 	addrA = "10.93.0.1" // vA, in nsA: the monitor, the download client
@@ -123,8 +123,7 @@ func main() {
 	roles.RunIfAsked(roleLifetime)
 	var o options
 	var scen, mons string
-	flag.StringVar(&o.hogs, "hogs", "./hogs", "hogs binary (make build)")
-	flag.StringVar(&o.nethogs, "nethogs", "", "nethogs binary (default: from PATH or /usr/sbin; apt-get installs it if missing)")
+	harness.MonitorFlags(&o.hogs, &o.nethogs)
 	flag.DurationVar(&o.phase, "phase", 10*time.Second, "length of each flood phase (SYN, then UDP)")
 	flag.IntVar(&o.downloadSize, "download-size", 3_000_000, "bytes the real download fetches")
 	flag.DurationVar(&o.downloadTime, "download-time", 15*time.Second, "the download server spreads the bytes over this long")

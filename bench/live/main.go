@@ -122,9 +122,9 @@ import (
 )
 
 const (
-	startup = 2 * time.Second // monitor start-up, excluded from CPU
-	tail    = 2 * time.Second // after the generator, before the last reading
-	grace   = 3 * time.Second // SIGTERM to SIGKILL
+	startup = harness.MonitorStartup
+	tail    = harness.Tail
+	grace   = harness.Grace
 	port    = "9000"
 
 	addrA = "10.88.0.1" // vA, in nsA: monitor and sinks
@@ -226,8 +226,7 @@ func main() {
 	for i, s := range scenarios {
 		names[i] = s.name
 	}
-	flag.StringVar(&o.hogs, "hogs", "./hogs", "hogs binary (make build)")
-	flag.StringVar(&o.nethogs, "nethogs", "", "nethogs binary (default: from PATH or /usr/sbin; apt-get installs it if missing)")
+	harness.MonitorFlags(&o.hogs, &o.nethogs)
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "traffic per scenario")
 	flag.StringVar(&scen, "scenarios", strings.Join(names, ","), "scenarios to run, comma-separated")
 	flag.StringVar(&mons, "monitors", "hogs,nethogs", "monitors to run, comma-separated")

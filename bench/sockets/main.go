@@ -178,7 +178,7 @@ import (
 )
 
 const (
-	grace      = 3 * time.Second // SIGTERM to SIGKILL
+	grace      = harness.Grace
 	steadyFor  = 3 * time.Second // refreshes before phase 2
 	settle     = time.Second     // after the last new connection closed
 	idleBase   = 9100            // first idle server port
@@ -237,8 +237,7 @@ func main() {
 	roles.RunIfAsked(roleLifetime)
 	var o options
 	var mons string
-	flag.StringVar(&o.hogs, "hogs", "./hogs", "hogs binary (make build)")
-	flag.StringVar(&o.nethogs, "nethogs", "", "nethogs binary (default: from PATH or /usr/sbin; apt-get installs it if missing)")
+	harness.MonitorFlags(&o.hogs, &o.nethogs)
 	flag.IntVar(&o.idle, "idle", 20000, "idle TCP connections in the monitor's namespace")
 	flag.IntVar(&o.ports, "ports", 2, "listening ports per idle server process")
 	flag.IntVar(&o.perProcess, "per-process", 10000, "idle connections per holder (and server) process")

@@ -11,6 +11,7 @@ package harness
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -209,4 +210,20 @@ func WriteResults(name, path, doc string, took time.Duration, runErrs []error) e
 		return fmt.Errorf("%d of %d runs failed", failed, len(runErrs))
 	}
 	return nil
+}
+
+// The timing every bench gives its monitors: start-up time excluded from
+// the CPU measured, the time after the traffic before the last reading,
+// and how long a monitor has from SIGTERM to SIGKILL.
+const (
+	MonitorStartup = 2 * time.Second
+	Tail           = 2 * time.Second
+	Grace          = 3 * time.Second
+)
+
+// MonitorFlags defines the -hogs and -nethogs flags naming the binaries a
+// bench runs.
+func MonitorFlags(hogs, nethogs *string) {
+	flag.StringVar(hogs, "hogs", "./hogs", "hogs binary (make build)")
+	flag.StringVar(nethogs, "nethogs", "", "nethogs binary (default: from PATH or /usr/sbin; apt-get installs it if missing)")
 }
