@@ -109,12 +109,6 @@ type pseudoRow struct {
 	proto int // conntable.UnknownTCP or UnknownUDP; -1 for other pseudo rows
 }
 
-// The names of the unknown rows (ui.Build).
-const (
-	unknownTCPRow = "unknown TCP"
-	unknownUDPRow = "unknown UDP"
-)
-
 // unknownIndexOf is the unknown row of a protocol's flows.
 func unknownIndexOf(proto uint8) int {
 	if proto == flow.UDP {
@@ -237,9 +231,9 @@ func (l *ledger) add(v *ui.View) {
 			// Counted after the other rows (see below).
 			total, proto := pair{r.Sent, r.Recv}, -1
 			switch r.Name {
-			case unknownTCPRow:
+			case ui.UnknownTCPName:
 				total, proto = pair{r.EverSent, r.EverRecv}, conntable.UnknownTCP
-			case unknownUDPRow:
+			case ui.UnknownUDPName:
 				total, proto = pair{r.EverSent, r.EverRecv}, conntable.UnknownUDP
 			}
 			l.pseudo = append(l.pseudo, pseudoRow{row: rs, group: g, total: total, proto: proto})

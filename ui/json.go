@@ -131,7 +131,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		}
 		if r.Pseudo {
 			proto := "tcp"
-			if r.Name == "unknown UDP" {
+			if r.Name == UnknownUDPName {
 				proto = "udp"
 			}
 			out.Unknown = append(out.Unknown, jsonUnknown{Protocol: proto, Sent: sent, Received: recv,

@@ -19,6 +19,13 @@ import (
 	"hogs/internal/conntable"
 )
 
+// The names of the pseudo rows of traffic no process owns, as nethogs
+// names them.
+const (
+	UnknownTCPName = "unknown TCP"
+	UnknownUDPName = "unknown UDP"
+)
+
 // Row is one line of the table: a process, or a pseudo row.
 type Row struct {
 	flow.Process
@@ -199,8 +206,8 @@ type Owners interface {
 func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []Row {
 	byOwner := map[flow.Owner]*Row{}
 	var unknown [2]Row
-	unknown[conntable.UnknownTCP].Name = "unknown TCP"
-	unknown[conntable.UnknownUDP].Name = "unknown UDP"
+	unknown[conntable.UnknownTCP].Name = UnknownTCPName
+	unknown[conntable.UnknownUDP].Name = UnknownUDPName
 	for i := range unknown {
 		u, r := &snap.Unknown[i], &unknown[i]
 		r.Pseudo = true

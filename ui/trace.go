@@ -35,7 +35,7 @@ func WriteTrace(w io.Writer, snap *View, opts TraceOptions) error {
 		r := &rows[i]
 		if r.Pseudo {
 			b = append(b, r.Name...)
-			if r.Name == "unknown TCP" {
+			if r.Name == UnknownTCPName {
 				unknown = r
 			}
 		} else {
