@@ -50,9 +50,6 @@ func (c Counter) Add(o Counter) Counter {
 	return Counter{Packets: c.Packets + o.Packets, Bytes: c.Bytes + o.Bytes}
 }
 
-// IsZero reports whether c counts nothing.
-func (c Counter) IsZero() bool { return c == Counter{} }
-
 // Since is what c gained over an earlier count prev; a counter that went
 // backwards (it cannot, but a caller's bookkeeping may be off) gains 0.
 func (c Counter) Since(prev Counter) Counter {
