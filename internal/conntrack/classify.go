@@ -97,7 +97,7 @@ func (c *Classifier) Lookup(k flow.Key) (e Entry, found bool, err error) {
 	if t == nil {
 		return Entry{}, false, nil
 	}
-	in := Tuple{Proto: k.Proto, Src: k.Remote, Dst: k.Local}
+	in := Tuple{Proto: k.Proto, Src: unmap(k.Remote), Dst: unmap(k.Local)}
 	for _, q := range [2]Tuple{in, in.Reverse()} {
 		e, err := t.Get(q)
 		switch {
@@ -109,3 +109,7 @@ func (c *Classifier) Lookup(k flow.Key) (e Entry, found bool, err error) {
 	}
 	return Entry{}, false, nil
 }
+
+// unmap gives an IPv4 address mapped into IPv6 as the IPv4 address
+// conntrack tracks.
+func unmap(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }

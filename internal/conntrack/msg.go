@@ -253,7 +253,7 @@ func appendGetRequest(b []byte, seq uint32, t Tuple) (_ []byte, ok bool) {
 	b = binary.NativeEndian.AppendUint16(b, nlmFRequest)
 	b = binary.NativeEndian.AppendUint32(b, seq)
 	b = binary.NativeEndian.AppendUint32(b, 0) // port id: the kernel's
-	b = append(b, family, 0, 0, 0)              // nfgenmsg: version 0, res_id 0
+	b = append(b, family, 0, 0, 0)             // nfgenmsg: version 0, res_id 0
 
 	orig := len(b)
 	b, _ = appendAttr(b, ctaTupleOrig|nlaFNested, 0)
