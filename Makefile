@@ -31,7 +31,7 @@ small:
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
 RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
-	./internal/container/... ./internal/netns/... ./internal/nsattr/...
+	./internal/container/... ./internal/netns/... ./internal/nsattr/... ./internal/conntrack/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags hogs_small $(PKGS)
@@ -64,7 +64,7 @@ FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCo
 	cmd/hogs:FuzzProcStatusFiles bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
 	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
 	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink internal/kevents:FuzzDecodeRecord \
-	internal/monitor:FuzzReplay
+	internal/monitor:FuzzReplay internal/conntrack:FuzzConntrackReply
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

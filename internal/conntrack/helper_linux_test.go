@@ -103,7 +103,7 @@ func helperCmd(ctx context.Context, ns, role string) *exec.Cmd {
 
 // startServer starts a server role in namespace ns and waits until it
 // listens; the lab kills it.
-func startServer(t *testing.T, lab *netlab.Lab, ns, role string) {
+func startServer(t testing.TB, lab *netlab.Lab, ns, role string) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	if _, err := lab.Start(role, helperCmd(context.Background(), ns, role), pw, os.Stderr); err != nil {
@@ -130,7 +130,7 @@ func startServer(t *testing.T, lab *netlab.Lab, ns, role string) {
 
 // runClient runs a client role in namespace ns and returns its own
 // address and the address the server saw it from.
-func runClient(t *testing.T, ns, role string) (local, seen string) {
+func runClient(t testing.TB, ns, role string) (local, seen string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
