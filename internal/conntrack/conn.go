@@ -49,7 +49,10 @@ type Conn struct {
 }
 
 func newConn(c netlinkConn) *Conn {
-	return &Conn{conn: c, req: make([]byte, 0, maxRequest), buf: make([]byte, 16<<10)}
+	// An entry with every optional attribute (counters, timestamps,
+	// labels, helper, security context, sequence adjustments) is under
+	// 1 kB; a Conn per namespace keeps 4 kB.
+	return &Conn{conn: c, req: make([]byte, 0, maxRequest), buf: make([]byte, 4<<10)}
 }
 
 // Close closes the socket.

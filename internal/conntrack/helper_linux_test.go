@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"hogs/internal/netlab"
 )
@@ -70,6 +74,20 @@ func runHelper(args []string) error {
 			}
 			pc.WriteTo([]byte(from.String()+"\n"), from)
 		}
+	case "get", "get-without-net-admin": // SRC: ask this namespace's table for TCP SRC → 192.0.2.1:9, print the error
+		runtime.LockOSThread() // capabilities are per thread: open and ask on this one
+		if args[0] == "get-without-net-admin" {
+			if err := dropNetAdmin(); err != nil {
+				return err
+			}
+		}
+		c, err := Open()
+		if err != nil {
+			return err
+		}
+		_, err = c.Get(Tuple{Proto: 6, Src: netip.MustParseAddrPort(args[1]), Dst: netip.MustParseAddrPort("192.0.2.1:9")})
+		fmt.Println(err)
+		return nil
 	case "tcp-client", "udp-client":
 		network := strings.TrimSuffix(args[0], "-client")
 		c, err := net.DialTimeout(network, args[1], 5*time.Second)
@@ -145,4 +163,18 @@ func runClient(t testing.TB, ns, role string) (local, seen string) {
 		t.Fatalf("%s in %s printed %q", role, ns, out)
 	}
 	return f[0], f[1]
+}
+
+// dropNetAdmin takes CAP_NET_ADMIN out of the calling thread's effective
+// and permitted sets, as a container started with Docker's default
+// capabilities lacks it.
+func dropNetAdmin() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return err
+	}
+	data[0].Effective &^= 1 << unix.CAP_NET_ADMIN
+	data[0].Permitted &^= 1 << unix.CAP_NET_ADMIN
+	return unix.Capset(&hdr, &data[0])
 }

@@ -1,12 +1,14 @@
 package conntrack
 
 import (
+	"context"
 	"flag"
 	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -315,4 +317,24 @@ func TestLiveClassify(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestLiveWithoutNetAdmin: a process without CAP_NET_ADMIN (hogs in a
+// container with Docker's default capabilities) is refused by the kernel,
+// and the error says what is missing; the same process with it is told
+// there is no entry.
+func TestLiveWithoutNetAdmin(t *testing.T) {
+	netlab.SkipUnlessAdmin(t)
+	ns := netlab.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for role, want := range map[string]string{
+		"get 192.0.2.2:1":                   ErrNotFound.Error(),
+		"get-without-net-admin 192.0.2.2:1": "needs CAP_NET_ADMIN",
+	} {
+		out, err := helperCmd(ctx, ns, role).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %v: %q, want it to say %q", role, err, out, want)
+		}
+	}
 }
