@@ -64,7 +64,7 @@ FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCo
 	cmd/hogs:FuzzProcStatusFiles bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
 	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \
 	internal/container:FuzzMountinfo internal/netns:FuzzRTNetlink internal/kevents:FuzzDecodeRecord \
-	internal/monitor:FuzzReplay internal/conntrack:FuzzConntrackReply
+	internal/monitor:FuzzReplay internal/conntrack:FuzzConntrackReply ui:FuzzKeyReader
 fuzz:
 	@set -e; cache=$$($(GO) env GOCACHE)/fuzz/hogs; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; \

@@ -3,8 +3,6 @@ package ui
 import (
 	"strings"
 	"testing"
-
-	"github.com/nsf/termbox-go"
 )
 
 // listLines returns the process list's lines of a rendered grid (from
@@ -404,9 +402,9 @@ func TestRoles(t *testing.T) {
 		{selectedAttr(true) | AttrSent, true, "white+bold", "blue"}, {AttrReverse, true, "reverse", ""},
 		{AttrSent, false, "", ""}, {selectedAttr(true), false, "bold+underline", ""},
 	} {
-		fg, bg := cellStyle(c.a, c.colour)
-		if got, want := styleName(fg)+"/"+styleName(bg), c.fg+"/"+c.bg; got != want {
-			t.Errorf("cellStyle(%b, %v) = %s, want %s", c.a, c.colour, got, want)
+		l := lookOf(c.a, c.colour)
+		if got, want := lookName(l.fg, l.looks)+"/"+lookName(l.bg, 0), c.fg+"/"+c.bg; got != want {
+			t.Errorf("lookOf(%b, %v) = %s, want %s", c.a, c.colour, got, want)
 		}
 	}
 }
@@ -448,43 +446,23 @@ func TestLocaleAndColour(t *testing.T) {
 			t.Errorf("colourTerm(%q) = %v", term, !want)
 		}
 	}
-	for _, c := range []struct {
-		err  string
-		want bool
-	}{
-		{"termbox: error while reading terminfo data: EOF", true}, {"termbox: unsupported terminal", true},
-		{"termbox: TERM not set", true}, {"open /dev/tty: no such device or address", false},
-	} {
-		if describeError(errorString(c.err)) != c.want {
-			t.Errorf("describeError(%q) = %v", c.err, !c.want)
-		}
-	}
 }
 
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-// styleName names a termbox attribute for TestRoles.
-func styleName(a termbox.Attribute) string {
+// lookName names a colour (lookOf's numbering) and looks for TestRoles.
+func lookName(colour uint8, looks Attr) string {
 	var parts []string
-	switch a & 0x1ff {
-	case termbox.ColorGreen:
-		parts = append(parts, "green")
-	case termbox.ColorCyan:
-		parts = append(parts, "cyan")
-	case termbox.ColorYellow:
-		parts = append(parts, "yellow")
-	case termbox.ColorWhite:
-		parts = append(parts, "white")
-	case termbox.ColorBlue:
-		parts = append(parts, "blue")
+	if colour != 0 {
+		parts = append(parts, [...]string{"black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"}[colour-1])
 	}
 	for _, f := range []struct {
-		a    termbox.Attribute
+		a    Attr
 		name string
-	}{{termbox.AttrBold, "bold"}, {termbox.AttrUnderline, "underline"}, {termbox.AttrReverse, "reverse"}} {
-		if a&f.a != 0 {
+	}{{AttrBold, "bold"}, {AttrUnderline, "underline"}, {AttrReverse, "reverse"}} {
+		if looks&f.a != 0 {
 			parts = append(parts, f.name)
 		}
 	}

@@ -5,12 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
-
-	"github.com/nsf/termbox-go"
 )
 
 // TUIOptions are what RunTUI takes from the environment, injectable for
@@ -73,7 +68,7 @@ func RunTUIWith(ctx context.Context, updates <-chan View, st ViewState, opt TUIO
 	g := NewGrid(0, 0)
 	var feed viewFeed
 	for {
-		if err := draw(g, feed.shown(), &st, colour); err != nil {
+		if err := t.draw(g, feed.shown(), &st, colour); err != nil {
 			return fmt.Errorf("terminal: %w", err)
 		}
 		select {
@@ -85,29 +80,23 @@ func RunTUIWith(ctx context.Context, updates <-chan View, st ViewState, opt TUIO
 			}
 			feed.update(s, st.Paused)
 		case ev := <-t.events:
-			switch ev.Type {
-			case termbox.EventKey:
-				if ev.Key == termbox.KeyCtrlL && ev.Ch == 0 {
-					termbox.Sync()
-					continue
+			switch ev.kind {
+			case evRedraw:
+				t.scr.redraw()
+			case evSuspend:
+				if err := t.suspend(); err != nil {
+					return fmt.Errorf("terminal after Ctrl-Z: %w", err)
 				}
-				if ev.Key == termbox.KeyCtrlZ && ev.Ch == 0 {
-					if err := t.suspend(); err != nil {
-						return fmt.Errorf("terminal after Ctrl-Z: %w", err)
-					}
-					continue
+			case evError:
+				return fmt.Errorf("terminal input: %w", ev.err)
+			default:
+				if st.HandleKey(ev.key, feed.shown(), PageHeight(g.H)) {
+					return nil
 				}
-				if k, ok := keyOf(ev); ok {
-					if st.HandleKey(k, feed.shown(), PageHeight(g.H)) {
-						return nil
-					}
-					feed.resume(st.Paused)
-				}
-			case termbox.EventError:
-				return fmt.Errorf("terminal input: %w", ev.Err)
+				feed.resume(st.Paused)
 			}
-			// EventResize: the draw at the top of the loop picks up the
-			// new size.
+		case <-t.resized:
+			// The draw at the top of the loop picks up the new size.
 		case r := <-t.pollPanic:
 			panic(r)
 		}
@@ -137,126 +126,6 @@ func (f *viewFeed) resume(paused bool) {
 
 func (f *viewFeed) shown() *View { return &f.showing }
 
-// terminal is termbox opened on the controlling terminal, with the
-// goroutine that polls its events.
-type terminal struct {
-	term   string // TERM as hogs was started with
-	stderr io.Writer
-	// fallback is the TERM termbox is opened with instead, when it cannot
-	// describe term.
-	fallback string
-
-	events    chan termbox.Event
-	stop      chan struct{}
-	polled    chan struct{}
-	pollPanic chan any
-}
-
-// open initialises termbox, with TERM=xterm (termbox's terminfo entry
-// or, without a database, its built-in xterm sequences) when it cannot
-// use TERM, and starts polling.
-func (t *terminal) open() error {
-	err := t.init()
-	if err != nil && t.fallback == "" && describeError(err) {
-		t.fallback = "xterm"
-		fmt.Fprintf(t.stderr, "hogs: no usable terminal description for TERM=%q (%v); drawing with xterm's sequences\n", t.term, err)
-		err = t.init()
-	}
-	if err != nil && strings.Contains(err.Error(), "/dev/tty") {
-		// termbox opens /dev/tty by name and takes no other descriptor.
-		return fmt.Errorf("%w: the table needs a controlling terminal, even when standard input and output are one", err)
-	}
-	if err != nil {
-		return err
-	}
-	termbox.SetInputMode(termbox.InputEsc)
-	termbox.HideCursor()
-	t.events = make(chan termbox.Event, 16)
-	t.stop = make(chan struct{})
-	t.polled = make(chan struct{})
-	t.pollPanic = make(chan any, 1)
-	go pollEvents(t.events, t.stop, t.polled, t.pollPanic)
-	return nil
-}
-
-// init is termbox.Init, under TERM=t.fallback when that is set (termbox
-// reads TERM from the environment; it is put back at once).
-func (t *terminal) init() error {
-	if t.fallback == "" {
-		return termbox.Init()
-	}
-	old, had := os.LookupEnv("TERM")
-	os.Setenv("TERM", t.fallback)
-	err := termbox.Init()
-	if had {
-		os.Setenv("TERM", old)
-	} else {
-		os.Unsetenv("TERM")
-	}
-	return err
-}
-
-// describeError reports whether termbox.Init failed for want of a
-// description of the terminal (rather than of a terminal): termbox says
-// so only in its messages.
-func describeError(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "terminfo") || strings.Contains(s, "unsupported terminal") || strings.Contains(s, "TERM")
-}
-
-// close stops the poller and restores the terminal.
-func (t *terminal) close() {
-	// The poller only blocks in PollEvent (its sends give way to stop),
-	// so the interrupt ends it. (Should it have died of a panic, the
-	// interrupting goroutine stays blocked: the panic is about to end the
-	// program anyway.)
-	close(t.stop)
-	go termbox.Interrupt()
-	<-t.polled
-	termbox.Close()
-}
-
-// suspend gives the terminal back, stops the process as the shell's
-// Ctrl-Z would (SIGTSTP: termbox's raw mode keeps the terminal from
-// sending it), and takes the terminal again once continued.
-func (t *terminal) suspend() error {
-	t.close()
-	cont := make(chan os.Signal, 1)
-	signal.Notify(cont, syscall.SIGCONT)
-	defer signal.Stop(cont)
-	if err := syscall.Kill(syscall.Getpid(), syscall.SIGTSTP); err == nil {
-		// The stop takes effect as kill returns; SIGCONT follows it. A
-		// process group without a shell to continue it (orphaned) is
-		// not stopped: the timeout carries on.
-		select {
-		case <-cont:
-		case <-time.After(time.Second):
-		}
-	}
-	return t.open()
-}
-
-// pollEvents hands termbox's events to events until PollEvent returns the
-// interrupt that the caller sends after closing stop.
-func pollEvents(events chan<- termbox.Event, stop <-chan struct{}, polled chan<- struct{}, panicked chan<- any) {
-	defer close(polled)
-	defer func() {
-		if r := recover(); r != nil {
-			panicked <- r
-		}
-	}()
-	for {
-		ev := termbox.PollEvent()
-		if ev.Type == termbox.EventInterrupt {
-			return
-		}
-		select {
-		case events <- ev:
-		case <-stop:
-		}
-	}
-}
-
 // utf8Locale reports whether the locale (the first of LC_ALL, LC_CTYPE,
 // LANG that is set) names UTF-8; unset, the locale is C: ASCII.
 func utf8Locale(getenv func(string) string) bool {
@@ -273,91 +142,4 @@ func utf8Locale(getenv func(string) string) bool {
 // the DEC VT family, dumb and none.
 func colourTerm(term string) bool {
 	return term != "" && term != "dumb" && !strings.HasPrefix(term, "vt")
-}
-
-// draw renders into g at the terminal's size and copies g to the terminal.
-func draw(g *Grid, snap *View, st *ViewState, colour bool) error {
-	if err := termbox.Clear(termbox.ColorDefault, termbox.ColorDefault); err != nil {
-		return err
-	}
-	w, h := termbox.Size()
-	g.resize(w, h)
-	Render(g, snap, st)
-	for y := 0; y < g.H; y++ {
-		for x := 0; x < g.W; x++ {
-			c := g.Cells[y*g.W+x]
-			fg, bg := cellStyle(c.Attr, colour)
-			termbox.SetCell(x, y, c.Ch, fg, bg)
-		}
-	}
-	return termbox.Flush()
-}
-
-// cellStyle maps a cell's attributes to termbox's: the looks as they are,
-// and with colour the roles: sent numbers green, received cyan, unknown
-// rows yellow, the selected row white on blue (instead of its underline).
-func cellStyle(a Attr, colour bool) (fg, bg termbox.Attribute) {
-	fg, bg = termbox.ColorDefault, termbox.ColorDefault
-	looks := a & attrLooks
-	if colour {
-		switch {
-		case a&AttrSelected != 0:
-			fg, bg = termbox.ColorWhite, termbox.ColorBlue
-			looks &^= AttrUnderline
-		case a&AttrReverse != 0:
-			// The header and TOTAL: reverse video, uncoloured.
-		case a&AttrSent != 0:
-			fg = termbox.ColorGreen
-		case a&AttrRecv != 0:
-			fg = termbox.ColorCyan
-		case a&AttrUnknown != 0:
-			fg = termbox.ColorYellow
-		}
-	}
-	if looks&AttrBold != 0 {
-		fg |= termbox.AttrBold
-	}
-	if looks&AttrReverse != 0 {
-		fg |= termbox.AttrReverse
-	}
-	if looks&AttrUnderline != 0 {
-		fg |= termbox.AttrUnderline
-	}
-	return fg, bg
-}
-
-// keyOf translates a termbox key event.
-func keyOf(ev termbox.Event) (Key, bool) {
-	if ev.Ch != 0 {
-		return Key{Ch: ev.Ch}, true
-	}
-	switch ev.Key {
-	case termbox.KeyArrowUp:
-		return Key{Special: KeyUp}, true
-	case termbox.KeyArrowDown:
-		return Key{Special: KeyDown}, true
-	case termbox.KeyArrowLeft:
-		return Key{Special: KeyLeft}, true
-	case termbox.KeyArrowRight:
-		return Key{Special: KeyRight}, true
-	case termbox.KeyPgup:
-		return Key{Special: KeyPgUp}, true
-	case termbox.KeyPgdn:
-		return Key{Special: KeyPgDn}, true
-	case termbox.KeyHome:
-		return Key{Special: KeyHome}, true
-	case termbox.KeyEnd:
-		return Key{Special: KeyEnd}, true
-	case termbox.KeyEnter, termbox.KeyCtrlJ:
-		return Key{Special: KeyEnter}, true
-	case termbox.KeyEsc:
-		return Key{Special: KeyEsc}, true
-	case termbox.KeyBackspace, termbox.KeyBackspace2:
-		return Key{Special: KeyBackspace}, true
-	case termbox.KeyCtrlC:
-		return Key{Special: KeyCtrlC}, true
-	case termbox.KeySpace:
-		return Key{Ch: ' '}, true
-	}
-	return Key{}, false
 }
