@@ -4,6 +4,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -200,5 +201,82 @@ func TestStdioNotATerminal(t *testing.T) {
 	}
 	if _, err := newStdioOn(int(tty.Fd()), w); err == nil || err.Error() != "standard output is not a terminal" {
 		t.Errorf("output a pipe: %v", err)
+	}
+}
+
+// panicScreen is a driver whose drawing panics.
+type panicScreen struct{ screen }
+
+func (panicScreen) show(*Grid, bool) error { panic("drawing failed") }
+
+// TestRunRestores: the table's loop on the built-in driver gives the
+// terminal back as it was however it ends: q, Ctrl-C, the context done
+// (SIGINT, SIGTERM), the updates closed, a panic (re-raised).
+func TestRunRestores(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		end    func(master *os.File, cancel func(), updates chan View)
+		panics bool
+	}{
+		{"q", func(m *os.File, _ func(), _ chan View) { m.Write([]byte("q")) }, false},
+		{"ctrl-c", func(m *os.File, _ func(), _ chan View) { m.Write([]byte("\x03")) }, false},
+		{"signal", func(_ *os.File, cancel func(), _ chan View) { cancel() }, false},
+		{"updates closed", func(_ *os.File, _ func(), u chan View) { close(u) }, false},
+		{"panic", nil, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			master, tty := openPTY(t)
+			before, _ := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+			s, err := newStdioOn(int(tty.Fd()), tty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tm := newTestTerminal()
+			if err := s.start(tm); err != nil {
+				t.Fatal(err)
+			}
+			tm.scr = s
+			if c.panics {
+				tm.scr = panicScreen{s}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			updates := make(chan View)
+			done := make(chan any, 1)
+			go func() {
+				defer func() {
+					if r := recover(); r != nil {
+						done <- r
+					}
+				}()
+				err := tm.run(ctx, updates, realState(), true)
+				if err != nil {
+					done <- err
+				} else {
+					done <- nil
+				}
+			}()
+			if !c.panics {
+				snap := realSnapshot()
+				updates <- snap
+				readUntil(t, master, "h: help")
+				c.end(master, cancel, updates)
+			}
+			var res any
+			select {
+			case res = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the table did not end")
+			}
+			if c.panics && res != "drawing failed" || !c.panics && res != nil {
+				t.Errorf("ended with %v", res)
+			}
+			readUntil(t, master, "\x1b[?1049l")
+			after, _ := unix.IoctlGetTermios(int(tty.Fd()), unix.TCGETS)
+			if after.Lflag != before.Lflag || after.Iflag != before.Iflag || after.Oflag != before.Oflag {
+				t.Errorf("terminal not restored: lflag %#x iflag %#x oflag %#x, were %#x %#x %#x",
+					after.Lflag, after.Iflag, after.Oflag, before.Lflag, before.Iflag, before.Oflag)
+			}
+		})
 	}
 }

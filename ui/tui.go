@@ -16,7 +16,8 @@ type TUIOptions struct {
 	Stderr io.Writer
 }
 
-// RunTUI runs the terminal UI on the controlling terminal until the user
+// RunTUI runs the terminal UI on the controlling terminal (or, without
+// one, on standard input and output when they are a terminal) until the user
 // quits (q, Ctrl-C), ctx is done or updates is closed; it returns nil
 // then, and an error only when the terminal cannot be set up or read.
 //
@@ -31,19 +32,23 @@ type TUIOptions struct {
 //
 // The terminal: colours unless NO_COLOR is set or TERM names a
 // monochrome terminal (vt100, vt220, ...); ASCII only unless the locale
-// (LC_ALL, LC_CTYPE, LANG) is UTF-8. A TERM that termbox cannot describe
-// (no terminfo entry, or one it cannot read) is drawn with termbox's
-// built-in xterm sequences, and a note says so.
+// (LC_ALL, LC_CTYPE, LANG) is UTF-8. termbox draws on /dev/tty; a TERM
+// that termbox cannot describe (no terminfo entry, or one it cannot read)
+// is drawn with termbox's built-in xterm sequences, and a note says so.
+// Where /dev/tty cannot be opened, a built-in driver draws on standard
+// input and output with xterm's sequences, and a note says so; the small
+// build (hogs_small) has no termbox and uses the built-in driver on
+// /dev/tty too (see terminal.open).
 //
-// Drawing is Render into a Grid; termbox only copies the grid to the
-// terminal. The terminal is restored (termbox.Close) on every way out, a
-// panic included, which is re-raised after.
+// Drawing is Render into a Grid; the driver only copies the grid to the
+// terminal. The terminal is restored on every way out, a panic included,
+// which is re-raised after.
 func RunTUI(ctx context.Context, updates <-chan View, st ViewState) error {
 	return RunTUIWith(ctx, updates, st, TUIOptions{})
 }
 
 // RunTUIWith is RunTUI with the environment given.
-func RunTUIWith(ctx context.Context, updates <-chan View, st ViewState, opt TUIOptions) (err error) {
+func RunTUIWith(ctx context.Context, updates <-chan View, st ViewState, opt TUIOptions) error {
 	if opt.Getenv == nil {
 		opt.Getenv = os.Getenv
 	}
@@ -57,6 +62,12 @@ func RunTUIWith(ctx context.Context, updates <-chan View, st ViewState, opt TUIO
 	if err := t.open(); err != nil {
 		return fmt.Errorf("terminal: %w", err)
 	}
+	return t.run(ctx, updates, st, colour)
+}
+
+// run is RunTUI's loop on the open terminal, which it closes on every way
+// out.
+func (t *terminal) run(ctx context.Context, updates <-chan View, st ViewState, colour bool) error {
 	defer func() {
 		r := recover()
 		t.close()

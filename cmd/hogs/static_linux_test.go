@@ -23,12 +23,7 @@ func TestStaticBinary(t *testing.T) {
 // no kernel-event attributor) is static, at most 4 MB, replays a capture
 // as the full build does, and says --listen is not built in.
 func TestSmallBinary(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "hogs-small")
-	build := exec.Command("go", "build", "-tags", "hogs_small", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build -tags hogs_small: %v: %s", err, out)
-	}
+	bin := buildSmall(t)
 	checkStatic(t, bin, 4_000_000)
 	out, err := exec.Command(bin, "-r", filepath.Join(capturesDir, "veth-ipv4.pcap"), "-v", "2", "-C").Output()
 	if err != nil {
@@ -39,6 +34,19 @@ func TestSmallBinary(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "not built in") {
 		t.Errorf("--listen in the small build: %v, %q", err, out)
 	}
+}
+
+// buildSmall builds hogs as `make small` does into a directory removed
+// at the end of the test.
+func buildSmall(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "hogs-small")
+	build := exec.Command("go", "build", "-tags", "hogs_small", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags hogs_small: %v: %s", err, out)
+	}
+	return bin
 }
 
 func checkStatic(t *testing.T, bin string, maxSize int64) {

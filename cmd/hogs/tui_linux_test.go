@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -241,4 +242,115 @@ func TestTUIKeys(t *testing.T) {
 	tm.run("send-keys", "-t", "main", "Escape")
 	tm.waitFor("the filter cleared", func(s string) bool { return strings.Contains(s, "unknown TCP") })
 	tm.quitTable()
+}
+
+// sttyModes runs stty in the pane's shell and returns its answer for
+// icanon and echo: "icanon,echo," in a restored terminal, "-icanon,-echo,"
+// in one left raw.
+func (s *tmuxSession) sttyModes() string {
+	s.t.Helper()
+	s.run("send-keys", "-t", "main", "stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo -e -icanon -e -echo | tr '\\n' ,; echo", "Enter")
+	answer := func(sc string) string {
+		for _, line := range strings.Split(sc, "\n") {
+			if strings.HasPrefix(line, "icanon,") || strings.HasPrefix(line, "-icanon,") {
+				return line
+			}
+		}
+		return ""
+	}
+	return answer(s.waitFor("stty's answer", func(sc string) bool { return answer(sc) != "" }))
+}
+
+// TestTUIWithoutControllingTerminal: hogs started by setsid -w has no
+// controlling terminal (opening /dev/tty fails with ENXIO), but its
+// standard input and output are the pane's terminal: the table comes up
+// there with a one-line note, the keys work (Esc alone included), a
+// resize redraws, and q or SIGTERM give the shell back its terminal
+// restored. The same for the small build, which also drives /dev/tty
+// without termbox.
+func TestTUIWithoutControllingTerminal(t *testing.T) {
+	ns, _ := netlab.QuietVethPair(t)
+	const note = "open /dev/tty: no such device or address; drawing the table on standard input and output"
+	for _, c := range []struct {
+		name   string
+		small  bool
+		setsid bool
+	}{{"full", false, true}, {"small", true, true}, {"small-tty", true, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			bin := hogsBinary(t)
+			if c.small {
+				bin = buildSmall(t)
+			}
+			start := "ip netns exec " + ns + " " + bin
+			if c.setsid {
+				start = "setsid -w " + start
+			}
+			tm := newTmux(t)
+			tm.run("send-keys", "-t", "main", "clear; "+start+" -d 0.5; echo rc=$?", "Enter")
+			tm.waitFor("the table", func(s string) bool { return strings.Contains(s, "TOTAL") && strings.Contains(s, "h: help") })
+			tm.run("send-keys", "-t", "main", "t")
+			tm.waitFor("sort: total", func(s string) bool { return strings.Contains(s, "sort: total") })
+			tm.run("send-keys", "-t", "main", "Space")
+			tm.waitFor("PAUSED", func(s string) bool { return strings.Contains(s, "PAUSED") })
+			tm.run("send-keys", "-t", "main", "Space", "/", "zz")
+			tm.waitFor("the filter typed", func(s string) bool { return strings.Contains(s, "filter: zz_") })
+			tm.run("send-keys", "-t", "main", "Enter")
+			tm.waitFor("the filter applied, no rows", func(s string) bool {
+				return strings.Contains(s, "filter: zz") && !strings.Contains(s, "unknown TCP")
+			})
+			tm.run("send-keys", "-t", "main", "Escape")
+			tm.waitFor("the filter cleared", func(s string) bool { return strings.Contains(s, "unknown TCP") })
+			tm.run("send-keys", "-t", "main", "Enter")
+			tm.waitFor("the connections of unknown TCP", func(s string) bool { return strings.Contains(s, "connections of unknown TCP") })
+			tm.run("send-keys", "-t", "main", "Left")
+			tm.waitFor("the processes again", func(s string) bool { return strings.Contains(s, "PROGRAM") })
+			tm.run("resize-window", "-t", "main", "-x", "60", "-y", "20")
+			tm.waitFor("a redraw at 60 columns", func(s string) bool {
+				lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+				return len(lines) <= 20 && strings.Contains(s, "TOTAL") && strings.Contains(s, "h: help")
+			})
+			tm.quitTable()
+			// Wrapped lines joined: the note is wider than the pane.
+			screen := tm.run("capture-pane", "-p", "-J", "-t", "main")
+			if got := strings.Contains(screen, note); got != c.setsid {
+				t.Errorf("note on stderr %v, want %v:\n%s", got, c.setsid, screen)
+			}
+			if m := tm.sttyModes(); !strings.HasPrefix(m, "icanon,echo,") {
+				t.Errorf("terminal not restored after q: stty says %q", m)
+			}
+
+			// SIGTERM (the -d value tells this hogs from others).
+			tm.run("send-keys", "-t", "main", "clear; "+start+" -d 0.7; echo rc=$?", "Enter")
+			tm.waitFor("the table", func(s string) bool { return strings.Contains(s, "TOTAL") && strings.Contains(s, "h: help") })
+			out, err := exec.Command("pgrep", "-f", "-x", bin+" -d 0.7").Output()
+			pid := strings.TrimSpace(string(out))
+			if err != nil || strings.ContainsAny(pid, " \n") {
+				t.Fatalf("pgrep: %v %q", err, out)
+			}
+			if err := exec.Command("kill", "-TERM", pid).Run(); err != nil {
+				t.Fatal(err)
+			}
+			screen = tm.waitFor("hogs to exit", func(s string) bool { return strings.Contains(s, "rc=") })
+			if !strings.Contains(screen, "rc=0") || strings.Contains(screen, "TOTAL") {
+				t.Errorf("after SIGTERM:\n%s", screen)
+			}
+			if m := tm.sttyModes(); !strings.HasPrefix(m, "icanon,echo,") {
+				t.Errorf("terminal not restored after SIGTERM: stty says %q", m)
+			}
+		})
+	}
+}
+
+// TestTUINoTerminal: with no controlling terminal and standard input not
+// a terminal either, the table cannot start: one line says why and what
+// to use instead, exit status 1.
+func TestTUINoTerminal(t *testing.T) {
+	ns, _ := netlab.QuietVethPair(t)
+	cmd := exec.Command("ip", "netns", "exec", ns, hogsBinary(t), "-d", "0.5")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
+	out, err := cmd.CombinedOutput()                     // standard input /dev/null
+	want := "hogs: terminal: open /dev/tty: no such device or address, and standard input is not a terminal: the table needs a terminal; use -t or --json for text output\n"
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || string(out) != want {
+		t.Errorf("got %v, %q; want exit status 1, %q", err, out, want)
+	}
 }
