@@ -22,7 +22,8 @@ build static:
 
 # The build for appliances with little flash (at most 4 MB): the hogs_small
 # tag leaves out the metrics endpoint's HTTP server (net/http), the DNS
-# client of the reverse lookups and the kernel socket events (cilium/ebpf);
+# client of the reverse lookups, the kernel socket events (cilium/ebpf) and
+# termbox (the table uses ui's own terminal driver);
 # --listen then fails with "metrics endpoint not built in".
 small:
 	CGO_ENABLED=0 $(GO) build -tags hogs_small -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY)-small ./cmd/hogs

@@ -2,7 +2,11 @@
 // model of rows, one per process plus nethogs's "unknown TCP"/"unknown UDP"
 // pseudo rows, and the writers that print it (nethogs-compatible trace
 // text, JSON lines) or draw it (the terminal table). Every writer takes the
-// same View; none of them reads the system.
+// same View; none of them reads the system. The table is Render into a
+// Grid, which a terminal driver copies to the terminal: termbox on
+// /dev/tty, or ui's own (term_*.go: ANSI output, key parser, raw mode) on
+// standard input and output where /dev/tty cannot be opened, and on
+// /dev/tty in the small build (hogs_small), which has no termbox.
 package ui
 
 import (
