@@ -83,6 +83,10 @@ func (s *stdioScreen) size() (int, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
+	if ws.Col == 0 || ws.Row == 0 {
+		// Serial lines often report no size: assume a VT100's.
+		return 80, 24, nil
+	}
 	return int(ws.Col), int(ws.Row), nil
 }
 

@@ -132,6 +132,10 @@ func TestStdioDriver(t *testing.T) {
 	if w, h, _ := s.size(); w != 70 || h != 12 {
 		t.Errorf("size after the resize %dx%d, want 70x12", w, h)
 	}
+	unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{})
+	if w, h, _ := s.size(); w != 80 || h != 24 {
+		t.Errorf("size of a terminal that reports none %dx%d, want 80x24", w, h)
+	}
 
 	// Keys as a terminal sends them; the lone Esc at the end comes after
 	// the wait.
