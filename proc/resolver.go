@@ -61,6 +61,8 @@ type Resolver struct {
 	tables SocketTableReader
 	users  Users
 	only   map[int]bool // -P: attribute only to these PIDs
+	// scanPIDs, if set, picks the processes a descriptor walk visits.
+	scanPIDs func(pid int) bool
 
 	// Rebuilt on every table read.
 	conns map[connKey]connRow
@@ -112,6 +114,11 @@ type ResolverConfig struct {
 	// and reports false for any other (the root cgroup, a user's
 	// session): the owner of a socket whose process cannot be found.
 	CgroupOwner func(id uint64) (flow.Process, bool)
+	// ScanPIDs, if set, limits the walk of processes' descriptors (the
+	// search for a socket's owner) to the PIDs it accepts: a resolver of
+	// another network namespace walks only that namespace's processes
+	// (socket inodes are global, but its sockets' holders are there).
+	ScanPIDs func(pid int) bool
 }
 
 // NewResolver returns a Resolver reading cfg.FS.
@@ -128,6 +135,7 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 		closed:      map[connKey]uint64{},
 		owners:      cfg.Owners,
 		cgroupOwner: cfg.CgroupOwner,
+		scanPIDs:    cfg.ScanPIDs,
 	}
 	if r.owners == nil {
 		r.owners = flow.NewOwners()
@@ -585,7 +593,7 @@ func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
 	r.pidBuf = pids
 	for i := len(pids) - 1; i >= 0 && missing > 0; i-- {
 		pid := pids[i]
-		if tried[pid] {
+		if tried[pid] || r.scanPIDs != nil && !r.scanPIDs(pid) {
 			continue
 		}
 		start, err := r.fs.StartTime(pid)

@@ -324,3 +324,44 @@ func TestResolverRecheckClosed(t *testing.T) {
 		t.Errorf("still following %d flows", len(r.young))
 	}
 }
+
+// TestResolverScanPIDs: the descriptor walk visits only the processes
+// ScanPIDs accepts; a socket held by one it refuses stays unresolved.
+func TestResolverScanPIDs(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	key := flow.Key{Proto: ProtoTCP, Local: c.LocalAddr().(*net.TCPAddr).AddrPort(), Remote: c.RemoteAddr().(*net.TCPAddr).AddrPort()}
+	self := os.Getpid()
+	for _, tc := range []struct {
+		name   string
+		accept func(int) bool
+		found  bool
+	}{
+		{"this process", func(pid int) bool { return pid == self }, true},
+		{"any other", func(pid int) bool { return pid != self }, false},
+	} {
+		var visited []int
+		r := NewResolver(ResolverConfig{FS: NewFS("/proc"), ScanPIDs: func(pid int) bool {
+			visited = append(visited, pid)
+			return tc.accept(pid)
+		}})
+		owners := make([]flow.Owner, 1)
+		if err := r.Resolve([]flow.Key{key}, owners); err != nil {
+			t.Fatal(err)
+		}
+		if got := owners[0] != flow.Unresolved; got != tc.found {
+			t.Errorf("%s: resolved %v, want %v", tc.name, got, tc.found)
+		}
+		if len(visited) == 0 {
+			t.Errorf("%s: ScanPIDs never asked", tc.name)
+		}
+	}
+}

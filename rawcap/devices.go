@@ -49,6 +49,10 @@ type Device struct {
 	// in another network namespace, and for devices whose IFLA_LINK names a
 	// peer rather than a parent (veth, vxcan, netkit).
 	Link int
+	// PeerElsewhere marks the host side of a veth (vxcan, netkit) whose
+	// peer lives in another network namespace (IFLA_LINK_NETNSID): a
+	// namespace boundary (see Selection.Boundaries).
+	PeerElsewhere bool
 	// Addrs are the device's IPv4 and IPv6 addresses with their prefix
 	// lengths (IFA_LOCAL, else IFA_ADDRESS), in the kernel's order.
 	Addrs []netip.Prefix
@@ -104,6 +108,12 @@ type Selection struct {
 	// All (-a) adds loopback devices and devices that are down to the
 	// default set. It has no effect when Names are given.
 	All bool
+	// Boundaries counts the packets of a selected device whose peer is in
+	// another namespace (Device.PeerElsewhere) there, even when it is a
+	// bridge port whose bridge is selected: the caller gives them the
+	// peer's namespace (package nsattr) and leaves the bridge's copy of
+	// them out (a container's traffic counts once, at its boundary).
+	Boundaries bool
 }
 
 // selects reports whether the selection picks d on its own merits (before
@@ -243,9 +253,11 @@ func (s Selection) Plan(devs []Device) *Plan {
 		}
 	}
 
-	// Bridge ports and bond slaves: counted on a selected master instead.
+	// Bridge ports and bond slaves: counted on a selected master instead;
+	// with Boundaries, a port whose peer is in another namespace counts
+	// there.
 	for i, d := range devices {
-		if !p.entries[i].Selected {
+		if !p.entries[i].Selected || s.Boundaries && d.PeerElsewhere {
 			continue
 		}
 		// Each step climbs one level; a chain longer than the device count

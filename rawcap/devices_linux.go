@@ -469,6 +469,7 @@ func parseLink(body []byte) (Device, error) {
 	switch d.Kind {
 	case "veth", "vxcan", "netkit":
 		// IFLA_LINK names the peer, a sibling rather than a parent.
+		d.PeerElsewhere = linkInOtherNetns
 	default:
 		if link != d.Index && !linkInOtherNetns {
 			d.Link = link

@@ -48,6 +48,14 @@ var (
 		{Index: 3, Name: "eth1", Up: true, HWType: arphrdEther, Master: 4},
 		{Index: 4, Name: "br0", Up: true, HWType: arphrdEther, Kind: "bridge"},
 	}
+	// containerBridgeDevices: br0 with an uplink port and two host-side
+	// veths whose peers are in container namespaces.
+	containerBridgeDevices = []Device{
+		{Index: 2, Name: "eth0", Up: true, HWType: arphrdEther, Master: 4},
+		{Index: 4, Name: "br0", Up: true, HWType: arphrdEther, Kind: "bridge"},
+		{Index: 5, Name: "vethA", Up: true, HWType: arphrdEther, Kind: "veth", Master: 4, PeerElsewhere: true},
+		{Index: 6, Name: "vethB", Up: true, HWType: arphrdEther, Kind: "veth", Master: 4, PeerElsewhere: true},
+	}
 	bondDevices = []Device{
 		{Index: 2, Name: "eth0", Up: true, HWType: arphrdEther, Master: 4},
 		{Index: 3, Name: "eth1", Up: true, HWType: arphrdEther, Master: 4},
@@ -109,6 +117,11 @@ func TestSelectionPlan(t *testing.T) {
 			map[string]verdict{"lo": notSelected, "eth0": countedOnUpper, "eth1": notSelected, "br0": counted}},
 		{"bridge ports with -a", bridgeDevices, Selection{All: true},
 			map[string]verdict{"lo": counted, "eth0": countedOnUpper, "eth1": countedOnUpper, "br0": counted}},
+
+		{"container veths counted on the bridge without Boundaries", containerBridgeDevices, Selection{},
+			map[string]verdict{"eth0": countedOnUpper, "br0": counted, "vethA": countedOnUpper, "vethB": countedOnUpper}},
+		{"namespace boundaries count on the veth", containerBridgeDevices, Selection{Boundaries: true},
+			map[string]verdict{"eth0": countedOnUpper, "br0": counted, "vethA": counted, "vethB": counted}},
 
 		{"bond slaves counted on the bond", bondDevices, Selection{},
 			map[string]verdict{"eth0": countedOnUpper, "eth1": countedOnUpper, "bond0": counted}},
@@ -368,6 +381,10 @@ func TestNetlinkParseLink(t *testing.T) {
 		{"veth: IFLA_LINK is the peer",
 			slices.Concat(ifinfomsg(arphrdEther, 3, unix.IFF_UP), netlinkAttr(unix.IFLA_IFNAME, []byte("veth0\x00")), netlinkAttr(unix.IFLA_LINK, u32(4)), linkInfo("veth")),
 			Device{Index: 3, Name: "veth0", Up: true, HWType: arphrdEther, Kind: "veth"}},
+		{"veth whose peer is in another namespace",
+			slices.Concat(ifinfomsg(arphrdEther, 3, unix.IFF_UP), netlinkAttr(unix.IFLA_IFNAME, []byte("veth0\x00")), netlinkAttr(unix.IFLA_LINK, u32(4)),
+				netlinkAttr(unix.IFLA_LINK_NETNSID, u32(1)), linkInfo("veth")),
+			Device{Index: 3, Name: "veth0", Up: true, HWType: arphrdEther, Kind: "veth", PeerElsewhere: true}},
 		{"macvlan whose parent is in another namespace",
 			slices.Concat(ifinfomsg(arphrdEther, 5, 0), netlinkAttr(unix.IFLA_IFNAME, []byte("mv0\x00")), netlinkAttr(unix.IFLA_LINK, u32(2)),
 				netlinkAttr(unix.IFLA_LINK_NETNSID, u32(0)), linkInfo("macvlan")),

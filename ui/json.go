@@ -23,6 +23,7 @@ type jsonRefresh struct {
 	Interval     float64         `json:"interval_seconds"`
 	Processes    []jsonProcess   `json:"processes"`
 	Unknown      []jsonUnknown   `json:"unknown"`
+	Forwarded    []jsonForwarded `json:"forwarded"`
 	Capture      []jsonCapture   `json:"capture"`
 	EvictedFlows uint64          `json:"evicted_flows"`
 	Attribution  jsonAttribution `json:"attribution"`
@@ -59,6 +60,14 @@ type jsonProcess struct {
 	Sent        jsonTraffic       `json:"sent"`
 	Received    jsonTraffic       `json:"received"`
 	Connections *[]jsonConnection `json:"connections,omitempty"` // nil without --connections; else an array, [] when none
+}
+
+// jsonForwarded is the row of traffic the host only routes.
+type jsonForwarded struct {
+	Sent            jsonTraffic       `json:"sent"`
+	Received        jsonTraffic       `json:"received"`
+	ConnectionCount int               `json:"connection_count"`
+	Connections     *[]jsonConnection `json:"connections,omitempty"`
 }
 
 type jsonUnknown struct {
@@ -115,6 +124,7 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		Interval:     snap.Interval.Seconds(),
 		Processes:    []jsonProcess{},
 		Unknown:      []jsonUnknown{},
+		Forwarded:    []jsonForwarded{},
 		Capture:      []jsonCapture{},
 		EvictedFlows: snap.Evictions,
 		Attribution: jsonAttribution{Attributor: snap.Pipeline.Attributor, Note: snap.Pipeline.AttributorNote,
@@ -128,6 +138,10 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		if opts.Connections {
 			c := connections(r.Flows)
 			conns = &c
+		}
+		if r.Pseudo && r.Name == ForwardedName {
+			out.Forwarded = append(out.Forwarded, jsonForwarded{Sent: sent, Received: recv, ConnectionCount: r.FlowCount, Connections: conns})
+			continue
 		}
 		if r.Pseudo {
 			proto := "tcp"

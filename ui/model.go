@@ -28,6 +28,10 @@ import (
 const (
 	UnknownTCPName = "unknown TCP"
 	UnknownUDPName = "unknown UDP"
+	// ForwardedName is the row of traffic the host only routes (no socket
+	// on the machine has it): one row, all protocols, what the host
+	// received.
+	ForwardedName = flow.ForwardedName
 )
 
 // Row is one line of the table: a process, or a pseudo row.
@@ -230,7 +234,7 @@ func Build(snap conntable.Snapshot, owners Owners, udp bool, order SortOrder) []
 			return r
 		}
 		if p, ok := owners.Lookup(o); ok {
-			r := &Row{Process: p, Owner: o}
+			r := &Row{Process: p, Owner: o, Pseudo: p.Forwarded}
 			byOwner[o] = r
 			return r
 		}

@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os/signal"
 	"syscall"
 
+	"hogs/internal/conntable"
 	"hogs/internal/flow"
 	"hogs/internal/kevents"
 	"hogs/internal/monitor"
@@ -136,12 +138,12 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopMetrics()
-	src, attr, owners, closeAll, err := openLive(cfg, startup, stderr)
+	run, err := openLive(cfg, startup, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
-	printWarnings(stderr, startupWarnings(seeingLive(cfg, src, attr)))
+	defer run.closeAll()
+	printWarnings(stderr, append(startupWarnings(seeingLive(cfg, run)), run.notes...))
 	var sinks []monitor.Sink
 	if !cfg.headless {
 		sinks = append(sinks, textSink(cfg, out, stderr, &silentCapture{}))
@@ -149,7 +151,9 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 	if ms != nil {
 		sinks = append(sinks, ms)
 	}
-	return monitor.New(monitorConfig(cfg, stderr), src, attr, owners, sinks...).Run(ctx)
+	mc := monitorConfig(cfg, stderr)
+	mc.Classify = run.classify
+	return monitor.New(mc, run.src, run.attr, run.owners, sinks...).Run(ctx)
 }
 
 // openReplay opens -r's file and compiles -f for user space.
@@ -171,20 +175,66 @@ func openReplay(cfg config) (monitor.Source, *pcapfilter.Filter, error) {
 	return &monitor.File{Reader: r, Name: cfg.readFile}, filter, nil
 }
 
+// liveRun is what openLive opened: the source the monitor reads (the
+// capture, its frames tagged with their network namespace), the capture
+// itself (its devices), the attributor, and what the monitor's connection
+// table needs to count each byte once.
+type liveRun struct {
+	src      monitor.Source
+	live     monitor.Live
+	attr     monitor.Attributor
+	owners   *flow.Owners
+	classify func(*flow.Key) conntable.Class // nil: every flow is local
+	notes    []string                        // what the namespaces machinery cannot see
+	closeAll func()
+}
+
+// devices names the capture's devices.
+func (r *liveRun) devices() []string { return r.live.Devices() }
+
 // openLive opens the capture and the attributor: everything that can fail
 // on a bad command line or missing privileges, before any screen is drawn.
 // Start-up lines ("Adding local address", as nethogs prints them) go to
 // startup (nil: none, as for the terminal UI).
-func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.Live, attr monitor.Attributor, owners *flow.Owners, closeAll func(), err error) {
-	live, err := openCapture(cfg, startup)
+func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (*liveRun, error) {
+	run := &liveRun{owners: flow.NewOwners()}
+	owners := run.owners
+	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners}
+	// Every network namespace (not with -P, which names processes of
+	// this one): frames on host-side veths are the peer namespace's, flows
+	// are resolved there, and the connection table counts each byte once.
+	// Set up first: whether host-side veths count (as
+	// namespace boundaries) is decided when the capture opens.
+	var (
+		ns  *namespaces
+		err error
+	)
+	if len(cfg.onlyPIDs) == 0 {
+		ns, err = openNamespaces(owners, rcfg.FS)
+	} else {
+		err = errors.New("-P names processes of this namespace")
+	}
 	if err != nil {
-		return monitor.Live{}, nil, nil, nil, err
+		ns = nil
+		if cfg.bugHunt {
+			fmt.Fprintf(stderr, "hogs: other network namespaces not followed: %v\n", ui.Sanitized(err.Error()))
+		}
+	}
+	live, err := openCapture(cfg, startup, ns != nil)
+	if err != nil {
+		if ns != nil {
+			ns.close()
+		}
+		return nil, err
 	}
 	if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: capturing with %s\n", live.Mode())
 	}
-	owners = flow.NewOwners()
-	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners}
+	run.live = monitor.Live{Live: live}
+	run.src = run.live
+	if ns != nil {
+		ns.attach(run.live)
+	}
 	diag, err := proc.OpenSockDiag()
 	if err == nil {
 		rcfg.SockDiag = diag
@@ -210,19 +260,26 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	if destroyed != nil {
 		closers = append(closers, destroyed.Close)
 	}
-	attr = resolver
+	wrap := func(own monitor.Attributor) monitor.Attributor {
+		if ns == nil {
+			return own
+		}
+		return ns.wrap(own)
+	}
+	var attr monitor.Attributor = resolver
 	// Kernel socket events first, /proc for the rest; -P filters by PID,
 	// which only the /proc attributor does.
 	switch {
 	case cfg.noKernelEvents:
+		attr = wrap(resolver)
 	case len(cfg.onlyPIDs) > 0:
 		resolver.Note = "-P attributes from /proc only"
 		attr = resolver
 	default:
-		ke, err := kevents.Open(kevents.Config{Fallback: resolver, Owners: owners, FS: rcfg.FS})
+		ke, err := kevents.Open(kevents.Config{Fallback: wrap(resolver), Owners: owners, FS: rcfg.FS})
 		if err != nil {
 			resolver.Note = "no kernel socket events: " + err.Error()
-			attr = resolver
+			attr = wrap(resolver)
 			if cfg.bugHunt {
 				fmt.Fprintf(stderr, "hogs: no kernel socket events (%v): attributing from /proc\n", ui.Sanitized(err.Error()))
 			}
@@ -232,24 +289,35 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 		// Closed first: its programs are detached before anything else.
 		closers = append([]func() error{ke.Close}, closers...)
 	}
-	closeAll = func() {
+	if ns != nil {
+		run.src = ns.source()
+		run.classify = ns.classify
+		run.notes = ns.start()
+		// Closed before the capture: its goroutine reads the scanner.
+		closers = append([]func() error{ns.close}, closers...)
+	}
+	run.attr = attr
+	run.closeAll = func() {
 		for _, c := range closers {
 			c()
 		}
 	}
-	return monitor.Live{Live: live}, attr, owners, closeAll, nil
+	return run, nil
 }
 
 // seeingLive describes what the live capture and attributor can see, for
 // startupWarnings.
-func seeingLive(cfg config, src monitor.Live, attr monitor.Attributor) seeing {
-	_, kernelEvents := attr.(*kevents.Attributor)
-	return seeing{procRoot: proc.DefaultRoot, plan: src.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
+func seeingLive(cfg config, run *liveRun) seeing {
+	_, kernelEvents := run.attr.(*kevents.Attributor)
+	return seeing{procRoot: proc.DefaultRoot, plan: run.live.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
 }
 
 // openCapture opens the live capture with the kernel filters -C and -f ask
 // for, and puts devices in promiscuous mode for -p.
-func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
+//
+// With boundaries, a host-side veth whose peer is in another namespace
+// counts (there) even as a bridge port (rawcap.Selection.Boundaries).
+func openCapture(cfg config, out *bufio.Writer, boundaries bool) (*rawcap.Live, error) {
 	var user []bpf.Instruction
 	if cfg.filter != "" {
 		var err error
@@ -268,7 +336,7 @@ func openCapture(cfg config, out *bufio.Writer) (*rawcap.Live, error) {
 	live, err := rawcap.OpenLive(rawcap.LiveConfig{
 		Filter:          filter,
 		HandshakeFilter: handshakes,
-		Selection:       rawcap.Selection{Names: cfg.devices, All: cfg.all},
+		Selection:       rawcap.Selection{Names: cfg.devices, All: cfg.all, Boundaries: boundaries},
 	})
 	if err != nil {
 		return nil, err
@@ -312,18 +380,18 @@ func interactive(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer stopMetrics()
-	src, attr, owners, closeAll, err := openLive(cfg, nil, stderr)
+	run, err := openLive(cfg, nil, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer run.closeAll()
 	// Printed before the table takes the terminal, and in its footer.
-	notes := startupWarnings(seeingLive(cfg, src, attr))
+	notes := append(startupWarnings(seeingLive(cfg, run)), run.notes...)
 	printWarnings(stderr, notes)
 	silent := &silentCapture{}
 	updates := make(chan ui.View, 1)
 	show := monitor.SinkFunc(func(v *ui.View) error {
-		if note := silent.note(v, src.Devices()); note != "" {
+		if note := silent.note(v, run.devices()); note != "" {
 			notes = append(notes, note)
 		}
 		shown := *v // the view is shared with other sinks: notes go on a copy
@@ -346,6 +414,7 @@ func interactive(cfg config, stderr io.Writer) error {
 		sinks = append(sinks, ms)
 	}
 	mc := monitorConfig(cfg, stderr)
+	mc.Classify = run.classify
 	if !cfg.noDNS && names.BuiltIn {
 		// Reverse DNS for the remote-host and connection screens, off the
 		// capture path (internal/names: bounded, rate-limited).
@@ -357,13 +426,13 @@ func interactive(cfg config, stderr io.Writer) error {
 	defer cancel()
 	runErr := make(chan error, 1)
 	go func() {
-		err := monitor.New(mc, src, attr, owners, sinks...).Run(ctx)
+		err := monitor.New(mc, run.src, run.attr, run.owners, sinks...).Run(ctx)
 		close(updates)
 		runErr <- err
 	}()
 	st := ui.ViewState{Mode: ui.ViewMode(cfg.viewMode), Order: sortOrder(cfg), Cmdline: cfg.cmdline, Basename: cfg.basename,
 		Title: "hogs " + version}
-	st.Devices = src.Devices()
+	st.Devices = run.devices()
 	tuiErr := ui.RunTUI(ctx, updates, st)
 	cancel()
 	if err := <-runErr; err != nil {

@@ -10,12 +10,24 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 	}
 	f := &entry{key: k, first: now, device: device}
 	s.flows[pk] = f
+	t.newFlowsTotal.Add(1)
+	if t.classify != nil {
+		switch t.classify(&f.key) {
+		case Elsewhere:
+			f.owner, f.state = elsewhereOwner, skipAll
+			t.elsewhere.Add(1)
+			return f
+		case Forwarded:
+			f.owner, f.state = t.forwarded, skipSent|inOwned
+			s.owned = append(s.owned, f)
+			return f
+		}
+	}
 	s.unknown[unknownIndex(k.Proto)].flows++
 	if len(s.fresh) >= 2*t.maxPerShard {
 		s.compactFresh()
 	}
 	s.fresh = append(s.fresh, f)
-	t.newFlowsTotal.Add(1)
 	return f
 }
 
@@ -98,6 +110,8 @@ type rank struct {
 
 func rankOf(f *entry) rank {
 	switch {
+	case f.owner == elsewhereOwner:
+		return rank{0, f.last} // counts nothing: evicting it loses nothing
 	case f.owner != flow.Unresolved:
 		return rank{2, f.last}
 	case f.state&inWorthy != 0:

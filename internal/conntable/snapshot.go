@@ -35,6 +35,9 @@ type Snapshot struct {
 	Evictions uint64
 	// NewFlows counts flows ever added, since New.
 	NewFlows uint64
+	// Elsewhere counts the flows Config.Classify found counted elsewhere
+	// (Class Elsewhere), since New.
+	Elsewhere uint64
 }
 
 // The indexes of Snapshot.Unknown.
@@ -150,6 +153,7 @@ func (t *Table) Snapshot(now int64) Snapshot {
 	}
 	snap.Evictions = t.evictions.Load()
 	snap.NewFlows = t.newFlowsTotal.Load()
+	snap.Elsewhere = t.elsewhere.Load()
 	return snap
 }
 

@@ -21,6 +21,10 @@
 //     evicts an eighth of itself in one pass.
 //   - A flow's bytes go with it when it gets an owner, or another one
 //     (SetOwner): the socket's process is charged its whole traffic.
+//   - Config.Classify, if set, decides at a flow's first packet what it
+//     is (Class): a flow counted elsewhere counts nowhere here, a
+//     forwarded one belongs to Config.Forwarded from its first byte and
+//     counts only what it received; neither ever changes owner.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
 //     flow.Unresolved is a flow no process has been found for yet.
 //   - A Snapshot costs what it shows: resolved flows are copied, unresolved
@@ -103,7 +107,44 @@ const (
 	inWorthy
 	inNotable
 	inOwned
+	// skipSent: the flow's sent packets are not counted (a forwarded
+	// flow counts what the host received, once). skipAll: none are (a
+	// flow counted at a namespace boundary).
+	skipSent
+	skipAll
 )
+
+// Class is what the table does with a new flow (Config.Classify).
+type Class uint8
+
+const (
+	// Local flows may have a socket on this host: they are unresolved
+	// until their owner is found.
+	Local Class = iota
+	// Elsewhere flows are counted elsewhere: the host namespace's copy of
+	// a container's traffic (seen on a bridge, or NATed on the uplink),
+	// counted at the container's boundary veth. Their packets count
+	// nowhere.
+	Elsewhere
+	// Forwarded flows are only routed through the host (no socket on the
+	// machine has them): they belong to Config.Forwarded from their first
+	// packet, counting only the packets the host received (each routed
+	// packet is received once and sent once).
+	Forwarded
+)
+
+// elsewhereOwner marks a flow counted elsewhere (Class Elsewhere); it is
+// never handed out by flow.Owners (which counts up from 1).
+const elsewhereOwner = ^flow.Owner(0)
+
+// skipped is the state bit that leaves a packet in direction out
+// uncounted.
+func skipped(out bool) uint8 {
+	if out {
+		return skipSent | skipAll
+	}
+	return skipAll
+}
 
 func (f *entry) account(out bool, wireLen int, now int64) {
 	f.last = now
@@ -196,6 +237,13 @@ type shard struct {
 type Config struct {
 	// MaxFlows caps the number of flows tracked; 0 means DefaultMaxFlows.
 	MaxFlows int
+	// Classify, if set, decides at its first packet, before any of its
+	// bytes show, what a new flow is (Class); nil: every flow is Local.
+	// It is called under a shard lock, for each new flow: it must answer
+	// from memory, without blocking.
+	Classify func(k *flow.Key) Class
+	// Forwarded owns the flows Classify calls Forwarded.
+	Forwarded flow.Owner
 }
 
 // DefaultMaxFlows is the default cap on flows: with the 16 MiB capture
@@ -214,6 +262,9 @@ type Table struct {
 	// (UnknownTCP, UnknownUDP).
 	unknownRetired [2]Retired
 	newFlowsTotal  atomic.Uint64
+	classify       func(k *flow.Key) Class
+	forwarded      flow.Owner
+	elsewhere      atomic.Uint64
 }
 
 // Retired is what flows already gone from the table left to their owner.
@@ -234,7 +285,8 @@ func New(cfg Config) *Table {
 	if max <= 0 {
 		max = DefaultMaxFlows
 	}
-	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
+	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{},
+		classify: cfg.Classify, forwarded: cfg.Forwarded}
 	for i := range t.shards {
 		t.shards[i].flows = make(map[packedKey]*entry)
 	}
@@ -303,7 +355,11 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 			f.state |= opened
 		}
 	}
-	f.account(out, wireLen, now)
+	if f.state&skipped(out) == 0 {
+		f.account(out, wireLen, now)
+	} else {
+		f.last = now
+	}
 	if out && !reset {
 		f.state |= answered
 	}
@@ -490,6 +546,12 @@ func (a *Adder) flush() (reopened bool) {
 		a.flow, a.shard = f, s
 	}
 	f.last = a.pendLast
+	if f.state&skipped(true) != 0 {
+		a.pendSent = flow.Counter{}
+	}
+	if f.state&skipped(false) != 0 {
+		a.pendRecv = flow.Counter{}
+	}
 	b := f.cur
 	if b == nil || uint64(a.pendLast-f.curStart) >= 1e9 {
 		b = f.bucketAt(a.pendLast)
@@ -523,6 +585,9 @@ func (t *Table) retire(gone ...*entry) {
 	t.retiredMu.Lock()
 	defer t.retiredMu.Unlock()
 	for _, f := range gone {
+		if f.owner == elsewhereOwner {
+			continue
+		}
 		r := t.retiredOf(f.owner, f.key.Proto)
 		r.Sent = r.Sent.Add(f.sent)
 		r.Recv = r.Recv.Add(f.recv)
@@ -589,8 +654,8 @@ func (t *Table) SetOwner(k flow.Key, owner flow.Owner) bool {
 	if f == nil {
 		return false
 	}
-	if f.owner == owner || owner == flow.Unresolved {
-		return true
+	if f.owner == owner || owner == flow.Unresolved || f.state&(skipSent|skipAll) != 0 {
+		return true // a flow classified at its first packet keeps its class
 	}
 	if f.owner == flow.Unresolved {
 		s.leaveUnknown(f, true)

@@ -30,6 +30,9 @@ type Process struct {
 	// UID are 0. CgroupID is the cgroup's id (its directory's inode).
 	Cgroup   string
 	CgroupID uint64
+	// Forwarded marks the row of traffic the host only routes
+	// (Owners.Forwarded); it is also Exited, so it is never folded.
+	Forwarded bool
 }
 
 // IsCgroup reports whether p is a cgroup's row, not a process.

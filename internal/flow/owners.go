@@ -24,6 +24,9 @@ type Owners struct {
 	byCgroup map[uint64]Owner
 	folded   map[string]Owner // program name → its exited row
 	last     Owner
+	// forwarded is the owner of forwarded traffic (Forwarded), 0 until
+	// asked for.
+	forwarded Owner
 }
 
 type procKey struct {
@@ -160,4 +163,21 @@ func (o *Owners) Fold(id Owner) Owner {
 		o.byID[into] = Process{Name: name, UID: p.UID, User: p.User, Exited: true}
 	}
 	return into
+}
+
+// ForwardedName is the name of the row of traffic the host only routes.
+const ForwardedName = "forwarded"
+
+// Forwarded returns the owner of the traffic the host only routes (no
+// socket on the machine has it), registering it on first use: one row,
+// Process.Forwarded set, never folded or forgotten.
+func (o *Owners) Forwarded() Owner {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.forwarded == 0 {
+		o.last++
+		o.forwarded = o.last
+		o.byID[o.last] = Process{Name: ForwardedName, Exited: true, Forwarded: true}
+	}
+	return o.forwarded
 }

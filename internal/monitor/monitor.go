@@ -146,6 +146,10 @@ type Config struct {
 	Filter interface{ Match(pkt []byte) bool }
 	// MaxFlows caps the connection table (0: conntable's default).
 	MaxFlows int
+	// Classify, if set, decides what each new flow is before its bytes
+	// show (conntable.Config.Classify): forwarded flows go to the owners'
+	// Forwarded row, flows counted at a namespace boundary count once.
+	Classify func(k *flow.Key) conntable.Class
 	// LookupRate bounds the socket lookups per second (0:
 	// DefaultLookupRate): a flood of new flows cannot keep the resolver
 	// busy. New connections of local sockets go first, then flows with
@@ -234,7 +238,7 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 		attr:     attr,
 		owners:   owners,
 		sinks:    sinks,
-		table:    conntable.New(conntable.Config{MaxFlows: cfg.MaxFlows}),
+		table:    newTable(cfg, owners),
 		newFlows: make(chan lookupRequest, 4096),
 	}
 	m.adder = m.table.NewAdder()
@@ -243,6 +247,16 @@ func New(cfg Config, src Source, attr Attributor, owners *flow.Owners, sinks ...
 		m.cfg.Now = func() int64 { return int64(time.Since(m.start)) }
 	}
 	return m
+}
+
+// newTable makes the connection table, with the forwarded row's owner
+// registered when flows are classified.
+func newTable(cfg Config, owners *flow.Owners) *conntable.Table {
+	tc := conntable.Config{MaxFlows: cfg.MaxFlows, Classify: cfg.Classify}
+	if cfg.Classify != nil {
+		tc.Forwarded = owners.Forwarded()
+	}
+	return conntable.New(tc)
 }
 
 // Latest returns the newest view published, nil before the first refresh.

@@ -13,6 +13,7 @@ func FuzzRTNetlink(f *testing.F) {
 		attr(iflaLinkinfo|0x8000, attr(iflaInfoKind, []byte("veth\x00"))), attr(iflaLinkNSID, u32(3)))))
 	f.Add(cat(message(88, 2, cat([]byte{0, 0, 0, 0}, attr(netnsaNSID, u32(1)))), message(3, 2, nil)))
 	f.Add(message(2, 1, u32(0xffffffed)))
+	f.Add(message(20, 3, cat([]byte{2, 24, 0, 0}, u32(3), attr(ifaLocal, []byte{10, 0, 0, 1}))))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		total := 0
 		walkMessages(b, func(m Message) bool {
@@ -28,6 +29,9 @@ func FuzzRTNetlink(f *testing.F) {
 				}
 			}
 			ParseNSID(m.Payload)
+			if p, _, ok := ParseAddr(m.Payload); ok && !p.IsValid() {
+				t.Fatalf("ParseAddr accepted an invalid prefix %v", p)
+			}
 			return true
 		})
 		ParseNSLink(string(b))

@@ -3,6 +3,7 @@ package netns
 import (
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os/exec"
 	"slices"
 	"testing"
@@ -205,5 +206,46 @@ func TestLiveNamespacesComeAndGo(t *testing.T) {
 		if _, open := s.handles[ino]; open {
 			t.Errorf("handle on namespace %d still open", ino)
 		}
+	}
+}
+
+// TestLiveAddrs: an RTNL opened inside a namespace lists that namespace's
+// addresses, and one watching them tells when one is added.
+func TestLiveAddrs(t *testing.T) {
+	ctr := netlab.New(t)
+	netlab.IP(t, ctr, "link", "add", "dummy0", "type", "veth", "peer", "name", "dummy1")
+	netlab.IP(t, ctr, "link", "set", "dummy0", "up")
+	netlab.IP(t, ctr, "addr", "add", "10.77.3.4/24", "dev", "dummy0")
+	fd, err := unix.Open("/run/netns/"+ctr, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	rt, err := OpenRTNLIn(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if err := rt.WatchAddrs(); err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := rt.Addrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(addrs, netip.MustParsePrefix("10.77.3.4/24")) {
+		t.Errorf("addresses %v lack 10.77.3.4/24", addrs)
+	}
+	rt.AddrsChanged() // whatever came before
+	if rt.AddrsChanged() {
+		t.Error("a change reported with none made")
+	}
+	netlab.IP(t, ctr, "addr", "add", "10.77.4.5/24", "dev", "dummy0")
+	deadline := time.Now().Add(2 * time.Second)
+	for !rt.AddrsChanged() {
+		if time.Now().After(deadline) {
+			t.Fatal("an address added: no change reported")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -1,6 +1,9 @@
 package netns
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Link is one network interface as rtnetlink describes it.
 type Link struct {
@@ -16,6 +19,9 @@ type Link struct {
 	// link was listed in, of the namespace PeerIndex lives in; -1 when
 	// the peer is in the same namespace or the attribute is absent.
 	PeerNSID int32
+	// Master is IFLA_MASTER: the bridge (bond) the link is a port of; 0
+	// when none.
+	Master int32
 }
 
 // Netlink and rtnetlink layout (linux/netlink.h, linux/rtnetlink.h,
@@ -28,6 +34,7 @@ const (
 	nlaTypeMask   = 0x3fff // without NLA_F_NESTED, NLA_F_NET_BYTEORDER
 	iflaIfname    = 3
 	iflaLink      = 5
+	iflaMaster    = 10
 	iflaLinkinfo  = 18
 	iflaInfoKind  = 1
 	iflaLinkNSID  = 37
@@ -90,6 +97,10 @@ func ParseLink(b []byte) (l Link, ok bool) {
 			if len(v) >= 4 {
 				l.PeerNSID = int32(binary.NativeEndian.Uint32(v))
 			}
+		case iflaMaster:
+			if len(v) >= 4 {
+				l.Master = int32(binary.NativeEndian.Uint32(v))
+			}
 		case iflaLinkinfo:
 			walkAttrs(v, func(typ uint16, v []byte) {
 				if typ == iflaInfoKind {
@@ -147,3 +158,64 @@ func walkMessages(b []byte, fn func(Message) bool) {
 		b = b[n:]
 	}
 }
+
+// ifaddrmsg and its attributes (linux/if_addr.h).
+const (
+	ifaddrmsgLen = 8
+	ifaAddress   = 1
+	ifaLocal     = 2
+)
+
+// ParseAddr parses the payload of an RTM_NEWADDR message (struct
+// ifaddrmsg and its attributes): the address (IFA_LOCAL, else
+// IFA_ADDRESS: on a point-to-point link IFA_ADDRESS is the peer's) with
+// its prefix length, and the link's index. ok is false for a payload too
+// short, a family other than IPv4 and IPv6, or no address of that
+// family's length.
+func ParseAddr(b []byte) (p netip.Prefix, index int32, ok bool) {
+	if len(b) < ifaddrmsgLen {
+		return netip.Prefix{}, 0, false
+	}
+	family, bits := b[0], int(b[1])
+	want := 0
+	switch family {
+	case unixAFInet:
+		want = 4
+	case unixAFInet6:
+		want = 16
+	default:
+		return netip.Prefix{}, 0, false
+	}
+	index = int32(binary.NativeEndian.Uint32(b[4:]))
+	var local, address []byte
+	walkAttrs(b[ifaddrmsgLen:], func(typ uint16, v []byte) {
+		if len(v) != want {
+			return
+		}
+		switch typ {
+		case ifaLocal:
+			local = v
+		case ifaAddress:
+			address = v
+		}
+	})
+	if local == nil {
+		local = address
+	}
+	a, found := netip.AddrFromSlice(local)
+	if !found {
+		return netip.Prefix{}, 0, false
+	}
+	p, err := a.Prefix(min(bits, a.BitLen()))
+	if err != nil {
+		return netip.Prefix{}, 0, false
+	}
+	return netip.PrefixFrom(a, p.Bits()), index, true
+}
+
+// Address families, as linux/socket.h numbers them (this file builds on
+// every platform: the parsers are tested anywhere).
+const (
+	unixAFInet  = 2
+	unixAFInet6 = 10
+)

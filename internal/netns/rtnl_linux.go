@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +17,8 @@ type RTNL struct {
 	fd  int
 	seq uint32
 	buf []byte
+	// watching: WatchAddrs subscribed the socket to address changes.
+	watching bool
 }
 
 // OpenRTNL opens an rtnetlink socket in the calling thread's namespace.
@@ -171,6 +174,11 @@ func (s *Scanner) Peers(r *RTNL) (map[int32]Peer, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.PeersOf(r, links), nil
+}
+
+// PeersOf is Peers for links that r listed (r.Links).
+func (s *Scanner) PeersOf(r *RTNL, links []Link) map[int32]Peer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	byID := make(map[int32]uint32, len(s.nsids))
@@ -209,5 +217,55 @@ func (s *Scanner) Peers(r *RTNL) (map[int32]Peer, error) {
 			peers[l.Index] = Peer{NetNS: inode, Index: l.PeerIndex}
 		}
 	}
-	return peers, nil
+	return peers
+}
+
+// Addrs lists the IPv4 and IPv6 addresses of the socket's namespace.
+func (r *RTNL) Addrs() ([]netip.Prefix, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var addrs []netip.Prefix
+	req := make([]byte, ifaddrmsgLen) // struct ifaddrmsg, family AF_UNSPEC
+	err := r.request(unix.RTM_GETADDR, unix.NLM_F_DUMP, req, unix.RTM_NEWADDR, func(b []byte) {
+		if p, _, ok := ParseAddr(b); ok {
+			addrs = append(addrs, p)
+		}
+	})
+	return addrs, err
+}
+
+// WatchAddrs subscribes the socket to the namespace's address changes
+// (RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR): AddrsChanged then tells
+// whether any came.
+func (r *RTNL) WatchAddrs() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, g := range []int{unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR} {
+		if err := unix.SetsockoptInt(r.fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g); err != nil {
+			return fmt.Errorf("netns: watching addresses: %w", err)
+		}
+	}
+	r.watching = true
+	return nil
+}
+
+// AddrsChanged reads, without waiting, the notifications that came since
+// the last call and reports whether any did (an overflow of the socket's
+// buffer counts as a change). Without WatchAddrs it reports true.
+func (r *RTNL) AddrsChanged() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.watching {
+		return true
+	}
+	changed := false
+	for {
+		n, _, err := unix.Recvfrom(r.fd, r.buf, unix.MSG_DONTWAIT)
+		if err != nil {
+			return changed || err == unix.ENOBUFS
+		}
+		if n > 0 {
+			changed = true
+		}
+	}
 }

@@ -2,6 +2,7 @@ package netns
 
 import (
 	"encoding/binary"
+	"net/netip"
 	"testing"
 )
 
@@ -53,8 +54,8 @@ func TestParseLink(t *testing.T) {
 			attr(iflaIfname, []byte("veth1a2b\x00")),
 			attr(iflaLink, u32(2)),
 			attr(iflaLinkinfo|nested, cat(attr(iflaInfoKind, []byte("veth\x00")), attr(2, []byte{1, 2, 3, 4}))),
-			attr(iflaLinkNSID, u32(3))),
-			Link{Index: 7, Name: "veth1a2b", Kind: "veth", PeerIndex: 2, PeerNSID: 3}, true},
+			attr(iflaLinkNSID, u32(3)), attr(iflaMaster, u32(4))),
+			Link{Index: 7, Name: "veth1a2b", Kind: "veth", PeerIndex: 2, PeerNSID: 3, Master: 4}, true},
 		{"loopback", cat(ifinfo(1), attr(iflaIfname, []byte("lo\x00"))), Link{Index: 1, Name: "lo", PeerNSID: -1}, true},
 		{"veth with its peer here", cat(ifinfo(5), attr(iflaIfname, []byte("a\x00")), attr(iflaLink, u32(6))),
 			Link{Index: 5, Name: "a", PeerIndex: 6, PeerNSID: -1}, true},
@@ -108,5 +109,38 @@ func TestWalkMessages(t *testing.T) {
 	walkMessages(cat(message(16, 1, nil), bad), func(Message) bool { n++; return true })
 	if n != 1 {
 		t.Errorf("walked %d messages of a datagram with a bad second header, want 1", n)
+	}
+}
+
+// ifaddr is an RTM_NEWADDR payload: struct ifaddrmsg and attributes.
+func ifaddr(family, bits byte, index uint32, attrs ...[]byte) []byte {
+	b := []byte{family, bits, 0, 0}
+	b = binary.NativeEndian.AppendUint32(b, index)
+	return cat(append([][]byte{b}, attrs...)...)
+}
+
+func TestParseAddr(t *testing.T) {
+	v6 := netip.MustParseAddr("fd00::7").As16()
+	tests := []struct {
+		name  string
+		b     []byte
+		want  string
+		index int32
+		ok    bool
+	}{
+		{"IPv4, IFA_LOCAL first", ifaddr(unixAFInet, 24, 3, attr(ifaAddress, []byte{10, 0, 0, 9}), attr(ifaLocal, []byte{10, 0, 0, 1})), "10.0.0.1/24", 3, true},
+		{"IPv4 IFA_ADDRESS only", ifaddr(unixAFInet, 32, 4, attr(ifaAddress, []byte{192, 0, 2, 1})), "192.0.2.1/32", 4, true},
+		{"IPv6", ifaddr(unixAFInet6, 64, 5, attr(ifaAddress, v6[:])), "fd00::7/64", 5, true},
+		{"prefix longer than the address", ifaddr(unixAFInet, 99, 3, attr(ifaLocal, []byte{10, 0, 0, 1})), "10.0.0.1/32", 3, true},
+		{"IPv4 family with a 16-byte address", ifaddr(unixAFInet, 24, 3, attr(ifaLocal, v6[:])), "", 0, false},
+		{"other family", ifaddr(17, 24, 3, attr(ifaLocal, []byte{10, 0, 0, 1})), "", 0, false},
+		{"no address", ifaddr(unixAFInet, 24, 3), "", 0, false},
+		{"short", []byte{2, 24, 0}, "", 0, false},
+	}
+	for _, tt := range tests {
+		p, index, ok := ParseAddr(tt.b)
+		if ok != tt.ok || ok && (p.String() != tt.want || index != tt.index) {
+			t.Errorf("%s: ParseAddr = %v %d %v, want %s %d %v", tt.name, p, index, ok, tt.want, tt.index, tt.ok)
+		}
 	}
 }

@@ -54,10 +54,11 @@ type Config struct {
 	// attributed (nil: none).
 	Log io.Writer
 	// OnScan, if set, is called after each scan of the namespaces (from
-	// Resolve or Recheck): where the veth peer table of a Source is
-	// refreshed (Source.Refresh), so that frames of a new namespace are
-	// tagged once its attributor exists.
-	OnScan func()
+	// Resolve, Recheck or Start) with the namespaces found: where the
+	// veth peer table of a Source is refreshed (Follower.Refresh), so
+	// that frames of a new namespace are tagged once its attributor
+	// exists. It must not keep list.
+	OnScan func(list []netns.Namespace)
 }
 
 // Attributor routes flows to their namespace's attributor. Resolve and
@@ -83,6 +84,7 @@ type Attributor struct {
 type member struct {
 	attr     monitor.Attributor // nil while failed
 	failedAt time.Time
+	err      error // why it failed
 }
 
 // scanEvery bounds the scans made on a miss.
@@ -198,9 +200,9 @@ func (a *Attributor) prepare(n netns.Namespace, m *member, now time.Time) *membe
 		if m.failedAt.IsZero() && a.cfg.Log != nil {
 			fmt.Fprintf(a.cfg.Log, "hogs: flows in network namespace %d stay unknown: %v\n", n.Inode, err)
 		}
-		m.failedAt = now
+		m.failedAt, m.err = now, err
 	} else {
-		m.attr = attr
+		m.attr, m.err = attr, nil
 	}
 	a.mu.Lock()
 	a.per[n.Inode] = m
@@ -260,9 +262,30 @@ func (a *Attributor) scan(now time.Time) error {
 		}
 	}
 	if a.cfg.OnScan != nil {
-		a.cfg.OnScan()
+		a.cfg.OnScan(list)
 	}
 	return nil
+}
+
+// Start scans the namespaces once, making the attributors of those found
+// (failures are said on Log), before the first flow.
+func (a *Attributor) Start() error { return a.scan(a.cfg.Now()) }
+
+// Failed lists the namespaces whose attributor could not be made, with
+// the error of the last attempt.
+func (a *Attributor) Failed() map[uint32]error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out map[uint32]error
+	for ns, m := range a.per {
+		if m.attr == nil && m.err != nil {
+			if out == nil {
+				out = map[uint32]error{}
+			}
+			out[ns] = m.err
+		}
+	}
+	return out
 }
 
 // Recheck rescans the namespaces and rechecks every attributor's young
@@ -306,10 +329,21 @@ func (a *Attributor) Stats() monitor.AttributionStats {
 		s.TableReads += o.TableReads
 		s.Scans += o.Scans
 	}
-	if len(a.per) > 0 {
-		s.Attributor += fmt.Sprintf("+%d netns", len(a.per))
-	}
 	return s
+}
+
+// Namespaces counts the namespaces (other than the monitor's) whose
+// attributor is made.
+func (a *Attributor) Namespaces() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, m := range a.per {
+		if m.attr != nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Close closes every namespace attributor that is an io.Closer.

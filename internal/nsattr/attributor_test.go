@@ -110,7 +110,7 @@ func newHarness() *harness {
 	}
 	h.a = New(Config{
 		Scanner: h.nss, Own: h.own, Log: &h.log, Now: func() time.Time { return h.now },
-		OnScan: func() { h.onScan++ },
+		OnScan: func([]netns.Namespace) { h.onScan++ },
 		New: func(ns netns.Namespace, run func(func() error) error, member func(int) bool) (monitor.Attributor, error) {
 			var err error
 			if e := run(func() error { return h.fail[ns.Inode] }); e != nil {
@@ -230,7 +230,7 @@ func TestRecheckDropsGoneNamespaces(t *testing.T) {
 		t.Errorf("rechecks own %d, 200 %d, 400 %d; want 1 each", h.own.rechecks, h.made[200].rechecks, h.made[400].rechecks)
 	}
 	st := h.a.Stats()
-	if st.Lookups != 0+1+1 || st.Scans != 3 || st.Attributor != "fake+2 netns" {
+	if st.Lookups != 0+1+1 || st.Scans != 3 || st.Attributor != "fake" || h.a.Namespaces() != 2 {
 		t.Errorf("Stats = %+v", st)
 	}
 	h.nss.present = []uint32{100, 400}

@@ -28,5 +28,26 @@
 //     from a table of host ifindex → peer namespace that SetPeers
 //     replaces atomically, and turns the frame's direction round: what
 //     the host side of a veth receives, the namespace sent. Next costs
-//     one slice index per frame and allocates nothing.
+//     one slice index per frame and allocates nothing. Only bridged veths
+//     (Bridged: Docker's, Podman's, a CNI bridge's ports) are in the
+//     table: behind a routed veth is counted as another host would be. A
+//     frame of a device newer than the table kicks (SetKick) the
+//     Follower, which reads the peers again at once.
+//   - A namespace's resolver walks the descriptors of that namespace's
+//     processes only (as the Scanner last read them; a process seen
+//     before it joined its namespace is noticed at the Scanner's next full
+//     pass).
+//   - Boundary is the connection table's Classify for the monitor's own
+//     namespace, so that each byte counts once: a flow that cannot have a
+//     socket there (no local address of it) and has a container's address
+//     at either end is counted at the container's boundary (Elsewhere);
+//     one with no container's address is Forwarded (when the host
+//     forwards); one with a local address is Local unless the Tracker
+//     (conntrack) recognises a NATed copy. It answers from memory but for
+//     the Tracker, which it asks at most BoundaryConfig.TrackerRate times
+//     a second.
+//   - Follower keeps the Source's peer table and the Boundary's addresses
+//     (the monitor's namespace's and the containers', each read through a
+//     socket made inside the namespace and watching its address changes)
+//     current: Refresh after each scan, Run at each kick.
 package nsattr

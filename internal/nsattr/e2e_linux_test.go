@@ -34,6 +34,8 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "sink":
 		os.Exit(sink(os.Getenv("HOGS_NSATTR_ADDR")))
+	case "send":
+		os.Exit(send(os.Getenv("HOGS_NSATTR_ADDR")))
 	default:
 		fmt.Fprintln(os.Stderr, "unknown", roleEnv)
 		os.Exit(2)
@@ -58,7 +60,29 @@ func sink(addr string) int {
 	return 0
 }
 
-// End to end, with the live capture on the host side of a veth: a process
+// sendPayload is what the send role sends.
+const sendPayload = 300_000
+
+// send connects to addr, sends sendPayload bytes, says "sent", and keeps
+// the connection until its standard input closes (until the test has
+// seen its row).
+func send(addr string) int {
+	c, err := net.Dial("tcp4", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if _, err := c.Write(make([]byte, sendPayload)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("sent")
+	io.Copy(io.Discard, os.Stdin)
+	c.Close()
+	return 0
+}
+
+// End to end, with the live capture on the host side of a bridged veth: a process
 // in the "container" namespace sends to a server process in the "host"
 // namespace. The frames on the host veth carry the container's namespace
 // and its direction, so the flow resolves through sock_diag inside the
@@ -74,6 +98,13 @@ func TestLiveVethFlowsBelongToThePeerNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	host, ctr := pair.A, pair.B
+	// vA becomes a port of a bridge that takes over its address, as
+	// Docker's docker0 is: a bridged veth is a namespace boundary.
+	for _, args := range [][]string{{"link", "add", "br0", "type", "bridge"}, {"link", "set", "br0", "up"},
+		{"addr", "del", "10.78.0.1/24", "dev", "vA"}, {"addr", "add", "10.78.0.1/24", "dev", "br0"}, {"link", "set", "vA", "master", "br0"},
+		{"neigh", "replace", "10.78.0.2", "lladdr", "02:78:00:00:00:02", "dev", "br0", "nud", "permanent"}} {
+		netlab.IP(t, host, args...)
+	}
 
 	// The server, another process, in the host namespace.
 	self, err := os.Executable()
@@ -127,15 +158,15 @@ func TestLiveVethFlowsBelongToThePeerNamespace(t *testing.T) {
 	if _, err := sc.Scan(nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := src.Refresh(sc, rt); err != nil {
+	if _, err := src.Refresh(sc, rt); err != nil {
 		t.Fatal(err)
 	}
 	owners := flow.NewOwners()
 	fsys := proc.NewFS("")
 	attr := New(Config{Scanner: sc, Own: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})},
 		New: ProcFactory(fsys, owners), Log: os.Stderr,
-		OnScan: func() {
-			if err := src.Refresh(sc, rt); err != nil {
+		OnScan: func([]netns.Namespace) {
+			if _, err := src.Refresh(sc, rt); err != nil {
 				t.Errorf("veth peers: %v", err)
 			}
 		}})
@@ -153,29 +184,38 @@ func TestLiveVethFlowsBelongToThePeerNamespace(t *testing.T) {
 
 	// The container exists before its connections: wait for the first
 	// refresh's scan to have made the resolvers of the namespaces.
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(attr.Stats().Attributor, "netns"); {
+	for deadline := time.Now().Add(5 * time.Second); attr.Namespaces() == 0; {
 		if time.Now().After(deadline) {
 			t.Fatal("no namespace resolver made within 5 s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	before := netlab.ReadCounters(t, host, "vA")
-	const payload = 300_000
-	netlab.Run(t, ctr, func() {
-		c, err := net.Dial("tcp4", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if _, err := c.Write(make([]byte, payload)); err != nil {
-			t.Fatal(err)
-		}
-		// Like any socket, it must live until a lookup finds it: a few
-		// milliseconds, unless the machine is busy.
-		for deadline := time.Now().Add(5 * time.Second); rowOf(m.Latest(), os.Getpid()) == nil && time.Now().Before(deadline); {
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
+	const payload = sendPayload
+	// The sender, a process in the container namespace (the resolver of
+	// a namespace walks the descriptors of its processes only).
+	sender := exec.Command("ip", "netns", "exec", ctr, self)
+	sender.Env = append(os.Environ(), roleEnv+"=send", "HOGS_NSATTR_ADDR="+addr)
+	stdin, err := sender.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sout, sw := io.Pipe()
+	sp, err := lab.Start("send", sender, sw, os.Stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sl := bufio.NewScanner(sout); !sl.Scan() || sl.Text() != "sent" {
+		t.Fatalf("sender: %q, want sent", sl.Text())
+	}
+	go io.Copy(io.Discard, sout)
+	// Like any socket, it must live until a lookup finds it: a few
+	// milliseconds, unless the machine is busy.
+	for deadline := time.Now().Add(5 * time.Second); rowOf(m.Latest(), sp.PID()) == nil && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	stdin.Close()
+	sp.Wait(5 * time.Second)
 	if !lines.Scan() || lines.Text() != fmt.Sprintf("read %d", payload) {
 		t.Fatalf("server: %q, want read %d", lines.Text(), payload)
 	}
@@ -209,12 +249,12 @@ func TestLiveVethFlowsBelongToThePeerNamespace(t *testing.T) {
 		if r.PID == server.PID() {
 			t.Errorf("the server in the host namespace has a row: the veth's frames were not given the container's namespace")
 		}
-		if r.PID == os.Getpid() {
+		if r.PID == sp.PID() {
 			mine = r
 		}
 	}
 	if mine == nil {
-		t.Fatalf("no row for the sending process (pid %d) in the container namespace; rows: %s", os.Getpid(), strings.Join(desc, "; "))
+		t.Fatalf("no row for the sending process (pid %d) in the container namespace; rows: %s", sp.PID(), strings.Join(desc, "; "))
 	}
 	// What the veth received (rx) the container sent, and the other way.
 	if mine.Sent.Bytes != wire.RxBytes || mine.Recv.Bytes != wire.TxBytes {

@@ -3,13 +3,14 @@
 package nsattr
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"os/exec"
-	"strings"
 	"testing"
+	"time"
 
 	"hogs/internal/flow"
 	"hogs/internal/monitor"
@@ -65,22 +66,42 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 	netlab.SkipUnlessAdmin(t)
 	n1, n2 := netlab.New(t), netlab.New(t)
 	client, server := uint16(20000+rand.IntN(20000)), uint16(40000+rand.IntN(20000))
-	connectedPair(t, n1, client, server)
+	c1, s1 := connectedPair(t, n1, client, server)
 	c2, _ := connectedPair(t, n2, client, server)
 
-	// Hand n2's client socket to a child and close ours.
-	f, err := c2.File()
-	if err != nil {
-		t.Fatal(err)
+	// The sockets go to processes inside the namespaces (a namespace's
+	// resolver walks the descriptors of its own processes): both of
+	// n1's to one, n2's client to another; n2's server stays with this
+	// process, in the monitor's namespace, where n2's resolver does not
+	// look.
+	hold := func(ns string, conns ...*net.TCPConn) *exec.Cmd {
+		child := exec.Command("ip", "netns", "exec", ns, "sleep", "60")
+		for _, c := range conns {
+			f, err := c.File()
+			if err != nil {
+				t.Fatal(err)
+			}
+			child.ExtraFiles = append(child.ExtraFiles, f)
+			defer f.Close()
+			defer c.Close()
+		}
+		if err := child.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { child.Process.Kill(); child.Wait() })
+		// In its namespace once ip has exec'd sleep (a process's
+		// namespace is read once when the scanner first sees it).
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", child.Process.Pid)); string(comm) == "sleep\n" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("ip netns exec did not exec sleep within 5 s")
+			}
+		}
+		return child
 	}
-	child := exec.Command("sleep", "60")
-	child.ExtraFiles = []*os.File{f}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { child.Process.Kill(); child.Wait() })
-	f.Close()
-	c2.Close()
+	h1, h2 := hold(n1, c1, s1), hold(n2, c2)
 
 	ns1, ns2 := mustStat(t, "/run/netns/"+n1), mustStat(t, "/run/netns/"+n2)
 
@@ -103,7 +124,7 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 		return flow.Key{Proto: flow.TCP, NetNS: ns, Local: netip.AddrPortFrom(lo, local), Remote: netip.AddrPortFrom(lo, remote)}
 	}
 	keys := []flow.Key{k(ns1, client, server), k(ns2, client, server), k(ns1, server, client), k(ns2, server, client), k(0, client, server)}
-	want := []int{os.Getpid(), child.Process.Pid, os.Getpid(), os.Getpid(), 0}
+	want := []int{h1.Process.Pid, h2.Process.Pid, h1.Process.Pid, 0, 0}
 	got := make([]flow.Owner, len(keys))
 	if err := a.Resolve(keys, got); err != nil {
 		t.Fatal(err)
@@ -114,7 +135,7 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 		}
 	}
 	// Every namespace on the machine has its resolver (other tests' too).
-	if st := a.Stats(); !strings.HasPrefix(st.Attributor, "proc+") || st.Lookups < 5 {
+	if st := a.Stats(); a.Namespaces() < 2 || st.Lookups < 5 {
 		t.Errorf("Stats = %+v, want namespace resolvers and five lookups", st)
 	}
 }

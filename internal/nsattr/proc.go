@@ -12,12 +12,10 @@ import (
 // ProcFactory makes, for each namespace, a /proc resolver (proc.Resolver)
 // whose sock_diag socket was opened inside the namespace; processes are
 // numbered in owners, shared with the Own attributor. Socket inodes are
-// global, so the resolver's /proc fd walk finds the owner whatever its
-// namespace.
-//
-// The walk is not yet restricted to the namespace's processes: that needs
-// a hook in proc.ResolverConfig (a PID filter) that member would be given
-// to.
+// global, so the resolver's /proc fd walk would find the owner whatever
+// its namespace; it visits only the namespace's processes
+// (proc.ResolverConfig.ScanPIDs is member), so a search in one container
+// does not read every process's descriptors.
 func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
 	return func(ns netns.Namespace, run func(func() error) error, member func(pid int) bool) (monitor.Attributor, error) {
 		var (
@@ -37,7 +35,7 @@ func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
 		if err != nil {
 			return nil, err
 		}
-		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})}, diag: diag, watcher: watcher}
+		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag, ScanPIDs: member})}, diag: diag, watcher: watcher}
 		if watcher != nil {
 			go r.FollowClosed(watcher)
 		}

@@ -17,6 +17,10 @@ import (
 type Source struct {
 	src   monitor.Source
 	peers atomic.Pointer[peerTable]
+	// kick, if set, is called (from the capture goroutine; it must not
+	// block) for a frame of a device newer than the peer table: a veth
+	// just made, whose namespace the table should learn at once.
+	kick func()
 }
 
 // LiveSource is Source over a live capture: it tags the handshake fast
@@ -57,9 +61,13 @@ func (s *Source) Next(f *rawcap.Frame) error {
 // tag sets f's namespace from the peer table and, for a frame of a peer
 // namespace, turns its direction round.
 func (s *Source) tag(f *rawcap.Frame) {
-	ns := s.peers.Load().lookup(f.Interface)
+	t := s.peers.Load()
+	ns := t.lookup(f.Interface)
 	f.NetNS = ns
 	if ns == 0 {
+		if f.Interface > t.top && s.kick != nil {
+			s.kick()
+		}
 		return
 	}
 	switch f.Direction {
@@ -77,21 +85,53 @@ func (s *Source) Capture() ui.CaptureStats { return s.src.Capture() }
 func (s *Source) Close() error { return s.src.Close() }
 
 // SetPeers replaces the table of host ifindex → peer namespace; frames
-// read after it returns are tagged by the new table.
-func (s *Source) SetPeers(peers map[int32]netns.Peer) {
-	s.peers.Store(newPeerTable(peers))
+// read after it returns are tagged by the new table. top is the highest
+// ifindex the table was made from (every link's, not only the peers'):
+// a frame of a device above it makes the Source kick (SetKick).
+func (s *Source) SetPeers(peers map[int32]netns.Peer, top int) {
+	t := newPeerTable(peers)
+	t.top = top
+	for idx := range peers {
+		t.top = max(t.top, int(idx))
+	}
+	s.peers.Store(t)
 }
 
-// Refresh reads the veth peers of rt's namespace (sc.Peers) and installs
-// them. The caller runs it as often as namespaces may appear (at each
-// refresh: it costs one rtnetlink link dump).
-func (s *Source) Refresh(sc *netns.Scanner, rt *netns.RTNL) error {
-	peers, err := sc.Peers(rt)
+// SetKick sets the function called for a frame of a device newer than the
+// peer table (it must not block). Set it before the first Next.
+func (s *Source) SetKick(kick func()) { s.kick = kick }
+
+// Refresh reads the veth peers of rt's namespace (sc.PeersOf) and
+// installs those of bridge ports (Bridged). It costs one rtnetlink link
+// dump; it returns the peers installed.
+func (s *Source) Refresh(sc *netns.Scanner, rt *netns.RTNL) (map[int32]netns.Peer, error) {
+	links, err := rt.Links()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.SetPeers(peers)
-	return nil
+	top := 0
+	for _, l := range links {
+		top = max(top, int(l.Index))
+	}
+	peers := sc.PeersOf(rt, Bridged(links))
+	s.SetPeers(peers, top)
+	return peers, nil
+}
+
+// Bridged returns the links that are bridge (bond) ports: the host-side
+// veths of containers (Docker's, Podman's, a Kubernetes CNI bridge's),
+// whose traffic the host's own stack sees on the bridge. A veth that is
+// no port is a routed link: what is behind it is counted as another host
+// on that link would be (the host's own sockets use the veth itself), so
+// its packets stay the monitor's namespace's.
+func Bridged(links []netns.Link) []netns.Link {
+	out := make([]netns.Link, 0, len(links))
+	for _, l := range links {
+		if l.Master != 0 {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // NextHandshake reads the next handshake frame and tags it.
@@ -117,6 +157,8 @@ const denseIfindexes = 1 << 16
 type peerTable struct {
 	dense  []uint32
 	sparse map[int]uint32
+	// top is the highest ifindex known when the table was made.
+	top int
 }
 
 func newPeerTable(peers map[int32]netns.Peer) *peerTable {

@@ -54,7 +54,7 @@ func TestSourceTagsVethFrames(t *testing.T) {
 	}
 	inner := &listSource{frames: frames}
 	s := NewSource(inner)
-	s.SetPeers(map[int32]netns.Peer{7: {NetNS: 4026532001, Index: 2}, big: {NetNS: 4026532002, Index: 3}})
+	s.SetPeers(map[int32]netns.Peer{7: {NetNS: 4026532001, Index: 2}, big: {NetNS: 4026532002, Index: 3}}, 9)
 	for i, w := range want {
 		var f rawcap.Frame
 		if err := s.Next(&f); err != nil {
@@ -82,7 +82,7 @@ func TestSourceNextAllocatesNothing(t *testing.T) {
 	frame := rawcap.Frame{Interface: 7, Direction: decode.DirIn}
 	inner := &loopSource{f: frame}
 	s := NewSource(inner)
-	s.SetPeers(map[int32]netns.Peer{7: {NetNS: 1}, denseIfindexes + 1: {NetNS: 2}})
+	s.SetPeers(map[int32]netns.Peer{7: {NetNS: 1}, denseIfindexes + 1: {NetNS: 2}}, 0)
 	var f rawcap.Frame
 	if n := allocs.Least(3, 1000, func() { s.Next(&f) }); n != 0 {
 		t.Errorf("Next allocates %v times per frame", n)
@@ -95,3 +95,19 @@ type loopSource struct{ f rawcap.Frame }
 func (s *loopSource) Next(f *rawcap.Frame) error { *f = s.f; return nil }
 func (s *loopSource) Capture() ui.CaptureStats   { return ui.CaptureStats{} }
 func (s *loopSource) Close() error               { return nil }
+
+// TestSourceKicksForNewDevices: a frame of a device above the table's
+// top (made after it) kicks; frames of devices the table knows do not.
+func TestSourceKicksForNewDevices(t *testing.T) {
+	frames := []rawcap.Frame{{Interface: 7}, {Interface: 3}, {Interface: 12}, {Interface: 7}, {Interface: 13}}
+	s := NewSource(&listSource{frames: frames})
+	var kicked []int
+	var cur rawcap.Frame
+	s.SetKick(func() { kicked = append(kicked, cur.Interface) })
+	s.SetPeers(map[int32]netns.Peer{7: {NetNS: 1}}, 10)
+	for s.Next(&cur) == nil {
+	}
+	if len(kicked) != 2 || kicked[0] != 12 || kicked[1] != 13 {
+		t.Errorf("kicked for %v, want [12 13]", kicked)
+	}
+}

@@ -1,0 +1,162 @@
+//go:build linux && !hogs_small
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"hogs/internal/conntable"
+	"hogs/internal/flow"
+	"hogs/internal/monitor"
+	"hogs/internal/netns"
+	"hogs/internal/nsattr"
+	"hogs/proc"
+)
+
+// namespacesBuiltIn: this build attributes flows in every network
+// namespace (the small build leaves it out).
+const namespacesBuiltIn = true
+
+// namespaces is the machinery that attributes flows in every network
+// namespace of the host: frames seen on a host-side veth carry the peer's
+// namespace (nsattr.LiveSource), flows are resolved in their namespace
+// (nsattr.Attributor), and each byte counts once (nsattr.Boundary, the
+// connection table's Classify).
+type namespaces struct {
+	sc       *netns.Scanner
+	src      *nsattr.LiveSource
+	boundary *nsattr.Boundary
+	follow   *nsattr.Follower
+	owners   *flow.Owners
+	fsys     proc.FS
+	log      *lineLog
+	attr     *nsattr.Attributor // the last made by wrap
+	stop     chan struct{}
+	done     sync.WaitGroup
+}
+
+// openNamespaces sets up the namespace machinery, before the capture
+// opens (attach gives it the capture); an error when it cannot run here:
+// then hogs counts the monitor's own namespace only, as without it.
+func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
+	sc, err := netns.NewScanner(netns.Config{})
+	if err != nil {
+		return nil, err
+	}
+	n := &namespaces{sc: sc, owners: owners, fsys: fsys, log: &lineLog{}, stop: make(chan struct{})}
+	n.boundary = nsattr.NewBoundary(nsattr.BoundaryConfig{Self: sc.Self(), Tracker: conntrackTracker(sc), Log: n.log})
+	if n.follow, err = nsattr.NewFollower(sc, n.boundary); err != nil {
+		sc.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+// attach wraps the live capture: its frames of host-side veths get the
+// peer's namespace.
+func (n *namespaces) attach(live monitor.Live) {
+	n.src = nsattr.NewLiveSource(live)
+	n.follow.Follow(n.src.Source)
+	n.done.Add(1)
+	go func() {
+		defer n.done.Done()
+		n.follow.Run(n.stop, 100*time.Millisecond)
+	}()
+}
+
+// source is what the monitor reads.
+func (n *namespaces) source() monitor.Source { return n.src }
+
+// wrap returns the attributor of every namespace, own resolving the
+// monitor's. Start the last one made (start).
+func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor {
+	n.attr = nsattr.New(nsattr.Config{Scanner: n.sc, Own: own, New: nsattr.ProcFactory(n.fsys, n.owners), Log: n.log,
+		OnScan: func(list []netns.Namespace) { n.follow.Refresh(list) }})
+	return n.attr
+}
+
+// start scans the namespaces once (making their attributors, reading
+// their veth peers and addresses) and returns the lines to show at start:
+// the namespaces that cannot be attributed, and why.
+func (n *namespaces) start() []string {
+	if n.attr != nil {
+		n.attr.Start()
+	} else if list, err := n.sc.Scan(nil); err == nil {
+		n.follow.Refresh(list)
+	}
+	var notes []string
+	var failed map[uint32]error
+	if n.attr != nil {
+		failed = n.attr.Failed()
+	}
+	if len(failed) > 0 {
+		inodes := make([]uint32, 0, len(failed))
+		perm := false
+		for ns, err := range failed {
+			inodes = append(inodes, ns)
+			perm = perm || errors.Is(err, unix.EPERM)
+		}
+		slices.Sort(inodes)
+		list := make([]string, 0, min(len(inodes), 5))
+		for _, ns := range inodes[:min(len(inodes), 5)] {
+			list = append(list, fmt.Sprint(ns))
+		}
+		if len(inodes) > 5 {
+			list = append(list, fmt.Sprintf("and %d more", len(inodes)-5))
+		}
+		why := "they cannot be joined: " + failed[inodes[0]].Error()
+		if perm {
+			why = "joining a network namespace (setns) needs cap_sys_admin"
+		}
+		notes = append(notes, fmt.Sprintf("the traffic of %d other network namespaces (%s) shows as unknown: %s", len(inodes), strings.Join(list, ", "), why))
+	}
+	n.log.quiet() // said here: the attributor's own lines are for -x
+	return notes
+}
+
+// classify is the connection table's Classify.
+func (n *namespaces) classify(k *flow.Key) conntable.Class { return n.boundary.Classify(k) }
+
+// close stops the machinery.
+func (n *namespaces) close() error {
+	close(n.stop) // Run was started by attach
+	n.done.Wait()
+	if n.attr != nil {
+		n.attr.Close()
+	}
+	n.follow.Close()
+	return n.sc.Close()
+}
+
+// lineLog collects lines said at start; later ones go to w (nil: none).
+type lineLog struct {
+	mu    sync.Mutex
+	lines []string
+	done  bool
+	w     io.Writer
+}
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.done {
+		l.lines = append(l.lines, string(p))
+	} else if l.w != nil {
+		l.w.Write(p)
+	}
+	return len(p), nil
+}
+
+func (l *lineLog) quiet() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.done = true
+}
