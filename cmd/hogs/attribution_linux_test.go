@@ -51,6 +51,10 @@ func roleFunc(name string) func(args []string) int {
 		return launcher
 	case "one-shot":
 		return oneShot
+	case "ns-server":
+		return nsServer
+	case "ns-client":
+		return nsClient
 	case "tcp-server-any":
 		return func(args []string) int { return tcpServer(args[0]) }
 	}

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -39,8 +38,6 @@ type namespaces struct {
 	fsys     proc.FS
 	log      *lineLog
 	attr     *nsattr.Attributor // the last made by wrap
-	stop     chan struct{}
-	done     sync.WaitGroup
 }
 
 // openNamespaces sets up the namespace machinery, before the capture
@@ -51,7 +48,7 @@ func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &namespaces{sc: sc, owners: owners, fsys: fsys, log: &lineLog{}, stop: make(chan struct{})}
+	n := &namespaces{sc: sc, owners: owners, fsys: fsys, log: &lineLog{}}
 	n.boundary = nsattr.NewBoundary(nsattr.BoundaryConfig{Self: sc.Self(), Tracker: conntrackTracker(sc), Log: n.log})
 	if n.follow, err = nsattr.NewFollower(sc, n.boundary); err != nil {
 		sc.Close()
@@ -65,11 +62,6 @@ func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
 func (n *namespaces) attach(live monitor.Live) {
 	n.src = nsattr.NewLiveSource(live)
 	n.follow.Follow(n.src.Source)
-	n.done.Add(1)
-	go func() {
-		defer n.done.Done()
-		n.follow.Run(n.stop, 100*time.Millisecond)
-	}()
 }
 
 // source is what the monitor reads.
@@ -127,8 +119,6 @@ func (n *namespaces) classify(k *flow.Key) conntable.Class { return n.boundary.C
 
 // close stops the machinery.
 func (n *namespaces) close() error {
-	close(n.stop) // Run was started by attach
-	n.done.Wait()
 	if n.attr != nil {
 		n.attr.Close()
 	}

@@ -220,15 +220,21 @@ func (s *Scanner) PeersOf(r *RTNL, links []Link) map[int32]Peer {
 	return peers
 }
 
+// Addr is an address of a link.
+type Addr struct {
+	Prefix netip.Prefix
+	Index  int32 // the link's
+}
+
 // Addrs lists the IPv4 and IPv6 addresses of the socket's namespace.
-func (r *RTNL) Addrs() ([]netip.Prefix, error) {
+func (r *RTNL) Addrs() ([]Addr, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var addrs []netip.Prefix
+	var addrs []Addr
 	req := make([]byte, ifaddrmsgLen) // struct ifaddrmsg, family AF_UNSPEC
 	err := r.request(unix.RTM_GETADDR, unix.NLM_F_DUMP, req, unix.RTM_NEWADDR, func(b []byte) {
-		if p, _, ok := ParseAddr(b); ok {
-			addrs = append(addrs, p)
+		if p, index, ok := ParseAddr(b); ok {
+			addrs = append(addrs, Addr{Prefix: p, Index: index})
 		}
 	})
 	return addrs, err

@@ -75,6 +75,11 @@ type Boundary struct {
 type addrSets struct {
 	host      map[netip.Addr]bool
 	container map[netip.Addr]bool
+	// subnets are the prefixes of container bridges (every port a
+	// container's veth): any address in them but the host's is a
+	// container's, also one whose namespace has not been read yet (a
+	// container that just started).
+	subnets []netip.Prefix
 	// forwarding: the host routes IPv4 or IPv6 (ip_forward).
 	forwarding bool
 }
@@ -95,10 +100,15 @@ func NewBoundary(cfg BoundaryConfig) *Boundary {
 }
 
 // SetAddrs replaces the addresses: host, the monitor's namespace's
-// (with each IPv4 prefix's broadcast address); containers, those of every
-// other namespace; forwarding, whether the host routes.
-func (b *Boundary) SetAddrs(host, containers []netip.Prefix, forwarding bool) {
+// (with each IPv4 prefix's broadcast address); containers, those of the
+// containers' namespaces; subnets, the prefixes of container bridges
+// (any address in them but the host's is a container's); forwarding,
+// whether the host routes.
+func (b *Boundary) SetAddrs(host, containers, subnets []netip.Prefix, forwarding bool) {
 	s := &addrSets{host: make(map[netip.Addr]bool, 2*len(host)), container: make(map[netip.Addr]bool, len(containers)), forwarding: forwarding}
+	for _, p := range subnets {
+		s.subnets = append(s.subnets, p.Masked())
+	}
 	for _, p := range host {
 		s.host[p.Addr()] = true
 		if p.Addr().Is4() && p.Bits() < 31 {
@@ -135,10 +145,23 @@ func (b *Boundary) IsLocal(ns uint32, addr netip.Addr) bool {
 	return addr.IsLoopback() || b.sets.Load().host[addr]
 }
 
-// IsContainer reports whether addr is an address of another namespace of
-// this machine than the monitor's.
+// IsContainer reports whether addr is an address of a container (of a
+// namespace behind one of the monitor's bridged veths, or in the subnet of
+// a container bridge).
 func (b *Boundary) IsContainer(ns uint32, addr netip.Addr) bool {
-	return b.own(ns) && b.sets.Load().container[addr.Unmap()]
+	return b.own(ns) && b.sets.Load().isContainer(addr.Unmap())
+}
+
+func (s *addrSets) isContainer(a netip.Addr) bool {
+	if s.container[a] {
+		return true
+	}
+	for _, p := range s.subnets {
+		if p.Contains(a) && !s.host[a] {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Boundary) own(ns uint32) bool { return ns == 0 || ns == b.cfg.Self }
@@ -167,7 +190,7 @@ func (b *Boundary) Classify(k *flow.Key) conntable.Class {
 		return conntable.Local
 	}
 	switch {
-	case s.container[l] || s.container[r]:
+	case s.isContainer(l) || s.isContainer(r):
 		return conntable.Elsewhere
 	case s.forwarding:
 		return conntable.Forwarded

@@ -40,7 +40,7 @@ func TestBoundaryClassify(t *testing.T) {
 	b := NewBoundary(BoundaryConfig{Self: self, Tracker: tr})
 	host := []netip.Prefix{netip.MustParsePrefix("10.90.0.1/24"), netip.MustParsePrefix("192.168.90.1/24"), netip.MustParsePrefix("10.91.0.1/24")}
 	ctrs := []netip.Prefix{netip.MustParsePrefix("10.90.0.2/24"), netip.MustParsePrefix("10.90.0.3/24"), netip.MustParsePrefix("127.0.0.1/8")}
-	b.SetAddrs(host, ctrs, true)
+	b.SetAddrs(host, ctrs, nil, true)
 	inCtr := tcp("10.90.0.2:5555", "192.168.90.2:7000")
 	inCtr.NetNS = 4026532001
 	tests := []struct {
@@ -82,12 +82,21 @@ func TestBoundaryClassify(t *testing.T) {
 	}
 	// A host that does not forward: what no socket here has is another
 	// hosts' traffic (a promiscuous capture), not forwarded.
-	b.SetAddrs(host, ctrs, false)
+	b.SetAddrs(host, ctrs, nil, false)
 	if k := tcp("192.168.90.2:7000", "10.91.0.2:40000"); b.Classify(&k) != conntable.Local {
 		t.Error("without forwarding, a foreign flow is not Local")
 	}
 	if k := tcp("192.168.90.2:7000", "10.90.0.2:5555"); b.Classify(&k) != conntable.Elsewhere {
 		t.Error("without forwarding, a container's bridge copy is not Elsewhere")
+	}
+	// A container just started, its namespace not read yet: its address
+	// is in a container bridge's subnet.
+	b.SetAddrs(host, ctrs, []netip.Prefix{netip.MustParsePrefix("10.90.0.1/24")}, true)
+	if k := tcp("192.168.90.2:7000", "10.90.0.9:5555"); b.Classify(&k) != conntable.Elsewhere || !b.IsContainer(0, netip.MustParseAddr("10.90.0.9")) {
+		t.Error("an address in a container bridge's subnet is not a container's")
+	}
+	if b.IsContainer(0, netip.MustParseAddr("10.90.0.1")) || b.IsContainer(0, netip.MustParseAddr("10.91.0.9")) {
+		t.Error("the host's own address, or one outside the subnet, taken for a container's")
 	}
 }
 
@@ -98,7 +107,7 @@ func TestBoundaryTrackerBudget(t *testing.T) {
 	tr := &fakeTracker{err: errors.New("operation not permitted")}
 	var log strings.Builder
 	b := NewBoundary(BoundaryConfig{Tracker: tr, TrackerRate: 3, Log: &log, Now: func() time.Time { return now }})
-	b.SetAddrs([]netip.Prefix{netip.MustParsePrefix("192.168.90.1/24")}, nil, true)
+	b.SetAddrs([]netip.Prefix{netip.MustParsePrefix("192.168.90.1/24")}, nil, nil, true)
 	k := tcp("192.168.90.1:1", "192.168.90.2:2")
 	for range 10 {
 		b.Classify(&k)
@@ -146,9 +155,9 @@ func TestBoundaryConcurrent(t *testing.T) {
 	}
 	for i := range 200 {
 		if i%2 == 0 {
-			b.SetAddrs(host, a, true)
+			b.SetAddrs(host, a, nil, true)
 		} else {
-			b.SetAddrs(host, nil, true)
+			b.SetAddrs(host, nil, nil, true)
 		}
 	}
 	for range 4 {

@@ -14,9 +14,9 @@ import (
 
 // Follower keeps a Source's veth peer table and a Boundary's addresses (of
 // the monitor's namespace and of the containers: the namespaces behind its
-// bridged veths) up to date with the namespaces a scan finds: Refresh after each scan
-// (Config.OnScan), and at once when the Source sees a device newer than
-// its table (Run, fed by the Source's kick).
+// bridged veths) up to date with the namespaces a scan finds: Refresh after
+// each scan (Config.OnScan), and at once when the Source sees a device
+// newer than its table (Kick).
 //
 // A Refresh costs one rtnetlink link dump in the monitor's namespace and,
 // per namespace, one read without waiting on a socket watching its
@@ -33,16 +33,18 @@ type Follower struct {
 
 	mu       sync.Mutex
 	per      map[uint32]*nsAddrs
-	ownAddrs []netip.Prefix
+	ownAddrs []netns.Addr
+	// subnets are the prefixes of the container bridges as last set.
+	subnets []netip.Prefix
 	buf      []netns.Namespace
-	kick     chan struct{}
+	kicked   time.Time
 }
 
 // nsAddrs is a namespace's watched addresses; rt is nil when no socket
 // could be made there (failed says when it was tried).
 type nsAddrs struct {
 	rt     *netns.RTNL
-	addrs  []netip.Prefix
+	addrs  []netns.Addr
 	failed time.Time
 }
 
@@ -63,13 +65,13 @@ func NewFollower(sc *netns.Scanner, b *Boundary) (*Follower, error) {
 		own.Close()
 		return nil, err
 	}
-	f := &Follower{sc: sc, links: links, own: own, b: b, per: map[uint32]*nsAddrs{}, kick: make(chan struct{}, 1),
+	f := &Follower{sc: sc, links: links, own: own, b: b, per: map[uint32]*nsAddrs{},
 		forwardingFiles: []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"}}
 	return f, nil
 }
 
 // Follow makes the Follower keep src's peer table, and src kick it for
-// devices newer than its table. Call it before Run and the first Refresh.
+// devices newer than its table. Call it before the first Refresh.
 func (f *Follower) Follow(src *Source) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -77,63 +79,56 @@ func (f *Follower) Follow(src *Source) {
 	src.SetKick(f.Kick)
 }
 
-// Kick asks Run for a scan and a Refresh, without waiting.
+// Kick scans and refreshes at once, at most every kickGap: the Source
+// calls it, from the capture goroutine, for a frame of a device newer
+// than its table (a container just made), and tags the frame by the
+// table made. A scan and a link dump cost about a millisecond, once per
+// new device.
 func (f *Follower) Kick() {
-	select {
-	case f.kick <- struct{}{}:
-	default:
+	f.mu.Lock()
+	if now := time.Now(); now.Sub(f.kicked) < kickGap {
+		f.mu.Unlock()
+		return
+	} else {
+		f.kicked = now
+	}
+	list, err := f.sc.Scan(f.buf[:0])
+	if err == nil {
+		f.buf = list
+	}
+	f.mu.Unlock()
+	if err == nil {
+		f.Refresh(list)
 	}
 }
 
-// Run scans and refreshes at each Kick, at most every minGap, until stop
-// is closed.
-func (f *Follower) Run(stop <-chan struct{}, minGap time.Duration) {
-	for {
-		select {
-		case <-stop:
-			return
-		case <-f.kick:
-		}
-		f.mu.Lock()
-		list, err := f.sc.Scan(f.buf[:0])
-		if err == nil {
-			f.buf = list
-		}
-		f.mu.Unlock()
-		if err == nil {
-			f.Refresh(list)
-		}
-		select {
-		case <-stop:
-			return
-		case <-time.After(minGap):
-		}
-	}
-}
+// kickGap bounds how often Kick scans: devices that come and go by the
+// thousand cannot keep the capture goroutine scanning.
+const kickGap = 100 * time.Millisecond
 
 // Refresh reads the veth peers and the addresses of the namespaces in
 // list (a scan's) and installs them.
 func (f *Follower) Refresh(list []netns.Namespace) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var (
-		firstErr error
-		peers    map[int32]netns.Peer
-	)
+	var firstErr error
+	links, err := f.links.Links()
+	if err != nil {
+		return err
+	}
+	peers := f.sc.PeersOf(f.links, Bridged(links))
 	if f.src != nil {
-		var err error
-		if peers, err = f.src.Refresh(f.sc, f.links); err != nil {
-			firstErr = err
-		}
+		f.src.install(links, peers)
 	}
 	if f.b == nil {
-		return firstErr
+		return nil
 	}
 	// Containers: the namespaces behind bridged veths.
 	behind := make(map[uint32]bool, len(peers))
 	for _, p := range peers {
 		behind[p.NetNS] = true
 	}
+	bridges := containerBridges(links, peers)
 	changed := false
 	if f.own.AddrsChanged() || f.ownAddrs == nil {
 		if a, err := f.own.Addrs(); err == nil {
@@ -180,16 +175,58 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 			changed = true
 		}
 	}
+	var subnets, host []netip.Prefix
+	for _, a := range f.ownAddrs {
+		host = append(host, a.Prefix)
+		if bridges[a.Index] {
+			subnets = append(subnets, a.Prefix)
+		}
+	}
 	fwd := f.forwarding()
-	if changed || fwd != f.b.sets.Load().forwarding {
+	if changed || fwd != f.b.sets.Load().forwarding || !slices.Equal(subnets, f.subnets) {
 		var ctrs []netip.Prefix
 		for _, m := range f.per {
-			ctrs = append(ctrs, m.addrs...)
+			for _, a := range m.addrs {
+				ctrs = append(ctrs, a.Prefix)
+			}
 		}
-		f.b.SetAddrs(f.ownAddrs, ctrs, fwd)
+		f.subnets = subnets
+		f.b.SetAddrs(host, ctrs, subnets, fwd)
 	}
 	return firstErr
 }
+
+// containerBridges are the bridges whose every port is a veth with a peer
+// in another namespace (at least one): Docker's docker0, a CNI bridge.
+// What is in their subnets is containers (a bridge with a NIC among its
+// ports joins the LAN: its subnet holds other hosts).
+func containerBridges(links []netns.Link, peers map[int32]netns.Peer) map[int32]bool {
+	bridge := map[int32]bool{}
+	for _, l := range links {
+		if l.Kind == "bridge" {
+			bridge[l.Index] = true
+		}
+	}
+	boundaries, other := map[int32]int{}, map[int32]bool{}
+	for _, l := range links {
+		if !bridge[l.Master] {
+			continue
+		}
+		if _, ok := peers[l.Index]; ok {
+			boundaries[l.Master]++
+		} else {
+			other[l.Master] = true
+		}
+	}
+	out := map[int32]bool{}
+	for b, n := range boundaries {
+		if n > 0 && !other[b] {
+			out[b] = true
+		}
+	}
+	return out
+}
+
 
 // open makes a socket watching namespace ns's addresses, inside it.
 func (f *Follower) open(ns uint32) (*netns.RTNL, error) {

@@ -17,9 +17,9 @@ import (
 type Source struct {
 	src   monitor.Source
 	peers atomic.Pointer[peerTable]
-	// kick, if set, is called (from the capture goroutine; it must not
-	// block) for a frame of a device newer than the peer table: a veth
-	// just made, whose namespace the table should learn at once.
+	// kick, if set, is called (from the capture goroutine) for a frame
+	// of a device newer than the peer table: a veth just made, whose
+	// namespace the table learns before the frame is tagged.
 	kick func()
 }
 
@@ -64,10 +64,12 @@ func (s *Source) tag(f *rawcap.Frame) {
 	t := s.peers.Load()
 	ns := t.lookup(f.Interface)
 	f.NetNS = ns
+	if ns == 0 && f.Interface > t.top && s.kick != nil {
+		s.kick()
+		ns = s.peers.Load().lookup(f.Interface)
+		f.NetNS = ns
+	}
 	if ns == 0 {
-		if f.Interface > t.top && s.kick != nil {
-			s.kick()
-		}
 		return
 	}
 	switch f.Direction {
@@ -98,7 +100,8 @@ func (s *Source) SetPeers(peers map[int32]netns.Peer, top int) {
 }
 
 // SetKick sets the function called for a frame of a device newer than the
-// peer table (it must not block). Set it before the first Next.
+// peer table, before the frame is tagged (Follower.Kick, which refreshes
+// the table). Set it before the first Next.
 func (s *Source) SetKick(kick func()) { s.kick = kick }
 
 // Refresh reads the veth peers of rt's namespace (sc.PeersOf) and
@@ -109,13 +112,18 @@ func (s *Source) Refresh(sc *netns.Scanner, rt *netns.RTNL) (map[int32]netns.Pee
 	if err != nil {
 		return nil, err
 	}
+	peers := sc.PeersOf(rt, Bridged(links))
+	s.install(links, peers)
+	return peers, nil
+}
+
+// install sets the peers found among links.
+func (s *Source) install(links []netns.Link, peers map[int32]netns.Peer) {
 	top := 0
 	for _, l := range links {
 		top = max(top, int(l.Index))
 	}
-	peers := sc.PeersOf(rt, Bridged(links))
 	s.SetPeers(peers, top)
-	return peers, nil
 }
 
 // Bridged returns the links that are bridge (bond) ports: the host-side
