@@ -36,8 +36,8 @@ type Follower struct {
 	ownAddrs []netns.Addr
 	// subnets are the prefixes of the container bridges as last set.
 	subnets []netip.Prefix
-	buf      []netns.Namespace
-	kicked   time.Time
+	buf     []netns.Namespace
+	kicked  time.Time
 }
 
 // nsAddrs is a namespace's watched addresses; rt is nil when no socket
@@ -226,7 +226,6 @@ func containerBridges(links []netns.Link, peers map[int32]netns.Peer) map[int32]
 	}
 	return out
 }
-
 
 // open makes a socket watching namespace ns's addresses, inside it.
 func (f *Follower) open(ns uint32) (*netns.RTNL, error) {
