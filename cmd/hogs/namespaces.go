@@ -38,6 +38,7 @@ type namespaces struct {
 	fsys     proc.FS
 	log      *lineLog
 	attr     *nsattr.Attributor // the last made by wrap
+	tracker  *tracker           // nil: no connection tracking
 }
 
 // openNamespaces sets up the namespace machinery, before the capture
@@ -49,7 +50,12 @@ func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
 		return nil, err
 	}
 	n := &namespaces{sc: sc, owners: owners, fsys: fsys, log: &lineLog{}}
-	n.boundary = nsattr.NewBoundary(nsattr.BoundaryConfig{Self: sc.Self(), Tracker: conntrackTracker(sc), Log: n.log})
+	n.boundary = nsattr.NewBoundary(nsattr.BoundaryConfig{Self: sc.Self(), Log: n.log})
+	// Connection tracking tells the NATed copies of containers' flows on
+	// the uplink (masquerade out, a port forward in).
+	if n.tracker, err = newTracker(sc, n.boundary); err == nil {
+		n.boundary.SetTracker(n.tracker)
+	}
 	if n.follow, err = nsattr.NewFollower(sc, n.boundary); err != nil {
 		sc.Close()
 		return nil, err
@@ -123,6 +129,9 @@ func (n *namespaces) close() error {
 		n.attr.Close()
 	}
 	n.follow.Close()
+	if n.tracker != nil {
+		n.tracker.Close()
+	}
 	return n.sc.Close()
 }
 

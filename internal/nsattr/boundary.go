@@ -55,7 +55,7 @@ type BoundaryConfig struct {
 //     of other hosts' traffic);
 //   - a flow with an address of this namespace is Local, unless the
 //     Tracker recognises it as a NATed copy (masquerade out, a port
-//     forward in).
+//     forward in); it is asked only when the host forwards.
 //
 // Multicast, broadcast and unspecified local addresses are Local. Classify
 // is safe for concurrent use; the address sets are replaced whole
@@ -134,6 +134,11 @@ func broadcast(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4(a)
 }
 
+// SetTracker sets BoundaryConfig.Tracker (made after the Boundary when
+// it judges ends by the Boundary's addresses). Call it before the first
+// Classify.
+func (b *Boundary) SetTracker(t Tracker) { b.cfg.Tracker = t }
+
 // IsLocal reports whether addr is an address of the monitor's namespace
 // (loopback included); of another namespace, never (its flows are
 // attributed there).
@@ -180,7 +185,9 @@ func (b *Boundary) Classify(k *flow.Key) conntable.Class {
 	}
 	s := b.sets.Load()
 	if s.host[l] {
-		if b.cfg.Tracker != nil && b.take() {
+		// Only a host that forwards has NATed copies of other stacks'
+		// flows: one that does not asks nothing.
+		if b.cfg.Tracker != nil && s.forwarding && b.take() {
 			c, err := b.cfg.Tracker.Classify(*k)
 			if err != nil {
 				b.fail(err)

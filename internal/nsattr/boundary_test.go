@@ -86,6 +86,9 @@ func TestBoundaryClassify(t *testing.T) {
 	if k := tcp("192.168.90.2:7000", "10.91.0.2:40000"); b.Classify(&k) != conntable.Local {
 		t.Error("without forwarding, a foreign flow is not Local")
 	}
+	if before, k := tr.asked, masq; b.Classify(&k) != conntable.Local || tr.asked != before {
+		t.Error("without forwarding, the tracker is asked (there can be no NATed copy)")
+	}
 	if k := tcp("192.168.90.2:7000", "10.90.0.2:5555"); b.Classify(&k) != conntable.Elsewhere {
 		t.Error("without forwarding, a container's bridge copy is not Elsewhere")
 	}
