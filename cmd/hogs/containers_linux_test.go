@@ -476,3 +476,54 @@ func TestContainersLive(t *testing.T) {
 		t.Errorf("all rows: sent %d received %d; the wire, once: %d, %d (1 %%)%s", allSent, allRecv, wantSent, wantRecv, rows.String())
 	}
 }
+
+// TestNamespacesWithoutSysAdmin: hogs without cap_sys_admin cannot join
+// a container's namespace: it says once, at start, how many namespaces it
+// cannot attribute and names the capability; each end of the traffic
+// between a host process and the container still counts once.
+func TestNamespacesWithoutSysAdmin(t *testing.T) {
+	netlab.SkipUnlessAdmin(t)
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("needs setpriv (util-linux) to drop cap_sys_admin")
+	}
+	l := &lab{t: t, self: mustExecutable(t)}
+	host := l.namespace()
+	for _, args := range [][]string{{"link", "add", "br0", "type", "bridge"}, {"addr", "add", "10.204.0.1/24", "dev", "br0"}, {"link", "set", "br0", "up"}} {
+		netlab.IP(t, host, args...)
+	}
+	ctr := l.container(host, "br0", "vA", "10.204.0.2", "10.204.0.1")
+	l.start(host, "", false, "ns-server", "10.204.0.1:9000", "100000")
+	h := startHogsCmd(t, exec.Command("ip", "netns", "exec", host, "setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
+		hogsBinary(t), "--json", "-d", "0.5"))
+	before := netlab.ReadCounters(t, ctr, "eth0")
+	c := l.start(ctr, "", false, "ns-client", "-", "10.204.0.1:9000", "500000")
+	if line := c.line(t); !strings.HasPrefix(line, "done ") {
+		t.Fatalf("client: %q", line)
+	}
+	w := netlab.ReadCounters(t, ctr, "eth0").Sub(before)
+	h.stop(t)
+	stderr := h.err.String()
+	if n := strings.Count(stderr, "needs cap_sys_admin"); n != 1 || !strings.Contains(stderr, "other network namespaces") {
+		t.Errorf("stderr says %d times that joining needs cap_sys_admin, want once naming the namespaces:\n%s", n, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(h.out.String()), "\n")
+	var last jsonLine
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatal(err)
+	}
+	// Both ends count once each: the host's server from the bridge, the
+	// container's client from its veth (unknown, or its process where
+	// kernel socket events name it without joining the namespace).
+	var sent, recv uint64
+	for _, p := range last.Processes {
+		sent += p.Sent.Total.Bytes
+		recv += p.Received.Total.Bytes
+	}
+	for _, u := range last.Unknown {
+		sent += u.Sent.Total.Bytes
+		recv += u.Received.Total.Bytes
+	}
+	if all := w.TxBytes + w.RxBytes; !within(sent, all, 0.005) || !within(recv, all, 0.005) {
+		t.Errorf("all rows: sent %d received %d; the container's eth0 moved %d, to count once at each end", sent, recv, all)
+	}
+}
