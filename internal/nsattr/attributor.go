@@ -53,8 +53,14 @@ type Config struct {
 	// Log receives one line per namespace whose flows cannot be
 	// attributed (nil: none).
 	Log io.Writer
+	// Wanted, if set, picks the namespaces whose attributors a scan makes
+	// ahead of their first flow (those whose flows can appear: the
+	// containers behind bridged veths, Follower.Behind); others' are made
+	// when a key names them. Nil: every namespace's.
+	Wanted func(ns uint32) bool
 	// OnScan, if set, is called after each scan of the namespaces (from
-	// Resolve, Recheck or Start) with the namespaces found: where the
+	// Resolve, Recheck or Start), before Wanted is asked, with the
+	// namespaces found: where the
 	// veth peer table of a Source is refreshed (Follower.Refresh), so
 	// that frames of a new namespace are tagged once its attributor
 	// exists. It must not keep list.
@@ -250,8 +256,11 @@ func (a *Attributor) scan(now time.Time) error {
 		delete(a.per, ns)
 	}
 	a.mu.Unlock()
+	if a.cfg.OnScan != nil {
+		a.cfg.OnScan(list)
+	}
 	for _, n := range list {
-		if a.own(n.Inode) {
+		if a.own(n.Inode) || a.cfg.Wanted != nil && !a.cfg.Wanted(n.Inode) {
 			continue
 		}
 		a.mu.Lock()
@@ -260,9 +269,6 @@ func (a *Attributor) scan(now time.Time) error {
 		if m == nil || (m.attr == nil && now.Sub(m.failedAt) >= a.cfg.RetryFailed) {
 			a.prepare(n, m, now)
 		}
-	}
-	if a.cfg.OnScan != nil {
-		a.cfg.OnScan(list)
 	}
 	return nil
 }

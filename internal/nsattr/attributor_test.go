@@ -291,3 +291,31 @@ func TestDeniedSaidOnce(t *testing.T) {
 		t.Errorf("log %q: want one line counting the processes and naming CAP_SYS_PTRACE", got)
 	}
 }
+
+// TestWantedNamespaces: a scan makes ahead only the attributors of the
+// namespaces Wanted accepts (asked after OnScan); another's is made when a
+// key names it.
+func TestWantedNamespaces(t *testing.T) {
+	h := newHarness()
+	scanned := false
+	h.a.cfg.OnScan = func([]netns.Namespace) { scanned = true }
+	h.a.cfg.Wanted = func(ns uint32) bool {
+		if !scanned {
+			t.Error("Wanted asked before OnScan")
+		}
+		return ns == 400
+	}
+	if err := h.a.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if h.made[400] == nil || h.made[200] != nil || h.a.Namespaces() != 1 {
+		t.Fatalf("made ahead %v, want only 400", h.made)
+	}
+	owners := make([]flow.Owner, 1)
+	if err := h.a.Resolve([]flow.Key{key(200, 1)}, owners); err != nil {
+		t.Fatal(err)
+	}
+	if h.made[200] == nil || owners[0] != 200 {
+		t.Errorf("a key of namespace 200: owner %d, attributor made %v", owners[0], h.made[200] != nil)
+	}
+}

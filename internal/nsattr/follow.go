@@ -36,6 +36,8 @@ type Follower struct {
 	ownAddrs []netns.Addr
 	// subnets are the prefixes of the container bridges as last set.
 	subnets []netip.Prefix
+	// behind are the namespaces behind bridged veths at the last Refresh.
+	behind map[uint32]bool
 	buf     []netns.Namespace
 	kicked  time.Time
 }
@@ -120,13 +122,14 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 	if f.src != nil {
 		f.src.install(links, peers)
 	}
-	if f.b == nil {
-		return nil
-	}
 	// Containers: the namespaces behind bridged veths.
 	behind := make(map[uint32]bool, len(peers))
 	for _, p := range peers {
 		behind[p.NetNS] = true
+	}
+	f.behind = behind
+	if f.b == nil {
+		return nil
 	}
 	bridges := containerBridges(links, peers)
 	changed := false
@@ -252,6 +255,14 @@ func (f *Follower) forwarding() bool {
 		}
 	}
 	return false
+}
+
+// Behind reports whether namespace ns was behind a bridged veth at the
+// last Refresh (a container whose flows the Source tags).
+func (f *Follower) Behind(ns uint32) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.behind[ns]
 }
 
 // Close closes the Follower's sockets.
