@@ -83,8 +83,10 @@ func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor {
 
 // start scans the namespaces once (making their attributors, reading
 // their veth peers and addresses) and returns the lines to show at start:
-// the namespaces that cannot be attributed, and why.
-func (n *namespaces) start() []string {
+// the namespaces that cannot be attributed, and why. What is found later
+// (a new container that cannot be joined, connection tracking refused)
+// is said once on later (nil: nowhere).
+func (n *namespaces) start(later io.Writer) []string {
 	if n.attr != nil {
 		n.attr.Start()
 	} else if list, err := n.sc.Scan(nil); err == nil {
@@ -116,7 +118,7 @@ func (n *namespaces) start() []string {
 		}
 		notes = append(notes, fmt.Sprintf("the traffic of %d other network namespaces (%s) shows as unknown: %s", len(inodes), strings.Join(list, ", "), why))
 	}
-	n.log.quiet() // said here: the attributor's own lines are for -x
+	n.log.quiet(later) // the lines so far are summed up in notes
 	return notes
 }
 
@@ -154,8 +156,9 @@ func (l *lineLog) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (l *lineLog) quiet() {
+// quiet ends the start: later lines go to w.
+func (l *lineLog) quiet(w io.Writer) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.done = true
+	l.done, l.w = true, w
 }

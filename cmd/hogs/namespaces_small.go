@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"io"
 
 	"hogs/internal/conntable"
 	"hogs/internal/flow"
@@ -15,6 +16,9 @@ import (
 // namespace only (see the README's "Containers").
 const namespacesBuiltIn = false
 
+// conntrackBuiltIn: no connection tracking either.
+const conntrackBuiltIn = false
+
 type namespaces struct{}
 
 func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
@@ -25,6 +29,6 @@ func (n *namespaces) attach(live monitor.Live) {}
 func (n *namespaces) source() monitor.Source   { return nil }
 
 func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor { return own }
-func (n *namespaces) start() []string                                { return nil }
+func (n *namespaces) start(later io.Writer) []string                 { return nil }
 func (n *namespaces) classify(k *flow.Key) conntable.Class           { return conntable.Local }
 func (n *namespaces) close() error                                   { return nil }

@@ -138,7 +138,7 @@ func runText(cfg config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer stopMetrics()
-	run, err := openLive(cfg, startup, stderr)
+	run, err := openLive(cfg, startup, stderr, stderr)
 	if err != nil {
 		return err
 	}
@@ -195,8 +195,9 @@ func (r *liveRun) devices() []string { return r.live.Devices() }
 // openLive opens the capture and the attributor: everything that can fail
 // on a bad command line or missing privileges, before any screen is drawn.
 // Start-up lines ("Adding local address", as nethogs prints them) go to
-// startup (nil: none, as for the terminal UI).
-func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (*liveRun, error) {
+// startup (nil: none, as for the terminal UI). What the namespace
+// machinery finds it cannot see after start goes to later (nil: none).
+func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*liveRun, error) {
 	run := &liveRun{owners: flow.NewOwners()}
 	owners := run.owners
 	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners}
@@ -292,7 +293,7 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (*liveRun, er
 	if ns != nil {
 		run.src = ns.source()
 		run.classify = ns.classify
-		run.notes = ns.start()
+		run.notes = ns.start(later)
 		// Closed before the capture: its goroutine reads the scanner.
 		closers = append([]func() error{ns.close}, closers...)
 	}
@@ -380,7 +381,7 @@ func interactive(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer stopMetrics()
-	run, err := openLive(cfg, nil, stderr)
+	run, err := openLive(cfg, nil, stderr, nil) // the table owns the terminal: notes go in its footer
 	if err != nil {
 		return err
 	}
