@@ -143,6 +143,7 @@ func TestBoundaryConcurrent(t *testing.T) {
 	b := NewBoundary(BoundaryConfig{Tracker: lockedTracker{}, TrackerRate: 1 << 30})
 	host := []netip.Prefix{netip.MustParsePrefix("10.90.0.1/24")}
 	a := []netip.Prefix{netip.MustParsePrefix("10.90.0.2/24")}
+	b.SetAddrs(host, a, nil, true)
 	done := make(chan struct{})
 	for range 4 {
 		go func() {

@@ -59,16 +59,26 @@ func (s *Source) Next(f *rawcap.Frame) error {
 }
 
 // tag sets f's namespace from the peer table and, for a frame of a peer
-// namespace, turns its direction round.
+// namespace, turns its direction round. The common case, a device with no
+// peer namespace that the table knows, is a load and two comparisons
+// (inlined in Next).
 func (s *Source) tag(f *rawcap.Frame) {
 	t := s.peers.Load()
-	ns := t.lookup(f.Interface)
-	f.NetNS = ns
+	if ns := t.lookup(f.Interface); ns != 0 || f.Interface > t.top {
+		s.tagPeer(f, t, ns)
+		return
+	}
+	f.NetNS = 0
+}
+
+// tagPeer tags a frame of a veth peer's namespace (ns), or of a device
+// newer than table t (ns 0), which kicks the Follower first.
+func (s *Source) tagPeer(f *rawcap.Frame, t *peerTable, ns uint32) {
 	if ns == 0 && f.Interface > t.top && s.kick != nil {
 		s.kick()
 		ns = s.peers.Load().lookup(f.Interface)
-		f.NetNS = ns
 	}
+	f.NetNS = ns
 	if ns == 0 {
 		return
 	}
@@ -142,6 +152,16 @@ func Bridged(links []netns.Link) []netns.Link {
 	return out
 }
 
+// Next reads the next frame of the live capture (a direct call, not
+// through monitor.Source) and tags it.
+func (s *LiveSource) Next(f *rawcap.Frame) error {
+	if err := s.live.Next(f); err != nil {
+		return err
+	}
+	s.tag(f)
+	return nil
+}
+
 // NextHandshake reads the next handshake frame and tags it.
 func (s *LiveSource) NextHandshake(f *rawcap.Frame) error {
 	if err := s.live.NextHandshake(f); err != nil {
@@ -197,6 +217,12 @@ func (t *peerTable) lookup(ifindex int) uint32 {
 	if uint(ifindex) < uint(len(t.dense)) {
 		return t.dense[ifindex]
 	}
+	return t.lookupSparse(ifindex)
+}
+
+// lookupSparse is lookup past the dense part (kept out of line: lookup
+// inlines into the per-frame path).
+func (t *peerTable) lookupSparse(ifindex int) uint32 {
 	if t.sparse != nil {
 		return t.sparse[ifindex]
 	}
