@@ -77,7 +77,7 @@ func (n *namespaces) source() monitor.Source { return n.src }
 // monitor's. Start the last one made (start).
 func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor {
 	n.attr = nsattr.New(nsattr.Config{Scanner: n.sc, Own: own, New: nsattr.ProcFactory(n.fsys, n.owners), Log: n.log,
-		OnScan: func(list []netns.Namespace) { n.follow.Refresh(list) }, Wanted: n.follow.Behind})
+		OnScan: func(list []netns.Namespace) { n.follow.Refresh(list) }, Wanted: n.follow.Behind, Quiet: n.follow.Quiet})
 	return n.attr
 }
 

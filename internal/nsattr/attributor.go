@@ -53,6 +53,10 @@ type Config struct {
 	// Log receives one line per namespace whose flows cannot be
 	// attributed (nil: none).
 	Log io.Writer
+	// Quiet, if set, reports that no namespace's flows can be in sight
+	// (no container behind a bridged veth, Follower.Quiet): Recheck then
+	// scans every 5 s instead of at each call (a scan reads /proc).
+	Quiet func() bool
 	// Wanted, if set, picks the namespaces whose attributors a scan makes
 	// ahead of their first flow (those whose flows can appear: the
 	// containers behind bridged veths, Follower.Behind); others' are made
@@ -95,6 +99,10 @@ type member struct {
 
 // scanEvery bounds the scans made on a miss.
 const scanEvery = time.Second
+
+// quietScanEvery is how often Recheck scans while Config.Quiet says no
+// container is in sight.
+const quietScanEvery = 5 * time.Second
 
 var _ monitor.Attributor = (*Attributor)(nil)
 
@@ -297,8 +305,11 @@ func (a *Attributor) Failed() map[uint32]error {
 // Recheck rescans the namespaces and rechecks every attributor's young
 // flows.
 func (a *Attributor) Recheck(changed func(flow.Key, flow.Owner) bool) error {
-	if err := a.scan(a.cfg.Now()); err != nil {
-		return err
+	now := a.cfg.Now()
+	if a.cfg.Quiet == nil || !a.cfg.Quiet() || now.Sub(a.scanned) >= quietScanEvery {
+		if err := a.scan(now); err != nil {
+			return err
+		}
 	}
 	err := a.cfg.Own.Recheck(changed)
 	a.mu.Lock()

@@ -319,3 +319,30 @@ func TestWantedNamespaces(t *testing.T) {
 		t.Errorf("a key of namespace 200: owner %d, attributor made %v", owners[0], h.made[200] != nil)
 	}
 }
+
+// TestQuietRecheck: while Quiet reports no container in sight, Recheck
+// scans every 5 s; otherwise at each call.
+func TestQuietRecheck(t *testing.T) {
+	h := newHarness()
+	quiet := true
+	h.a.cfg.Quiet = func() bool { return quiet }
+	ok := func(flow.Key, flow.Owner) bool { return true }
+	for range 4 {
+		h.a.Recheck(ok)
+		h.now = h.now.Add(time.Second)
+	}
+	if h.nss.scans != 1 {
+		t.Errorf("quiet: %d scans in 4 s, want 1", h.nss.scans)
+	}
+	h.now = h.now.Add(time.Second)
+	h.a.Recheck(ok)
+	if h.nss.scans != 2 {
+		t.Errorf("quiet: %d scans after 5 s, want 2", h.nss.scans)
+	}
+	quiet = false
+	h.a.Recheck(ok)
+	h.a.Recheck(ok)
+	if h.nss.scans != 4 {
+		t.Errorf("containers in sight: %d scans, want one per Recheck (4)", h.nss.scans)
+	}
+}

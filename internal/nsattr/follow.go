@@ -265,6 +265,14 @@ func (f *Follower) Behind(ns uint32) bool {
 	return f.behind[ns]
 }
 
+// Quiet reports that no namespace was behind a bridged veth at the last
+// Refresh: no frame is tagged, no container is in sight.
+func (f *Follower) Quiet() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.behind) == 0
+}
+
 // Close closes the Follower's sockets.
 func (f *Follower) Close() error {
 	f.mu.Lock()
