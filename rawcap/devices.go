@@ -220,6 +220,15 @@ type PlanEntry struct {
 	// Selected is whether the Selection picks the device (before the
 	// no-double-counting rules).
 	Selected bool
+	// Boundary marks a namespace boundary (Selection.Boundaries): a
+	// selected bridge port whose peer is in another namespace.
+	Boundary bool
+	// NetNS is the namespace the frames of a boundary belong to, as
+	// Live.SetPeers gave it (Frame.NetNS; their direction is turned
+	// round: what the host side receives, that namespace sent); 0 for
+	// every other device, and for a boundary whose namespace is not
+	// known yet.
+	NetNS uint32
 }
 
 // Plan builds the plan for devs (see Plan for the rules). devs may be in
@@ -257,7 +266,11 @@ func (s Selection) Plan(devs []Device) *Plan {
 	// with Boundaries, a port whose peer is in another namespace counts
 	// there.
 	for i, d := range devices {
-		if !p.entries[i].Selected || s.Boundaries && d.PeerElsewhere {
+		if !p.entries[i].Selected {
+			continue
+		}
+		if s.Boundaries && d.PeerElsewhere && d.Master != 0 {
+			p.entries[i].Boundary = true
 			continue
 		}
 		// Each step climbs one level; a chain longer than the device count
@@ -327,6 +340,23 @@ func (p *Plan) Lookup(ifindex int) (PlanEntry, bool) {
 		return *e, true
 	}
 	return PlanEntry{}, false
+}
+
+// withPeers returns a copy of p whose boundaries carry the namespaces of
+// peers (ifindex → namespace; others' NetNS is 0).
+func (p *Plan) withPeers(peers map[int]uint32) *Plan {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	q.entries = slices.Clone(p.entries)
+	for i := range q.entries {
+		q.entries[i].NetNS = 0
+		if q.entries[i].Boundary {
+			q.entries[i].NetNS = peers[q.devices[i].Index]
+		}
+	}
+	return &q
 }
 
 // entry is Lookup without the copy: a pointer into the plan, which never

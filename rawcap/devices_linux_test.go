@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hogs/decode"
 	"math"
 	"net/netip"
 	"os"
@@ -980,4 +981,39 @@ func TestNetlinkDevicesUnderChurn(t *testing.T) {
 	retries := nl.retries
 	nl.mu.Unlock()
 	t.Logf("%d consistent dumps; %d interrupted dumps retried", calls, retries)
+}
+
+// TestPlanPeers: with Boundaries, a bridged veth whose peer is elsewhere
+// is a boundary; the namespace SetPeers gives it (withPeers) tags its
+// frames, direction turned round, when they are placed; other devices'
+// frames carry namespace 0, also a frame that carried another before.
+func TestPlanPeers(t *testing.T) {
+	plan := Selection{Boundaries: true}.Plan(containerBridgeDevices).withPeers(map[int]uint32{5: 4026532001, 2: 99})
+	for _, tc := range []struct {
+		ifindex  int
+		boundary bool
+		ns       uint32
+		in, want decode.Direction
+	}{
+		{5, true, 4026532001, decode.DirIn, decode.DirOut},
+		{5, true, 4026532001, decode.DirOut, decode.DirIn},
+		{6, true, 0, decode.DirIn, decode.DirIn}, // its namespace not known yet
+		{4, false, 0, decode.DirOut, decode.DirOut},
+	} {
+		e := plan.entry(tc.ifindex)
+		if e == nil || e.Boundary != tc.boundary || e.NetNS != tc.ns {
+			t.Fatalf("entry %d: %+v, want boundary %v namespace %d", tc.ifindex, e, tc.boundary, tc.ns)
+		}
+		f := Frame{Interface: tc.ifindex, Direction: tc.in, NetNS: 12345}
+		if !place(e, &f) || f.NetNS != tc.ns || f.Direction != tc.want {
+			t.Errorf("frame of %d placed: namespace %d direction %v, want %d %v", tc.ifindex, f.NetNS, f.Direction, tc.ns, tc.want)
+		}
+	}
+	if e := plan.entry(2); e.NetNS != 0 {
+		t.Errorf("eth0 (not a boundary) took namespace %d", e.NetNS)
+	}
+	// Without Boundaries no device is one.
+	if e := (Selection{}).Plan(containerBridgeDevices).withPeers(map[int]uint32{5: 1}).entry(5); e.Boundary || e.NetNS != 0 {
+		t.Errorf("without Boundaries: %+v", e)
+	}
 }

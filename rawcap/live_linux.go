@@ -43,6 +43,16 @@ type Live struct {
 	plan    atomic.Pointer[Plan]
 	closed  atomic.Bool
 
+	// planMu serialises building plans (device changes, SetPeers), so
+	// that neither loses the other's part; peers is SetPeers's.
+	planMu sync.Mutex
+	peers  map[int]uint32
+	// peerHook is called for a frame of a boundary whose namespace is
+	// not known (SetPeerHook); kicked is the plan it was last called
+	// under (once per plan). Reader goroutine only.
+	peerHook func()
+	kicked   *Plan
+
 	ring *ring      // nil on the recvmsg path
 	recv *recvState // nil on the ring path
 
@@ -228,8 +238,28 @@ func (l *Live) refreshPlan() {
 	if err != nil {
 		return // keep the old plan; the next change tries again
 	}
-	l.plan.Store(l.sel.Plan(devs))
+	l.planMu.Lock()
+	defer l.planMu.Unlock()
+	l.plan.Store(l.sel.Plan(devs).withPeers(l.peers))
 }
+
+// SetPeers gives the frames of each namespace boundary (PlanEntry.Boundary:
+// a bridged veth whose peer is in another namespace, with
+// Selection.Boundaries) the namespace peers maps its ifindex to
+// (Frame.NetNS), turning their direction round: what the host side
+// receives, the namespace sent. Frames read after it returns follow it.
+func (l *Live) SetPeers(peers map[int]uint32) {
+	l.planMu.Lock()
+	defer l.planMu.Unlock()
+	l.peers = peers
+	l.plan.Store(l.plan.Load().withPeers(peers))
+}
+
+// SetPeerHook sets a function Next calls, at most once per plan, for a
+// frame of a boundary whose namespace SetPeers has not given yet (a
+// container just made): it may call SetPeers, and the frame is tagged by
+// what it set. Set it before the first Next.
+func (l *Live) SetPeerHook(fn func()) { l.peerHook = fn }
 
 // Next fills f with the next packet to count. It blocks until one arrives
 // or the source is closed (net.ErrClosed).
@@ -281,6 +311,9 @@ func (l *Live) admit(f *Frame) bool {
 	if !place(l.lastEntry, f) {
 		return false
 	}
+	if l.lastEntry.Boundary {
+		l.tagBoundary(f)
+	}
 	c := l.lastCount
 	if c == nil {
 		if c = l.local[f.Interface]; c == nil {
@@ -298,14 +331,49 @@ func (l *Live) admit(f *Frame) bool {
 }
 
 // place applies a device's plan entry to a frame: whether it counts there,
-// and the device's name and link header.
+// the device's name and link header, and its namespace (a boundary's,
+// with the direction turned round).
 func place(entry *PlanEntry, f *Frame) bool {
 	if !entry.Count || (f.vlanTagged && !entry.CountTagged) {
 		return false
 	}
 	f.InterfaceName = entry.Name
 	f.WireLen += entry.LinkHeaderLen
+	f.NetNS = entry.NetNS
+	if entry.NetNS != 0 {
+		turn(f)
+	}
 	return true
+}
+
+// turn turns a boundary frame's direction round.
+func turn(f *Frame) {
+	switch f.Direction {
+	case decode.DirIn:
+		f.Direction = decode.DirOut
+	case decode.DirOut:
+		f.Direction = decode.DirIn
+	}
+}
+
+// tagBoundary is admit's part for a frame of a boundary (placed already):
+// one whose namespace is not known yet calls the peer hook, once per
+// plan, and takes the namespace it set.
+func (l *Live) tagBoundary(f *Frame) {
+	if f.NetNS != 0 || l.peerHook == nil {
+		return
+	}
+	plan := l.plan.Load()
+	if l.kicked == plan {
+		return
+	}
+	l.peerHook()
+	plan = l.plan.Load()
+	l.kicked = plan
+	if e := plan.entry(f.Interface); e != nil && e.NetNS != 0 {
+		f.NetNS = e.NetNS
+		turn(f)
+	}
 }
 
 // OnIdle sets a function that Next calls, in its caller's goroutine,

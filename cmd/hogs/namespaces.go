@@ -18,6 +18,7 @@ import (
 	"hogs/internal/netns"
 	"hogs/internal/nsattr"
 	"hogs/proc"
+	"hogs/rawcap"
 )
 
 // namespacesBuiltIn: this build attributes flows in every network
@@ -26,12 +27,12 @@ const namespacesBuiltIn = true
 
 // namespaces is the machinery that attributes flows in every network
 // namespace of the host: frames seen on a host-side veth carry the peer's
-// namespace (nsattr.LiveSource), flows are resolved in their namespace
+// namespace (the capture tags them: rawcap.Live.SetPeers), flows are resolved in their namespace
 // (nsattr.Attributor), and each byte counts once (nsattr.Boundary, the
 // connection table's Classify).
 type namespaces struct {
 	sc       *netns.Scanner
-	src      *nsattr.LiveSource
+	live     monitor.Live
 	boundary *nsattr.Boundary
 	follow   *nsattr.Follower
 	owners   *flow.Owners
@@ -63,15 +64,29 @@ func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
 	return n, nil
 }
 
-// attach wraps the live capture: its frames of host-side veths get the
-// peer's namespace.
+// attach makes the live capture give the frames of host-side veths of
+// containers their peer's namespace (rawcap.Live.SetPeers: the capture
+// tags them as it places them, at no cost per frame beyond a store), and
+// ask the Follower at once about a container just made.
 func (n *namespaces) attach(live monitor.Live) {
-	n.src = nsattr.NewLiveSource(live)
-	n.follow.Follow(n.src.Source)
+	n.live = live
+	live.SetPeerHook(n.follow.Kick)
+	n.follow.Follow(livePeers{live.Live})
 }
 
-// source is what the monitor reads.
-func (n *namespaces) source() monitor.Source { return n.src }
+// source is what the monitor reads: the capture itself.
+func (n *namespaces) source() monitor.Source { return n.live }
+
+// livePeers hands the Follower's peer table to the live capture.
+type livePeers struct{ *rawcap.Live }
+
+func (p livePeers) SetPeers(peers map[int32]netns.Peer, top int) {
+	m := make(map[int]uint32, len(peers))
+	for idx, peer := range peers {
+		m[int(idx)] = peer.NetNS
+	}
+	p.Live.SetPeers(m)
+}
 
 // wrap returns the attributor of every namespace, own resolving the
 // monitor's. Start the last one made (start).

@@ -26,7 +26,7 @@ type Follower struct {
 	sc    *netns.Scanner
 	links *netns.RTNL // the monitor's namespace: links and nsids
 	own   *netns.RTNL // the monitor's namespace: its addresses, watched
-	src   *Source
+	src   PeerSink // nil until Follow
 	b     *Boundary
 	// forwardingFiles are read at each Refresh (ip_forward).
 	forwardingFiles []string
@@ -72,13 +72,22 @@ func NewFollower(sc *netns.Scanner, b *Boundary) (*Follower, error) {
 	return f, nil
 }
 
-// Follow makes the Follower keep src's peer table, and src kick it for
-// devices newer than its table. Call it before the first Refresh.
-func (f *Follower) Follow(src *Source) {
+// PeerSink takes the table of bridged veths' peers (Refresh): a Source,
+// or a live capture that tags frames itself (rawcap.Live.SetPeers, through
+// an adapter). top is the highest ifindex among the links listed.
+type PeerSink interface {
+	SetPeers(peers map[int32]netns.Peer, top int)
+}
+
+// Follow makes the Follower keep sink's peer table; a Source also kicks
+// it for devices newer than its table. Call it before the first Refresh.
+func (f *Follower) Follow(sink PeerSink) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.src = src
-	src.SetKick(f.Kick)
+	f.src = sink
+	if s, ok := sink.(*Source); ok {
+		s.SetKick(f.Kick)
+	}
 }
 
 // Kick scans and refreshes at once, at most every kickGap: the Source
@@ -120,7 +129,11 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 	}
 	peers := f.sc.PeersOf(f.links, Bridged(links))
 	if f.src != nil {
-		f.src.install(links, peers)
+		top := 0
+		for _, l := range links {
+			top = max(top, int(l.Index))
+		}
+		f.src.SetPeers(peers, top)
 	}
 	// Containers: the namespaces behind bridged veths.
 	behind := make(map[uint32]bool, len(peers))

@@ -123,17 +123,12 @@ func (s *Source) Refresh(sc *netns.Scanner, rt *netns.RTNL) (map[int32]netns.Pee
 		return nil, err
 	}
 	peers := sc.PeersOf(rt, Bridged(links))
-	s.install(links, peers)
-	return peers, nil
-}
-
-// install sets the peers found among links.
-func (s *Source) install(links []netns.Link, peers map[int32]netns.Peer) {
 	top := 0
 	for _, l := range links {
 		top = max(top, int(l.Index))
 	}
 	s.SetPeers(peers, top)
+	return peers, nil
 }
 
 // Bridged returns the links that are bridge (bond) ports: the host-side
