@@ -31,5 +31,8 @@
 // NextHandshake) receives only TCP segments carrying SYN, at once, so that a
 // new connection is known before the ring delivers it. Which devices count, and how a packet that crosses stacked devices is
 // counted once, is decided by a Plan built from the interface list, which
-// netlink keeps current while hogs runs.
+// netlink keeps current while hogs runs. With Selection.Boundaries a
+// bridged veth whose peer is in another namespace counts on its own (a
+// container's boundary), and its frames carry the namespace Live.SetPeers
+// gives it, direction turned to the container's.
 package rawcap

@@ -46,9 +46,10 @@ type Frame struct {
 	// from the device plan; capture files leave it empty.
 	InterfaceName string
 	// NetNS is the network namespace the frame's flow belongs to, as
-	// flow.Key.NetNS names it (0: the monitor's own). rawcap leaves it 0;
-	// a source that knows better (nsattr.Source: the peer of a host-side
-	// veth) sets it.
+	// flow.Key.NetNS names it (0: the monitor's own). A live capture sets
+	// it for the frames of a namespace boundary (Live.SetPeers: a bridged
+	// veth's peer namespace); capture files leave it 0, and a source that
+	// knows better (nsattr.Source) may set it.
 	NetNS uint32
 
 	// vlanTagged: the live receive path saw an 802.1Q tag the kernel had
