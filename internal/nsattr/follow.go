@@ -26,7 +26,7 @@ type Follower struct {
 	sc    *netns.Scanner
 	links *netns.RTNL // the monitor's namespace: links and nsids
 	own   *netns.RTNL // the monitor's namespace: its addresses, watched
-	src   PeerSink // nil until Follow
+	src   PeerSink    // nil until Follow
 	b     *Boundary
 	// forwardingFiles are read at each Refresh (ip_forward).
 	forwardingFiles []string
@@ -38,8 +38,8 @@ type Follower struct {
 	subnets []netip.Prefix
 	// behind are the namespaces behind bridged veths at the last Refresh.
 	behind map[uint32]bool
-	buf     []netns.Namespace
-	kicked  time.Time
+	buf    []netns.Namespace
+	kicked time.Time
 }
 
 // nsAddrs is a namespace's watched addresses; rt is nil when no socket
