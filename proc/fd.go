@@ -21,20 +21,34 @@ import (
 // fs.ErrPermission. fn may have been called before an error. A descriptor
 // closed during the walk is passed over.
 func (fsys FS) SocketInodes(pid int, fn func(fd int, inode uint64)) error {
+	_, err := fsys.walkFDs(pid, nil, func(fd int, inode uint64, _ bool) {
+		if inode != 0 {
+			fn(fd, inode)
+		}
+	})
+	return err
+}
+
+// walkFDs lists ROOT/PID/fd and calls fn for every descriptor, with the
+// inode of its socket (0: not a socket). For a descriptor known reports
+// as known (cached: true) the link is not read and fn gets that inode,
+// with cached true; known may be nil. It returns how many links it read.
+// Errors are as for SocketInodes.
+func (fsys FS) walkFDs(pid int, known func(fd int) (uint64, bool), fn func(fd int, inode uint64, cached bool)) (links int, err error) {
 	if err := checkPID(pid); err != nil {
-		return err
+		return 0, err
 	}
 	// Links are read relative to the open directory (readlinkat): one path
 	// lookup for the directory, not one per descriptor.
 	fdPath := fsys.pidPath(pid, "fd")
 	fdDir, err := os.OpenRoot(fdPath)
 	if err != nil {
-		return processError(pid, err)
+		return 0, processError(pid, err)
 	}
 	defer fdDir.Close()
 	dir, err := fdDir.Open(".")
 	if err != nil {
-		return processError(pid, err)
+		return 0, processError(pid, err)
 	}
 	defer dir.Close()
 	for {
@@ -44,22 +58,28 @@ func (fsys FS) SocketInodes(pid int, fn func(fd int, inode uint64)) error {
 			if !ok {
 				continue // not a descriptor (only in fixture trees)
 			}
+			if known != nil {
+				if inode, ok := known(int(fd)); ok {
+					fn(int(fd), inode, true)
+					continue
+				}
+			}
+			links++
 			target, err := fdDir.Readlink(name)
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
 					continue // closed since the directory was read
 				}
-				return processError(pid, fmt.Errorf("%s: %w", fdPath, err))
+				return links, processError(pid, fmt.Errorf("%s: %w", fdPath, err))
 			}
-			if inode, ok := parseSocketLink(target); ok {
-				fn(int(fd), inode)
-			}
+			inode, _ := parseSocketLink(target)
+			fn(int(fd), inode, false)
 		}
 		if rerr == io.EOF {
-			return nil
+			return links, nil
 		}
 		if rerr != nil {
-			return processError(pid, rerr)
+			return links, processError(pid, rerr)
 		}
 	}
 }

@@ -228,3 +228,21 @@ func firstAnswer(t *testing.T, b []byte, seq uint32) []byte {
 	}
 	return nil
 }
+
+// FuzzLastPID: parseLastPID never panics, and a PID it returns is
+// positive and is the text of the line's last field.
+func FuzzLastPID(f *testing.F) {
+	for _, s := range []string{"0.00 0.01 0.05 1/123 4567\n", "2.79 1.14 0.71 1/96 6595", "1 2 3 4 5", "0.00 0.01 0.05 1/123 0", "0.00 0.01 0.05 1/123 -5", "0.00 0.01 0.05 1/123 99999999999", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pid, ok := parseLastPID(b)
+		if !ok {
+			return
+		}
+		fields := strings.Fields(string(b))
+		if pid <= 0 || len(fields) != 5 || fields[4] != strconv.Itoa(pid) {
+			t.Fatalf("%q: PID %d", b, pid)
+		}
+	})
+}

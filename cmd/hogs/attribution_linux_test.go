@@ -398,6 +398,19 @@ func (m attrMode) startHogs(t *testing.T, ns string, args ...string) *hogsRun {
 // debugLines are hogs's -x refresh lines: their attributor and fd scans
 // (a running count).
 func (h *hogsRun) debugLines() (attributors []string, scans []int) {
+	attributors, counts := h.scanCounts()
+	for _, c := range counts {
+		scans = append(scans, c.scans)
+	}
+	return attributors, scans
+}
+
+// scanCount is an -x line's running counts of fd scans: all, those in
+// vain (their socket closed meanwhile), and the links they read.
+type scanCount struct{ scans, vain, links int }
+
+// scanCounts are the -x lines' attributors and fd scan counts.
+func (h *hogsRun) scanCounts() (attributors []string, counts []scanCount) {
 	for _, l := range strings.Split(h.err.String(), "\n") {
 		_, after, ok := strings.Cut(l, " attributor ")
 		if !ok {
@@ -405,13 +418,13 @@ func (h *hogsRun) debugLines() (attributors []string, scans []int) {
 		}
 		after, _, _ = strings.Cut(after, ";") // the fields after it
 		attributors = append(attributors, after)
-		var n int
+		var c scanCount
 		if _, rest, ok := strings.Cut(l, "/proc/net reads, "); ok {
-			fmt.Sscanf(rest, "%d fd scans", &n)
+			fmt.Sscanf(rest, "%d fd scans (%d in vain, %d links read)", &c.scans, &c.vain, &c.links)
 		}
-		scans = append(scans, n)
+		counts = append(counts, c)
 	}
-	return attributors, scans
+	return attributors, counts
 }
 
 func counterDelta(a, b netlab.Counters) netlab.Counters {
@@ -663,10 +676,11 @@ func TestMillisecondConnections(t *testing.T) {
 					}
 				}
 				share := owned / wireBytes
-				_, scans := h.debugLines()
-				scanned := scans[len(scans)-1] - scans[0]
-				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows; %d fd scans for %d connections",
-					m.name, owned, wireBytes, share*100, scanned, conns)
+				_, counts := h.scanCounts()
+				first, end := counts[0], counts[len(counts)-1]
+				scanned := end.scans - first.scans
+				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows; %d fd scans for %d connections (%d in vain, %d links read)",
+					m.name, owned, wireBytes, share*100, scanned, conns, end.vain-first.vain, end.links-first.links)
 				floor := 1.0
 				if m.attributor == "proc" {
 					floor = minProcShare

@@ -305,6 +305,8 @@ func (a *Attributor) Stats() monitor.AttributionStats {
 		s.Lookups += o.Lookups
 		s.TableReads += o.TableReads
 		s.Scans += o.Scans
+		s.ScansInVain += o.ScansInVain
+		s.Links += o.Links
 	}
 	if len(a.per) > 0 {
 		s.Attributor += fmt.Sprintf("+%d netns", len(a.per))
