@@ -113,6 +113,9 @@ func FuzzStatus(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if tgid, ok := parseStatusTgid(b); ok && (tgid <= 0 || !bytes.Contains(b, []byte("Tgid:"))) {
+			t.Fatalf("tgid %d from %q", tgid, b)
+		}
 		uid, ok := parseStatusUID(b)
 		if !ok {
 			if uid != 0 {

@@ -115,7 +115,22 @@ const nsReadsMax = 3
 // was handed out since the last listing, stat read only for processes new
 // to it. It reports whether it listed /proc.
 func (ix *procIndex) refresh() (bool, error) {
-	last, lastErr := ix.fs.LastPID()
+	last, err := ix.fs.LastPID()
+	return ix.refreshAt(last, err)
+}
+
+// newPIDs returns the range of PIDs handed out since the last listing,
+// (from, to], given the last PID handed out now; ok is false when that is
+// not known (no listing yet, no loadavg, the PIDs wrapped around).
+func (ix *procIndex) newPIDs(last int, lastErr error) (from, to int, ok bool) {
+	if !ix.listed || ix.lastPID == 0 || lastErr != nil || last < ix.lastPID {
+		return 0, 0, false
+	}
+	return ix.lastPID, last, true
+}
+
+// refreshAt is refresh with LastPID's answer read already.
+func (ix *procIndex) refreshAt(last int, lastErr error) (bool, error) {
 	if ix.listed && !ix.stale && lastErr == nil && last == ix.lastPID {
 		return false, nil
 	}

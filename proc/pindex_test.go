@@ -309,3 +309,58 @@ func TestResolverScanStopsForClosedSocket(t *testing.T) {
 		t.Errorf("%d links read, want the client's and the one descriptor", n)
 	}
 }
+
+// TestResolverProbesNewTasks: once /proc was listed, a socket of a
+// process created since is found by looking at the tasks created since
+// (/proc/loadavg's last PID), newest first, without listing /proc again:
+// a thread's descriptors are its process's, and the owner is the process
+// (Tgid), not the thread. A recent owner that exited is forgotten.
+func TestResolverProbesNewTasks(t *testing.T) {
+	root := t.TempDir()
+	serverSockets(t, root, 0, 1, 2)
+	writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[9001]"})
+	writeLoadavg(t, root, 500)
+	r := NewResolver(ResolverConfig{FS: NewFS(root)})
+	resolve := func(port uint16) string {
+		t.Helper()
+		owners := make([]flow.Owner, 1)
+		if err := r.Resolve([]flow.Key{serverKey(port)}, owners); err != nil {
+			t.Fatal(err)
+		}
+		if p, ok := r.Owners().Lookup(owners[0]); ok {
+			return fmt.Sprintf("%s %d", p.Name, p.PID)
+		}
+		return "unresolved"
+	}
+	if got := resolve(40000); got != "server 500" {
+		t.Fatalf("first: %s", got)
+	}
+	// A worker (PID 530) with a thread (531), hidden from the listing as
+	// threads are: only ROOT/531 answers.
+	writeProcess(t, root, 530, "worker", 200, map[int]string{4: "socket:[9002]"})
+	writeProcess(t, root, 531, "worker-thread", 201, map[int]string{4: "socket:[9002]"})
+	if err := os.WriteFile(root+"/531/status", []byte("Name:\tworker-thread\nTgid:\t530\nUid:\t0\t0\t0\t0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeLoadavg(t, root, 531)
+	listings := r.Stats().ProcListings
+	if got := resolve(40001); got != "worker 530" {
+		t.Errorf("new process's socket: %s, want worker 530", got)
+	}
+	if n := r.Stats().ProcListings - listings; n != 0 {
+		t.Errorf("/proc listed %d times, want none", n)
+	}
+	// The worker exits: forgotten as a recent owner; the server's next
+	// socket is found.
+	os.RemoveAll(root + "/530")
+	os.RemoveAll(root + "/531")
+	setFD(t, root, 500, 5, "socket:[9003]")
+	if got := resolve(40002); got != "server 500" {
+		t.Errorf("after the worker exited: %s", got)
+	}
+	for _, id := range r.recent {
+		if id.pid == 530 {
+			t.Errorf("exited worker still a recent owner: %v", r.recent)
+		}
+	}
+}

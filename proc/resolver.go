@@ -578,8 +578,13 @@ type holder struct {
 	pass uint32 // the scan that saw it
 }
 
-// maxRecent is how many recent owners scanFDs tries before the others.
-const maxRecent = 16
+// maxRecent is how many recent owners scanFDs tries before the others;
+// maxProbe the most tasks created since its last listing of /proc it
+// looks at one by one instead of listing /proc again.
+const (
+	maxRecent = 16
+	maxProbe  = 64
+)
 
 // wantedSocket is a socket scanFDs looks for: a flow it belongs to (or
 // whose listener it is), and its cookie (0: unknown), to ask the kernel
@@ -681,25 +686,64 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	// pass.
 	var big []procID
 	tried := make(map[int]bool, len(r.recent))
+	// Recent owners that exited are forgotten once this scan ends.
+	var stale []procID
+	defer func() {
+		if len(stale) > 0 {
+			r.recent = slices.DeleteFunc(r.recent, func(id procID) bool { return slices.Contains(stale, id) })
+		}
+	}()
 	for _, id := range r.recent {
 		if missing == 0 {
 			return nil
 		}
 		tried[id.pid] = true
-		if start, err := r.fs.StartTime(id.pid); err == nil && start == id.start {
+		start, err := r.fs.StartTime(id.pid)
+		if err != nil || start != id.start {
+			stale = append(stale, id)
+			continue
+		}
+		if gone() {
+			return nil
+		}
+		if r.index.big(id.pid) {
+			big = append(big, id)
+		}
+		scan(id, false)
+	}
+	if missing == 0 {
+		return nil
+	}
+	// The tasks created since the last listing, newest first, without
+	// listing /proc: a new connection often comes from a new process.
+	// Threads share their process's descriptors, so the newest task finds
+	// a new process's socket; it is then its process's (Tgid).
+	last, lastErr := r.fs.LastPID()
+	if from, to, ok := r.index.newPIDs(last, lastErr); ok && to-from <= maxProbe {
+		for tid := to; tid > from && missing > 0; tid-- {
+			if tried[tid] {
+				continue
+			}
+			tried[tid] = true
+			tgid, err := r.fs.Tgid(tid)
+			if err != nil || tried[tgid] && tgid != tid {
+				continue // gone, or its process walked already
+			}
+			start, err := r.fs.StartTime(tgid)
+			if err != nil || r.index.big(tgid) {
+				continue // a big process: the walk below trusts its cache
+			}
+			tried[tgid] = true
 			if gone() {
 				return nil
 			}
-			if r.index.big(id.pid) {
-				big = append(big, id)
-			}
-			scan(id, false)
+			scan(procID{tgid, start}, false)
 		}
 	}
 	if missing == 0 {
 		return nil
 	}
-	listed, err := r.index.refresh()
+	listed, err := r.index.refreshAt(last, lastErr)
 	if listed {
 		r.listings.Add(1)
 	}
