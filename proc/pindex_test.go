@@ -359,8 +359,48 @@ func TestResolverProbesNewTasks(t *testing.T) {
 		t.Errorf("after the worker exited: %s", got)
 	}
 	for _, id := range r.recent {
-		if id.pid == 530 {
+		if id.id.pid == 530 {
 			t.Errorf("exited worker still a recent owner: %v", r.recent)
 		}
+	}
+}
+
+// TestResolverHotDescriptor: a client that closes a connection and opens
+// the next gets the same descriptor number back; its next socket is found
+// with one readlink there, no walk. Should the number hold something else,
+// the walk follows.
+func TestResolverHotDescriptor(t *testing.T) {
+	root := t.TempDir()
+	serverSockets(t, root, 0, 1, 2)
+	writeProcess(t, root, 500, "client", 100, map[int]string{0: "/dev/null", 1: "/dev/null", 2: "/dev/null", 3: "anon_inode:[eventpoll]", 7: "socket:[9001]"})
+	r := NewResolver(ResolverConfig{FS: NewFS(root)})
+	resolve := func(port uint16) string {
+		t.Helper()
+		owners := make([]flow.Owner, 1)
+		if err := r.Resolve([]flow.Key{serverKey(port)}, owners); err != nil {
+			t.Fatal(err)
+		}
+		return ownerName(r, owners[0])
+	}
+	if got := resolve(40000); got != "client" {
+		t.Fatalf("first: %s", got)
+	}
+	setFD(t, root, 500, 7, "socket:[9002]")
+	links := r.Stats().FDLinks
+	if got := resolve(40001); got != "client" {
+		t.Fatalf("same descriptor: %s", got)
+	}
+	if n := r.Stats().FDLinks - links; n != 1 {
+		t.Errorf("%d links read, want 1", n)
+	}
+	// The next socket at another descriptor: found by the walk.
+	os.Remove(root + "/500/fd/7")
+	setFD(t, root, 500, 8, "socket:[9003]")
+	links = r.Stats().FDLinks
+	if got := resolve(40002); got != "client" {
+		t.Fatalf("other descriptor: %s", got)
+	}
+	if n := r.Stats().FDLinks - links; n < 5 {
+		t.Errorf("%d links read, want the hot descriptor's and the walk's", n)
 	}
 }

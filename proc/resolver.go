@@ -82,7 +82,7 @@ type Resolver struct {
 	index *procIndex
 	// recent are the processes that owned the latest resolved flows, most
 	// recent first: the next new socket is most likely theirs.
-	recent []procID
+	recent []recentOwner
 	// young are the flows resolved lately, which Recheck looks at again;
 	// provisional are those of them owned by a listener's process.
 	young       []youngFlow
@@ -218,7 +218,7 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 		owners[i] = r.ownerOf(id)
 		s := found[i]
 		if owners[i] != flow.Unresolved {
-			r.noteRecent(id)
+			r.noteRecent(id, h.fd)
 			y := youngFlow{key: keys[i], inode: inode, cookie: s.Cookie, owner: owners[i], left: recheckPasses}
 			if s.Inode == 0 {
 				// The listener's: until the connection is accepted, or
@@ -581,9 +581,12 @@ type holder struct {
 // maxRecent is how many recent owners scanFDs tries before the others;
 // maxProbe the most tasks created since its last listing of /proc it
 // looks at one by one instead of listing /proc again.
+// maxHot is how many recent owners have their last socket's descriptor read
+// first.
 const (
 	maxRecent = 16
 	maxProbe  = 64
+	maxHot    = 4
 )
 
 // wantedSocket is a socket scanFDs looks for: a flow it belongs to (or
@@ -690,10 +693,28 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	var stale []procID
 	defer func() {
 		if len(stale) > 0 {
-			r.recent = slices.DeleteFunc(r.recent, func(id procID) bool { return slices.Contains(stale, id) })
+			r.recent = slices.DeleteFunc(r.recent, func(x recentOwner) bool { return slices.Contains(stale, x.id) })
 		}
 	}()
-	for _, id := range r.recent {
+	// First one readlink per recent owner, at the descriptor its last
+	// socket was at: a process that opens and closes connections one
+	// after another gets the same number back for the next (the lowest
+	// free one), and a millisecond connection is gone before a whole walk
+	// ends. Its start time is checked after: the PID could name another
+	// process by now.
+	for _, x := range r.recent[:min(len(r.recent), maxHot)] {
+		inode, ok := r.fs.SocketAt(x.id.pid, int(x.fd))
+		r.links.Add(1)
+		if _, want := wanted[inode]; !ok || !want || found(inode) {
+			continue
+		}
+		if start, err := r.fs.StartTime(x.id.pid); err == nil && start == x.id.start {
+			r.inodeOwner[inode] = holder{id: x.id, fd: x.fd, pass: pass}
+			missing--
+		}
+	}
+	for _, x := range r.recent {
+		id := x.id
 		if missing == 0 {
 			return nil
 		}
@@ -787,13 +808,18 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	return nil
 }
 
-// noteRecent moves id to the front of the recent owners.
-func (r *Resolver) noteRecent(id procID) {
-	if len(r.recent) > 0 && r.recent[0] == id {
-		return
-	}
-	r.recent = slices.DeleteFunc(r.recent, func(x procID) bool { return x == id })
-	r.recent = slices.Insert(r.recent, 0, id)
+// recentOwner is a process that owned a flow lately, and the descriptor
+// its socket was at.
+type recentOwner struct {
+	id procID
+	fd int32
+}
+
+// noteRecent moves id to the front of the recent owners, with fd the
+// descriptor its latest socket was found at.
+func (r *Resolver) noteRecent(id procID, fd int32) {
+	r.recent = slices.DeleteFunc(r.recent, func(x recentOwner) bool { return x.id == id })
+	r.recent = slices.Insert(r.recent, 0, recentOwner{id, fd})
 	if len(r.recent) > maxRecent {
 		r.recent = r.recent[:maxRecent]
 	}
