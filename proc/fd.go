@@ -35,6 +35,16 @@ func (fsys FS) SocketInodes(pid int, fn func(fd int, inode uint64)) error {
 // with cached true; known may be nil. It returns how many links it read.
 // Errors are as for SocketInodes.
 func (fsys FS) walkFDs(pid int, known func(fd int) (uint64, bool), fn func(fd int, inode uint64, cached bool)) (links int, err error) {
+	return fsys.walkFDsUpTo(pid, 0, known, fn)
+}
+
+// errTooManyFDs: walkFDsUpTo met more descriptors than its limit.
+var errTooManyFDs = errors.New("proc: more descriptors than asked for")
+
+// walkFDsUpTo is walkFDs, but with limit > 0 a process whose first
+// directory read shows more than limit descriptors is not walked: it
+// returns errTooManyFDs having read no link.
+func (fsys FS) walkFDsUpTo(pid, limit int, known func(fd int) (uint64, bool), fn func(fd int, inode uint64, cached bool)) (links int, err error) {
 	if err := checkPID(pid); err != nil {
 		return 0, err
 	}
@@ -51,8 +61,11 @@ func (fsys FS) walkFDs(pid int, known func(fd int) (uint64, bool), fn func(fd in
 		return 0, processError(pid, err)
 	}
 	defer dir.Close()
-	for {
+	for first := true; ; first = false {
 		names, rerr := dir.Readdirnames(dirBatch)
+		if first && limit > 0 && len(names) > limit {
+			return 0, errTooManyFDs
+		}
 		for _, name := range names {
 			fd, ok := parseDecimal(name, 1<<31-1)
 			if !ok {

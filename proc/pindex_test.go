@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -402,5 +403,23 @@ func TestResolverHotDescriptor(t *testing.T) {
 	}
 	if n := r.Stats().FDLinks - links; n < 5 {
 		t.Errorf("%d links read, want the hot descriptor's and the walk's", n)
+	}
+}
+
+// TestWalkFDsUpTo: a process with more descriptors than the limit is not
+// walked (no link read); one within it is, whole.
+func TestWalkFDsUpTo(t *testing.T) {
+	root := t.TempDir()
+	writeProcess(t, root, 500, "big", 100, socketFDs(10, 200, 1000))
+	writeProcess(t, root, 600, "small", 100, socketFDs(3, 5, 2000))
+	fsys := NewFS(root)
+	n := 0
+	links, err := fsys.walkFDsUpTo(500, bigProcess, nil, func(int, uint64, bool) { n++ })
+	if !errors.Is(err, errTooManyFDs) || links != 0 || n != 0 {
+		t.Errorf("big: %v, %d links, %d descriptors; want errTooManyFDs and nothing read", err, links, n)
+	}
+	links, err = fsys.walkFDsUpTo(600, bigProcess, nil, func(int, uint64, bool) { n++ })
+	if err != nil || links != 5 || n != 5 {
+		t.Errorf("small: %v, %d links, %d descriptors; want 5, 5", err, links, n)
 	}
 }

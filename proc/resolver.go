@@ -598,19 +598,28 @@ type wantedSocket struct {
 }
 
 // scanFDs walks /proc/PID/fd adding every socket it sees to the inode →
-// process index, until it has found all the wanted inodes: first the
-// processes that owned the latest resolved flows (a client or server that
-// made one connection usually makes the next), then every other process,
-// newest first (a new connection often comes with a new process). The
-// process index (procIndex) keeps the list of processes and the
-// descriptors of the big ones between scans, so a walk rereads little.
+// process index, until it has found all the wanted inodes, in the order
+// a new socket is likeliest found in:
 //
-// Before walking a big process, and before the second pass procIndex
-// needs, it asks the kernel whether any wanted socket still exists (a
-// sock_diag lookup, microseconds; a socket-destroy event, nothing): a
-// millisecond connection is often closed by the time its lookup runs, and
-// walking thousands of descriptors for it would find nothing. Such a scan
-// is counted as in vain (Stats).
+//  1. for each of the latest owners, the descriptor its last socket was
+//     at (one readlink: a client opening connections one after another
+//     gets the same number back);
+//  2. the processes that owned the latest resolved flows;
+//  3. the tasks created since /proc was last listed (/proc/loadavg's last
+//     PID), newest first, walked before asking whose they are (a thread
+//     shares its process's descriptors; a short-lived process's socket is
+//     gone a few system calls later), those with many descriptors left to
+//     4;
+//  4. every process of the index (procIndex), those in hogs's network
+//     namespace first, newest first, the descriptors of big ones from the
+//     index's cache; then, for a socket still there but not found, the
+//     big ones again reading every link (a descriptor number reused).
+//
+// Before every walk but the first it asks the kernel whether any wanted
+// socket still exists (a sock_diag lookup, microseconds; a socket-destroy
+// event, nothing): a millisecond connection is often closed by the time
+// its lookup runs, and walking on would find nothing. Such a scan is
+// counted as in vain (Stats).
 func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	r.scans.Add(1)
 	if len(r.inodeOwner) > maxIndexedInodes {
@@ -746,19 +755,40 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 				continue
 			}
 			tried[tid] = true
-			tgid, err := r.fs.Tgid(tid)
-			if err != nil || tried[tgid] && tgid != tid {
-				continue // gone, or its process walked already
-			}
-			start, err := r.fs.StartTime(tgid)
-			if err != nil || r.index.big(tgid) {
-				continue // a big process: the walk below trusts its cache
-			}
-			tried[tgid] = true
 			if gone() {
 				return nil
 			}
-			scan(procID{tgid, start}, false)
+			// The walk first, who it is after: a short-lived process's
+			// socket may be gone a few system calls later. A process with
+			// many descriptors is left to the walk below, which knows
+			// them.
+			type hit struct {
+				fd    int32
+				inode uint64
+			}
+			var hits []hit
+			links, err := r.fs.walkFDsUpTo(tid, bigProcess, nil, func(fd int, inode uint64, _ bool) {
+				if _, ok := wanted[inode]; ok && !found(inode) {
+					hits = append(hits, hit{int32(fd), inode})
+				}
+			})
+			r.links.Add(uint64(links))
+			if err != nil || len(hits) == 0 {
+				continue
+			}
+			tgid, err := r.fs.Tgid(tid)
+			if err != nil {
+				continue
+			}
+			start, err := r.fs.StartTime(tgid)
+			if err != nil {
+				continue
+			}
+			tried[tgid] = true
+			for _, h := range hits {
+				r.inodeOwner[h.inode] = holder{id: procID{tgid, start}, fd: h.fd, pass: pass}
+				missing--
+			}
 		}
 	}
 	if missing == 0 {
