@@ -684,8 +684,15 @@ func TestMillisecondConnections(t *testing.T) {
 				floor := 1.0
 				if m.attributor == "proc" {
 					floor = minProcShare
-					if scanned > conns {
-						t.Errorf("%d fd scans for %d connections: some were for closed sockets\n%s", scanned, conns, h.err.String())
+					// One scan per connection end in hogs's namespace at
+					// most; those in vain (the socket closed while it ran)
+					// stop at the kernel's word, before walking on.
+					ends := conns
+					if tc.loopback {
+						ends = 2 * conns
+					}
+					if scanned > ends {
+						t.Errorf("%d fd scans for %d connection ends: some were for closed sockets\n%s", scanned, ends, h.err.String())
 					}
 				}
 				if sixDigits(owned) != sixDigits(wireBytes) && share < floor {
@@ -699,9 +706,10 @@ func TestMillisecondConnections(t *testing.T) {
 // minProcShare is the least share of millisecond connections' bytes
 // /proc alone must attribute: a connection gone before its lookup, and not
 // the listener's, stays unknown. Issue 13 asks for all of them; /proc
-// alone does not get there yet (58-100 % measured, by run and side), so
-// this floor only guards against losing what it does.
-const minProcShare = 0.3
+// alone does not get there (over 7 runs on a shared 2-core VM: client
+// side 62-96 %, server side 100 %, loopback 78-97 %), so this floor
+// guards what it does get with some margin.
+const minProcShare = 0.5
 
 // TestShortConnections: 100 connections that each live under 100 ms, from
 // one client process: at least 95% of their bytes land on the client.
