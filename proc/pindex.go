@@ -163,7 +163,8 @@ func (ix *procIndex) refreshAt(last int, lastErr error) (bool, error) {
 	}
 	for pid, p := range ix.procs {
 		if p.listed != ix.gen {
-			ix.drop(pid)
+			ix.cached -= len(p.fds)
+			delete(ix.procs, pid) // gone: no need to list again for it
 		}
 	}
 	ix.order = ix.order[:0]

@@ -196,6 +196,9 @@ func TestProcIndexRefresh(t *testing.T) {
 	if fmt.Sprint(ix.order) != "[40 10 20]" {
 		t.Errorf("order %v, want [40 10 20]", ix.order)
 	}
+	if refresh() {
+		t.Error("listed again after dropping the vanished process")
+	}
 	// No loadavg: listed every time.
 	os.Remove(root + "/loadavg")
 	if !refresh() || !refresh() {
