@@ -2,8 +2,8 @@ package proc
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 )
@@ -104,10 +104,7 @@ const (
 )
 
 func newProcIndex(fsys FS) *procIndex {
-	var self uint64
-	if netnsOrder {
-		self, _ = fsys.netNS(0)
-	}
+	self, _ := fsys.NetNS(0)
 	return &procIndex{fs: fsys, procs: map[int]*indexedProc{}, self: self, maxProc: maxProcFDs, maxTotal: maxCachedFDs}
 }
 
@@ -118,16 +115,9 @@ const nsReadsMax = 3
 // was handed out since the last listing, stat read only for processes new
 // to it. It reports whether it listed /proc.
 func (ix *procIndex) refresh() (bool, error) {
-	if !probeTasks {
-		return ix.refreshAt(0, errNoLastPID)
-	}
-	last, err := ix.fs.lastPID()
+	last, err := ix.fs.LastPID()
 	return ix.refreshAt(last, err)
 }
-
-// errNoLastPID stands for LastPID's answer in the small build, which
-// lists /proc at every refresh.
-var errNoLastPID = errors.New("proc: last PID not read")
 
 // newPIDs returns the range of PIDs handed out since the last listing,
 // (from, to], given the last PID handed out now; ok is false when that is
@@ -166,9 +156,9 @@ func (ix *procIndex) refreshAt(last int, lastErr error) (bool, error) {
 			ix.procs[pid] = p
 		}
 		p.listed = ix.gen
-		if netnsOrder && ix.self != 0 && p.nsReads < nsReadsMax {
+		if ix.self != 0 && p.nsReads < nsReadsMax {
 			p.nsReads++
-			p.netns, _ = ix.fs.netNS(pid)
+			p.netns, _ = ix.fs.NetNS(pid)
 		}
 	}
 	for pid, p := range ix.procs {
@@ -177,35 +167,30 @@ func (ix *procIndex) refreshAt(last int, lastErr error) (bool, error) {
 			delete(ix.procs, pid) // gone: no need to list again for it
 		}
 	}
-	// Processes in hogs's network namespace first (the sockets it looks
-	// up are there, and most are held by processes there), newest first
-	// (latest start, then highest PID): sorted as one number each, the
-	// tier, the start time and the PID packed so that ascending order is
-	// that order.
 	ix.order = ix.order[:0]
-	for pid, p := range ix.procs {
-		key := (maxOrderStart - min(p.start, maxOrderStart)) << orderPIDBits
-		if ix.other(p) {
-			key |= 1 << (orderStartBits + orderPIDBits)
+	for pid := range ix.procs {
+		ix.order = append(ix.order, pid)
+	}
+	// Processes in hogs's network namespace first (the sockets it looks
+	// up are there, and most are held by processes there), newest first.
+	slices.SortFunc(ix.order, func(a, b int) int {
+		pa, pb := ix.procs[a], ix.procs[b]
+		if oa, ob := ix.other(pa), ix.other(pb); oa != ob {
+			if ob {
+				return -1
+			}
+			return 1
 		}
-		ix.order = append(ix.order, int(key|(maxOrderPID-uint64(min(pid, maxOrderPID)))))
-	}
-	slices.Sort(ix.order)
-	for i, key := range ix.order {
-		ix.order[i] = maxOrderPID - key&maxOrderPID
-	}
+		if pa.start != pb.start {
+			if pa.start > pb.start {
+				return -1
+			}
+			return 1
+		}
+		return b - a
+	})
 	return true, nil
 }
-
-// The bits of the keys refreshAt sorts the processes by: PIDs are at most
-// 2^22 (PID_MAX_LIMIT), start times in clock ticks fit 40 bits for 300
-// years at 100 Hz.
-const (
-	orderPIDBits   = 22
-	orderStartBits = 40
-	maxOrderPID    = 1<<orderPIDBits - 1
-	maxOrderStart  = 1<<orderStartBits - 1
-)
 
 // other reports whether p is known to be in another network namespace
 // than hogs.
@@ -305,9 +290,9 @@ func (ix *procIndex) forget(pid, fd int) {
 // count is the descriptors of the last walk (0: never walked).
 func (p *indexedProc) count() int { return p.nfds }
 
-// netNS returns the inode of process pid's network namespace (pid 0: the
+// NetNS returns the inode of process pid's network namespace (pid 0: the
 // reading process's own, ROOT/self), from the ROOT/PID/ns/net link.
-func (fsys FS) netNS(pid int) (uint64, error) {
+func (fsys FS) NetNS(pid int) (uint64, error) {
 	path := fsys.Root + "/self/ns/net"
 	if pid != 0 {
 		if err := checkPID(pid); err != nil {
@@ -330,18 +315,24 @@ func (fsys FS) netNS(pid int) (uint64, error) {
 	return ino, nil
 }
 
-// lastPID returns the PID the kernel handed out last in the proc root's
+// LastPID returns the PID the kernel handed out last in the proc root's
 // PID namespace: the last field of ROOT/loadavg. It moves whenever a
 // process or thread is created, so an unchanged value means the list of
 // processes can only have shrunk.
-func (fsys FS) lastPID() (int, error) {
-	b, err := os.ReadFile(fsys.Root + "/loadavg")
+func (fsys FS) LastPID() (int, error) {
+	f, err := os.Open(fsys.Root + "/loadavg")
 	if err != nil {
 		return 0, err
 	}
-	pid, ok := parseLastPID(b)
+	defer f.Close()
+	var buf [128]byte
+	n, err := io.ReadFull(f, buf[:])
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return 0, err
+	}
+	pid, ok := parseLastPID(buf[:n])
 	if !ok {
-		return 0, fmt.Errorf("%w: loadavg %q", ErrMalformed, b)
+		return 0, fmt.Errorf("%w: loadavg %q", ErrMalformed, buf[:n])
 	}
 	return pid, nil
 }
@@ -349,19 +340,8 @@ func (fsys FS) lastPID() (int, error) {
 // parseLastPID reads the last field of a loadavg line ("0.10 0.20 0.30
 // 1/96 6595"): 5 fields, the 4th running/total, the 5th a PID.
 func parseLastPID(b []byte) (int, bool) {
-	var fields [5][]byte
-	n, pos := 0, 0
-	for {
-		f, next := nextField(b, pos)
-		if len(f) == 0 {
-			break
-		}
-		if n == len(fields) {
-			return 0, false
-		}
-		fields[n], pos, n = f, next, n+1
-	}
-	if n != 5 || bytes.Count(fields[3], []byte("/")) != 1 {
+	fields := bytes.Fields(b)
+	if len(fields) != 5 || bytes.Count(fields[3], []byte("/")) != 1 {
 		return 0, false
 	}
 	return parsePID(string(fields[4]))

@@ -141,9 +141,6 @@ func TestProcIndexBounded(t *testing.T) {
 // ones are dropped, and the order is newest first with processes in
 // hogs's network namespace before the others.
 func TestProcIndexRefresh(t *testing.T) {
-	if !netnsOrder {
-		t.Skip("the hogs_small build does not order by network namespace")
-	}
 	root := t.TempDir()
 	if err := os.MkdirAll(root+"/self/ns", 0o755); err != nil {
 		t.Fatal(err)
@@ -312,7 +309,7 @@ func TestResolverScanStopsForClosedSocket(t *testing.T) {
 	if got := resolve(7); got != "holder" {
 		t.Errorf("socket under a closed socket's descriptor: %s, want holder", got)
 	}
-	if n := r.Stats().FDLinks - links; n > 10 && reuseHints {
+	if n := r.Stats().FDLinks - links; n > 10 {
 		t.Errorf("%d links read, want the client's and the one descriptor", n)
 	}
 }
@@ -323,9 +320,6 @@ func TestResolverScanStopsForClosedSocket(t *testing.T) {
 // a thread's descriptors are its process's, and the owner is the process
 // (Tgid), not the thread. A recent owner that exited is forgotten.
 func TestResolverProbesNewTasks(t *testing.T) {
-	if !probeTasks {
-		t.Skip("the hogs_small build does not probe new tasks")
-	}
 	root := t.TempDir()
 	serverSockets(t, root, 0, 1, 2)
 	writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[9001]"})
@@ -380,9 +374,6 @@ func TestResolverProbesNewTasks(t *testing.T) {
 // with one readlink there, no walk. Should the number hold something else,
 // the walk follows.
 func TestResolverHotDescriptor(t *testing.T) {
-	if hotReads == 0 {
-		t.Skip("the hogs_small build does not read the latest owners' descriptors first")
-	}
 	root := t.TempDir()
 	serverSockets(t, root, 0, 1, 2)
 	writeProcess(t, root, 500, "client", 100, map[int]string{0: "/dev/null", 1: "/dev/null", 2: "/dev/null", 3: "anon_inode:[eventpoll]", 7: "socket:[9001]"})

@@ -175,10 +175,10 @@ func parseStatusField(b []byte, key string, max uint64) (uint64, bool) {
 	return 0, false
 }
 
-// tgid returns the process (thread group) that task tid belongs to: tid
+// Tgid returns the process (thread group) that task tid belongs to: tid
 // itself for a process, its process for a thread. /proc lists only
 // processes, but ROOT/TID answers for any task.
-func (fsys FS) tgid(tid int) (int, error) {
+func (fsys FS) Tgid(tid int) (int, error) {
 	if err := checkPID(tid); err != nil {
 		return 0, err
 	}

@@ -438,7 +438,7 @@ func (r *Resolver) SocketClosed(proto uint8, local, remote netip.AddrPort, cooki
 // noteCookie remembers which inode socket s's cookie names, for
 // SocketClosed.
 func (r *Resolver) noteCookie(s DiagSocket) {
-	if !reuseHints || s.Cookie == 0 || s.Inode == 0 {
+	if s.Cookie == 0 || s.Inode == 0 {
 		return
 	}
 	r.closedMu.Lock()
@@ -447,14 +447,6 @@ func (r *Resolver) noteCookie(s DiagSocket) {
 		clear(r.cookieInode) // the oldest are of sockets long closed
 	}
 	r.cookieInode[s.Cookie] = s.Inode
-}
-
-// takeDeadHints is takeDead where reuseHints are built in.
-func (r *Resolver) takeDeadHints() map[uint64]bool {
-	if !reuseHints {
-		return nil
-	}
-	return r.takeDead()
 }
 
 // takeDead returns the inodes of sockets SocketClosed found closed since
@@ -636,7 +628,7 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	// Sockets closed since the last scan: the descriptor that held each
 	// is read again at the next walk of its process (it may be a new
 	// socket under the same number now).
-	for inode := range r.takeDeadHints() {
+	for inode := range r.takeDead() {
 		if h, ok := r.inodeOwner[inode]; ok {
 			r.index.forget(h.id.pid, int(h.fd))
 			delete(r.inodeOwner, inode)
@@ -665,29 +657,27 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 		}
 		return false
 	}
-	var walking procID // the process scan walks
-	record := func(fd int, inode uint64, cached bool) {
-		if inode == 0 {
-			return
-		}
-		if _, ok := wanted[inode]; cached && !ok {
-			return // seen by an earlier walk, in inodeOwner since
-		}
-		old, seen := r.inodeOwner[inode]
-		if seen && old.pass == pass {
-			// Held by several processes (a socket being handed on): the
-			// first seen in this walk keeps it. The walk goes newest
-			// first, so a child beats the parent that passed it on.
-			return
-		}
-		if _, ok := wanted[inode]; ok {
-			missing--
-		}
-		r.inodeOwner[inode] = holder{id: walking, fd: int32(fd), pass: pass}
-	}
 	scan := func(id procID, full bool) {
-		walking = id
-		links, err := r.index.walk(id.pid, id.start, !full, record)
+		links, err := r.index.walk(id.pid, id.start, !full, func(fd int, inode uint64, cached bool) {
+			if inode == 0 {
+				return
+			}
+			if _, ok := wanted[inode]; cached && !ok {
+				return // seen by an earlier walk, in inodeOwner since
+			}
+			old, seen := r.inodeOwner[inode]
+			if seen && old.pass == pass {
+				// Held by several processes (a socket being handed on):
+				// the first seen in this walk keeps it. The walk goes
+				// newest first, so a child beats the parent that passed
+				// it on.
+				return
+			}
+			if _, ok := wanted[inode]; ok {
+				missing--
+			}
+			r.inodeOwner[inode] = holder{id: id, fd: int32(fd), pass: pass}
+		})
 		r.links.Add(uint64(links))
 		// Errors: the process is gone, or it is another user's and hogs
 		// lacks cap_sys_ptrace/cap_dac_read_search: its flows stay
@@ -711,13 +701,9 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	// Recent owners that exited are forgotten once this scan ends.
 	var stale []procID
 	defer func() {
-		keep := r.recent[:0]
-		for _, x := range r.recent {
-			if !slices.Contains(stale, x.id) {
-				keep = append(keep, x)
-			}
+		if len(stale) > 0 {
+			r.recent = slices.DeleteFunc(r.recent, func(x recentOwner) bool { return slices.Contains(stale, x.id) })
 		}
-		r.recent = keep
 	}()
 	// First one readlink per recent owner, at the descriptor its last
 	// socket was at: a process that opens and closes connections one
@@ -725,7 +711,7 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	// free one), and a millisecond connection is gone before a whole walk
 	// ends. Its start time is checked after: the PID could name another
 	// process by now.
-	for _, x := range r.recent[:min(len(r.recent), maxHot*hotReads)] {
+	for _, x := range r.recent[:min(len(r.recent), maxHot)] {
 		inode, ok := r.fs.SocketAt(x.id.pid, int(x.fd))
 		r.links.Add(1)
 		if _, want := wanted[inode]; !ok || !want || found(inode) {
@@ -762,11 +748,8 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	// listing /proc: a new connection often comes from a new process.
 	// Threads share their process's descriptors, so the newest task finds
 	// a new process's socket; it is then its process's (Tgid).
-	last, lastErr := 0, errNoLastPID
-	if probeTasks {
-		last, lastErr = r.fs.lastPID()
-	}
-	if from, to, ok := r.index.newPIDs(last, lastErr); probeTasks && ok && to-from <= maxProbe {
+	last, lastErr := r.fs.LastPID()
+	if from, to, ok := r.index.newPIDs(last, lastErr); ok && to-from <= maxProbe {
 		for tid := to; tid > from && missing > 0; tid-- {
 			if tried[tid] {
 				continue
@@ -793,7 +776,7 @@ func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 			if err != nil || len(hits) == 0 {
 				continue
 			}
-			tgid, err := r.fs.tgid(tid)
+			tgid, err := r.fs.Tgid(tid)
 			if err != nil {
 				continue
 			}
@@ -865,16 +848,11 @@ type recentOwner struct {
 // noteRecent moves id to the front of the recent owners, with fd the
 // descriptor its latest socket was found at.
 func (r *Resolver) noteRecent(id procID, fd int32) {
-	i := 0
-	for i < len(r.recent)-1 && r.recent[i].id != id {
-		i++
+	r.recent = slices.DeleteFunc(r.recent, func(x recentOwner) bool { return x.id == id })
+	r.recent = slices.Insert(r.recent, 0, recentOwner{id, fd})
+	if len(r.recent) > maxRecent {
+		r.recent = r.recent[:maxRecent]
 	}
-	if len(r.recent) < maxRecent && (len(r.recent) == 0 || r.recent[i].id != id) {
-		r.recent = append(r.recent, recentOwner{})
-		i = len(r.recent) - 1
-	}
-	copy(r.recent[1:i+1], r.recent[:i])
-	r.recent[0] = recentOwner{id, fd}
 }
 
 // ownerOf returns the owner number of a process, registering it.
