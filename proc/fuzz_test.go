@@ -113,6 +113,9 @@ func FuzzStatus(f *testing.F) {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		if tgid, ok := parseStatusTgid(b); ok && (tgid <= 0 || !bytes.Contains(b, []byte("Tgid:"))) {
+			t.Fatalf("tgid %d from %q", tgid, b)
+		}
 		uid, ok := parseStatusUID(b)
 		if !ok {
 			if uid != 0 {
@@ -227,4 +230,22 @@ func firstAnswer(t *testing.T, b []byte, seq uint32) []byte {
 		off += (n + 3) &^ 3
 	}
 	return nil
+}
+
+// FuzzLastPID: parseLastPID never panics, and a PID it returns is
+// positive and is the text of the line's last field.
+func FuzzLastPID(f *testing.F) {
+	for _, s := range []string{"0.00 0.01 0.05 1/123 4567\n", "2.79 1.14 0.71 1/96 6595", "1 2 3 4 5", "0.00 0.01 0.05 1/123 0", "0.00 0.01 0.05 1/123 -5", "0.00 0.01 0.05 1/123 99999999999", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		pid, ok := parseLastPID(b)
+		if !ok {
+			return
+		}
+		fields := strings.Fields(string(b))
+		if pid <= 0 || len(fields) != 5 || fields[4] != strconv.Itoa(pid) {
+			t.Fatalf("%q: PID %d", b, pid)
+		}
+	})
 }

@@ -145,7 +145,20 @@ func parseStat(b []byte) (comm []byte, startTime uint64, ok bool) {
 // parseStatusUID returns the real uid, the first number of the "Uid:" line
 // of a /proc/PID/status file ("Uid:\treal\teffective\tsaved\tfs").
 func parseStatusUID(b []byte) (uint32, bool) {
-	const key = "Uid:"
+	uid, ok := parseStatusField(b, "Uid:", 1<<32-1)
+	return uint32(uid), ok
+}
+
+// parseStatusTgid returns the thread group (process) id from the "Tgid:"
+// line of a /proc/TID/status file.
+func parseStatusTgid(b []byte) (int, bool) {
+	tgid, ok := parseStatusField(b, "Tgid:", 1<<31-1)
+	return int(tgid), ok && tgid > 0
+}
+
+// parseStatusField returns the first number of the first line starting
+// with key, at most max.
+func parseStatusField(b []byte, key string, max uint64) (uint64, bool) {
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -157,10 +170,27 @@ func parseStatusUID(b []byte) (uint32, bool) {
 			continue
 		}
 		f, _ := nextField(line, len(key))
-		uid, ok := parseDecimal(f, 1<<32-1)
-		return uint32(uid), ok
+		return parseDecimal(f, max)
 	}
 	return 0, false
+}
+
+// Tgid returns the process (thread group) that task tid belongs to: tid
+// itself for a process, its process for a thread. /proc lists only
+// processes, but ROOT/TID answers for any task.
+func (fsys FS) Tgid(tid int) (int, error) {
+	if err := checkPID(tid); err != nil {
+		return 0, err
+	}
+	status, err := os.ReadFile(fsys.pidPath(tid, "status"))
+	if err != nil {
+		return 0, processError(tid, err)
+	}
+	tgid, ok := parseStatusTgid(status)
+	if !ok {
+		return 0, fmt.Errorf("%w: pid %d: status has no Tgid line", ErrMalformed, tid)
+	}
+	return tgid, nil
 }
 
 // parseCmdline splits a /proc/PID/cmdline file at NULs. The NUL ending the

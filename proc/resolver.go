@@ -51,7 +51,13 @@ type bindKey struct {
 // shows up, then hands them to the accepting process. A connection gone
 // before it was ever resolved goes to the listener's process for good. A
 // socket known closed (SocketClosed, fed by socket-destroy events, or a
-// lookup that finds nothing) is never searched for in /proc/PID/fd.
+// lookup that finds nothing) is never searched for in /proc/PID/fd, and a
+// search stops as soon as the kernel no longer has the socket.
+//
+// Between searches a process index (procIndex) keeps the list of
+// processes, newest first, and the descriptors of those holding many, so
+// that a search neither lists /proc when no process was created nor
+// re-reads the links of a server's thousands of idle connections.
 //
 // Resolve, Recheck and Provisional are meant for one goroutine; Stats and
 // SocketClosed may be called concurrently with them.
@@ -74,25 +80,31 @@ type Resolver struct {
 	// process.
 	inodeOwner map[uint64]holder
 	scanPass   uint32
-	pidBuf     []int
+	// index remembers the processes and their descriptors between scans.
+	index *procIndex
 	// recent are the processes that owned the latest resolved flows, most
 	// recent first: the next new socket is most likely theirs.
-	recent []procID
+	recent []recentOwner
 	// young are the flows resolved lately, which Recheck looks at again;
 	// provisional are those of them owned by a listener's process.
 	young       []youngFlow
 	provisional map[flow.Key]bool
 
 	// closed are sockets known closed (SocketClosed): connection → cookie
-	// (0: any socket with these ends).
-	closedMu sync.Mutex
-	closed   map[connKey]uint64
+	// (0: any socket with these ends). cookieInode are the sockets
+	// looked up lately, cookie → inode, so that a destroy event (which
+	// names no inode) can name the inode in dead: sockets closed whose
+	// descriptors the index must read again.
+	closedMu    sync.Mutex
+	closed      map[connKey]uint64
+	cookieInode map[uint64]uint64
+	dead        map[uint64]bool
 
 	owners      *flow.Owners
 	cgroupOwner func(id uint64) (flow.Process, bool)
 
 	// Counters, read by Stats from other goroutines.
-	scans, reads, lookups atomic.Uint64
+	scans, reads, lookups, vain, links, listings atomic.Uint64
 }
 
 // ResolverConfig configures a Resolver.
@@ -133,6 +145,9 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 		inodeOwner:  map[uint64]holder{},
 		provisional: map[flow.Key]bool{},
 		closed:      map[connKey]uint64{},
+		cookieInode: map[uint64]uint64{},
+		dead:        map[uint64]bool{},
+		index:       newProcIndex(cfg.FS),
 		owners:      cfg.Owners,
 		cgroupOwner: cfg.CgroupOwner,
 		scanPIDs:    cfg.ScanPIDs,
@@ -163,13 +178,14 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 	// index does not know yet.
 	found := make([]DiagSocket, len(keys))
 	inodes := make([]uint64, len(keys))
-	var wanted map[uint64]bool
+	var wanted map[uint64]wantedSocket
 	for i, k := range keys {
 		s, err := r.lookup(k)
 		if err != nil {
 			return err
 		}
 		found[i] = s
+		r.noteCookie(s)
 		inode := s.Inode
 		if inode != 0 && r.isClosed(k, s.Cookie) {
 			continue // closed since the lookup: no process has it
@@ -190,9 +206,9 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 		}
 		if !known {
 			if wanted == nil {
-				wanted = map[uint64]bool{}
+				wanted = map[uint64]wantedSocket{}
 			}
-			wanted[inode] = true
+			wanted[inode] = wantedSocket{key: k, cookie: s.Cookie}
 		}
 	}
 	if len(wanted) > 0 {
@@ -210,7 +226,7 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 		owners[i] = r.ownerOf(id)
 		s := found[i]
 		if owners[i] != flow.Unresolved {
-			r.noteRecent(id)
+			r.noteRecent(id, h.fd)
 			y := youngFlow{key: keys[i], inode: inode, cookie: s.Cookie, owner: owners[i], left: recheckPasses}
 			if s.Inode == 0 {
 				// The listener's: until the connection is accepted, or
@@ -300,12 +316,12 @@ func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 	if len(r.young) == 0 {
 		return nil
 	}
-	var wanted map[uint64]bool
-	want := func(inode uint64) {
+	var wanted map[uint64]wantedSocket
+	want := func(y *youngFlow) {
 		if wanted == nil {
-			wanted = map[uint64]bool{}
+			wanted = map[uint64]wantedSocket{}
 		}
-		wanted[inode] = true
+		wanted[y.inode] = wantedSocket{key: y.key, cookie: y.cookie}
 	}
 	tablesRead := false
 	lookup := func(k flow.Key) (DiagSocket, error) {
@@ -335,7 +351,8 @@ func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 				y.inode, y.cookie, y.left = s.Inode, s.Cookie, recheckPasses
 				y.provisional = false
 				delete(r.provisional, y.key)
-				want(y.inode) // find the accepting process
+				r.noteCookie(s)
+				want(y) // find the accepting process
 				continue
 			case !s.AwaitingAccept():
 				y.stop = true // closed unaccepted: the listener's for good
@@ -359,7 +376,7 @@ func (r *Resolver) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 				continue
 			}
 		}
-		want(y.inode)
+		want(y)
 	}
 	if len(wanted) > 0 {
 		if err := r.scanFDs(wanted); err != nil {
@@ -417,6 +434,40 @@ func (r *Resolver) SocketClosed(proto uint8, local, remote netip.AddrPort, cooki
 		clear(r.closed) // the oldest are of flows long resolved or gone
 	}
 	r.closed[k] = cookie
+	if inode, ok := r.cookieInode[cookie]; ok && cookie != 0 {
+		delete(r.cookieInode, cookie)
+		if len(r.dead) >= maxClosed {
+			clear(r.dead) // not drained for long: the index rereads more
+		}
+		r.dead[inode] = true
+	}
+}
+
+// noteCookie remembers which inode socket s's cookie names, for
+// SocketClosed.
+func (r *Resolver) noteCookie(s DiagSocket) {
+	if s.Cookie == 0 || s.Inode == 0 {
+		return
+	}
+	r.closedMu.Lock()
+	defer r.closedMu.Unlock()
+	if len(r.cookieInode) >= maxClosed {
+		clear(r.cookieInode) // the oldest are of sockets long closed
+	}
+	r.cookieInode[s.Cookie] = s.Inode
+}
+
+// takeDead returns the inodes of sockets SocketClosed found closed since
+// the last call, or nil.
+func (r *Resolver) takeDead() map[uint64]bool {
+	r.closedMu.Lock()
+	defer r.closedMu.Unlock()
+	if len(r.dead) == 0 {
+		return nil
+	}
+	d := r.dead
+	r.dead = map[uint64]bool{}
+	return d
 }
 
 // maxClosed bounds the closed sockets remembered.
@@ -535,26 +586,93 @@ type holder struct {
 	pass uint32 // the scan that saw it
 }
 
-// maxRecent is how many recent owners scanFDs tries before the others.
-const maxRecent = 16
+// maxRecent is how many recent owners scanFDs tries before the others;
+// maxProbe the most tasks created since its last listing of /proc it
+// looks at one by one instead of listing /proc again.
+// maxHot is how many recent owners have their last socket's descriptor read
+// first.
+const (
+	maxRecent = 16
+	maxProbe  = 64
+	maxHot    = 4
+)
+
+// wantedSocket is a socket scanFDs looks for: a flow it belongs to (or
+// whose listener it is), and its cookie (0: unknown), to ask the kernel
+// whether it still exists.
+type wantedSocket struct {
+	key    flow.Key
+	cookie uint64
+}
 
 // scanFDs walks /proc/PID/fd adding every socket it sees to the inode →
-// process index, until it has found all the wanted inodes: first the
-// processes that owned the latest resolved flows (a client or server that
-// made one connection usually makes the next), then every other process,
-// newest first (a new connection often comes with a new process). Either
-// way the walk stops long before it reads processes that hold thousands of
-// idle sockets, unless the socket is theirs.
-func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
+// process index, until it has found all the wanted inodes, in the order
+// a new socket is likeliest found in:
+//
+//  1. for each of the latest owners, the descriptor its last socket was
+//     at (one readlink: a client opening connections one after another
+//     gets the same number back);
+//  2. the processes that owned the latest resolved flows;
+//  3. the tasks created since /proc was last listed (/proc/loadavg's last
+//     PID), newest first, walked before asking whose they are (a thread
+//     shares its process's descriptors; a short-lived process's socket is
+//     gone a few system calls later), those with many descriptors left to
+//     4;
+//  4. every process of the index (procIndex), those in hogs's network
+//     namespace first, newest first, the descriptors of big ones from the
+//     index's cache; then, for a socket still there but not found, the
+//     big ones again reading every link (a descriptor number reused).
+//
+// Before every walk but the first it asks the kernel whether any wanted
+// socket still exists (a sock_diag lookup, microseconds; a socket-destroy
+// event, nothing): a millisecond connection is often closed by the time
+// its lookup runs, and walking on would find nothing. Such a scan is
+// counted as in vain (Stats).
+func (r *Resolver) scanFDs(wanted map[uint64]wantedSocket) error {
 	r.scans.Add(1)
 	if len(r.inodeOwner) > maxIndexedInodes {
 		clear(r.inodeOwner)
 	}
+	// Sockets closed since the last scan: the descriptor that held each
+	// is read again at the next walk of its process (it may be a new
+	// socket under the same number now).
+	for inode := range r.takeDead() {
+		if h, ok := r.inodeOwner[inode]; ok {
+			r.index.forget(h.id.pid, int(h.fd))
+			delete(r.inodeOwner, inode)
+		}
+	}
 	missing := len(wanted)
 	r.scanPass++
 	pass := r.scanPass
-	scan := func(id procID) {
-		err := r.fs.SocketInodes(id.pid, func(fd int, inode uint64) {
+	found := func(inode uint64) bool {
+		h, ok := r.inodeOwner[inode]
+		return ok && h.pass == pass
+	}
+	// alive reports whether a wanted socket not found yet still exists.
+	alive := func() bool {
+		for inode, w := range wanted {
+			if found(inode) || r.isClosed(w.key, w.cookie) {
+				continue
+			}
+			if r.diag == nil {
+				return true // the tables cost more than they would save
+			}
+			s, err := r.lookup(w.key)
+			if err == nil && (s.Inode == inode || s.Listener == inode) {
+				return true
+			}
+		}
+		return false
+	}
+	scan := func(id procID, full bool) {
+		links, err := r.index.walk(id.pid, id.start, !full, func(fd int, inode uint64, cached bool) {
+			if inode == 0 {
+				return
+			}
+			if _, ok := wanted[inode]; cached && !ok {
+				return // seen by an earlier walk, in inodeOwner since
+			}
 			old, seen := r.inodeOwner[inode]
 			if seen && old.pass == pass {
 				// Held by several processes (a socket being handed on):
@@ -563,55 +681,183 @@ func (r *Resolver) scanFDs(wanted map[uint64]bool) error {
 				// it on.
 				return
 			}
-			if wanted[inode] {
+			if _, ok := wanted[inode]; ok {
 				missing--
 			}
 			r.inodeOwner[inode] = holder{id: id, fd: int32(fd), pass: pass}
 		})
+		r.links.Add(uint64(links))
 		// Errors: the process is gone, or it is another user's and hogs
 		// lacks cap_sys_ptrace/cap_dac_read_search: its flows stay
 		// unresolved.
 		_ = err
 	}
+	// Before each walk but the first: is any wanted socket still there?
+	walks := 0
+	gone := func() bool {
+		walks++
+		if walks > 1 && !alive() {
+			r.vain.Add(1)
+			return true
+		}
+		return false
+	}
+	// big are the processes walked trusting their cache, for the second
+	// pass.
+	var big []procID
 	tried := make(map[int]bool, len(r.recent))
-	for _, id := range r.recent {
+	// Recent owners that exited are forgotten once this scan ends.
+	var stale []procID
+	defer func() {
+		if len(stale) > 0 {
+			r.recent = slices.DeleteFunc(r.recent, func(x recentOwner) bool { return slices.Contains(stale, x.id) })
+		}
+	}()
+	// First one readlink per recent owner, at the descriptor its last
+	// socket was at: a process that opens and closes connections one
+	// after another gets the same number back for the next (the lowest
+	// free one), and a millisecond connection is gone before a whole walk
+	// ends. Its start time is checked after: the PID could name another
+	// process by now.
+	for _, x := range r.recent[:min(len(r.recent), maxHot)] {
+		inode, ok := r.fs.SocketAt(x.id.pid, int(x.fd))
+		r.links.Add(1)
+		if _, want := wanted[inode]; !ok || !want || found(inode) {
+			continue
+		}
+		if start, err := r.fs.StartTime(x.id.pid); err == nil && start == x.id.start {
+			r.inodeOwner[inode] = holder{id: x.id, fd: x.fd, pass: pass}
+			missing--
+		}
+	}
+	for _, x := range r.recent {
+		id := x.id
 		if missing == 0 {
 			return nil
 		}
 		tried[id.pid] = true
-		if start, err := r.fs.StartTime(id.pid); err == nil && start == id.start {
-			scan(id)
+		start, err := r.fs.StartTime(id.pid)
+		if err != nil || start != id.start {
+			stale = append(stale, id)
+			continue
+		}
+		if gone() {
+			return nil
+		}
+		if r.index.big(id.pid) {
+			big = append(big, id)
+		}
+		scan(id, false)
+	}
+	if missing == 0 {
+		return nil
+	}
+	// The tasks created since the last listing, newest first, without
+	// listing /proc: a new connection often comes from a new process.
+	// Threads share their process's descriptors, so the newest task finds
+	// a new process's socket; it is then its process's (Tgid).
+	last, lastErr := r.fs.LastPID()
+	if from, to, ok := r.index.newPIDs(last, lastErr); ok && to-from <= maxProbe {
+		for tid := to; tid > from && missing > 0; tid-- {
+			if tried[tid] {
+				continue
+			}
+			tried[tid] = true
+			if gone() {
+				return nil
+			}
+			// The walk first, who it is after: a short-lived process's
+			// socket may be gone a few system calls later. A process with
+			// many descriptors is left to the walk below, which knows
+			// them.
+			type hit struct {
+				fd    int32
+				inode uint64
+			}
+			var hits []hit
+			links, err := r.fs.walkFDsUpTo(tid, bigProcess, nil, func(fd int, inode uint64, _ bool) {
+				if _, ok := wanted[inode]; ok && !found(inode) {
+					hits = append(hits, hit{int32(fd), inode})
+				}
+			})
+			r.links.Add(uint64(links))
+			if err != nil || len(hits) == 0 {
+				continue
+			}
+			tgid, err := r.fs.Tgid(tid)
+			if err != nil {
+				continue
+			}
+			start, err := r.fs.StartTime(tgid)
+			if err != nil {
+				continue
+			}
+			tried[tgid] = true
+			for _, h := range hits {
+				r.inodeOwner[h.inode] = holder{id: procID{tgid, start}, fd: h.fd, pass: pass}
+				missing--
+			}
 		}
 	}
 	if missing == 0 {
 		return nil
 	}
-	pids, err := r.fs.PIDs(r.pidBuf[:0])
+	listed, err := r.index.refreshAt(last, lastErr)
+	if listed {
+		r.listings.Add(1)
+	}
 	if err != nil {
 		return err
 	}
-	r.pidBuf = pids
-	for i := len(pids) - 1; i >= 0 && missing > 0; i-- {
-		pid := pids[i]
+	for _, pid := range r.index.order {
+		if missing == 0 {
+			return nil
+		}
 		if tried[pid] || r.scanPIDs != nil && !r.scanPIDs(pid) {
 			continue
 		}
 		start, err := r.fs.StartTime(pid)
 		if err != nil {
+			r.index.drop(pid)
 			continue // vanished, or unreadable
 		}
-		scan(procID{pid, start})
+		if gone() {
+			return nil
+		}
+		if r.index.big(pid) {
+			big = append(big, procID{pid, start})
+		}
+		scan(procID{pid, start}, false)
+	}
+	for _, id := range big {
+		// The second pass: a socket under a descriptor number reused
+		// since the cache read it.
+		if missing == 0 {
+			return nil
+		}
+		if gone() {
+			return nil
+		}
+		scan(id, true)
+	}
+	if missing > 0 && !alive() {
+		r.vain.Add(1)
 	}
 	return nil
 }
 
-// noteRecent moves id to the front of the recent owners.
-func (r *Resolver) noteRecent(id procID) {
-	if len(r.recent) > 0 && r.recent[0] == id {
-		return
-	}
-	r.recent = slices.DeleteFunc(r.recent, func(x procID) bool { return x == id })
-	r.recent = slices.Insert(r.recent, 0, id)
+// recentOwner is a process that owned a flow lately, and the descriptor
+// its socket was at.
+type recentOwner struct {
+	id procID
+	fd int32
+}
+
+// noteRecent moves id to the front of the recent owners, with fd the
+// descriptor its latest socket was found at.
+func (r *Resolver) noteRecent(id procID, fd int32) {
+	r.recent = slices.DeleteFunc(r.recent, func(x recentOwner) bool { return x.id == id })
+	r.recent = slices.Insert(r.recent, 0, recentOwner{id, fd})
 	if len(r.recent) > maxRecent {
 		r.recent = r.recent[:maxRecent]
 	}
@@ -633,12 +879,20 @@ func (r *Resolver) ownerOf(id procID) flow.Owner {
 // ResolverStats counts the resolver's work, for the bug-hunt output.
 type ResolverStats struct {
 	TableReads, SockDiagLookups, FDScans uint64
+	// ScansInVain counts fd scans that stopped, or ended, without their
+	// socket because it had closed meanwhile (the issue's "fd scans for a
+	// closed socket"); a socket known closed before is not scanned for.
+	ScansInVain uint64
+	// FDLinks counts the descriptor links read; ProcListings the
+	// listings of /proc.
+	FDLinks, ProcListings uint64
 }
 
 // Stats returns the resolver's counters. It may be called while another
 // goroutine resolves.
 func (r *Resolver) Stats() ResolverStats {
-	return ResolverStats{TableReads: r.reads.Load(), SockDiagLookups: r.lookups.Load(), FDScans: r.scans.Load()}
+	return ResolverStats{TableReads: r.reads.Load(), SockDiagLookups: r.lookups.Load(), FDScans: r.scans.Load(),
+		ScansInVain: r.vain.Load(), FDLinks: r.links.Load(), ProcListings: r.listings.Load()}
 }
 
 // Alive reports whether process p still runs (its PID has not been reused

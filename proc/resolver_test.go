@@ -112,7 +112,7 @@ func writeProcess(t *testing.T, root string, pid int, name string, start int, fd
 		t.Fatal(err)
 	}
 	stat := strconv.Itoa(pid) + " (" + name + ") S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 " + strconv.Itoa(start) + " 0 0\n"
-	status := "Name:\t" + name + "\nUid:\t0\t0\t0\t0\n"
+	status := "Name:\t" + name + "\nTgid:\t" + strconv.Itoa(pid) + "\nUid:\t0\t0\t0\t0\n"
 	for file, text := range map[string]string{"stat": stat, "status": status, "cmdline": name + "\x00"} {
 		if err := os.WriteFile(dir+"/"+file, []byte(text), 0o644); err != nil {
 			t.Fatal(err)

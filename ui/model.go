@@ -88,8 +88,11 @@ type PipelineStats struct {
 	// not in use, "" when they are or were not asked for.
 	Attributor, AttributorNote string
 	// Lookups are socket lookups (sock_diag queries), TableReads reads of
-	// /proc/net tables, FDScans walks of processes' file descriptors.
+	// /proc/net tables, FDScans walks of processes' file descriptors;
+	// of them, FDScansInVain ended without their socket because it had
+	// closed meanwhile; FDLinks are the descriptor links they read.
 	Lookups, TableReads, FDScans uint64
+	FDScansInVain, FDLinks       uint64
 	// Flows is the number of flows tracked now; NewFlows those ever added.
 	Flows    int
 	NewFlows uint64

@@ -240,8 +240,8 @@ func (r *result) print(w io.Writer) {
 				a, b xReading
 			}{{"set-up", xReading{ok: true}, r.s2.x}, {"phase 2", r.s2.x, r.s3.x}, {"phase 3", r.s3.x, r.s4.x}, {"tail", r.s4.x, r.s5.x}, {"phase 5", r.s5.x, r.s6.x}} {
 				d := ph.b.Sub(ph.a)
-				p("hogs -x %s: %d packets, %d dropped, %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d flows at its end",
-					ph.name, d.Packets, d.Dropped, d.SockDiag, d.TableReads, d.FDScans, ph.b.Flows)
+				p("hogs -x %s: %d packets, %d dropped, %d sock_diag lookups, %d /proc/net reads, %d fd scans (%d in vain, %d links read); %d flows at its end",
+					ph.name, d.Packets, d.Dropped, d.SockDiag, d.TableReads, d.FDScans, d.ScansInVain, d.Links, ph.b.Flows)
 			}
 		}
 	}
@@ -327,22 +327,29 @@ func markdownTables(rs []*result, o options) string {
 	}
 	if any {
 		b.WriteString("\nhogs's resolver work (-x totals over each phase):\n\n")
-		b.WriteString("| Monitor | Phase | sock_diag lookups | /proc/net reads | fd scans | Packets | Dropped |\n")
-		b.WriteString("|---|---|--:|--:|--:|--:|--:|\n")
+		b.WriteString("| Monitor | Phase | sock_diag lookups | /proc/net reads | fd scans | of them in vain | fd links read | Packets | Dropped |\n")
+		b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 		for _, r := range rs {
 			if !r.done || !r.s5.x.ok {
 				continue
 			}
-			for _, ph := range []struct {
+			phases := []struct {
 				name string
 				a, b xReading
 			}{
 				{"set-up (start to phase 2)", xReading{ok: true}, r.s2.x},
 				{fmt.Sprintf("nothing new (%d refreshes)", r.idleRefreshes()), r.s2.x, r.s3.x},
 				{fmt.Sprintf("new connections (%d made)", r.made), r.s3.x, r.s4.x},
-			} {
+			}
+			if len(r.procPIDs) > 0 && r.s6.x.ok {
+				phases = append(phases, struct {
+					name string
+					a, b xReading
+				}{fmt.Sprintf("short-lived processes (%d)", len(r.procPIDs)), r.s5.x, r.s6.x})
+			}
+			for _, ph := range phases {
 				d := ph.b.Sub(ph.a)
-				fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d |\n", r.monitor, ph.name, d.SockDiag, d.TableReads, d.FDScans, d.Packets, d.Dropped)
+				fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d | %d | %d | %d |\n", r.monitor, ph.name, d.SockDiag, d.TableReads, d.FDScans, d.ScansInVain, d.Links, d.Packets, d.Dropped)
 			}
 		}
 	}

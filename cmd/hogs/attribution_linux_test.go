@@ -402,6 +402,19 @@ func (m attrMode) startHogs(t *testing.T, ns string, args ...string) *hogsRun {
 // debugLines are hogs's -x refresh lines: their attributor and fd scans
 // (a running count).
 func (h *hogsRun) debugLines() (attributors []string, scans []int) {
+	attributors, counts := h.scanCounts()
+	for _, c := range counts {
+		scans = append(scans, c.scans)
+	}
+	return attributors, scans
+}
+
+// scanCount is an -x line's running counts of fd scans: all, those in
+// vain (their socket closed meanwhile), and the links they read.
+type scanCount struct{ scans, vain, links int }
+
+// scanCounts are the -x lines' attributors and fd scan counts.
+func (h *hogsRun) scanCounts() (attributors []string, counts []scanCount) {
 	for _, l := range strings.Split(h.err.String(), "\n") {
 		_, after, ok := strings.Cut(l, " attributor ")
 		if !ok {
@@ -409,13 +422,13 @@ func (h *hogsRun) debugLines() (attributors []string, scans []int) {
 		}
 		after, _, _ = strings.Cut(after, ";") // the fields after it
 		attributors = append(attributors, after)
-		var n int
+		var c scanCount
 		if _, rest, ok := strings.Cut(l, "/proc/net reads, "); ok {
-			fmt.Sscanf(rest, "%d fd scans", &n)
+			fmt.Sscanf(rest, "%d fd scans (%d in vain, %d links read)", &c.scans, &c.vain, &c.links)
 		}
-		scans = append(scans, n)
+		counts = append(counts, c)
 	}
-	return attributors, scans
+	return attributors, counts
 }
 
 func counterDelta(a, b netlab.Counters) netlab.Counters {
@@ -667,15 +680,23 @@ func TestMillisecondConnections(t *testing.T) {
 					}
 				}
 				share := owned / wireBytes
-				_, scans := h.debugLines()
-				scanned := scans[len(scans)-1] - scans[0]
-				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows; %d fd scans for %d connections",
-					m.name, owned, wireBytes, share*100, scanned, conns)
+				_, counts := h.scanCounts()
+				first, end := counts[0], counts[len(counts)-1]
+				scanned := end.scans - first.scans
+				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows; %d fd scans for %d connections (%d in vain, %d links read)",
+					m.name, owned, wireBytes, share*100, scanned, conns, end.vain-first.vain, end.links-first.links)
 				floor := 1.0
 				if m.attributor == "proc" {
 					floor = minProcShare
-					if scanned > conns {
-						t.Errorf("%d fd scans for %d connections: some were for closed sockets\n%s", scanned, conns, h.err.String())
+					// One scan per connection end in hogs's namespace at
+					// most; those in vain (the socket closed while it ran)
+					// stop at the kernel's word, before walking on.
+					ends := conns
+					if tc.loopback {
+						ends = 2 * conns
+					}
+					if scanned > ends {
+						t.Errorf("%d fd scans for %d connection ends: some were for closed sockets\n%s", scanned, ends, h.err.String())
 					}
 				}
 				if sixDigits(owned) != sixDigits(wireBytes) && share < floor {
@@ -689,9 +710,10 @@ func TestMillisecondConnections(t *testing.T) {
 // minProcShare is the least share of millisecond connections' bytes
 // /proc alone must attribute: a connection gone before its lookup, and not
 // the listener's, stays unknown. Issue 13 asks for all of them; /proc
-// alone does not get there yet (58-100 % measured, by run and side), so
-// this floor only guards against losing what it does.
-const minProcShare = 0.3
+// alone does not get there (over 7 runs on a shared 2-core VM: client
+// side 62-96 %, server side 100 %, loopback 78-97 %), so this floor
+// guards what it does get with some margin.
+const minProcShare = 0.5
 
 // TestShortConnections: 100 connections that each live under 100 ms, from
 // one client process: at least 95% of their bytes land on the client.

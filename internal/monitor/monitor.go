@@ -99,8 +99,11 @@ type AttributionStats struct {
 	// better one is not in use.
 	Attributor, Note string
 	// Lookups are socket lookups (sock_diag queries or /proc/net reads);
-	// Scans are walks of processes' file descriptors.
+	// Scans are walks of processes' file descriptors; ScansInVain those
+	// that ended without their socket because it had closed; Links the
+	// descriptor links they read.
 	Lookups, TableReads, Scans uint64
+	ScansInVain, Links         uint64
 }
 
 // Sink shows refreshes: it is called from the refresh loop, one view at a

@@ -38,6 +38,7 @@ func (m *Monitor) refresh(now int64) error {
 		a := m.attr.Stats()
 		view.Pipeline.AttributorNote = a.Note
 		view.Pipeline.Attributor, view.Pipeline.Lookups, view.Pipeline.TableReads, view.Pipeline.FDScans = a.Attributor, a.Lookups, a.TableReads, a.Scans
+		view.Pipeline.FDScansInVain, view.Pipeline.FDLinks = a.ScansInVain, a.Links
 	}
 	if m.cfg.Names != nil {
 		view.HostNames = m.hostNames(view.Rows)
@@ -63,8 +64,8 @@ func (m *Monitor) logStats(v *ui.View) {
 		return
 	}
 	c, p := &v.Capture[0], &v.Pipeline
-	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans; %d owners (%d folded); attributor %s; %d unresolved flows: %d waiting for a lookup (budget %d/s), %d not worth one",
-		c.Mode, c.Received, c.Dropped, p.Flows, v.Evictions, p.Lookups, p.TableReads, p.FDScans, p.Owners, p.Folded, p.Attributor,
+	m.logf("%s: %d packets, %d dropped; %d flows (%d evicted); %d sock_diag lookups, %d /proc/net reads, %d fd scans (%d in vain, %d links read); %d owners (%d folded); attributor %s; %d unresolved flows: %d waiting for a lookup (budget %d/s), %d not worth one",
+		c.Mode, c.Received, c.Dropped, p.Flows, v.Evictions, p.Lookups, p.TableReads, p.FDScans, p.FDScansInVain, p.FDLinks, p.Owners, p.Folded, p.Attributor,
 		p.Unresolved, p.LookupBacklog, p.LookupRate, p.NotWorthLookup)
 }
 

@@ -85,7 +85,8 @@ var _ Attributor = Proc{}
 // Stats names the attributor "proc" and counts its lookups and scans.
 func (p Proc) Stats() AttributionStats {
 	s := p.Resolver.Stats()
-	return AttributionStats{Attributor: "proc", Note: p.Note, Lookups: s.SockDiagLookups, TableReads: s.TableReads, Scans: s.FDScans}
+	return AttributionStats{Attributor: "proc", Note: p.Note, Lookups: s.SockDiagLookups, TableReads: s.TableReads, Scans: s.FDScans,
+		ScansInVain: s.ScansInVain, Links: s.FDLinks}
 }
 
 // FollowClosed tells the resolver of every socket the watcher reports

@@ -345,6 +345,8 @@ func (a *Attributor) Stats() monitor.AttributionStats {
 		s.Lookups += o.Lookups
 		s.TableReads += o.TableReads
 		s.Scans += o.Scans
+		s.ScansInVain += o.ScansInVain
+		s.Links += o.Links
 	}
 	return s
 }

@@ -210,16 +210,21 @@ type XStats struct {
 	Mode                             string
 	Packets, Dropped, Flows, Evicted uint64
 	SockDiag, TableReads, FDScans    uint64
+	// ScansInVain and Links: the fd scans that ended without their socket
+	// because it had closed, and the descriptor links read (0 from a hogs
+	// that does not print them).
+	ScansInVain, Links uint64
 }
 
 // Sub returns x - y for the running totals; Line, Mode and Flows (a
 // level, not a total) are x's.
 func (x XStats) Sub(y XStats) XStats {
 	return XStats{x.Line, x.Mode, x.Packets - y.Packets, x.Dropped - y.Dropped, x.Flows, x.Evicted - y.Evicted,
-		x.SockDiag - y.SockDiag, x.TableReads - y.TableReads, x.FDScans - y.FDScans}
+		x.SockDiag - y.SockDiag, x.TableReads - y.TableReads, x.FDScans - y.FDScans,
+		x.ScansInVain - y.ScansInVain, x.Links - y.Links}
 }
 
-var xLine = regexp.MustCompile(`^hogs: (.*): (\d+) packets, (\d+) dropped; (\d+) flows \((\d+) evicted\); (\d+) sock_diag lookups, (\d+) /proc/net reads, (\d+) fd scans`)
+var xLine = regexp.MustCompile(`^hogs: (.*): (\d+) packets, (\d+) dropped; (\d+) flows \((\d+) evicted\); (\d+) sock_diag lookups, (\d+) /proc/net reads, (\d+) fd scans(?: \((\d+) in vain, (\d+) links read\))?`)
 
 // ParseX reads a -x line; ok is false for any other stderr line.
 func ParseX(s string) (x XStats, ok bool) {
@@ -235,8 +240,17 @@ func ParseX(s string) (x XStats, ok bool) {
 		}
 		n[i] = v
 	}
-	return XStats{Line: s, Mode: m[1], Packets: n[0], Dropped: n[1], Flows: n[2], Evicted: n[3],
-		SockDiag: n[4], TableReads: n[5], FDScans: n[6]}, true
+	x = XStats{Line: s, Mode: m[1], Packets: n[0], Dropped: n[1], Flows: n[2], Evicted: n[3],
+		SockDiag: n[4], TableReads: n[5], FDScans: n[6]}
+	if m[9] != "" {
+		vain, err1 := strconv.ParseUint(m[9], 10, 64)
+		links, err2 := strconv.ParseUint(m[10], 10, 64)
+		if err1 != nil || err2 != nil {
+			return XStats{}, false
+		}
+		x.ScansInVain, x.Links = vain, links
+	}
+	return x, true
 }
 
 // AllX is every -x line of a stderr text, in order: one per refresh.

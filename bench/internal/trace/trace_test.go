@@ -120,6 +120,11 @@ func TestParseX(t *testing.T) {
 	if !ok || x != want {
 		t.Fatalf("ParseX = %+v, %v", x, ok)
 	}
+	// A hogs that counts its scans in vain and the links they read.
+	line2 := "hogs: r: 1 packets, 0 dropped; 1 flows (0 evicted); 4 sock_diag lookups, 0 /proc/net reads, 3 fd scans (2 in vain, 17 links read); 1 owners"
+	if x, ok := ParseX(line2); !ok || x.FDScans != 3 || x.ScansInVain != 2 || x.Links != 17 {
+		t.Errorf("ParseX(%q) = %+v, %v; want 3 scans, 2 in vain, 17 links", line2, x, ok)
+	}
 	for _, other := range []string{"hogs: capturing on vA", "hogs: r: 99999999999999999999999 packets, 0 dropped; 0 flows (0 evicted); 0 sock_diag lookups, 0 /proc/net reads, 0 fd scans"} {
 		if _, ok := ParseX(other); ok {
 			t.Errorf("ParseX(%q) parsed", other)
