@@ -87,6 +87,8 @@ const (
 	addrA = "10.93.0.1" // vA, in nsA: the monitor, the download client
 	addrB = "10.93.0.2" // vB, in nsB: the flood, the download server
 	macA  = "02:93:00:00:00:01"
+
+	clockTicks = 100 // USER_HZ: /proc/PID/stat's unit on every Linux port
 )
 
 var pairConfig = netlab.PairConfig{
@@ -226,6 +228,8 @@ type result struct {
 
 	wire        netlab.Counters
 	cpuMs       float64
+	userMs      float64 // utime over the window (clock ticks: 10 ms steps)
+	sysMs       float64 // stime over the window
 	memEnd      netlab.Memory
 	genOut      string
 	genTook     time.Duration
@@ -316,6 +320,10 @@ func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, o opti
 	if err != nil {
 		return fmt.Errorf("no per-thread CPU time (/proc/PID/task/*/sched): %v", err)
 	}
+	user0, sys0, err := netlab.CPUSplit(r.pid)
+	if err != nil {
+		return err
+	}
 	c0, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err
@@ -358,6 +366,11 @@ func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, o opti
 		return err
 	}
 	r.cpuMs = sched1.Sub(sched0).Ms
+	user1, sys1, err := netlab.CPUSplit(r.pid)
+	if err != nil {
+		return err
+	}
+	r.userMs, r.sysMs = float64(user1-user0)*1000/clockTicks, float64(sys1-sys0)*1000/clockTicks
 	if r.memEnd, err = netlab.ReadMemory(r.pid); err != nil {
 		return err
 	}

@@ -11,11 +11,14 @@ import (
 	"hogs/bench/internal/harness"
 )
 
-func (r *result) nsPerPacket() float64 {
+func (r *result) nsPerPacket() float64 { return r.perPacket(r.cpuMs) }
+
+// perPacket is ms of CPU in ns per wire packet.
+func (r *result) perPacket(ms float64) float64 {
 	if r.wire.Packets() == 0 {
 		return 0
 	}
-	return r.cpuMs * 1e6 / float64(r.wire.Packets())
+	return ms * 1e6 / float64(r.wire.Packets())
 }
 
 // pct is a over b in %, "–" when b is 0.
@@ -34,7 +37,8 @@ func (r *result) print(w io.Writer) {
 	}
 	p("download client PID %d: %s", r.clientPID, r.clientOut)
 	p("wire on vA: rx %d packets / %d bytes, tx %d packets / %d bytes", r.wire.RxPackets, r.wire.RxBytes, r.wire.TxPackets, r.wire.TxBytes)
-	p("CPU: %.1f ms, %.0f ns per wire packet", r.cpuMs, r.nsPerPacket())
+	p("CPU: %.1f ms, %.0f ns per wire packet; /proc/PID/stat: user %.0f ms (%.0f ns/pkt), system %.0f ms (%.0f ns/pkt)",
+		r.cpuMs, r.nsPerPacket(), r.userMs, r.perPacket(r.userMs), r.sysMs, r.perPacket(r.sysMs))
 	p("refreshes: %d while the generator ran (%d whole seconds), %d in all", r.onTime, r.expected, r.refreshes)
 	p("memory: VmHWM %.1f MiB, VmRSS %.1f MiB at the end", harness.MiB(r.memEnd.HWM), harness.MiB(r.memEnd.RSS))
 	if r.wireCount.ok {
