@@ -10,11 +10,16 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 	}
 	f := &entry{key: k, first: now, device: device}
 	s.flows[pk] = f
-	s.unknown[unknownIndex(k.Proto)].flows++
 	if len(s.fresh) >= 2*t.maxPerShard {
 		s.compactFresh()
 	}
 	s.fresh = append(s.fresh, f)
+	if p := s.onProbation(&pk); p != nil {
+		// The flow was on probation: counted, in the unknown sums already.
+		s.promote(f, p)
+		return f
+	}
+	s.unknown[unknownIndex(k.Proto)].flows++
 	t.newFlowsTotal.Add(1)
 	return f
 }

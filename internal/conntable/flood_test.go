@@ -54,8 +54,15 @@ func TestFloodMemoryBounded(t *testing.T) {
 			}
 		}
 	}
-	if n, limit := tab.Len(), tab.maxPerShard*shardCount; n > limit || limit > DefaultMaxFlows+shardCount {
-		t.Errorf("%d flows after the flood, cap %d (%d asked for)", n, limit, DefaultMaxFlows)
+	entries := 0
+	for i := range tab.shards {
+		entries += len(tab.shards[i].flows)
+	}
+	if limit := tab.maxPerShard * shardCount; entries > limit || limit > DefaultMaxFlows+shardCount {
+		t.Errorf("%d flows with an entry after the flood, cap %d (%d asked for)", entries, limit, DefaultMaxFlows)
+	}
+	if n, limit := tab.Len()-entries, shardCount*maxProbeSlots; n > limit {
+		t.Errorf("%d flows on probation, %d slots", n, limit)
 	}
 	snap := tab.Snapshot(packets * 20_000)
 	if u := snap.Unknown[UnknownTCP]; u.Recv.Packets != packets || u.Recv.Bytes != packets*60 {

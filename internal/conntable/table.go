@@ -18,7 +18,11 @@
 //     bytes; evictions are counted. Insertion stays O(1) amortised: the
 //     flows not worth a lookup wait in a queue in the order they came
 //     (the earliest goes first), and when there are none a full shard
-//     evicts an eighth of itself in one pass.
+//     evicts an eighth of itself in one pass. Once a shard is full, a
+//     flow whose first packet was received gets no entry until it can
+//     have a local socket: it waits on probation, in a fixed array of
+//     slots (probation.go), so that a flood's flows cost no allocation,
+//     insertion or eviction of an entry.
 //   - A flow's bytes go with it when it gets an owner, or another one
 //     (SetOwner): the socket's process is charged its whole traffic.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
@@ -189,7 +193,10 @@ type shard struct {
 	// nothing after the first time.
 	ranks []rank
 	gone  []*entry
-	_     [64]byte // keep neighbouring shards' locks off one cache line
+	// probes are the slots of the flows on probation (probation.go), nil
+	// until the shard is first full.
+	probes []probe
+	_      [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 // Config sets the table's limits.
@@ -207,6 +214,7 @@ const DefaultMaxFlows = 50_000
 type Table struct {
 	shards      [shardCount]shard
 	maxPerShard int
+	probeSlots  int // per shard
 	evictions   atomic.Uint64
 	retiredMu   sync.Mutex
 	retired     map[flow.Owner]*Retired
@@ -235,6 +243,7 @@ func New(cfg Config) *Table {
 		max = DefaultMaxFlows
 	}
 	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
+	t.probeSlots = probeSlots(t.maxPerShard)
 	for i := range t.shards {
 		t.shards[i].flows = make(map[packedKey]*entry)
 	}
@@ -298,8 +307,16 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 	f = s.flows[pk]
 	isNew = f == nil
 	if isNew {
+		// Not in the map: on probation (probation.go), or new.
+		p := s.onProbation(&pk)
+		if p != nil && p.keeps(out, reset) || p == nil && (!out || reset) && len(s.flows) >= t.maxPerShard {
+			t.addProbe(s, p, &pk, out, reset, wireLen, now, device)
+			s.mu.Unlock()
+			return nil, s, p == nil, false, false, false
+		}
+		isNew = p == nil
 		f = t.insertLocked(s, pk, k, now, device)
-		if out {
+		if isNew && out {
 			f.state |= opened
 		}
 	}
@@ -624,19 +641,19 @@ func (t *Table) Sweep(now, idle int64) int {
 		// Retired before the lock goes: a Snapshot sees a flow or its
 		// retired totals, never neither.
 		t.retire(gone...)
+		expired += len(gone) + t.sweepProbes(s, now, idle)
 		s.mu.Unlock()
-		expired += len(gone)
 	}
 	return expired
 }
 
-// Len returns the number of flows in the table.
+// Len returns the number of flows in the table, on probation included.
 func (t *Table) Len() int {
 	n := 0
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		n += len(s.flows)
+		n += len(s.flows) + s.probeCount()
 		s.mu.Unlock()
 	}
 	return n
