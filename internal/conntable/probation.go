@@ -7,8 +7,9 @@ import (
 	"hogs/internal/flow"
 )
 
-// Probation: once a shard is full, a new flow whose first packet was
-// received (or was a reset this host sent) gets no entry. It waits in a
+// Probation: once a shard holds an eighth of its cap (probationShare), a
+// new flow whose first packet was received (or was a reset this host
+// sent) gets no entry. It waits in a
 // fixed array of slots, one per hash of its key: a flood's flows then cost
 // no allocation, no map insertion and no eviction of an entry, and the
 // garbage collector never sees them. The flow's bytes go to its
@@ -23,8 +24,13 @@ import (
 // UnknownStat.Flows, NewFlows and Len, listed in a Snapshot's Largest when
 // it lists every unresolved flow, expired by Sweep.
 
+// probationShare: a shard's new flows go on probation once it holds this
+// share of its cap (1/probationShare), not only when full: a flood then
+// leaves few flows in the map, whose lookups stay in the cache.
+const probationShare = 8
+
 // maxProbeSlots bounds a shard's slots: 64 shards × 1,024 slots × 112
-// bytes is 7 MiB, allocated the first time the shard is full.
+// bytes is 7 MiB, allocated the first time the shard needs them.
 const maxProbeSlots = 1024
 
 // probe is a flow on probation; used tells a taken slot.

@@ -123,6 +123,24 @@ func TestProbation(t *testing.T) {
 	}
 }
 
+// TestProbationThreshold: a shard's received flows get entries until it
+// holds an eighth of its cap; then they go on probation.
+func TestProbationThreshold(t *testing.T) {
+	tab := New(Config{MaxFlows: 64 * 16}) // 16 a shard: probation from 2
+	var k flow.Key
+	state := uint64(88172645463325252)
+	for range 10_000 {
+		floodKey(&state, &k)
+		pk := pack(&k)
+		s := tab.shard(&pk)
+		before := len(s.flows)
+		tab.addSeen(k, false, false, 60, 0, "eth0")
+		if got, want := inMap(tab, k), before < 2; got != want {
+			t.Fatalf("a shard of %d flows: the new flow has an entry: %v, want %v", before, got, want)
+		}
+	}
+}
+
 // TestProbationTotals floods a full table with one-packet flows and
 // answered ones: the unknown rows count every packet at every step and
 // never go down, flows leave only by eviction (counted) or expiry, and

@@ -18,11 +18,11 @@
 //     bytes; evictions are counted. Insertion stays O(1) amortised: the
 //     flows not worth a lookup wait in a queue in the order they came
 //     (the earliest goes first), and when there are none a full shard
-//     evicts an eighth of itself in one pass. Once a shard is full, a
-//     flow whose first packet was received gets no entry until it can
-//     have a local socket: it waits on probation, in a fixed array of
-//     slots (probation.go), so that a flood's flows cost no allocation,
-//     insertion or eviction of an entry.
+//     evicts an eighth of itself in one pass. Once a shard holds an
+//     eighth of its cap, a flow whose first packet was received gets no
+//     entry until it can have a local socket: it waits on probation, in
+//     a fixed array of slots (probation.go), so that a flood's flows cost
+//     no allocation, insertion or eviction of an entry.
 //   - A flow's bytes go with it when it gets an owner, or another one
 //     (SetOwner): the socket's process is charged its whole traffic.
 //   - Owners are opaque numbers that the resolver (package proc) assigns;
@@ -194,7 +194,7 @@ type shard struct {
 	ranks []rank
 	gone  []*entry
 	// probes are the slots of the flows on probation (probation.go), nil
-	// until the shard is first full.
+	// until the shard first needs them.
 	probes []probe
 	_      [64]byte // keep neighbouring shards' locks off one cache line
 }
@@ -215,6 +215,9 @@ type Table struct {
 	shards      [shardCount]shard
 	maxPerShard int
 	probeSlots  int // per shard
+	// probationAt is how many flows a shard holds before its new flows
+	// go on probation (probation.go).
+	probationAt int
 	evictions   atomic.Uint64
 	retiredMu   sync.Mutex
 	retired     map[flow.Owner]*Retired
@@ -238,12 +241,13 @@ type Retired struct {
 
 // New returns an empty table.
 func New(cfg Config) *Table {
-	max := cfg.MaxFlows
-	if max <= 0 {
-		max = DefaultMaxFlows
+	limit := cfg.MaxFlows
+	if limit <= 0 {
+		limit = DefaultMaxFlows
 	}
-	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
+	t := &Table{maxPerShard: (limit + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{}}
 	t.probeSlots = probeSlots(t.maxPerShard)
+	t.probationAt = max(1, t.maxPerShard/probationShare)
 	for i := range t.shards {
 		t.shards[i].flows = make(map[packedKey]*entry)
 	}
@@ -309,7 +313,7 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 	if isNew {
 		// Not in the map: on probation (probation.go), or new.
 		p := s.onProbation(&pk)
-		if p != nil && p.keeps(out, reset) || p == nil && (!out || reset) && len(s.flows) >= t.maxPerShard {
+		if p != nil && p.keeps(out, reset) || p == nil && (!out || reset) && len(s.flows) >= t.probationAt {
 			t.addProbe(s, p, &pk, out, reset, wireLen, now, device)
 			s.mu.Unlock()
 			return nil, s, p == nil, false, false, false
