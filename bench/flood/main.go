@@ -42,7 +42,11 @@
 //
 //   - Wire pkts: rx+tx packets on vA over the window; CPU ns / pkt is the
 //     monitor's on-CPU time (se.sum_exec_runtime of its threads) over the
-//     window per wire packet (the download's few thousand are among them).
+//     window per wire packet (the download's few thousand are among them);
+//     user / system splits it as the kernel's tick sampling does
+//     (utime/stime of /proc/PID/stat): the monitor's own code, and the
+//     kernel's work in its syscalls and page faults (and, without
+//     CONFIG_IRQ_TIME_ACCOUNTING, soft interrupts that land on it).
 //   - Refreshes on time: the refreshes that arrived while the generator ran
 //     over the whole seconds it ran (with -d 1, one a second is on time).
 //   - VmHWM: the monitor's peak resident memory.
