@@ -42,7 +42,11 @@
 //
 //   - Wire pkts: rx+tx packets on vA over the window; CPU ns / pkt is the
 //     monitor's on-CPU time (se.sum_exec_runtime of its threads) over the
-//     window per wire packet (the download's few thousand are among them).
+//     window per wire packet (the download's few thousand are among them);
+//     user / system splits it as the kernel's tick sampling does
+//     (utime/stime of /proc/PID/stat): the monitor's own code, and the
+//     kernel's work in its syscalls and page faults (and, without
+//     CONFIG_IRQ_TIME_ACCOUNTING, soft interrupts that land on it).
 //   - Refreshes on time: the refreshes that arrived while the generator ran
 //     over the whole seconds it ran (with -d 1, one a second is on time).
 //   - VmHWM: the monitor's peak resident memory.
@@ -87,6 +91,8 @@ const (
 	addrA = "10.93.0.1" // vA, in nsA: the monitor, the download client
 	addrB = "10.93.0.2" // vB, in nsB: the flood, the download server
 	macA  = "02:93:00:00:00:01"
+
+	clockTicks = 100 // USER_HZ: /proc/PID/stat's unit on every Linux port
 )
 
 var pairConfig = netlab.PairConfig{
@@ -226,6 +232,8 @@ type result struct {
 
 	wire        netlab.Counters
 	cpuMs       float64
+	userMs      float64 // utime over the window (clock ticks: 10 ms steps)
+	sysMs       float64 // stime over the window
 	memEnd      netlab.Memory
 	genOut      string
 	genTook     time.Duration
@@ -316,6 +324,10 @@ func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, o opti
 	if err != nil {
 		return fmt.Errorf("no per-thread CPU time (/proc/PID/task/*/sched): %v", err)
 	}
+	user0, sys0, err := netlab.CPUSplit(r.pid)
+	if err != nil {
+		return err
+	}
 	c0, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err
@@ -358,6 +370,11 @@ func (r *result) run(lab *netlab.Lab, s scenario, m monitor, self string, o opti
 		return err
 	}
 	r.cpuMs = sched1.Sub(sched0).Ms
+	user1, sys1, err := netlab.CPUSplit(r.pid)
+	if err != nil {
+		return err
+	}
+	r.userMs, r.sysMs = float64(user1-user0)*1000/clockTicks, float64(sys1-sys0)*1000/clockTicks
 	if r.memEnd, err = netlab.ReadMemory(r.pid); err != nil {
 		return err
 	}

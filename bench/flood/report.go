@@ -11,11 +11,14 @@ import (
 	"hogs/bench/internal/harness"
 )
 
-func (r *result) nsPerPacket() float64 {
+func (r *result) nsPerPacket() float64 { return r.perPacket(r.cpuMs) }
+
+// perPacket is ms of CPU in ns per wire packet.
+func (r *result) perPacket(ms float64) float64 {
 	if r.wire.Packets() == 0 {
 		return 0
 	}
-	return r.cpuMs * 1e6 / float64(r.wire.Packets())
+	return ms * 1e6 / float64(r.wire.Packets())
 }
 
 // pct is a over b in %, "–" when b is 0.
@@ -34,7 +37,8 @@ func (r *result) print(w io.Writer) {
 	}
 	p("download client PID %d: %s", r.clientPID, r.clientOut)
 	p("wire on vA: rx %d packets / %d bytes, tx %d packets / %d bytes", r.wire.RxPackets, r.wire.RxBytes, r.wire.TxPackets, r.wire.TxBytes)
-	p("CPU: %.1f ms, %.0f ns per wire packet", r.cpuMs, r.nsPerPacket())
+	p("CPU: %.1f ms, %.0f ns per wire packet; /proc/PID/stat: user %.0f ms (%.0f ns/pkt), system %.0f ms (%.0f ns/pkt)",
+		r.cpuMs, r.nsPerPacket(), r.userMs, r.perPacket(r.userMs), r.sysMs, r.perPacket(r.sysMs))
 	p("refreshes: %d while the generator ran (%d whole seconds), %d in all", r.onTime, r.expected, r.refreshes)
 	p("memory: VmHWM %.1f MiB, VmRSS %.1f MiB at the end", harness.MiB(r.memEnd.HWM), harness.MiB(r.memEnd.RSS))
 	if r.wireCount.ok {
@@ -58,12 +62,12 @@ func (r *result) print(w io.Writer) {
 
 func markdownTable(rs []*result) string {
 	var b strings.Builder
-	b.WriteString("| Scenario | Monitor | Wire pkts | CPU ms | CPU ns/pkt | Refreshes on time | VmHWM MiB | Download row | Download received % of wire | Download sent % of wire | Dropped |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|--:|---|--:|--:|--:|\n")
+	b.WriteString("| Scenario | Monitor | Wire pkts | CPU ms | CPU ns/pkt | user / system ns/pkt | Refreshes on time | VmHWM MiB | Download row | Download received % of wire | Download sent % of wire | Dropped |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|\n")
 	for _, r := range rs {
 		if r.err != nil {
 			msg := strings.ReplaceAll(harness.OneLine(r.err.Error()), "|", "/")
-			fmt.Fprintf(&b, "| %s | %s | failed: %.120s | | | | | | | | |\n", r.scenario, r.monitor, msg)
+			fmt.Fprintf(&b, "| %s | %s | failed: %.120s | | | | | | | | | |\n", r.scenario, r.monitor, msg)
 			continue
 		}
 		row, recv, sent := "absent", "–", "–"
@@ -77,8 +81,8 @@ func markdownTable(rs []*result) string {
 		if r.xOK {
 			dropped = fmt.Sprint(r.x.Dropped)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.0f | %d / %d | %.1f | %s | %s | %s | %s |\n",
-			r.scenario, r.monitor, r.wire.Packets(), r.cpuMs, r.nsPerPacket(), r.onTime, r.expected,
+		fmt.Fprintf(&b, "| %s | %s | %d | %.0f | %.0f | %.0f / %.0f | %d / %d | %.1f | %s | %s | %s | %s |\n",
+			r.scenario, r.monitor, r.wire.Packets(), r.cpuMs, r.nsPerPacket(), r.perPacket(r.userMs), r.perPacket(r.sysMs), r.onTime, r.expected,
 			harness.MiB(r.memEnd.HWM), row, recv, sent, dropped)
 	}
 	return b.String()
@@ -91,7 +95,7 @@ func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.
 	fmt.Fprintf(&b, "- Flood: %v of TCP SYNs then %v of UDP datagrams, every frame a new 5-tuple; flood-50k at 50,000 frames/s, flood-max as fast as the generator can\n", o.phase, o.phase)
 	fmt.Fprintf(&b, "- Download: %d bytes over TCP spread over %v, fetched by a process in the monitored namespace\n\n", o.downloadSize, o.downloadTime)
 	b.WriteString(table)
-	b.WriteString("\nWire pkts: rx+tx on vA over the window (generator start to end + 2 s). CPU: se.sum_exec_runtime over the monitor's threads. Refreshes on time: refreshes that arrived while the generator ran / the whole seconds it ran. Download row: the download client's PID in the last refresh; its bytes over the download's frames per direction counted on vA by a filtered packet socket. Dropped: hogs -x's kernel drop count (nethogs reports none). Method and caveats: bench/flood/main.go.\n")
+	b.WriteString("\nWire pkts: rx+tx on vA over the window (generator start to end + 2 s). CPU: se.sum_exec_runtime over the monitor's threads; user / system: its utime and stime (/proc/PID/stat, counted in clock ticks by sampling: their sum differs from CPU by up to a few ticks). Refreshes on time: refreshes that arrived while the generator ran / the whole seconds it ran. Download row: the download client's PID in the last refresh; its bytes over the download's frames per direction counted on vA by a filtered packet socket. Dropped: hogs -x's kernel drop count (nethogs reports none). Method and caveats: bench/flood/main.go.\n")
 	var notes []string
 	for _, r := range rs {
 		for _, n := range r.notes {

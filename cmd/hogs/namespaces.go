@@ -138,7 +138,7 @@ func (n *namespaces) start(later io.Writer) []string {
 }
 
 // classify is the connection table's Classify.
-func (n *namespaces) classify(k *flow.Key) conntable.Class { return n.boundary.Classify(k) }
+func (n *namespaces) classify(k flow.Key) conntable.Class { return n.boundary.Classify(k) }
 
 // close stops the machinery.
 func (n *namespaces) close() error {

@@ -184,7 +184,7 @@ type liveRun struct {
 	live     monitor.Live
 	attr     monitor.Attributor
 	owners   *flow.Owners
-	classify func(*flow.Key) conntable.Class // nil: every flow is local
+	classify func(flow.Key) conntable.Class // nil: every flow is local
 	notes    []string                        // what the namespaces machinery cannot see
 	closeAll func()
 }

@@ -1,6 +1,7 @@
 package conntable
 
 import (
+	"net/netip"
 	"testing"
 
 	"hogs/internal/flow"
@@ -16,7 +17,7 @@ func TestClassify(t *testing.T) {
 	local, elsewhere, forwarded := key("10.0.0.1:1000", "10.0.0.2:80"), key("10.9.0.2:1000", "1.1.1.1:80"), key("192.0.2.1:1000", "198.51.100.1:80")
 	classes := map[flow.Key]Class{elsewhere: Elsewhere, forwarded: Forwarded}
 	calls := 0
-	tab := New(Config{Forwarded: fwd, Classify: func(k *flow.Key) Class { calls++; return classes[*k] }})
+	tab := New(Config{Forwarded: fwd, Classify: func(k flow.Key) Class { calls++; return classes[k] }})
 	ad := tab.NewAdder()
 	for i := range 10 {
 		for _, k := range []flow.Key{local, elsewhere, forwarded} {
@@ -55,5 +56,54 @@ func TestClassify(t *testing.T) {
 	}
 	if u := snap.Unknown[UnknownTCP]; u.EverSent.Bytes != 1000 || u.EverRecv.Bytes != 1000 {
 		t.Errorf("unknown ever %d/%d, want 1000/1000", u.EverSent.Bytes, u.EverRecv.Bytes)
+	}
+}
+
+// TestClassifyBeforeProbation: in a table full enough that new received
+// flows go on probation (whose bytes count in the unknown rows), a flow
+// Classify calls Forwarded or Elsewhere still gets its entry and its class
+// at its first packet: a flood on a router or a container host does not
+// move forwarded or container traffic into the unknown rows.
+func TestClassifyBeforeProbation(t *testing.T) {
+	const fwd = flow.Owner(7)
+	elsewhere, forwarded := key("10.9.0.2:1000", "1.1.1.1:80"), key("192.0.2.1:1000", "198.51.100.1:80")
+	classes := map[flow.Key]Class{elsewhere: Elsewhere, forwarded: Forwarded}
+	tab := New(Config{MaxFlows: 64, Forwarded: fwd, Classify: func(k flow.Key) Class { return classes[k] }})
+	for i := 0; entriesOf(tab) < shardCount; i++ {
+		if i > 100_000 {
+			t.Fatal("could not fill every shard")
+		}
+		k := key("10.1.0.1:1000", "10.1.0.2:443")
+		k.Local = netip.AddrPortFrom(k.Local.Addr(), uint16(1000+i))
+		pk := pack(&k)
+		if s := tab.shard(&pk); len(s.flows) == 0 {
+			tab.Add(k, true, 60, 0, "eth0")
+			tab.SetOwner(k, 1)
+		}
+	}
+	// A received local flow goes on probation: the rule this test relies on.
+	probe := key("10.1.0.1:9", "203.0.113.9:4444")
+	tab.Add(probe, false, 60, 0, "eth0")
+	if inMap(tab, probe) {
+		t.Fatal("a received local flow in a full table got an entry: probation is off, the test proves nothing")
+	}
+	before := tab.Snapshot(second).Unknown[UnknownTCP]
+	tab.Add(forwarded, false, 100, 0, "eth0")
+	tab.Add(elsewhere, false, 100, 0, "br0")
+	if !inMap(tab, forwarded) || !inMap(tab, elsewhere) {
+		t.Fatalf("forwarded in map %v, elsewhere in map %v: want both entries", inMap(tab, forwarded), inMap(tab, elsewhere))
+	}
+	snap := tab.Snapshot(second)
+	if u := snap.Unknown[UnknownTCP]; u.EverRecv.Bytes != before.EverRecv.Bytes {
+		t.Errorf("unknown received %d bytes, %d before: forwarded or elsewhere bytes went to the unknown row", u.EverRecv.Bytes, before.EverRecv.Bytes)
+	}
+	var got uint64
+	for _, f := range snap.Flows {
+		if f.Owner == fwd {
+			got += f.Recv.Bytes
+		}
+	}
+	if got != 100 {
+		t.Errorf("forwarded row received %d bytes, want 100", got)
 	}
 }

@@ -10,9 +10,14 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 	}
 	f := &entry{key: k, first: now, device: device}
 	s.flows[pk] = f
-	t.newFlowsTotal.Add(1)
-	if t.classify != nil {
-		switch t.classify(&f.key) {
+	// A flow on probation was counted (and classified Local) when it
+	// went there: it takes its counts along.
+	p := s.onProbation(&pk)
+	if p == nil {
+		t.newFlowsTotal.Add(1)
+	}
+	if t.classify != nil && p == nil {
+		switch t.classify(f.key) {
 		case Elsewhere:
 			f.owner, f.state = elsewhereOwner, skipAll
 			t.elsewhere.Add(1)
@@ -23,11 +28,15 @@ func (t *Table) insertLocked(s *shard, pk packedKey, k flow.Key, now int64, devi
 			return f
 		}
 	}
-	s.unknown[unknownIndex(k.Proto)].flows++
 	if len(s.fresh) >= 2*t.maxPerShard {
 		s.compactFresh()
 	}
 	s.fresh = append(s.fresh, f)
+	if p != nil {
+		s.promote(f, p)
+		return f
+	}
+	s.unknown[unknownIndex(k.Proto)].flows++
 	return f
 }
 

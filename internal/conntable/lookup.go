@@ -13,19 +13,26 @@ const RetryBase = int64(time.Second)
 // worthLookup reports whether unresolved flow f can have a local socket
 // (see LookupCandidates), and whether it has packets both ways.
 func worthLookup(f *entry) (worth, bothWays bool) {
-	bothWays = f.recv.Packets > 0 && f.sent.Packets > 0
+	answeredBoth := f.state&answered != 0 && f.recv.Packets > 0 && f.sent.Packets > 0
+	return canHaveSocket(f.key.Proto, f.state, f.recv.Packets), answeredBoth
+}
+
+// canHaveSocket reports whether an unresolved flow of proto, with state's
+// answered and opened bits, that received recv packets can have a local
+// socket.
+func canHaveSocket(proto, state uint8, recv uint64) bool {
 	switch {
-	case f.state&answered == 0:
+	case state&answered == 0:
 		// A UDP server that only receives (syslog) never answers; a
 		// flood's one-packet flow (answered, if at all, by ICMP) is not
 		// one.
-		return f.key.Proto == flow.UDP && f.recv.Packets >= 2, false
-	case f.state&opened != 0 || f.key.Proto != flow.TCP:
-		return true, bothWays
+		return proto == flow.UDP && recv >= 2
+	case state&opened != 0 || proto != flow.TCP:
+		return true
 	}
 	// A connection to this host has its socket once the handshake is
 	// done: the peer answered the SYN-ACK. A SYN flood's never are.
-	return f.recv.Packets >= 2, bothWays
+	return recv >= 2
 }
 
 // lookupClass orders the flows worth a lookup: the connections this host

@@ -130,6 +130,13 @@ func (t *Table) Snapshot(now int64) Snapshot {
 					offer(f)
 				}
 			}
+			for j := range s.probes {
+				if p := &s.probes[j]; p.used {
+					var f entry
+					p.asEntry(&f)
+					offer(&f)
+				}
+			}
 		} else {
 			for _, f := range s.notable {
 				offer(f)

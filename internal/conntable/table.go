@@ -18,7 +18,11 @@
 //     bytes; evictions are counted. Insertion stays O(1) amortised: the
 //     flows not worth a lookup wait in a queue in the order they came
 //     (the earliest goes first), and when there are none a full shard
-//     evicts an eighth of itself in one pass.
+//     evicts an eighth of itself in one pass. Once a shard holds an
+//     eighth of its cap, a flow whose first packet was received gets no
+//     entry until it can have a local socket: it waits on probation, in
+//     a fixed array of slots (probation.go), so that a flood's flows cost
+//     no allocation, insertion or eviction of an entry.
 //   - A flow's bytes go with it when it gets an owner, or another one
 //     (SetOwner): the socket's process is charged its whole traffic.
 //   - Config.Classify, if set, decides at a flow's first packet what it
@@ -230,7 +234,10 @@ type shard struct {
 	// nothing after the first time.
 	ranks []rank
 	gone  []*entry
-	_     [64]byte // keep neighbouring shards' locks off one cache line
+	// probes are the slots of the flows on probation (probation.go), nil
+	// until the shard first needs them.
+	probes []probe
+	_      [64]byte // keep neighbouring shards' locks off one cache line
 }
 
 // Config sets the table's limits.
@@ -241,7 +248,7 @@ type Config struct {
 	// bytes show, what a new flow is (Class); nil: every flow is Local.
 	// It is called under a shard lock, for each new flow: it must answer
 	// from memory, without blocking.
-	Classify func(k *flow.Key) Class
+	Classify func(k flow.Key) Class
 	// Forwarded owns the flows Classify calls Forwarded.
 	Forwarded flow.Owner
 }
@@ -255,6 +262,10 @@ const DefaultMaxFlows = 50_000
 type Table struct {
 	shards      [shardCount]shard
 	maxPerShard int
+	probeSlots  int // per shard
+	// probationAt is how many flows a shard holds before its new flows
+	// go on probation (probation.go).
+	probationAt int
 	evictions   atomic.Uint64
 	retiredMu   sync.Mutex
 	retired     map[flow.Owner]*Retired
@@ -262,7 +273,7 @@ type Table struct {
 	// (UnknownTCP, UnknownUDP).
 	unknownRetired [2]Retired
 	newFlowsTotal  atomic.Uint64
-	classify       func(k *flow.Key) Class
+	classify       func(k flow.Key) Class
 	forwarded      flow.Owner
 	elsewhere      atomic.Uint64
 }
@@ -281,12 +292,14 @@ type Retired struct {
 
 // New returns an empty table.
 func New(cfg Config) *Table {
-	max := cfg.MaxFlows
-	if max <= 0 {
-		max = DefaultMaxFlows
+	limit := cfg.MaxFlows
+	if limit <= 0 {
+		limit = DefaultMaxFlows
 	}
-	t := &Table{maxPerShard: (max + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{},
+	t := &Table{maxPerShard: (limit + shardCount - 1) / shardCount, retired: map[flow.Owner]*Retired{},
 		classify: cfg.Classify, forwarded: cfg.Forwarded}
+	t.probeSlots = probeSlots(t.maxPerShard)
+	t.probationAt = max(1, t.maxPerShard/probationShare)
 	for i := range t.shards {
 		t.shards[i].flows = make(map[packedKey]*entry)
 	}
@@ -350,8 +363,16 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 	f = s.flows[pk]
 	isNew = f == nil
 	if isNew {
+		// Not in the map: on probation (probation.go), or new.
+		p := s.onProbation(&pk)
+		if p != nil && p.keeps(out, reset) || p == nil && (!out || reset) && len(s.flows) >= t.probationAt && t.local(k) {
+			t.addProbe(s, p, &pk, out, reset, wireLen, now, device)
+			s.mu.Unlock()
+			return nil, s, p == nil, false, false, false
+		}
+		isNew = p == nil
 		f = t.insertLocked(s, pk, k, now, device)
-		if out {
+		if isNew && out {
 			f.state |= opened
 		}
 	}
@@ -381,6 +402,13 @@ func (t *Table) addSeen(k flow.Key, out, reset bool, wireLen int, now int64, dev
 		(f.key.Proto == flow.TCP && f.state&(answered|opened) == answered || f.key.Proto == flow.UDP)
 	s.mu.Unlock()
 	return f, s, isNew, nowWorthy, isAnswered, watch
+}
+
+// local reports whether new flow k is a Local one (Config.Classify): only
+// those go on probation, whose bytes count in the unknown rows; a flow
+// counted elsewhere or forwarded gets its entry, and its class, at once.
+func (t *Table) local(k flow.Key) bool {
+	return t.classify == nil || t.classify(k) == Local
 }
 
 // Open makes sure flow k exists, without accounting a packet: a
@@ -689,19 +717,19 @@ func (t *Table) Sweep(now, idle int64) int {
 		// Retired before the lock goes: a Snapshot sees a flow or its
 		// retired totals, never neither.
 		t.retire(gone...)
+		expired += len(gone) + t.sweepProbes(s, now, idle)
 		s.mu.Unlock()
-		expired += len(gone)
 	}
 	return expired
 }
 
-// Len returns the number of flows in the table.
+// Len returns the number of flows in the table, on probation included.
 func (t *Table) Len() int {
 	n := 0
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		n += len(s.flows)
+		n += len(s.flows) + s.probeCount()
 		s.mu.Unlock()
 	}
 	return n

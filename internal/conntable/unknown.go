@@ -40,7 +40,14 @@ func unknownIndex(proto uint8) int {
 // now) to the shard's sums, and puts f on the lists it now belongs to.
 // The caller holds s.mu.
 func (s *shard) countUnknown(f *entry, sent, recv flow.Counter, now int64) {
-	u := &s.unknown[unknownIndex(f.key.Proto)]
+	s.addUnknown(unknownIndex(f.key.Proto), sent, recv, now)
+	s.track(f)
+}
+
+// addUnknown adds what an unresolved flow of protocol index i (UnknownTCP,
+// UnknownUDP) just counted to the shard's sums. The caller holds s.mu.
+func (s *shard) addUnknown(i int, sent, recv flow.Counter, now int64) {
+	u := &s.unknown[i]
 	if !u.seen {
 		u.first, u.seen = now, true
 	}
@@ -55,7 +62,6 @@ func (s *shard) countUnknown(f *entry, sent, recv flow.Counter, now int64) {
 	}
 	b.sent += sent.Bytes
 	b.recv += recv.Bytes
-	s.track(f)
 }
 
 // track puts unresolved flow f on the worthy and notable lists once it

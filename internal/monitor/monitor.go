@@ -152,7 +152,7 @@ type Config struct {
 	// Classify, if set, decides what each new flow is before its bytes
 	// show (conntable.Config.Classify): forwarded flows go to the owners'
 	// Forwarded row, flows counted at a namespace boundary count once.
-	Classify func(k *flow.Key) conntable.Class
+	Classify func(k flow.Key) conntable.Class
 	// LookupRate bounds the socket lookups per second (0:
 	// DefaultLookupRate): a flood of new flows cannot keep the resolver
 	// busy. New connections of local sockets go first, then flows with

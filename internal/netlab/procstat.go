@@ -93,21 +93,39 @@ func CPUTicks(pid int) (ticks uint64, comm string, err error) {
 // ParseStat reads utime+stime and comm from a /proc/PID/stat line. The
 // comm may hold spaces and parentheses: it runs to the last ')'.
 func ParseStat(b []byte) (ticks uint64, comm string, err error) {
+	user, sys, comm, err := ParseStatTimes(b)
+	return user + sys, comm, err
+}
+
+// CPUSplit is utime and stime of process pid apart (fields 14 and 15 of
+// /proc/PID/stat, all its threads, in clock ticks): time in the program
+// and time in the kernel on its behalf.
+func CPUSplit(pid int) (user, sys uint64, err error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, 0, err
+	}
+	user, sys, _, err = ParseStatTimes(b)
+	return user, sys, err
+}
+
+// ParseStatTimes reads utime, stime and comm from a /proc/PID/stat line.
+func ParseStatTimes(b []byte) (user, sys uint64, comm string, err error) {
 	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 	if open < 0 || end < open {
-		return 0, "", fmt.Errorf("stat: no (comm) in %q", b)
+		return 0, 0, "", fmt.Errorf("stat: no (comm) in %q", b)
 	}
 	comm = string(b[open+1 : end])
 	f := strings.Fields(string(b[end+1:])) // f[0] is field 3 (state)
 	if len(f) < 13 {
-		return 0, "", fmt.Errorf("stat: %d fields after comm", len(f))
+		return 0, 0, "", fmt.Errorf("stat: %d fields after comm", len(f))
 	}
 	utime, err1 := strconv.ParseUint(f[14-3], 10, 64)
 	stime, err2 := strconv.ParseUint(f[15-3], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, "", fmt.Errorf("stat: bad utime/stime %q %q", f[11], f[12])
+		return 0, 0, "", fmt.Errorf("stat: bad utime/stime %q %q", f[11], f[12])
 	}
-	return utime + stime, comm, nil
+	return utime, stime, comm, nil
 }
 
 // Memory is VmRSS and VmHWM (peak RSS) of a process, in kB.

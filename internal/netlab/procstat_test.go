@@ -13,6 +13,9 @@ func TestParseStat(t *testing.T) {
 	if err != nil || ticks != 1290 || comm != "a (b) c" {
 		t.Fatalf("ParseStat = %d, %q, %v; want 1290, \"a (b) c\", nil", ticks, comm, err)
 	}
+	if u, s, _, err := ParseStatTimes([]byte(stat)); err != nil || u != 1234 || s != 56 {
+		t.Fatalf("ParseStatTimes = %d, %d, %v; want 1234, 56, nil", u, s, err)
+	}
 	for _, bad := range []string{"4242 (x) S 1 2", "no comm at all", "1 (x) S 1 1 1 0 -1 0 0 0 0 0 u s 0 0"} {
 		if _, _, err := ParseStat([]byte(bad)); err == nil {
 			t.Errorf("ParseStat(%q): no error", bad)

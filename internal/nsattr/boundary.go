@@ -175,7 +175,7 @@ func (b *Boundary) own(ns uint32) bool { return ns == 0 || ns == b.cfg.Self }
 func (b *Boundary) Asked() uint64 { return b.asked.Load() }
 
 // Classify is conntable.Config.Classify (see Boundary).
-func (b *Boundary) Classify(k *flow.Key) conntable.Class {
+func (b *Boundary) Classify(k flow.Key) conntable.Class {
 	if !b.own(k.NetNS) {
 		return conntable.Local
 	}
@@ -188,7 +188,7 @@ func (b *Boundary) Classify(k *flow.Key) conntable.Class {
 		// Only a host that forwards has NATed copies of other stacks'
 		// flows: one that does not asks nothing.
 		if b.cfg.Tracker != nil && s.forwarding && b.take() {
-			c, err := b.cfg.Tracker.Classify(*k)
+			c, err := b.cfg.Tracker.Classify(k)
 			if err != nil {
 				b.fail(err)
 			}

@@ -67,7 +67,7 @@ func TestBoundaryClassify(t *testing.T) {
 	for _, tt := range tests {
 		before := tr.asked
 		k := tt.k
-		if got := b.Classify(&k); got != tt.want {
+		if got := b.Classify(k); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 		if asked := tr.asked > before; asked != tt.asked {
@@ -83,19 +83,19 @@ func TestBoundaryClassify(t *testing.T) {
 	// A host that does not forward: what no socket here has is another
 	// hosts' traffic (a promiscuous capture), not forwarded.
 	b.SetAddrs(host, ctrs, nil, false)
-	if k := tcp("192.168.90.2:7000", "10.91.0.2:40000"); b.Classify(&k) != conntable.Local {
+	if k := tcp("192.168.90.2:7000", "10.91.0.2:40000"); b.Classify(k) != conntable.Local {
 		t.Error("without forwarding, a foreign flow is not Local")
 	}
-	if before, k := tr.asked, masq; b.Classify(&k) != conntable.Local || tr.asked != before {
+	if before, k := tr.asked, masq; b.Classify(k) != conntable.Local || tr.asked != before {
 		t.Error("without forwarding, the tracker is asked (there can be no NATed copy)")
 	}
-	if k := tcp("192.168.90.2:7000", "10.90.0.2:5555"); b.Classify(&k) != conntable.Elsewhere {
+	if k := tcp("192.168.90.2:7000", "10.90.0.2:5555"); b.Classify(k) != conntable.Elsewhere {
 		t.Error("without forwarding, a container's bridge copy is not Elsewhere")
 	}
 	// A container just started, its namespace not read yet: its address
 	// is in a container bridge's subnet.
 	b.SetAddrs(host, ctrs, []netip.Prefix{netip.MustParsePrefix("10.90.0.1/24")}, true)
-	if k := tcp("192.168.90.2:7000", "10.90.0.9:5555"); b.Classify(&k) != conntable.Elsewhere || !b.IsContainer(0, netip.MustParseAddr("10.90.0.9")) {
+	if k := tcp("192.168.90.2:7000", "10.90.0.9:5555"); b.Classify(k) != conntable.Elsewhere || !b.IsContainer(0, netip.MustParseAddr("10.90.0.9")) {
 		t.Error("an address in a container bridge's subnet is not a container's")
 	}
 	if b.IsContainer(0, netip.MustParseAddr("10.90.0.1")) || b.IsContainer(0, netip.MustParseAddr("10.91.0.9")) {
@@ -113,13 +113,13 @@ func TestBoundaryTrackerBudget(t *testing.T) {
 	b.SetAddrs([]netip.Prefix{netip.MustParsePrefix("192.168.90.1/24")}, nil, nil, true)
 	k := tcp("192.168.90.1:1", "192.168.90.2:2")
 	for range 10 {
-		b.Classify(&k)
+		b.Classify(k)
 	}
 	if tr.asked != 3 || b.Asked() != 3 {
 		t.Errorf("asked %d (%d counted) in one second, want 3", tr.asked, b.Asked())
 	}
 	now = now.Add(time.Second)
-	b.Classify(&k)
+	b.Classify(k)
 	if tr.asked != 4 {
 		t.Errorf("asked %d after a second, want 4", tr.asked)
 	}
@@ -150,7 +150,7 @@ func TestBoundaryConcurrent(t *testing.T) {
 			defer func() { done <- struct{}{} }()
 			k := tcp("192.168.1.1:80", "10.90.0.2:5000")
 			for range 2000 {
-				if c := b.Classify(&k); c != conntable.Elsewhere && c != conntable.Forwarded {
+				if c := b.Classify(k); c != conntable.Elsewhere && c != conntable.Forwarded {
 					t.Errorf("class %v", c)
 					return
 				}
