@@ -30,5 +30,5 @@ func (n *namespaces) source() monitor.Source   { return nil }
 
 func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor { return own }
 func (n *namespaces) start(later io.Writer) []string                 { return nil }
-func (n *namespaces) classify(k flow.Key) conntable.Class           { return conntable.Local }
+func (n *namespaces) classify(k flow.Key) conntable.Class            { return conntable.Local }
 func (n *namespaces) close() error                                   { return nil }

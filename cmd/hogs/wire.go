@@ -185,7 +185,7 @@ type liveRun struct {
 	attr     monitor.Attributor
 	owners   *flow.Owners
 	classify func(flow.Key) conntable.Class // nil: every flow is local
-	notes    []string                        // what the namespaces machinery cannot see
+	notes    []string                       // what the namespaces machinery cannot see
 	closeAll func()
 }
 
