@@ -31,6 +31,11 @@ type Process struct {
 	// StartTime is field 22 of /proc/PID/stat, clock ticks since boot: with
 	// PID, it identifies a process across PID reuse.
 	StartTime uint64
+	// NSPID is the PID in the process's own PID namespace (a container's):
+	// the last number of the "NSpid:" line of /proc/PID/status, which
+	// lists the PID in each namespace from the reader's down. 0 when the
+	// line is missing (kernels before 4.1) or malformed.
+	NSPID int
 }
 
 // Process reads what hogs shows about process pid. All three files are read
@@ -64,6 +69,7 @@ func (fsys FS) Process(pid int) (Process, error) {
 		return Process{}, processError(pid, err)
 	}
 	uid, ok := parseStatusUID(status)
+	nspid := parseStatusNSPID(status)
 	if !ok {
 		return Process{}, fmt.Errorf("%w: pid %d: status has no Uid line", ErrMalformed, pid)
 	}
@@ -71,7 +77,7 @@ func (fsys FS) Process(pid int) (Process, error) {
 	if err != nil {
 		return Process{}, processError(pid, err)
 	}
-	p := Process{PID: pid, Comm: string(comm), Cmdline: parseCmdline(cmdline), UID: uid, StartTime: startTime}
+	p := Process{PID: pid, Comm: string(comm), Cmdline: parseCmdline(cmdline), UID: uid, StartTime: startTime, NSPID: nspid}
 	p.Name = p.Comm
 	if len(p.Cmdline) > 0 && p.Cmdline[0] != "" {
 		p.Name = p.Cmdline[0]
@@ -161,6 +167,39 @@ func parseStatusUID(b []byte) (uint32, bool) {
 		return uint32(uid), ok
 	}
 	return 0, false
+}
+
+// parseStatusNSPID returns the last number of the "NSpid:" line of a
+// /proc/PID/status file ("NSpid:\t4242\t7": PID 4242 here, 7 in the
+// container's namespace), 0 when there is no such line or a field is not
+// a PID.
+func parseStatusNSPID(b []byte) int {
+	const key = "NSpid:"
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if !bytes.HasPrefix(line, []byte(key)) {
+			continue
+		}
+		last := 0
+		for pos := len(key); ; {
+			var f []byte
+			f, pos = nextField(line, pos)
+			if len(f) == 0 {
+				return last
+			}
+			v, ok := parseDecimal(f, 1<<31-1)
+			if !ok || v == 0 {
+				return 0
+			}
+			last = int(v)
+		}
+	}
+	return 0
 }
 
 // parseCmdline splits a /proc/PID/cmdline file at NULs. The NUL ending the

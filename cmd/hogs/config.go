@@ -49,6 +49,7 @@ type config struct {
 	headless       bool   // --headless: no table, no text; the metrics endpoint only
 	metricsMax     int    // --metrics-max-series
 	metricsGroup   string // --metrics-group
+	dockerRoot     string // --docker-root: Docker's data directory, for container names
 }
 
 func parseConfig(args []string) (config, error) {
@@ -135,6 +136,8 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
       --metrics-max-series N  at most N groups with series of their own (default 500)
       --metrics-group LIST    group series by pid, process, program, user,
                     container (comma separated; default program,user,container)
+      --docker-root DIR  Docker's data directory, where container names are read
+                    (containers/ID/config.v2.json; default /var/lib/docker)
   -r, --read FILE   replay a pcap or pcapng file through the pipeline
       --dump        with -r: print one line per frame:
                     frame family proto src sport dst dport iplen (tab separated)
@@ -216,6 +219,13 @@ func options(cfg *config) []option {
 				return usagef("option --metrics-group: %v", err)
 			}
 			cfg.metricsGroup = v
+			return nil
+		}},
+		{long: "docker-root", hasValue: true, set: func(v string) error {
+			if v == "" {
+				return usagef("option --docker-root needs a directory, such as /var/lib/docker")
+			}
+			cfg.dockerRoot = v
 			return nil
 		}},
 		{long: "idle", hasValue: true, set: func(v string) error {

@@ -183,16 +183,14 @@ func openLive(cfg config, startup *bufio.Writer, stderr io.Writer) (src monitor.
 	if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: capturing with %s\n", live.Mode())
 	}
-	owners = flow.NewOwners()
-	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners}
+	label, cgroupOwner := labelling(cfg, stderr)
+	owners = flow.NewLabelledOwners(label)
+	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners, CgroupOwner: cgroupOwner}
 	diag, err := proc.OpenSockDiag()
 	if err == nil {
 		rcfg.SockDiag = diag
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
-	}
-	if len(cfg.onlyPIDs) == 0 {
-		rcfg.CgroupOwner = cgroupOwners(cfg, stderr)
 	}
 	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
 	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is

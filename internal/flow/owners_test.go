@@ -100,3 +100,70 @@ func TestOwnersCgroups(t *testing.T) {
 		t.Fatalf("%d owners after %d cgroups; want MaxCgroups+1 = %d", n, 2*MaxCgroups, MaxCgroups+1)
 	}
 }
+
+// TestOwnersLabel: a labelled registry labels each process once, when it
+// is registered, keeps a Label the caller gave, and folds a program's
+// exited processes per container, so a container's totals stay with it.
+func TestOwnersLabel(t *testing.T) {
+	calls := map[int]int{}
+	web := Label{Runtime: "docker", ID: "aa", Name: "web"}
+	db := Label{Runtime: "docker", ID: "bb", Name: "db"}
+	o := NewLabelledOwners(func(pid int) Label {
+		calls[pid]++
+		switch pid {
+		case 10, 11:
+			return web
+		case 20:
+			return db
+		}
+		return Label{}
+	})
+	a := o.Intern(Process{PID: 10, StartTime: 1, Name: "nginx"})
+	o.Intern(Process{PID: 10, StartTime: 1, Name: "nginx"})
+	b := o.Intern(Process{PID: 11, StartTime: 1, Name: "nginx"})
+	c := o.Intern(Process{PID: 20, StartTime: 1, Name: "nginx"})
+	given := Label{Runtime: LabelSystemd, ID: "ssh.service", Name: "ssh.service"}
+	d := o.Intern(Process{PID: 30, StartTime: 1, Name: "sshd", Label: given})
+	if calls[10] != 1 || calls[11] != 1 || calls[20] != 1 || calls[30] != 0 {
+		t.Fatalf("label calls %v: want one per new process, none for a labelled one", calls)
+	}
+	for id, want := range map[Owner]Label{a: web, b: web, c: db, d: given} {
+		if p, _ := o.Lookup(id); p.Label != want {
+			t.Errorf("owner %d labelled %+v, want %+v", id, p.Label, want)
+		}
+	}
+	fa, fb, fc := o.Fold(a), o.Fold(b), o.Fold(c)
+	if fa != fb {
+		t.Errorf("two exited nginx of one container folded apart: %d, %d", fa, fb)
+	}
+	if fa == fc {
+		t.Errorf("exited nginx of two containers folded into one row %d", fa)
+	}
+	for id, want := range map[Owner]Label{fa: web, fc: db} {
+		if p, _ := o.Lookup(id); !p.Exited || p.Label != want || p.Name != "nginx" {
+			t.Errorf("folded row %d = %+v, want nginx exited in %+v", id, p, want)
+		}
+	}
+	if plain := NewOwners(); plain.Intern(Process{PID: 10, StartTime: 1}) == Unresolved {
+		t.Fatal("unlabelled registry")
+	} else if p, _ := plain.Lookup(1); !p.Label.IsZero() {
+		t.Errorf("registry without a labeller labelled %+v", p.Label)
+	}
+}
+
+func TestLabelKey(t *testing.T) {
+	for _, tt := range []struct {
+		l                Label
+		key, service     string
+		container, empty bool
+	}{
+		{Label{}, "", "", false, true},
+		{Label{Runtime: "docker", ID: "abc", Name: "web"}, "abc", "", true, false},
+		{Label{Runtime: "cri", PodUID: "u-1", Name: "pod u-1"}, "pod:u-1", "", true, false},
+		{Label{Runtime: LabelSystemd, ID: "ssh.service", Name: "ssh.service"}, "ssh.service", "ssh.service", false, false},
+	} {
+		if tt.l.Key() != tt.key || tt.l.Service() != tt.service || tt.l.Container() != tt.container || tt.l.IsZero() != tt.empty {
+			t.Errorf("%+v: key %q service %q container %v zero %v", tt.l, tt.l.Key(), tt.l.Service(), tt.l.Container(), tt.l.IsZero())
+		}
+	}
+}
