@@ -57,10 +57,16 @@ type Config struct {
 	// they stopped if it moves traffic again while still remembered.
 	IdleAfter time.Duration
 	// ContainerOf names a process's container or service, the value of
-	// the container label; nil (until hogs knows containers) leaves the
-	// label out.
+	// the container label; nil means ContainerName (the name its Label
+	// gives).
 	ContainerOf func(*flow.Process) string
 }
+
+// ContainerName is the default container label of a process: the name of
+// its container (Docker's name, else the short ID; a pod's own cgroup:
+// the pod's name) or of its systemd service ("nginx.service"); "" (the
+// label left out) for neither.
+func ContainerName(p *flow.Process) string { return p.Label.Name }
 
 // Stats are the monitor's own counters, filled by the monitor (the view
 // does not carry them). Counts are totals since hogs started.
