@@ -62,11 +62,16 @@ type Config struct {
 	ContainerOf func(*flow.Process) string
 }
 
-// ContainerName is the default container label of a process: the name of
-// its container (Docker's name, else the short ID; a pod's own cgroup:
-// the pod's name) or of its systemd service ("nginx.service"); "" (the
-// label left out) for neither.
-func ContainerName(p *flow.Process) string { return p.Label.Name }
+// ContainerName is the default container label of a process: a
+// Kubernetes pod's NAMESPACE/POD where known, else its container's name
+// (Docker's name, else the short ID) or its systemd service
+// ("nginx.service"); "" (the label left out) for neither.
+func ContainerName(p *flow.Process) string {
+	if l := &p.Label; l.Pod != "" {
+		return l.Namespace + "/" + l.Pod
+	}
+	return p.Label.Name
+}
 
 // Stats are the monitor's own counters, filled by the monitor (the view
 // does not carry them). Counts are totals since hogs started.

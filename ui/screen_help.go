@@ -15,10 +15,12 @@ Space           pause: the view stops, the counting goes on
                 Esc clears
 l               show or hide the command line
 b               show the program's base name or path
+c               group rows by process, program, user,
+                container or service (totals per group)
 Up Down  k j    select the previous or next row
 PgUp PgDn       page up or down
 Home End  g G   first or last row
-Enter  Right    connections of the selected process
+Enter  Right    connections of the selected process or group
 H               remote hosts, all processes
 Esc  Bksp Left  back to the processes
 h  ?            show or hide this help
