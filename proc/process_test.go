@@ -51,7 +51,7 @@ func TestProcessFixtures(t *testing.T) {
 		{2, Process{PID: 2, Name: "kthreadd", Comm: "kthreadd", UID: 0, StartTime: 23}}, // kernel thread
 		{100, Process{PID: 100, Name: "/usr/sbin/sshd", Comm: "sshd", Cmdline: []string{"/usr/sbin/sshd", "-D"}, UID: 0, StartTime: 1234, NSPID: 100}},
 		{200, Process{PID: 200, Name: "./weird", Comm: "evil) (name x", Cmdline: []string{"./weird", "arg with space", ""}, UID: 1000, StartTime: 5000}},
-		{300, Process{PID: 300, Name: "defunct", Comm: "defunct", UID: 1000, StartTime: 6000}}, // zombie
+		{300, Process{PID: 300, Name: "defunct", Comm: "defunct", UID: 1000, StartTime: 6000}},                                                                  // zombie
 		{500, Process{PID: 500, Name: "nginx: worker process", Comm: "nginx", Cmdline: []string{"nginx: worker process"}, UID: 101, StartTime: 7000, NSPID: 7}}, // in a container's PID namespace
 		// Raw bytes, and the real uid of a setuid process (effective 0).
 		{600, Process{PID: 600, Name: "/tmp/\xff\xfe\x1b[31mevil", Comm: "bad\xffname", Cmdline: []string{"/tmp/\xff\xfe\x1b[31mevil", "--x"}, UID: 1000, StartTime: 8000}},

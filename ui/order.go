@@ -17,7 +17,7 @@ type renderScratch struct {
 	gidx    []int32
 	grouped []Row
 	gflows  []conntable.FlowStat
-	ascii      bool // display escapes every rune outside ASCII
+	ascii   bool // display escapes every rune outside ASCII
 }
 
 // visible returns the indices of the rows st's filter keeps, in st's
