@@ -61,8 +61,9 @@ func NewOwners() *Owners {
 // gets labels without knowing about them. label reads files (the
 // process's cgroup), so it is called outside the registry's lock, and
 // never on the per-packet path (processes are registered when a new flow
-// is resolved). It may be called for a process that exits meanwhile;
-// it then returns the zero Label.
+// is resolved). It may be called for a process that exits meanwhile (it
+// then returns the zero Label), and twice for one process that two
+// attributors register at the same moment (one result is kept).
 func NewLabelledOwners(label func(pid int) Label) *Owners {
 	o := NewOwners()
 	o.label = label

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 )
 
@@ -165,5 +166,38 @@ func TestLabelKey(t *testing.T) {
 		if tt.l.Key() != tt.key || tt.l.Service() != tt.service || tt.l.Container() != tt.container || tt.l.IsZero() != tt.empty {
 			t.Errorf("%+v: key %q service %q container %v zero %v", tt.l, tt.l.Key(), tt.l.Service(), tt.l.Container(), tt.l.IsZero())
 		}
+	}
+}
+
+// TestOwnersLabelConcurrent: attributors registering the same processes
+// at once (the labeller runs outside the lock) get one owner per process,
+// each labelled.
+func TestOwnersLabelConcurrent(t *testing.T) {
+	o := NewLabelledOwners(func(pid int) Label { return Label{Runtime: "docker", ID: fmt.Sprint(pid), Name: fmt.Sprint("c", pid)} })
+	const workers, procs = 4, 200
+	got := make([][procs]Owner, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range procs {
+				got[w][i] = o.Intern(Process{PID: 1000 + i, StartTime: 1, Name: "p"})
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range procs {
+		for w := 1; w < workers; w++ {
+			if got[w][i] != got[0][i] {
+				t.Fatalf("process %d registered as %d and %d", 1000+i, got[0][i], got[w][i])
+			}
+		}
+		if p, _ := o.Lookup(got[0][i]); p.Label.ID != fmt.Sprint(1000+i) {
+			t.Fatalf("process %d labelled %+v", 1000+i, p.Label)
+		}
+	}
+	if o.Len() != procs {
+		t.Errorf("%d owners, want %d", o.Len(), procs)
 	}
 }
