@@ -148,10 +148,9 @@ func parseStat(b []byte) (comm []byte, startTime uint64, ok bool) {
 	return comm, startTime, true
 }
 
-// parseStatusUID returns the real uid, the first number of the "Uid:" line
-// of a /proc/PID/status file ("Uid:\treal\teffective\tsaved\tfs").
-func parseStatusUID(b []byte) (uint32, bool) {
-	const key = "Uid:"
+// statusLine returns the rest of the first line of a /proc/PID/status
+// file that starts with key, and whether there is one.
+func statusLine(b []byte, key string) ([]byte, bool) {
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -159,14 +158,23 @@ func parseStatusUID(b []byte) (uint32, bool) {
 		} else {
 			b = nil
 		}
-		if !bytes.HasPrefix(line, []byte(key)) {
-			continue
+		if rest, ok := bytes.CutPrefix(line, []byte(key)); ok {
+			return rest, true
 		}
-		f, _ := nextField(line, len(key))
-		uid, ok := parseDecimal(f, 1<<32-1)
-		return uint32(uid), ok
 	}
-	return 0, false
+	return nil, false
+}
+
+// parseStatusUID returns the real uid, the first number of the "Uid:" line
+// of a /proc/PID/status file ("Uid:\treal\teffective\tsaved\tfs").
+func parseStatusUID(b []byte) (uint32, bool) {
+	line, ok := statusLine(b, "Uid:")
+	if !ok {
+		return 0, false
+	}
+	f, _ := nextField(line, 0)
+	uid, ok := parseDecimal(f, 1<<32-1)
+	return uint32(uid), ok
 }
 
 // parseStatusNSPID returns the last number of the "NSpid:" line of a
@@ -174,32 +182,20 @@ func parseStatusUID(b []byte) (uint32, bool) {
 // container's namespace), 0 when there is no such line or a field is not
 // a PID.
 func parseStatusNSPID(b []byte) int {
-	const key = "NSpid:"
-	for len(b) > 0 {
-		line := b
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			b = nil
+	line, _ := statusLine(b, "NSpid:")
+	last := 0
+	for pos := 0; ; {
+		var f []byte
+		f, pos = nextField(line, pos)
+		if len(f) == 0 {
+			return last
 		}
-		if !bytes.HasPrefix(line, []byte(key)) {
-			continue
+		v, ok := parseDecimal(f, 1<<31-1)
+		if !ok || v == 0 {
+			return 0
 		}
-		last := 0
-		for pos := len(key); ; {
-			var f []byte
-			f, pos = nextField(line, pos)
-			if len(f) == 0 {
-				return last
-			}
-			v, ok := parseDecimal(f, 1<<31-1)
-			if !ok || v == 0 {
-				return 0
-			}
-			last = int(v)
-		}
+		last = int(v)
 	}
-	return 0
 }
 
 // parseCmdline splits a /proc/PID/cmdline file at NULs. The NUL ending the

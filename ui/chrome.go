@@ -157,7 +157,8 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	b = append(b, " (s r t p n)"...)
 	add(start, short, 6, 7, false)
 	start = len(b)
-	if st.Group == GroupProcess {
+	if !containersBuilt {
+	} else if st.Group == GroupProcess {
 		// The key, where there is room: the help lists it too.
 		b = append(b, "c: group"...)
 		add(start, 0, 0, 1, false)

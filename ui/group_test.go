@@ -1,3 +1,5 @@
+//go:build !hogs_small
+
 package ui
 
 import (

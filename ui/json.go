@@ -157,12 +157,14 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 			cmdline = []string{}
 		}
 		p := jsonProcess{PID: r.PID, Exited: r.Exited, Cgroup: r.Cgroup, Name: r.Name, Cmdline: cmdline, User: r.User,
-			UID: r.UID, Device: r.Device, Service: r.Label.Service(), Sent: sent, Received: recv, Connections: conns}
+			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns}
 		if r.NSPID != r.PID {
 			p.NSPID = r.NSPID
 		}
-		if l := &r.Label; l.Container() {
+		if l := &r.Label; containersBuilt && l.Container() {
 			p.Container = &jsonContainer{ID: l.ID, Name: l.Name, Runtime: l.Runtime, PodUID: l.PodUID, Pod: l.Pod, Namespace: l.Namespace}
+		} else if containersBuilt {
+			p.Service = l.Service()
 		}
 		out.Processes = append(out.Processes, p)
 	}

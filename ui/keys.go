@@ -149,6 +149,9 @@ func (st *ViewState) HandleKey(k Key, snap *View, pageHeight int) (quit bool) {
 		case 'b':
 			st.Basename = !st.Basename
 		case 'c':
+			if !containersBuilt {
+				break
+			}
 			// A new grouping lists other rows: back to the list's top.
 			if st.Screen == ScreenConnections {
 				st.back(snap)

@@ -47,7 +47,7 @@ func (sc *renderScratch) matches(r *Row, filter string) bool {
 	if containsFold(sc.buf, filter) {
 		return true
 	}
-	if !r.Label.IsZero() {
+	if containersBuilt && !r.Label.IsZero() {
 		sc.buf = sc.appendLabel(sc.buf[:0], &r.Label)
 		sc.buf = append(sc.buf, ' ')
 		sc.buf = sc.display(sc.buf, r.Label.Name)

@@ -78,7 +78,7 @@ func (g *Grid) renderProcesses(snap *View, st *ViewState, v vlayout) {
 	for i := range rows {
 		sc.buf = sc.display(sc.buf[:0], rows[i].Device)
 		devW = max(devW, cellsOf(sc.buf))
-		if l := &rows[i].Label; !l.IsZero() && st.Group == GroupProcess {
+		if l := &rows[i].Label; containersBuilt && !l.IsZero() && st.Group == GroupProcess {
 			sc.buf = sc.appendLabel(sc.buf[:0], l)
 			contW = max(contW, cellsOf(sc.buf), len("CONTAINER"))
 		}

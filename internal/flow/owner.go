@@ -61,7 +61,9 @@ type Label struct {
 const LabelSystemd = "systemd"
 
 // IsZero reports whether l names nothing.
-func (l Label) IsZero() bool { return l == Label{} }
+func (l Label) IsZero() bool {
+	return l.Runtime == "" && l.ID == "" && l.Name == "" && l.PodUID == "" && l.Pod == "" && l.Namespace == ""
+}
 
 // Container reports whether l names a container or a pod, not a service.
 func (l Label) Container() bool { return l.Runtime != "" && l.Runtime != LabelSystemd }
