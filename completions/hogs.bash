@@ -17,6 +17,9 @@ _hogs() {
             return ;;
         -d|--delay|-c|--count|-g|-f|--filter|--idle|--listen|--metrics-max-series)
             return ;;
+        --docker-root)
+            COMPREPLY=($(compgen -d -- "$cur"))
+            return ;;
         --metrics-group)
             COMPREPLY=($(compgen -W 'pid process program user container' -- "$cur"))
             return ;;
@@ -26,7 +29,7 @@ _hogs() {
             -s -l -a --all -b -C --udp -d --delay -v --view -c --count -g
             -f --filter -P --pid -r --read --idle --json --connections
             --dump --bench -n --numeric --no-kernel-events --listen --headless
-            --metrics-max-series --metrics-group' -- "$cur"))
+            --metrics-max-series --metrics-group --docker-root' -- "$cur"))
         return
     fi
     COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))

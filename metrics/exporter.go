@@ -57,9 +57,20 @@ type Config struct {
 	// they stopped if it moves traffic again while still remembered.
 	IdleAfter time.Duration
 	// ContainerOf names a process's container or service, the value of
-	// the container label; nil (until hogs knows containers) leaves the
-	// label out.
+	// the container label; nil means ContainerName (the name its Label
+	// gives).
 	ContainerOf func(*flow.Process) string
+}
+
+// ContainerName is the default container label of a process: a
+// Kubernetes pod's NAMESPACE/POD where known, else its container's name
+// (Docker's name, else the short ID) or its systemd service
+// ("nginx.service"); "" (the label left out) for neither.
+func ContainerName(p *flow.Process) string {
+	if l := &p.Label; l.Pod != "" {
+		return l.Namespace + "/" + l.Pod
+	}
+	return p.Label.Name
 }
 
 // Stats are the monitor's own counters, filled by the monitor (the view

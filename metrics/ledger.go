@@ -170,6 +170,9 @@ const maxTrackedFactor = 8
 func newLedger(cfg Config) *ledger {
 	other := &group{key: groupKey{kind: kindOther}, exposed: true}
 	other.labels = other.key.labels()
+	if cfg.ContainerOf == nil {
+		cfg.ContainerOf = ContainerName
+	}
 	return &ledger{
 		by: cfg.GroupBy, maxSeries: cfg.MaxSeries, idleAfter: cfg.IdleAfter, containerOf: cfg.ContainerOf,
 		seed:    maphash.MakeSeed(),

@@ -258,3 +258,48 @@ func TestLedgerCapFoldsSmallest(t *testing.T) {
 		t.Errorf("other counts %d, want 100", o)
 	}
 }
+
+// TestLedgerContainerLabel: by default the container label is the name
+// a process's Label gives (a container's or a service's), and a
+// container's process that exits folds into an exited row of the same
+// container, so the container's series never decreases and is counted
+// once.
+func TestLedgerContainerLabel(t *testing.T) {
+	s := newSim(DefaultGroupBy)
+	s.owners = flow.NewLabelledOwners(func(pid int) flow.Label {
+		switch pid {
+		case 10:
+			return flow.Label{Runtime: "docker", ID: "aa", Name: "web"}
+		case 11:
+			return flow.Label{Runtime: "docker", ID: "bb", Name: "db"}
+		case 12:
+			return flow.Label{Runtime: flow.LabelSystemd, ID: "ssh.service", Name: "ssh.service"}
+		}
+		return flow.Label{}
+	})
+	l := newTestLedger(t, Config{})
+	web := groupKey{kind: kindProcess, program: "nginx", user: "alice", container: "web"}
+	db := groupKey{kind: kindProcess, program: "nginx", user: "alice", container: "db"}
+	ssh := groupKey{kind: kindProcess, program: "sshd", user: "alice", container: "ssh.service"}
+	host := groupKey{kind: kindProcess, program: "nginx", user: "alice"}
+	a, b, c, d := s.process(10, "nginx", "alice"), s.process(11, "nginx", "alice"), s.process(12, "sshd", "alice"), s.process(13, "nginx", "alice")
+	for i, o := range []flow.Owner{a, b, c, d} {
+		s.send(s.open(o, flow.TCP), uint64(100*(i+1)), 1)
+	}
+	l.add(s.view())
+	l.add(s.view())
+	before := shown(l)
+	for k, want := range map[groupKey]uint64{web: 100, db: 200, ssh: 300, host: 400} {
+		if got := bytesOf(before[k])[0]; got != want {
+			t.Errorf("%s sent %d, want %d (groups %v)", k.labels(), got, want, before)
+		}
+	}
+	s.fold(a)
+	s.fold(b)
+	l.add(s.view())
+	after := shown(l)
+	checkMonotonic(t, 1, before, after)
+	if bytesOf(after[web])[0] != 100 || bytesOf(after[db])[0] != 200 {
+		t.Errorf("after the containers' processes exited: web %v, db %v; want 100, 200", bytesOf(after[web]), bytesOf(after[db]))
+	}
+}

@@ -106,8 +106,9 @@ func FuzzStat(f *testing.F) {
 	})
 }
 
-// FuzzStatus: parseStatusUID never panics, and a uid it returns is written
-// on a "Uid:" line of the input.
+// FuzzStatus: parseStatusUID and parseStatusNSPID never panic, a uid
+// returned is written on a "Uid:" line of the input, and an NSpid is the
+// last field of the first "NSpid:" line.
 func FuzzStatus(f *testing.F) {
 	for _, b := range fixtureFiles(f, "proc/*/status") {
 		f.Add(b)
@@ -115,6 +116,22 @@ func FuzzStatus(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if tgid, ok := parseStatusTgid(b); ok && (tgid <= 0 || !bytes.Contains(b, []byte("Tgid:"))) {
 			t.Fatalf("tgid %d from %q", tgid, b)
+		}
+		if nspid := parseStatusNSPID(b); nspid != 0 {
+			found := false
+			for line := range bytes.Lines(b) {
+				if rest, ok := bytes.CutPrefix(line, []byte("NSpid:")); ok {
+					fields := bytes.Fields(rest)
+					if len(fields) == 0 || strings.TrimLeft(string(fields[len(fields)-1]), "0") != strconv.Itoa(nspid) {
+						t.Fatalf("nspid %d is not the last field of the first NSpid line %q", nspid, line)
+					}
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("nspid %d from input without an NSpid line: %q", nspid, b)
+			}
 		}
 		uid, ok := parseStatusUID(b)
 		if !ok {

@@ -31,6 +31,11 @@ type Process struct {
 	// StartTime is field 22 of /proc/PID/stat, clock ticks since boot: with
 	// PID, it identifies a process across PID reuse.
 	StartTime uint64
+	// NSPID is the PID in the process's own PID namespace (a container's):
+	// the last number of the "NSpid:" line of /proc/PID/status, which
+	// lists the PID in each namespace from the reader's down. 0 when the
+	// line is missing (kernels before 4.1) or malformed.
+	NSPID int
 }
 
 // Process reads what hogs shows about process pid. All three files are read
@@ -64,6 +69,7 @@ func (fsys FS) Process(pid int) (Process, error) {
 		return Process{}, processError(pid, err)
 	}
 	uid, ok := parseStatusUID(status)
+	nspid := parseStatusNSPID(status)
 	if !ok {
 		return Process{}, fmt.Errorf("%w: pid %d: status has no Uid line", ErrMalformed, pid)
 	}
@@ -71,7 +77,7 @@ func (fsys FS) Process(pid int) (Process, error) {
 	if err != nil {
 		return Process{}, processError(pid, err)
 	}
-	p := Process{PID: pid, Comm: string(comm), Cmdline: parseCmdline(cmdline), UID: uid, StartTime: startTime}
+	p := Process{PID: pid, Comm: string(comm), Cmdline: parseCmdline(cmdline), UID: uid, StartTime: startTime, NSPID: nspid}
 	p.Name = p.Comm
 	if len(p.Cmdline) > 0 && p.Cmdline[0] != "" {
 		p.Name = p.Cmdline[0]
@@ -142,23 +148,9 @@ func parseStat(b []byte) (comm []byte, startTime uint64, ok bool) {
 	return comm, startTime, true
 }
 
-// parseStatusUID returns the real uid, the first number of the "Uid:" line
-// of a /proc/PID/status file ("Uid:\treal\teffective\tsaved\tfs").
-func parseStatusUID(b []byte) (uint32, bool) {
-	uid, ok := parseStatusField(b, "Uid:", 1<<32-1)
-	return uint32(uid), ok
-}
-
-// parseStatusTgid returns the thread group (process) id from the "Tgid:"
-// line of a /proc/TID/status file.
-func parseStatusTgid(b []byte) (int, bool) {
-	tgid, ok := parseStatusField(b, "Tgid:", 1<<31-1)
-	return int(tgid), ok && tgid > 0
-}
-
-// parseStatusField returns the first number of the first line starting
-// with key, at most max.
-func parseStatusField(b []byte, key string, max uint64) (uint64, bool) {
+// statusLine returns the rest of the first line of a /proc/PID/status
+// file that starts with key, and whether there is one.
+func statusLine(b []byte, key string) ([]byte, bool) {
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -166,13 +158,56 @@ func parseStatusField(b []byte, key string, max uint64) (uint64, bool) {
 		} else {
 			b = nil
 		}
-		if !bytes.HasPrefix(line, []byte(key)) {
-			continue
+		if rest, ok := bytes.CutPrefix(line, []byte(key)); ok {
+			return rest, true
 		}
-		f, _ := nextField(line, len(key))
-		return parseDecimal(f, max)
 	}
-	return 0, false
+	return nil, false
+}
+
+// parseStatusUID returns the real uid, the first number of the "Uid:" line
+// of a /proc/PID/status file ("Uid:\treal\teffective\tsaved\tfs").
+func parseStatusUID(b []byte) (uint32, bool) {
+	line, ok := statusLine(b, "Uid:")
+	if !ok {
+		return 0, false
+	}
+	f, _ := nextField(line, 0)
+	uid, ok := parseDecimal(f, 1<<32-1)
+	return uint32(uid), ok
+}
+
+// parseStatusTgid returns the thread group (process) id from the "Tgid:"
+// line of a /proc/TID/status file.
+func parseStatusTgid(b []byte) (int, bool) {
+	line, ok := statusLine(b, "Tgid:")
+	if !ok {
+		return 0, false
+	}
+	f, _ := nextField(line, 0)
+	tgid, ok := parseDecimal(f, 1<<31-1)
+	return int(tgid), ok && tgid > 0
+}
+
+// parseStatusNSPID returns the last number of the "NSpid:" line of a
+// /proc/PID/status file ("NSpid:\t4242\t7": PID 4242 here, 7 in the
+// container's namespace), 0 when there is no such line or a field is not
+// a PID.
+func parseStatusNSPID(b []byte) int {
+	line, _ := statusLine(b, "NSpid:")
+	last := 0
+	for pos := 0; ; {
+		var f []byte
+		f, pos = nextField(line, pos)
+		if len(f) == 0 {
+			return last
+		}
+		v, ok := parseDecimal(f, 1<<31-1)
+		if !ok || v == 0 {
+			return 0
+		}
+		last = int(v)
+	}
 }
 
 // Tgid returns the process (thread group) that task tid belongs to: tid

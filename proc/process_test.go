@@ -49,10 +49,10 @@ func TestProcessFixtures(t *testing.T) {
 		want Process
 	}{
 		{2, Process{PID: 2, Name: "kthreadd", Comm: "kthreadd", UID: 0, StartTime: 23}}, // kernel thread
-		{100, Process{PID: 100, Name: "/usr/sbin/sshd", Comm: "sshd", Cmdline: []string{"/usr/sbin/sshd", "-D"}, UID: 0, StartTime: 1234}},
+		{100, Process{PID: 100, Name: "/usr/sbin/sshd", Comm: "sshd", Cmdline: []string{"/usr/sbin/sshd", "-D"}, UID: 0, StartTime: 1234, NSPID: 100}},
 		{200, Process{PID: 200, Name: "./weird", Comm: "evil) (name x", Cmdline: []string{"./weird", "arg with space", ""}, UID: 1000, StartTime: 5000}},
-		{300, Process{PID: 300, Name: "defunct", Comm: "defunct", UID: 1000, StartTime: 6000}}, // zombie
-		{500, Process{PID: 500, Name: "nginx: worker process", Comm: "nginx", Cmdline: []string{"nginx: worker process"}, UID: 101, StartTime: 7000}},
+		{300, Process{PID: 300, Name: "defunct", Comm: "defunct", UID: 1000, StartTime: 6000}},                                                                  // zombie
+		{500, Process{PID: 500, Name: "nginx: worker process", Comm: "nginx", Cmdline: []string{"nginx: worker process"}, UID: 101, StartTime: 7000, NSPID: 7}}, // in a container's PID namespace
 		// Raw bytes, and the real uid of a setuid process (effective 0).
 		{600, Process{PID: 600, Name: "/tmp/\xff\xfe\x1b[31mevil", Comm: "bad\xffname", Cmdline: []string{"/tmp/\xff\xfe\x1b[31mevil", "--x"}, UID: 1000, StartTime: 8000}},
 		{2000, Process{PID: 2000, Name: "/usr/lib/firefox/firefox", Comm: "firefox", Cmdline: []string{"/usr/lib/firefox/firefox", "-contentproc"}, UID: 1000, StartTime: 9000}},
@@ -169,6 +169,28 @@ func TestParseStatusUID(t *testing.T) {
 		uid, ok := parseStatusUID([]byte(tc.in))
 		if uid != tc.uid || ok != tc.ok {
 			t.Errorf("%s: parseStatusUID = %d, %v; want %d, %v", tc.name, uid, ok, tc.uid, tc.ok)
+		}
+	}
+}
+
+func TestParseStatusNSPID(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		want     int
+	}{
+		{"host", "Pid:\t4242\nNSpid:\t4242\nNgid:\t0\n", 4242},
+		{"container", "NSpid:\t4242\t7\n", 7},
+		{"nested, spaces, no newline", "NSpid: 4242 900   1", 1},
+		{"no line (kernel < 4.1)", "Pid:\t4242\n", 0},
+		{"empty line", "NSpid:\n", 0},
+		{"not a number", "NSpid:\t4242\tx\n", 0},
+		{"zero", "NSpid:\t4242\t0\n", 0},
+		{"overflow", "NSpid:\t4242\t2147483648\n", 0},
+		{"key must start the line", "XNSpid:\t5\nNSpid:\t6\n", 6},
+		{"first line wins", "NSpid:\t6\nNSpid:\t7\n", 6},
+	} {
+		if got := parseStatusNSPID([]byte(tc.in)); got != tc.want {
+			t.Errorf("%s: parseStatusNSPID = %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }

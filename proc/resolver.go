@@ -873,7 +873,7 @@ func (r *Resolver) ownerOf(id procID) flow.Owner {
 		return flow.Unresolved // gone, or the PID was reused meanwhile
 	}
 	return r.owners.Intern(flow.Process{PID: p.PID, StartTime: p.StartTime, Name: p.Name, Cmdline: p.Cmdline,
-		UID: p.UID, User: r.users.Name(p.UID)})
+		UID: p.UID, User: r.users.Name(p.UID), NSPID: p.NSPID})
 }
 
 // ResolverStats counts the resolver's work, for the bug-hunt output.

@@ -365,3 +365,41 @@ func TestResolverScanPIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestResolverLabelsOwner: a process the resolver registers carries the
+// PID its own namespace gives it (NSpid) and the label a labelled
+// registry gives it, once.
+func TestResolverLabelsOwner(t *testing.T) {
+	root := t.TempDir()
+	writeProcess(t, root, 500, "nginx", 100, map[int]string{4: "socket:[9001]"})
+	f, err := os.OpenFile(root+"/500/status", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("NSpid:\t500\t7\n")
+	f.Close()
+	serverSockets(t, root, 0)
+	web := flow.Label{Runtime: "docker", ID: "0123", Name: "web"}
+	labelled := 0
+	owners := flow.NewLabelledOwners(func(pid int) flow.Label {
+		labelled++
+		if pid == 500 {
+			return web
+		}
+		return flow.Label{}
+	})
+	r := NewResolver(ResolverConfig{FS: NewFS(root), Owners: owners})
+	got := make([]flow.Owner, 1)
+	for range 2 {
+		if err := r.Resolve([]flow.Key{serverKey(40000)}, got); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, ok := owners.Lookup(got[0])
+	if !ok || p.PID != 500 || p.NSPID != 7 || p.Label != web {
+		t.Fatalf("owner %+v, %v: want pid 500, NSPID 7, label %+v", p, ok, web)
+	}
+	if labelled != 1 {
+		t.Errorf("labelled %d times, want once", labelled)
+	}
+}

@@ -70,7 +70,7 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	}
 	sc := &g.sc
 	b := sc.buf2[:0]
-	var parts [10]footerPart
+	var parts [12]footerPart
 	n := 0
 	// add appends a part whose text is what b gained since start.
 	add := func(start int, shortLen, shortAt, dropAt int, bold bool) {
@@ -156,6 +156,20 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	short := len(b) - start
 	b = append(b, " (s r t p n)"...)
 	add(start, short, 6, 7, false)
+	start = len(b)
+	if !containersBuilt {
+	} else if st.Group == GroupProcess {
+		// The key, where there is room: the help lists it too.
+		b = append(b, "c: group"...)
+		add(start, 0, 0, 1, false)
+	} else {
+		// A grouped list says so as long as the sort does.
+		b = append(b, "group: "...)
+		b = append(b, st.Group.String()...)
+		short = len(b) - start
+		b = append(b, " (c)"...)
+		add(start, short, 6, 7, true)
+	}
 	start = len(b)
 	if st.Paused {
 		b = append(b, "PAUSED (Space: resume)"...)

@@ -57,6 +57,9 @@ type jsonProcess struct {
 	User        string            `json:"user"`
 	UID         uint32            `json:"uid"`
 	Device      string            `json:"device"`
+	NSPID       int               `json:"ns_pid,omitempty"`    // absent when the same as pid, or unknown
+	Container   *jsonContainer    `json:"container,omitempty"` // absent for no container
+	Service     string            `json:"service,omitempty"`   // absent for none
 	Sent        jsonTraffic       `json:"sent"`
 	Received    jsonTraffic       `json:"received"`
 	Connections *[]jsonConnection `json:"connections,omitempty"` // nil without --connections; else an array, [] when none
@@ -68,6 +71,17 @@ type jsonForwarded struct {
 	Received        jsonTraffic       `json:"received"`
 	ConnectionCount int               `json:"connection_count"`
 	Connections     *[]jsonConnection `json:"connections,omitempty"`
+}
+
+// jsonContainer is a process's container (flow.Label): the Kubernetes
+// fields only for a pod's.
+type jsonContainer struct {
+	ID        string `json:"id,omitempty"` // absent for a pod's own cgroup
+	Name      string `json:"name"`
+	Runtime   string `json:"runtime"`
+	PodUID    string `json:"pod_uid,omitempty"`
+	Pod       string `json:"pod,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 type jsonUnknown struct {
@@ -156,8 +170,17 @@ func WriteJSON(w io.Writer, snap *View, opts JSONOptions) error {
 		if cmdline == nil {
 			cmdline = []string{}
 		}
-		out.Processes = append(out.Processes, jsonProcess{PID: r.PID, Exited: r.Exited, Cgroup: r.Cgroup, Name: r.Name, Cmdline: cmdline, User: r.User,
-			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns})
+		p := jsonProcess{PID: r.PID, Exited: r.Exited, Cgroup: r.Cgroup, Name: r.Name, Cmdline: cmdline, User: r.User,
+			UID: r.UID, Device: r.Device, Sent: sent, Received: recv, Connections: conns}
+		if r.NSPID != r.PID {
+			p.NSPID = r.NSPID
+		}
+		if l := &r.Label; containersBuilt && l.Container() {
+			p.Container = &jsonContainer{ID: l.ID, Name: l.Name, Runtime: l.Runtime, PodUID: l.PodUID, Pod: l.Pod, Namespace: l.Namespace}
+		} else if containersBuilt {
+			p.Service = l.Service()
+		}
+		out.Processes = append(out.Processes, p)
 	}
 	for _, c := range snap.Capture {
 		devices := make([]jsonDevice, 0, len(c.Devices))

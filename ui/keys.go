@@ -35,7 +35,7 @@ type Key struct {
 func (st *ViewState) listLen(sc *renderScratch, snap *View) int {
 	switch st.Screen {
 	case ScreenConnections:
-		if r := findRow(snap, st.Focus); r != nil {
+		if r := findRow(sc.rowsOf(snap, st), st.Focus); r != nil {
 			return len(r.Flows)
 		}
 		return 0
@@ -48,7 +48,7 @@ func (st *ViewState) listLen(sc *renderScratch, snap *View) int {
 		}
 		return len(seen)
 	}
-	return len(sc.visible(snap.Rows, st))
+	return len(sc.visible(sc.rowsOf(snap, st), st))
 }
 
 // HandleKey applies a key to the state; snap is what the screen shows
@@ -59,7 +59,7 @@ func (st *ViewState) listLen(sc *renderScratch, snap *View) int {
 // PID, name; m cycles the view modes (ViewMode.Next); Space pauses and
 // resumes; / starts typing a filter (Enter applies it, Esc clears it,
 // Esc on the process list clears an applied one); l toggles the command
-// line, b the base name; Up/k, Down/j, PgUp, PgDn, Home/g, End/G move the
+// line, b the base name; c cycles the grouping (Grouping.Next); Up/k, Down/j, PgUp, PgDn, Home/g, End/G move the
 // selection and scroll to keep it on screen; Enter or Right on a process
 // lists its connections; H lists the remote hosts; Esc, Backspace or Left
 // go back to the processes; h, ? toggle the help overlay (Esc also
@@ -84,7 +84,8 @@ func (st *ViewState) HandleKey(k Key, snap *View, pageHeight int) (quit bool) {
 	}
 	n := st.listLen(&sc, snap)
 	if st.Screen == ScreenProcesses {
-		st.Selected = st.selectedPos(snap.Rows, sc.visible(snap.Rows, st))
+		rows := sc.rowsOf(snap, st)
+		st.Selected = st.selectedPos(rows, sc.visible(rows, st))
 	}
 	st.Selected, st.Top = clampView(st.Selected, st.Top, n, page)
 	if st.Help && (k.Special == KeyEsc || k.Special == KeyBackspace) {
@@ -147,6 +148,20 @@ func (st *ViewState) HandleKey(k Key, snap *View, pageHeight int) (quit bool) {
 			st.Cmdline = !st.Cmdline
 		case 'b':
 			st.Basename = !st.Basename
+		case 'c':
+			if !containersBuilt {
+				break
+			}
+			// A new grouping lists other rows: back to the list's top.
+			if st.Screen == ScreenConnections {
+				st.back(snap)
+			}
+			st.Group = st.Group.Next()
+			if st.Screen == ScreenProcesses {
+				st.Selected, st.Top, st.SelectedRow = 0, 0, RowID{}
+			} else {
+				st.procSelected, st.procTop = 0, 0
+			}
 		case 'h', '?':
 			st.Help = !st.Help
 		case 'H':
@@ -169,13 +184,14 @@ func (st *ViewState) HandleKey(k Key, snap *View, pageHeight int) (quit bool) {
 // otherwise it stays on its process, found at its new place.
 func (st *ViewState) settle(sc *renderScratch, snap *View, page int, moved bool) {
 	n := st.listLen(sc, snap)
+	rows := sc.rowsOf(snap, st)
 	if st.Screen == ScreenProcesses && !moved {
-		st.Selected = st.selectedPos(snap.Rows, sc.visible(snap.Rows, st))
+		st.Selected = st.selectedPos(rows, sc.visible(rows, st))
 	}
 	st.Selected, st.Top = clampView(st.Selected, st.Top, n, page)
 	if st.Screen == ScreenProcesses && n > 0 {
-		idx := sc.visible(snap.Rows, st)
-		st.SelectedRow = RowIDOf(&snap.Rows[idx[st.Selected]])
+		idx := sc.visible(rows, st)
+		st.SelectedRow = RowIDOf(&rows[idx[st.Selected]])
 	}
 }
 
@@ -216,11 +232,12 @@ func (st *ViewState) editFilter(k Key) {
 // open lists the connections of the selected process.
 func (st *ViewState) open(snap *View) {
 	var sc renderScratch
-	idx := sc.visible(snap.Rows, st)
+	rows := sc.rowsOf(snap, st)
+	idx := sc.visible(rows, st)
 	if st.Screen != ScreenProcesses || len(idx) == 0 {
 		return
 	}
-	st.Focus = RowIDOf(&snap.Rows[idx[st.Selected]])
+	st.Focus = RowIDOf(&rows[idx[st.Selected]])
 	st.procSelected, st.procTop = st.Selected, st.Top
 	st.Screen, st.Selected, st.Top = ScreenConnections, 0, 0
 }
@@ -237,8 +254,9 @@ func (st *ViewState) back(snap *View) {
 		return
 	}
 	var sc renderScratch
-	for pos, i := range sc.visible(snap.Rows, st) {
-		if RowIDOf(&snap.Rows[i]) == st.Focus {
+	rows := sc.rowsOf(snap, st)
+	for pos, i := range sc.visible(rows, st) {
+		if RowIDOf(&rows[i]) == st.Focus {
 			st.Selected = pos
 			return
 		}

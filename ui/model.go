@@ -67,6 +67,12 @@ type Row struct {
 	// FlowCount is how many connections the row has now, listed in Flows
 	// or not.
 	FlowCount int
+	// Group is set on the rows of a grouped process list (the terminal
+	// UI's c key): the row sums the Procs rows whose key under Group is
+	// GroupKey (and, by user, whose UID is UID).
+	Group    Grouping
+	GroupKey string
+	Procs    int
 }
 
 // CaptureStats are a capture source's counters, totals since it opened.
@@ -150,11 +156,17 @@ type Intervals struct {
 type RowID struct {
 	Owner flow.Owner
 	PID   int
-	Name  string // pseudo rows only
+	Name  string // pseudo rows only; a group row's key
+	// Group is set for a group row (Row.Group); its PID is then the uid
+	// of a user's group.
+	Group Grouping
 }
 
 // RowIDOf returns the identity of r.
 func RowIDOf(r *Row) RowID {
+	if r.Group != GroupProcess {
+		return RowID{Group: r.Group, Name: r.GroupKey, PID: int(r.UID)}
+	}
 	id := RowID{Owner: r.Owner, PID: r.PID}
 	if r.Pseudo {
 		id.Name = r.Name

@@ -13,7 +13,11 @@ type renderScratch struct {
 	idx        []int32
 	sent, recv []float64
 	buf, buf2  []byte
-	ascii      bool // display escapes every rune outside ASCII
+	// The grouped process list (group): row order, rows, their flows.
+	gidx    []int32
+	grouped []Row
+	gflows  []conntable.FlowStat
+	ascii   bool // display escapes every rune outside ASCII
 }
 
 // visible returns the indices of the rows st's filter keeps, in st's
@@ -35,14 +39,23 @@ func (sc *renderScratch) visible(rows []Row, st *ViewState) []int32 {
 
 // matches reports whether the filter text is in r's program with its
 // command line as the table shows it (sanitized: a name with an escape
-// matches the escape's text), its user (name or UID) or the address and
-// port of either end of one of its connections, ignoring ASCII case.
+// matches the escape's text), its container or service, its user (name
+// or UID) or the address and port of either end of one of its
+// connections, ignoring ASCII case.
 func (sc *renderScratch) matches(r *Row, filter string) bool {
 	sc.buf = sc.program(sc.buf[:0], r, false, true)
 	if containsFold(sc.buf, filter) {
 		return true
 	}
-	if !r.Pseudo {
+	if containersBuilt && !r.Label.IsZero() {
+		sc.buf = sc.appendLabel(sc.buf[:0], &r.Label)
+		sc.buf = append(sc.buf, ' ')
+		sc.buf = sc.display(sc.buf, r.Label.Name)
+		if containsFold(sc.buf, filter) {
+			return true
+		}
+	}
+	if !r.Pseudo && (r.Group == GroupProcess || r.Group == GroupUser) {
 		sc.buf = sc.display(sc.buf[:0], r.User)
 		sc.buf = append(sc.buf, ' ')
 		sc.buf = strconv.AppendUint(sc.buf, uint64(r.UID), 10)
@@ -130,11 +143,11 @@ func (sc *renderScratch) orderFlows(flows []conntable.FlowStat, order SortOrder,
 	return sc.idx
 }
 
-// findRow returns the row with identity id, or nil.
-func findRow(snap *View, id RowID) *Row {
-	for i := range snap.Rows {
-		if RowIDOf(&snap.Rows[i]) == id {
-			return &snap.Rows[i]
+// findRow returns the row of rows with identity id, or nil.
+func findRow(rows []Row, id RowID) *Row {
+	for i := range rows {
+		if RowIDOf(&rows[i]) == id {
+			return &rows[i]
 		}
 	}
 	return nil

@@ -1,9 +1,6 @@
 package ui
 
-import (
-	"strconv"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // AppendSanitized appends s to b with everything that could act on a
 // terminal made visible: C0 and C1 control characters (ESC, CR, BEL, ...),
@@ -51,10 +48,9 @@ func appendHex2(b []byte, c byte) []byte {
 	return append(b, digits[c>>4], digits[c&0xf])
 }
 
+// appendHex4 appends the four hex digits of r (at most 0xffff), without
+// allocating: the table draws sanitized names on every refresh.
 func appendHex4(b []byte, r rune) []byte {
-	s := strconv.FormatInt(int64(r), 16)
-	for len(s) < 4 {
-		s = "0" + s
-	}
-	return append(b, s...)
+	const digits = "0123456789abcdef"
+	return append(b, digits[r>>12&0xf], digits[r>>8&0xf], digits[r>>4&0xf], digits[r&0xf])
 }

@@ -84,19 +84,22 @@ func protoName(p uint8) string {
 
 func (g *Grid) renderConnections(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
-	row := findRow(snap, st.Focus)
+	row := findRow(sc.rowsOf(snap, st), st.Focus)
 	var flows []conntable.FlowStat
 	what := sc.buf[:0]
 	if row != nil {
 		flows = row.Flows
 		what = append(what, "connections of "...)
-		if !row.Pseudo {
+		if row.Group != GroupProcess {
+			what = append(what, row.Group.String()...)
+			what = append(what, ' ')
+		} else if !row.Pseudo {
 			what = strconv.AppendInt(what, int64(row.PID), 10)
 			what = append(what, ' ')
 		}
 		what = sc.program(what, row, st.Basename, st.Cmdline)
 	} else {
-		what = append(what, "connections: the process is gone"...)
+		what = append(what, "connections: the process or group is gone"...)
 	}
 	// The title needs buf for itself: hand it a copy on the stack when
 	// short, else a fresh one (rare).

@@ -2,7 +2,8 @@ package ui
 
 import "strings"
 
-// helpText is the key overlay, one line per key.
+// helpText is the key overlay, one line per key (helpGroup: the c key,
+// where grouping is built).
 const helpText = `hogs keys
 q  Ctrl-C       quit (Ctrl-Z suspends, fg resumes)
 s r t           sort by sent, received, total (largest first)
@@ -15,10 +16,10 @@ Space           pause: the view stops, the counting goes on
                 Esc clears
 l               show or hide the command line
 b               show the program's base name or path
-Up Down  k j    select the previous or next row
+` + helpGroup + `Up Down  k j    select the previous or next row
 PgUp PgDn       page up or down
 Home End  g G   first or last row
-Enter  Right    connections of the selected process
+Enter  Right    connections of the selected process or group
 H               remote hosts, all processes
 Esc  Bksp Left  back to the processes
 h  ?            show or hide this help

@@ -5,12 +5,14 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"hogs/internal/conntable"
 )
 
 // hostRow is one remote address on ScreenRemoteHosts.
 type hostRow struct {
 	addr       netip.Addr
-	traffic    Row // Sent, Recv, SentRate, RecvRate summed over the flows
+	traffic    conntable.FlowStat // Sent, Recv, SentRate, RecvRate summed over the flows (not a Row: the sort copies hostRows)
 	sent, recv float64
 	conns      int
 	procs      []int32 // rows with flows to the address, in display order
@@ -43,7 +45,7 @@ func remoteHosts(rows []Row, idx []int32, order SortOrder, mode ViewMode) []host
 		}
 	}
 	for i := range hosts {
-		hosts[i].sent, hosts[i].recv = mode.Values(&hosts[i].traffic)
+		hosts[i].sent, hosts[i].recv = flowValues(mode, &hosts[i].traffic)
 	}
 	slices.SortFunc(hosts, func(a, b hostRow) int {
 		return cmp.Or(compareTraffic(order, a.sent, a.recv, b.sent, b.recv), cmp.Compare(b.conns, a.conns), a.addr.Compare(b.addr))

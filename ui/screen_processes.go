@@ -10,6 +10,7 @@ const (
 	pPID = iota
 	pUser
 	pProg
+	pCont
 	pDev
 	pSent
 	pRecv
@@ -18,18 +19,27 @@ const (
 )
 
 // processLayout lays out the process table for w cells: nethogs's columns
-// (PID 7, USER 8, PROGRAM, DEV, SENT and RECEIVED 11, unit 6) while the
-// program gets 10 cells, then without DEV, USER and the unit column,
-// numbers 9 wide, the program down to 6, without PID, numbers 7 wide, the
-// program down to 1; then only one number (the one sorted by; received
-// unless by sent) and, narrower still, the number alone: a column is
-// dropped whole, never cut.
-func processLayout(w, devW int, order SortOrder) layout {
+// (PID 7, USER 8, PROGRAM, DEV, SENT and RECEIVED 11, unit 6), with
+// CONTAINER (contW cells) after PROGRAM when contW > 0, while the
+// program gets 10 cells, then without DEV, USER, CONTAINER and the unit
+// column, numbers 9 wide, the program down to 6, without PID, numbers 7
+// wide, the program down to 1; then only one number (the one sorted by;
+// received unless by sent) and, narrower still, the number alone: a
+// column is dropped whole, never cut. A grouped list (by is not
+// GroupProcess) has PROCS (the processes in the group) for PID, the
+// group's name for PROGRAM, and no USER or CONTAINER.
+func processLayout(w, devW, contW int, order SortOrder, by Grouping) layout {
 	l := layout{n: pColumns}
 	l.c[pPID] = column{title: "PID", w: 7, right: true}
 	l.c[pUser] = column{title: "USER", w: 8, gap: 1}
 	l.c[pProg] = column{title: "PROGRAM", flex: true, min: 10, gap: 1}
+	l.c[pCont] = column{title: "CONTAINER", w: contW, gap: 1, off: contW == 0}
 	l.c[pDev] = column{title: "DEV", w: devW, gap: 2}
+	if by != GroupProcess {
+		l.c[pPID].title = "PROCS"
+		l.c[pUser].off, l.c[pCont].off = true, true
+		l.c[pProg].title = by.title()
+	}
 	l.c[pSent] = column{title: "SENT", w: 11, gap: 1, right: true}
 	l.c[pRecv] = column{title: "RECEIVED", w: 11, gap: 1, right: true}
 	l.c[pUnit] = column{w: 6, gap: 1}
@@ -40,16 +50,18 @@ func processLayout(w, devW int, order SortOrder) layout {
 		case 1:
 			l.c[pUser].off = true
 		case 2:
-			l.c[pUnit].off = true
+			l.c[pCont].off = true
 		case 3:
-			l.c[pSent].w, l.c[pRecv].w = 9, 9
+			l.c[pUnit].off = true
 		case 4:
-			l.c[pProg].min = 6
+			l.c[pSent].w, l.c[pRecv].w = 9, 9
 		case 5:
-			l.c[pPID].off = true
+			l.c[pProg].min = 6
 		case 6:
-			l.c[pSent].w, l.c[pRecv].w = 7, 7
+			l.c[pPID].off = true
 		case 7:
+			l.c[pSent].w, l.c[pRecv].w = 7, 7
+		case 8:
 			l.c[pProg].min = 1
 		default:
 			return l.lastNumber(w, order, pSent, pRecv)
@@ -60,14 +72,18 @@ func processLayout(w, devW int, order SortOrder) layout {
 
 func (g *Grid) renderProcesses(snap *View, st *ViewState, v vlayout) {
 	sc := &g.sc
-	rows := snap.Rows
+	rows := sc.rowsOf(snap, st)
 	idx := sc.visible(rows, st)
-	devW := 0
+	devW, contW := 0, 0
 	for i := range rows {
 		sc.buf = sc.display(sc.buf[:0], rows[i].Device)
 		devW = max(devW, cellsOf(sc.buf))
+		if l := &rows[i].Label; containersBuilt && !l.IsZero() && st.Group == GroupProcess {
+			sc.buf = sc.appendLabel(sc.buf[:0], l)
+			contW = max(contW, cellsOf(sc.buf), len("CONTAINER"))
+		}
 	}
-	l := processLayout(g.W, min(max(devW, 6), 8), st.Order)
+	l := processLayout(g.W, min(max(devW, 6), 8), min(contW, maxContainerCells), st.Order, st.Group)
 
 	g.drawTitle(v.title, st, snap, nil)
 	if v.header >= 0 {
@@ -98,7 +114,10 @@ func (g *Grid) renderProcesses(snap *View, st *ViewState, v vlayout) {
 func (g *Grid) processRow(y int, l *layout, r *Row, sent, recv float64, st *ViewState, a Attr) {
 	sc := &g.sc
 	if c := &l.c[pPID]; !c.off {
-		if r.Pseudo || r.PID <= 0 {
+		if r.Group != GroupProcess {
+			sc.buf = strconv.AppendInt(sc.buf[:0], int64(r.Procs), 10)
+			g.drawText(c.x, y, c.w, sc.buf, a, true)
+		} else if r.Pseudo || r.PID <= 0 {
 			g.drawString(c.x, y, c.w, "?", a, true)
 		} else {
 			sc.buf = strconv.AppendInt(sc.buf[:0], int64(r.PID), 10)
@@ -122,6 +141,10 @@ func (g *Grid) processRow(y int, l *layout, r *Row, sent, recv float64, st *View
 		sc.buf = sc.program(sc.buf[:0], r, st.Basename, st.Cmdline)
 		g.drawText(c.x, y, c.w, sc.buf, a, false)
 	}
+	if c := &l.c[pCont]; !c.off {
+		sc.buf = sc.appendLabel(sc.buf[:0], &r.Label)
+		g.drawText(c.x, y, c.w, sc.buf, a, false)
+	}
 	if c := &l.c[pDev]; !c.off {
 		sc.buf = sc.display(sc.buf[:0], r.Device)
 		g.drawText(c.x, y, c.w, sc.buf, a, false)
@@ -129,11 +152,17 @@ func (g *Grid) processRow(y int, l *layout, r *Row, sent, recv float64, st *View
 	g.drawValues(y, l, pSent, pRecv, pUnit, sent, recv, st.Mode, a)
 }
 
+// maxContainerCells bounds the CONTAINER column: a longer name is cut.
+const maxContainerCells = 24
+
 // program appends a row's PROGRAM text: the name (its base name
 // with basename), then with cmdline the arguments, all sanitized.
 func (sc *renderScratch) program(b []byte, r *Row, basename, cmdline bool) []byte {
 	if r.Pseudo {
 		return sc.display(b, r.Name)
+	}
+	if r.Group != GroupProcess {
+		return sc.appendGroupName(b, r)
 	}
 	name := r.Name
 	if basename {

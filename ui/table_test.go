@@ -258,7 +258,8 @@ func TestNarrowKeepsDigits(t *testing.T) {
 	snap := realSnapshot()
 	for _, order := range []SortOrder{SortRecv, SortSent, SortTotal} {
 		for w := 1; w <= 120; w++ {
-			for _, l := range []layout{processLayout(w, 6, order), connectionLayout(w, 20, 26, 6, ModeKBps, order), hostLayout(w, 21, order)} {
+			for _, l := range []layout{processLayout(w, 6, 0, order, GroupProcess), processLayout(w, 6, 14, order, GroupProcess),
+				processLayout(w, 6, 14, order, GroupContainer), connectionLayout(w, 20, 26, 6, ModeKBps, order), hostLayout(w, 21, order)} {
 				for i := 0; i < l.n; i++ {
 					if c := l.c[i]; !c.off && c.x+c.w > w {
 						t.Fatalf("order %v width %d: column %q ends at %d", order, w, c.title, c.x+c.w)
@@ -269,7 +270,7 @@ func TestNarrowKeepsDigits(t *testing.T) {
 			st.Order = order
 			g := NewGrid(w, 30)
 			Render(g, &snap, &st)
-			l := processLayout(w, 6, order)
+			l := processLayout(w, 6, 0, order, GroupProcess)
 			col := pRecv
 			if l.c[pRecv].off {
 				col = pSent

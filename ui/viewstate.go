@@ -20,6 +20,8 @@ type ViewState struct {
 	Mode ViewMode
 	// Order is the column lists are sorted by (s, r, t, p, n).
 	Order SortOrder
+	// Group is what a row of the process list stands for (c cycles it).
+	Group Grouping
 	// Cmdline shows the arguments after the program name (l).
 	Cmdline bool
 	// Basename shows the program's base name instead of its path (b).

@@ -11,10 +11,47 @@ import (
 	"hogs/internal/flow"
 )
 
+// labelling returns what labels processes (for flow.NewLabelledOwners)
+// and, unless owners are limited to some PIDs (-P), the owners of sockets
+// whose process cannot be found (proc.ResolverConfig.CgroupOwner); both
+// read Docker's names under --docker-root.
+func labelling(cfg config, stderr io.Writer) (func(pid int) flow.Label, func(uint64) (flow.Process, bool)) {
+	labels := container.NewLabeler(container.Config{DockerRoot: cfg.dockerRoot})
+	var owner func(uint64) (flow.Process, bool)
+	if len(cfg.onlyPIDs) == 0 {
+		owner = cgroupOwners(cfg, labels, stderr)
+	}
+	return processLabels(labels), owner
+}
+
+// processLabels labels a process with its container, pod or service from
+// /proc/PID/cgroup (flow.NewLabelledOwners calls it once per process, when
+// it is registered). A process that has exited, or whose cgroup file
+// cannot be read, has no label.
+func processLabels(labels *container.Labeler) func(pid int) flow.Label {
+	return func(pid int) flow.Label {
+		l, err := labels.Process(pid)
+		if err != nil {
+			return flow.Label{}
+		}
+		return flowLabel(l)
+	}
+}
+
+// flowLabel is l as the rest of hogs carries it. A user's systemd
+// manager (user@UID.service, every process of a desktop session) is no
+// service worth a label.
+func flowLabel(l container.Label) flow.Label {
+	if l.Runtime == container.Systemd && l.OwnerName() == "" {
+		return flow.Label{}
+	}
+	return flow.Label{Runtime: l.Runtime, ID: l.ID, Name: l.Name, PodUID: l.PodUID, Pod: l.Pod, Namespace: l.Namespace}
+}
+
 // cgroupOwners names the service or container whose cgroup holds sockets
 // hogs finds no process for (proc.ResolverConfig.CgroupOwner); nil
 // without a cgroup2 mount.
-func cgroupOwners(cfg config, stderr io.Writer) func(uint64) (flow.Process, bool) {
+func cgroupOwners(cfg config, labels *container.Labeler, stderr io.Writer) func(uint64) (flow.Process, bool) {
 	mount, err := container.FindCgroup2("/proc/self/mountinfo")
 	if err != nil {
 		// ip netns exec mounts a sysfs of its own over /sys, hiding the
@@ -32,13 +69,13 @@ func cgroupOwners(cfg config, stderr io.Writer) func(uint64) (flow.Process, bool
 		return nil
 	}
 	ids := container.NewCgroupIDs(mount, nil)
-	labels := container.NewLabeler(container.Config{})
 	return func(id uint64) (flow.Process, bool) {
 		path, ok := ids.Path(id)
 		if !ok {
 			return flow.Process{}, false
 		}
-		name := labels.Path(path).OwnerName()
-		return flow.Process{Name: name, Cgroup: path, CgroupID: id}, name != ""
+		l := labels.Path(path)
+		name := l.OwnerName()
+		return flow.Process{Name: name, Cgroup: path, CgroupID: id, Label: flowLabel(l)}, name != ""
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"hogs/internal/flow"
 )
 
-// cgroupOwners is nil in the small build: it leaves out the cgroup
-// labeller, and sockets whose process hogs cannot find stay unknown.
-func cgroupOwners(cfg config, stderr io.Writer) func(uint64) (flow.Process, bool) { return nil }
+// labelling labels nothing in the small build: it leaves out the cgroup
+// labeller, so processes have no container or service, and sockets whose
+// process hogs cannot find stay unknown.
+func labelling(cfg config, stderr io.Writer) (func(pid int) flow.Label, func(uint64) (flow.Process, bool)) {
+	return nil, nil
+}

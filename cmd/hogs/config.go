@@ -49,6 +49,7 @@ type config struct {
 	headless       bool   // --headless: no table, no text; the metrics endpoint only
 	metricsMax     int    // --metrics-max-series
 	metricsGroup   string // --metrics-group
+	dockerRoot     string // --docker-root: Docker's data directory, for container names
 }
 
 func parseConfig(args []string) (config, error) {
@@ -100,8 +101,9 @@ const usageText = `usage: hogs [-V] [-h] [-x] [-t] [-p] [-s] [-l] [-a] [-b] [-C]
        hogs -r FILE [--dump | --json | --bench]
 
 Without -t or --json, hogs shows a table; its keys: q quit, s/r sort by
-sent/received, m next unit, l command line, b base name, arrows/PgUp/PgDn
-move, Enter a process's connections, H remote hosts, Esc back, h help.
+sent/received, m next unit, l command line, b base name, c group by
+program/user/container, arrows/PgUp/PgDn move, Enter a process's
+connections, H remote hosts, Esc back, h help.
 
   -V, --version     print the version and the commit it was built from, and exit
   -h, --help        print this help and exit
@@ -135,6 +137,8 @@ move, Enter a process's connections, H remote hosts, Esc back, h help.
       --metrics-max-series N  at most N groups with series of their own (default 500)
       --metrics-group LIST    group series by pid, process, program, user,
                     container (comma separated; default program,user,container)
+      --docker-root DIR  Docker's data directory, where container names are read
+                    (containers/ID/config.v2.json; default /var/lib/docker)
   -r, --read FILE   replay a pcap or pcapng file through the pipeline
       --dump        with -r: print one line per frame:
                     frame family proto src sport dst dport iplen (tab separated)
@@ -216,6 +220,13 @@ func options(cfg *config) []option {
 				return usagef("option --metrics-group: %v", err)
 			}
 			cfg.metricsGroup = v
+			return nil
+		}},
+		{long: "docker-root", hasValue: true, set: func(v string) error {
+			if v == "" {
+				return usagef("option --docker-root needs a directory, such as /var/lib/docker")
+			}
+			cfg.dockerRoot = v
 			return nil
 		}},
 		{long: "idle", hasValue: true, set: func(v string) error {

@@ -45,7 +45,7 @@ func readmeSchema(t *testing.T) (types map[string]string, optional, withConns ma
 			if strings.Contains(meaning, "with --connections") {
 				withConns[path] = true
 			}
-			if strings.Contains(meaning, "absent for files") {
+			if strings.Contains(meaning, "absent for") || strings.Contains(meaning, "absent when") {
 				optional[path] = true
 			}
 		}
@@ -212,5 +212,64 @@ func TestJSONReplayCaptureCounts(t *testing.T) {
 	}
 	if len(last.Capture) != 1 || last.Capture[0].Packets != 50 || last.Capture[0].Bytes != 28076 {
 		t.Errorf("capture %+v, want 50 packets, 28076 bytes", last.Capture)
+	}
+}
+
+// TestJSONContainerFields: a process in a Docker container, one in a
+// Kubernetes pod, a service's process and a plain one carry container,
+// service and ns_pid as the README documents them (types checked against
+// its table, in both directions), and nothing for the plain one.
+func TestJSONContainerFields(t *testing.T) {
+	types, optional, withConns := readmeSchema(t)
+	absent := map[string]bool{}
+	for p := range optional {
+		absent[p] = true
+	}
+	for p := range withConns {
+		absent[p] = true
+	}
+	id := strings.Repeat("ab", 32)
+	v := &ui.View{Rows: []ui.Row{
+		{Process: flow.Process{PID: 4242, NSPID: 7, Name: "nginx", Label: flow.Label{Runtime: "docker", ID: id, Name: "web"}}},
+		{Process: flow.Process{PID: 4300, NSPID: 1, Name: "pause", Label: flow.Label{Runtime: "containerd", ID: id, Name: "abababababab",
+			PodUID: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Pod: "api-7d9f", Namespace: "prod"}}},
+		{Process: flow.Process{PID: 812, NSPID: 812, Name: "sshd", Label: flow.Label{Runtime: flow.LabelSystemd, ID: "ssh.service", Name: "ssh.service"}}},
+		{Process: flow.Process{PID: 900, Name: "curl"}},
+		{Process: flow.Process{Name: "unknown TCP"}, Pseudo: true},
+	}}
+	var b bytes.Buffer
+	if err := ui.WriteJSON(&b, v, ui.JSONOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	validateJSONLine(t, b.Bytes(), types, absent)
+	var got struct {
+		Processes []struct {
+			PID       int  `json:"pid"`
+			NSPID     *int `json:"ns_pid"`
+			Service   *string
+			Container *struct {
+				ID, Name, Runtime, Pod, Namespace string
+				PodUID                            string `json:"pod_uid"`
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Processes) != 4 {
+		t.Fatalf("%d processes: %s", len(got.Processes), b.String())
+	}
+	web, pod, sshd, curl := got.Processes[0], got.Processes[1], got.Processes[2], got.Processes[3]
+	if web.Container == nil || web.Container.ID != id || web.Container.Name != "web" || web.Container.Runtime != "docker" || web.NSPID == nil || *web.NSPID != 7 || web.Service != nil {
+		t.Errorf("docker process: %s", b.String())
+	}
+	if pod.Container == nil || pod.Container.Pod != "api-7d9f" || pod.Container.Namespace != "prod" || pod.Container.Runtime != "containerd" || pod.Container.PodUID == "" {
+		t.Errorf("pod process: %s", b.String())
+	}
+	if sshd.Container != nil || sshd.Service == nil || *sshd.Service != "ssh.service" || sshd.NSPID != nil {
+		t.Errorf("service process (ns_pid equal to pid is left out): %s", b.String())
+	}
+	if curl.Container != nil || curl.Service != nil || curl.NSPID != nil {
+		t.Errorf("plain process: %s", b.String())
 	}
 }

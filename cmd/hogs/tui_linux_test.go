@@ -86,6 +86,22 @@ func TestTUIEndToEnd(t *testing.T) {
 	tm.run("send-keys", "-t", "main", "Enter")
 	tm.waitFor("the client's connection", func(s string) bool { return strings.Contains(s, "10.77.0.2:8200") })
 	tm.run("send-keys", "-t", "main", "Escape")
+	tm.waitFor("the process list back", func(s string) bool { return strings.Contains(s, "    PID ") })
+	// c cycles the grouping: program, user, container; Enter on the
+	// group at the top (the client's, sorted by sent) lists its
+	// connection; c from there goes back to the list, by process.
+	for _, g := range []struct{ header, footer string }{
+		{"  PROCS PROGRAM", "group: program"}, {"  PROCS USER", "group: user"}, {"  PROCS CONTAINER", "group: container"},
+	} {
+		tm.run("send-keys", "-t", "main", "c")
+		tm.waitFor("grouping by "+g.footer, func(s string) bool { return strings.Contains(s, g.header) && strings.Contains(s, g.footer) })
+	}
+	tm.run("send-keys", "-t", "main", "Enter")
+	tm.waitFor("the group's connection", func(s string) bool {
+		return strings.Contains(s, "connections of container") && strings.Contains(s, "10.77.0.2:8200")
+	})
+	tm.run("send-keys", "-t", "main", "c")
+	tm.waitFor("the list by process", func(s string) bool { return strings.Contains(s, "    PID ") && !strings.Contains(s, "group: ") })
 	tm.run("resize-window", "-t", "main", "-x", "60", "-y", "20")
 	tm.waitFor("a redraw at 60 columns", func(s string) bool {
 		lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

@@ -198,9 +198,12 @@ func (r *liveRun) devices() []string { return r.live.Devices() }
 // startup (nil: none, as for the terminal UI). What the namespace
 // machinery finds it cannot see after start goes to later (nil: none).
 func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*liveRun, error) {
-	run := &liveRun{owners: flow.NewOwners()}
+	// Processes are labelled (container, pod, service) once, when first
+	// registered, by whichever attributor finds them.
+	label, cgroupOwner := labelling(cfg, stderr)
+	run := &liveRun{owners: flow.NewLabelledOwners(label)}
 	owners := run.owners
-	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners}
+	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners, CgroupOwner: cgroupOwner}
 	// Every network namespace (not with -P, which names processes of
 	// this one): frames on host-side veths are the peer namespace's, flows
 	// are resolved there, and the connection table counts each byte once.
@@ -241,9 +244,6 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 		rcfg.SockDiag = diag
 	} else if cfg.bugHunt {
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
-	}
-	if len(cfg.onlyPIDs) == 0 {
-		rcfg.CgroupOwner = cgroupOwners(cfg, stderr)
 	}
 	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
 	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is

@@ -22,12 +22,19 @@ type Owners struct {
 	byID     map[Owner]Process
 	byProc   map[procKey]Owner
 	byCgroup map[uint64]Owner
-	folded   map[string]Owner // program name → its exited row
+	folded   map[foldKey]Owner // program and container → its exited row
 	last     Owner
 	// forwarded is the owner of forwarded traffic (Forwarded), 0 until
 	// asked for.
 	forwarded Owner
+	// label, if set, labels a process when it is registered.
+	label func(pid int) Label
 }
+
+// foldKey is what a folded row stands for: a program, in one container
+// or service (so a container's totals stay with it when its processes
+// exit).
+type foldKey struct{ name, label string }
 
 type procKey struct {
 	pid   int
@@ -48,7 +55,22 @@ const MaxCgroups = 256
 
 // NewOwners returns an empty registry.
 func NewOwners() *Owners {
-	return &Owners{byID: map[Owner]Process{}, byProc: map[procKey]Owner{}, byCgroup: map[uint64]Owner{}, folded: map[string]Owner{}}
+	return &Owners{byID: map[Owner]Process{}, byProc: map[procKey]Owner{}, byCgroup: map[uint64]Owner{}, folded: map[foldKey]Owner{}}
+}
+
+// NewLabelledOwners returns an empty registry that labels each process
+// once, when it is registered (Intern), with label(PID) unless the
+// Process carries a Label already: every attributor sharing the registry
+// gets labels without knowing about them. label reads files (the
+// process's cgroup), so it is called outside the registry's lock, and
+// never on the per-packet path (processes are registered when a new flow
+// is resolved). It may be called for a process that exits meanwhile (it
+// then returns the zero Label), and twice for one process that two
+// attributors register at the same moment (one result is kept).
+func NewLabelledOwners(label func(pid int) Label) *Owners {
+	o := NewOwners()
+	o.label = label
+	return o
 }
 
 // Find returns the number of the process with this PID and start time, if
@@ -63,9 +85,15 @@ func (o *Owners) Find(pid int, start uint64) (Owner, bool) {
 // Intern returns the number of process p (by PID and start time),
 // registering it with what p says about it if it is new.
 func (o *Owners) Intern(p Process) Owner {
+	k := procKey{p.PID, p.StartTime}
+	if o.label != nil && p.PID > 0 && p.Label.IsZero() {
+		if id, ok := o.Find(p.PID, p.StartTime); ok {
+			return id
+		}
+		p.Label = o.label(p.PID)
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	k := procKey{p.PID, p.StartTime}
 	if id, ok := o.byProc[k]; ok {
 		return id
 	}
@@ -138,8 +166,8 @@ func (o *Owners) Forget(id Owner) {
 }
 
 // Fold forgets process owner id and returns the owner of its program's
-// folded row (created on first use), which takes over its traffic: the
-// caller moves the totals. It returns id itself, unchanged, for a folded
+// folded row in its container or service (created on first use, carrying
+// the Label), which takes over its traffic: the caller moves the totals. It returns id itself, unchanged, for a folded
 // row, a cgroup owner or an unknown number.
 func (o *Owners) Fold(id Owner) Owner {
 	o.mu.Lock()
@@ -150,17 +178,18 @@ func (o *Owners) Fold(id Owner) Owner {
 	}
 	delete(o.byID, id)
 	delete(o.byProc, procKey{p.PID, p.StartTime})
-	name := p.Name
-	into, ok := o.folded[name]
+	fk := foldKey{p.Name, p.Label.Key()}
+	label := p.Label
+	into, ok := o.folded[fk]
 	if !ok && len(o.folded) >= MaxFolded {
-		name = OtherExited
-		into, ok = o.folded[name]
+		fk, label = foldKey{name: OtherExited}, Label{}
+		into, ok = o.folded[fk]
 	}
 	if !ok {
 		o.last++
 		into = o.last
-		o.folded[name] = into
-		o.byID[into] = Process{Name: name, UID: p.UID, User: p.User, Exited: true}
+		o.folded[fk] = into
+		o.byID[into] = Process{Name: fk.name, UID: p.UID, User: p.User, Exited: true, Label: label}
 	}
 	return into
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 )
 
@@ -98,5 +99,105 @@ func TestOwnersCgroups(t *testing.T) {
 	}
 	if n := o.Len(); n != MaxCgroups+1 {
 		t.Fatalf("%d owners after %d cgroups; want MaxCgroups+1 = %d", n, 2*MaxCgroups, MaxCgroups+1)
+	}
+}
+
+// TestOwnersLabel: a labelled registry labels each process once, when it
+// is registered, keeps a Label the caller gave, and folds a program's
+// exited processes per container, so a container's totals stay with it.
+func TestOwnersLabel(t *testing.T) {
+	calls := map[int]int{}
+	web := Label{Runtime: "docker", ID: "aa", Name: "web"}
+	db := Label{Runtime: "docker", ID: "bb", Name: "db"}
+	o := NewLabelledOwners(func(pid int) Label {
+		calls[pid]++
+		switch pid {
+		case 10, 11:
+			return web
+		case 20:
+			return db
+		}
+		return Label{}
+	})
+	a := o.Intern(Process{PID: 10, StartTime: 1, Name: "nginx"})
+	o.Intern(Process{PID: 10, StartTime: 1, Name: "nginx"})
+	b := o.Intern(Process{PID: 11, StartTime: 1, Name: "nginx"})
+	c := o.Intern(Process{PID: 20, StartTime: 1, Name: "nginx"})
+	given := Label{Runtime: LabelSystemd, ID: "ssh.service", Name: "ssh.service"}
+	d := o.Intern(Process{PID: 30, StartTime: 1, Name: "sshd", Label: given})
+	if calls[10] != 1 || calls[11] != 1 || calls[20] != 1 || calls[30] != 0 {
+		t.Fatalf("label calls %v: want one per new process, none for a labelled one", calls)
+	}
+	for id, want := range map[Owner]Label{a: web, b: web, c: db, d: given} {
+		if p, _ := o.Lookup(id); p.Label != want {
+			t.Errorf("owner %d labelled %+v, want %+v", id, p.Label, want)
+		}
+	}
+	fa, fb, fc := o.Fold(a), o.Fold(b), o.Fold(c)
+	if fa != fb {
+		t.Errorf("two exited nginx of one container folded apart: %d, %d", fa, fb)
+	}
+	if fa == fc {
+		t.Errorf("exited nginx of two containers folded into one row %d", fa)
+	}
+	for id, want := range map[Owner]Label{fa: web, fc: db} {
+		if p, _ := o.Lookup(id); !p.Exited || p.Label != want || p.Name != "nginx" {
+			t.Errorf("folded row %d = %+v, want nginx exited in %+v", id, p, want)
+		}
+	}
+	if plain := NewOwners(); plain.Intern(Process{PID: 10, StartTime: 1}) == Unresolved {
+		t.Fatal("unlabelled registry")
+	} else if p, _ := plain.Lookup(1); !p.Label.IsZero() {
+		t.Errorf("registry without a labeller labelled %+v", p.Label)
+	}
+}
+
+func TestLabelKey(t *testing.T) {
+	for _, tt := range []struct {
+		l                Label
+		key, service     string
+		container, empty bool
+	}{
+		{Label{}, "", "", false, true},
+		{Label{Runtime: "docker", ID: "abc", Name: "web"}, "abc", "", true, false},
+		{Label{Runtime: "cri", PodUID: "u-1", Name: "pod u-1"}, "pod:u-1", "", true, false},
+		{Label{Runtime: LabelSystemd, ID: "ssh.service", Name: "ssh.service"}, "ssh.service", "ssh.service", false, false},
+	} {
+		if tt.l.Key() != tt.key || tt.l.Service() != tt.service || tt.l.Container() != tt.container || tt.l.IsZero() != tt.empty {
+			t.Errorf("%+v: key %q service %q container %v zero %v", tt.l, tt.l.Key(), tt.l.Service(), tt.l.Container(), tt.l.IsZero())
+		}
+	}
+}
+
+// TestOwnersLabelConcurrent: attributors registering the same processes
+// at once (the labeller runs outside the lock) get one owner per process,
+// each labelled.
+func TestOwnersLabelConcurrent(t *testing.T) {
+	o := NewLabelledOwners(func(pid int) Label { return Label{Runtime: "docker", ID: fmt.Sprint(pid), Name: fmt.Sprint("c", pid)} })
+	const workers, procs = 4, 200
+	got := make([][procs]Owner, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range procs {
+				got[w][i] = o.Intern(Process{PID: 1000 + i, StartTime: 1, Name: "p"})
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range procs {
+		for w := 1; w < workers; w++ {
+			if got[w][i] != got[0][i] {
+				t.Fatalf("process %d registered as %d and %d", 1000+i, got[0][i], got[w][i])
+			}
+		}
+		if p, _ := o.Lookup(got[0][i]); p.Label.ID != fmt.Sprint(1000+i) {
+			t.Fatalf("process %d labelled %+v", 1000+i, p.Label)
+		}
+	}
+	if o.Len() != procs {
+		t.Errorf("%d owners, want %d", o.Len(), procs)
 	}
 }

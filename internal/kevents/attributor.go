@@ -216,7 +216,7 @@ func (a *Attributor) intern(r *record) flow.Owner {
 	}
 	if p, err := a.fs.Process(pid); err == nil && p.StartTime == start {
 		return a.owners.Intern(flow.Process{PID: pid, StartTime: start, Name: p.Name, Cmdline: p.Cmdline,
-			UID: p.UID, User: a.users.Name(p.UID)})
+			UID: p.UID, User: a.users.Name(p.UID), NSPID: p.NSPID})
 	}
 	return a.owners.Intern(flow.Process{PID: pid, StartTime: start, Name: r.CommName(), UID: r.UID, User: a.users.Name(r.UID)})
 }
