@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"hogs/rawcap"
@@ -20,7 +21,12 @@ import (
 const (
 	capDacReadSearch = 2
 	capSysPtrace     = 19
+	capSysAdmin      = 21
 )
+
+// netnsDirs are where network namespaces are bound to names: ip netns's
+// and Docker's.
+var netnsDirs = []string{"/run/netns", "/run/docker/netns"}
 
 // silentCaptureAfter is how long a live capture may see no packet at all
 // before hogs says so.
@@ -36,30 +42,35 @@ type seeing struct {
 	// kernelEvents: kernel socket events attribute connections, other
 	// users' included, without reading their /proc/PID/fd.
 	kernelEvents bool
+	// noKernelEvents says why kernel socket events could not be used
+	// ("no kernel socket events: needs ..."; "" when they are, were
+	// turned off, or are not built in).
+	noKernelEvents string
+	// netnsDirs hold bind-mounted network namespaces (netnsDirs; tests
+	// give fixtures).
+	netnsDirs []string
 }
 
 // startupWarnings are the things that would leave hogs showing less than
-// the user expects, each one line: no /proc, other users' processes out of
-// reach, no device to monitor. trace and JSON modes print them on stderr at
-// start; the table prints them before it starts and shows them in its
-// footer.
+// the user expects, each one line naming the capability that would show
+// it: no /proc, no kernel socket events, other users' processes and
+// processes holding capabilities hogs lacks out of reach, other network
+// namespaces out of reach, no device to monitor. trace and JSON modes
+// print them on stderr at start; the table prints them before it starts
+// and shows them in its footer.
 func startupWarnings(s seeing) []string {
 	var out []string
 	status, err := os.ReadFile(filepath.Join(s.procRoot, "self", "status"))
 	if err != nil {
 		out = append(out, fmt.Sprintf("no proc file system at %s (%v): no traffic can be tied to a process, all of it shows as unknown; mount it: mount -t proc proc %s",
 			s.procRoot, errorReason(err), s.procRoot))
-	} else {
-		eff := capEff(status)
-		canRead := eff&(1<<capDacReadSearch) != 0 && eff&(1<<capSysPtrace) != 0
-		mountinfo, _ := os.ReadFile(filepath.Join(s.procRoot, "self", "mountinfo"))
-		if hide := hidepid(mountinfo, s.procRoot); hide != "" && eff&(1<<capSysPtrace) == 0 {
-			out = append(out, fmt.Sprintf("%s is mounted with hidepid=%s: other users' processes are hidden, their traffic shows as unknown; run as root or grant cap_sys_ptrace", s.procRoot, hide))
-		} else if !canRead && !s.kernelEvents {
-			out = append(out, "without cap_dac_read_search and cap_sys_ptrace only this user's processes can be tied to their traffic, other users' shows as unknown; "+
-				"reading their /proc/PID/fd needs cap_dac_read_search and cap_sys_ptrace (run as root, or: setcap cap_net_raw,cap_dac_read_search,cap_sys_ptrace+ep "+
-				rawcap.ShellQuote(executable())+")")
-		}
+	}
+	if s.noKernelEvents != "" {
+		out = append(out, s.noKernelEvents+"; connections are tied to processes from /proc alone, "+
+			"so one that closes before hogs looks it up, or whose process has exited, shows as unknown")
+	}
+	if err == nil {
+		out = append(out, capabilityWarnings(s, status)...)
 	}
 	if s.plan != nil && !monitorsAny(s.plan) {
 		switch {
@@ -72,6 +83,155 @@ func startupWarnings(s seeing) []string {
 		}
 	}
 	return out
+}
+
+// capabilityWarnings are the processes and namespaces hogs's capabilities
+// (status: its /proc/self/status) leave out of reach. The kernel lets a
+// process read another's /proc/PID/fd links only if it may ptrace-read
+// it: same uids and gids and a permitted capability set within hogs's
+// effective one, or cap_sys_ptrace; listing the directory (mode 0500,
+// owned by the process's user) also needs cap_dac_read_search for another
+// user's. Joining another network namespace to look up its sockets
+// (setns) needs cap_sys_admin.
+func capabilityWarnings(s seeing, status []byte) []string {
+	var out []string
+	eff := capEff(status)
+	ptrace := eff&(1<<capSysPtrace) != 0
+	canRead := eff&(1<<capDacReadSearch) != 0 && ptrace
+	mountinfo, _ := os.ReadFile(filepath.Join(s.procRoot, "self", "mountinfo"))
+	if hide := hidepid(mountinfo, s.procRoot); hide != "" && !ptrace {
+		out = append(out, fmt.Sprintf("%s is mounted with hidepid=%s: other users' processes are hidden, their traffic shows as unknown; run as root or grant cap_sys_ptrace", s.procRoot, hide))
+	} else if !canRead && !s.kernelEvents {
+		out = append(out, "other users' processes cannot be tied to their traffic, it shows as unknown: "+
+			"reading their /proc/PID/fd needs cap_dac_read_search and cap_sys_ptrace (run as root, or: setcap cap_net_raw,cap_dac_read_search,cap_sys_ptrace+ep "+
+			rawcap.ShellQuote(executable())+")")
+	}
+	if ptrace && eff&(1<<capSysAdmin) != 0 {
+		return out
+	}
+	scan := scanProcesses(s.procRoot, status)
+	if !ptrace && !s.kernelEvents && scan.capable > 0 {
+		out = append(out, fmt.Sprintf("%d %s of this user %s capabilities hogs lacks (%s): their traffic shows as unknown; reading their /proc/PID/fd needs cap_sys_ptrace",
+			scan.capable, plural(scan.capable, "process", "processes"), plural(scan.capable, "holds", "hold"), scan.example))
+	}
+	if eff&(1<<capSysAdmin) == 0 {
+		dirs := s.netnsDirs
+		if dirs == nil {
+			dirs = netnsDirs
+		}
+		if n := len(scan.otherNetns(dirs)); n > 0 {
+			out = append(out, fmt.Sprintf("%d other network %s (containers) on this host: looking up their sockets needs cap_sys_admin (setns), their traffic on host-side devices shows as unknown",
+				n, plural(n, "namespace", "namespaces")))
+		}
+	}
+	return out
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// processScan is what a walk of /proc found about the processes hogs's
+// capabilities leave out of reach.
+type processScan struct {
+	// capable counts the processes with hogs's uids and gids whose
+	// permitted capabilities are not all in hogs's effective set;
+	// example names the first ("PID 1 sh").
+	capable int
+	example string
+	self    string          // hogs's network namespace ("net:[N]")
+	netns   map[string]bool // the namespaces of processes hogs may read
+}
+
+// scanProcesses walks the processes under procRoot once.
+func scanProcesses(procRoot string, selfStatus []byte) processScan {
+	scan := processScan{netns: map[string]bool{}}
+	scan.self, _ = os.Readlink(filepath.Join(procRoot, "self", "ns", "net"))
+	own := parseStatus(selfStatus)
+	entries, _ := os.ReadDir(procRoot)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 0 {
+			continue
+		}
+		dir := filepath.Join(procRoot, e.Name())
+		if ns, err := os.Readlink(filepath.Join(dir, "ns", "net")); err == nil {
+			scan.netns[ns] = true
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "status"))
+		if err != nil {
+			continue
+		}
+		st := parseStatus(b)
+		if st.pid == own.pid || st.ids != own.ids || st.capPrm&^own.capEff == 0 {
+			continue
+		}
+		if scan.capable == 0 {
+			scan.example = fmt.Sprintf("PID %d %s", pid, ui.Sanitized(st.name))
+		}
+		scan.capable++
+	}
+	return scan
+}
+
+// otherNetns returns the network namespaces other than hogs's own: those
+// of the processes scanned and those bound in dirs.
+func (s processScan) otherNetns(dirs []string) map[string]bool {
+	other := map[string]bool{}
+	for ns := range s.netns {
+		if ns != s.self {
+			other[ns] = true
+		}
+	}
+	for _, dir := range dirs {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			var st syscall.Stat_t
+			if syscall.Stat(filepath.Join(dir, e.Name()), &st) != nil {
+				continue
+			}
+			if ns := fmt.Sprintf("net:[%d]", st.Ino); ns != s.self {
+				other[ns] = true
+			}
+		}
+	}
+	return other
+}
+
+// procStatus is what capabilityWarnings needs of a /proc/PID/status.
+type procStatus struct {
+	name           string
+	pid            int
+	ids            string // the Uid: and Gid: lines (real, effective, saved, fs)
+	capPrm, capEff uint64
+}
+
+// parseStatus reads /proc/PID/status text; absent fields stay zero.
+func parseStatus(b []byte) procStatus {
+	var st procStatus
+	for _, line := range strings.Split(string(b), "\n") {
+		key, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch key {
+		case "Name":
+			st.name = v
+		case "Pid":
+			st.pid, _ = strconv.Atoi(v)
+		case "Uid", "Gid":
+			st.ids += key + " " + strings.Join(strings.Fields(v), " ") + ";"
+		case "CapPrm":
+			st.capPrm, _ = strconv.ParseUint(v, 16, 64)
+		case "CapEff":
+			st.capEff, _ = strconv.ParseUint(v, 16, 64)
+		}
+	}
+	return st
 }
 
 // executable is the path of the running binary, "hogs" if unknown.

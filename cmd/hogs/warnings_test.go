@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,41 @@ func fakeProc(t *testing.T, capEff, superOptions string) string {
 	return root
 }
 
+// fakeProcess adds process pid to a fake proc root: its status with uid,
+// the permitted capabilities capPrm, and its network namespace link.
+func fakeProcess(t *testing.T, root string, pid int, name string, uid, capPrm, netns string) {
+	t.Helper()
+	dir := filepath.Join(root, strconv.Itoa(pid))
+	if err := os.MkdirAll(filepath.Join(dir, "ns"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	status := fmt.Sprintf("Name:\t%s\nPid:\t%d\nUid:\t%s\t%s\t%s\t%s\nGid:\t0\t0\t0\t0\nCapPrm:\t%s\nCapEff:\t%s\n",
+		name, pid, uid, uid, uid, uid, capPrm, capPrm)
+	os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644)
+	os.Symlink(netns, filepath.Join(dir, "ns", "net"))
+}
+
+// containerProc is a proc root as hogs sees it in a container with only
+// cap_net_raw (CapEff 2000), as root, in net:[100]: itself (PID 12), the
+// container's init holding every capability, a root process with
+// cap_net_raw only, another user's process, and, with otherNetns, a
+// process in another network namespace.
+func containerProc(t *testing.T, otherNetns bool) string {
+	root := fakeProc(t, "0000000000002000", "rw")
+	os.WriteFile(filepath.Join(root, "self", "status"), []byte("Name:\thogs\nPid:\t12\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nCapPrm:\t0000000000002000\nCapEff:\t0000000000002000\n"), 0o644)
+	os.MkdirAll(filepath.Join(root, "self", "ns"), 0o755)
+	os.Symlink("net:[100]", filepath.Join(root, "self", "ns", "net"))
+	fakeProcess(t, root, 1, "sh\x1b[2J", "0", "000001ffffffffff", "net:[100]")
+	fakeProcess(t, root, 7, "client", "0", "0000000000002000", "net:[100]")
+	fakeProcess(t, root, 9, "nobody", "65534", "0000000000000000", "net:[100]")
+	fakeProcess(t, root, 12, "hogs", "0", "0000000000002000", "net:[100]")
+	if otherNetns {
+		fakeProcess(t, root, 20, "other", "65534", "0000000000000000", "net:[200]")
+		fakeProcess(t, root, 21, "other", "65534", "0000000000000000", "net:[200]")
+	}
+	return root
+}
+
 func TestStartupWarnings(t *testing.T) {
 	up := []rawcap.Device{{Index: 1, Name: "lo", Up: true, Loopback: true}, {Index: 2, Name: "eth0", Up: true}}
 	onlyLo := []rawcap.Device{{Index: 1, Name: "lo", Up: true, Loopback: true}, {Index: 2, Name: "eth0", Up: false}}
@@ -43,10 +80,21 @@ func TestStartupWarnings(t *testing.T) {
 		{"no /proc", seeing{procRoot: filepath.Join(t.TempDir(), "proc"), plan: plan(up, false)},
 			[]string{"no proc file system at " + "PROCROOT" + " (no such file or directory): no traffic can be tied to a process"}},
 		{"no capabilities", seeing{procRoot: fakeProc(t, "0000000000000000", "rw"), plan: plan(up, false)},
-			[]string{"without cap_dac_read_search and cap_sys_ptrace only this user's processes can be tied to their traffic"}},
+			[]string{"other users' processes cannot be tied to their traffic, it shows as unknown: reading their /proc/PID/fd needs cap_dac_read_search and cap_sys_ptrace (run as root, or: setcap cap_net_raw,cap_dac_read_search,cap_sys_ptrace+ep "}},
+		{"container, cap_net_raw only", seeing{procRoot: containerProc(t, false), plan: plan(up, false)},
+			[]string{"other users' processes cannot be tied to their traffic",
+				"1 process of this user holds capabilities hogs lacks (PID 1 sh\\x1b[2J): their traffic shows as unknown; reading their /proc/PID/fd needs cap_sys_ptrace"}},
+		{"container, no kernel events", seeing{procRoot: containerProc(t, false), plan: plan(up, false), noKernelEvents: "no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root)"},
+			[]string{"no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root); connections are tied to processes from /proc alone, so one that closes before hogs looks it up, or whose process has exited, shows as unknown",
+				"other users' processes cannot be tied", "1 process of this user holds capabilities hogs lacks"}},
+		{"container, kernel events", seeing{procRoot: containerProc(t, false), plan: plan(up, false), kernelEvents: true}, nil},
+		{"another namespace", seeing{procRoot: containerProc(t, true), plan: plan(up, false), kernelEvents: true},
+			[]string{"1 other network namespace (containers) on this host: looking up their sockets needs cap_sys_admin (setns), their traffic on host-side devices shows as unknown"}},
+		{"bound namespaces", seeing{procRoot: containerProc(t, true), plan: plan(up, false), kernelEvents: true, netnsDirs: []string{boundNetns(t, 2)}},
+			[]string{"3 other network namespaces (containers)"}},
 		{"no capabilities, kernel events", seeing{procRoot: fakeProc(t, "0000000000000000", "rw"), plan: plan(up, false), kernelEvents: true}, nil},
 		{"ptrace only", seeing{procRoot: fakeProc(t, ptraceOnly, "rw"), plan: plan(up, false)},
-			[]string{"without cap_dac_read_search and cap_sys_ptrace"}},
+			[]string{"needs cap_dac_read_search and cap_sys_ptrace"}},
 		{"hidepid", seeing{procRoot: fakeProc(t, "0000000000000000", "rw,hidepid=invisible"), plan: plan(up, false)},
 			[]string{"is mounted with hidepid=invisible: other users' processes are hidden"}},
 		{"hidepid, ptrace", seeing{procRoot: fakeProc(t, both, "rw,hidepid=2"), plan: plan(up, false)}, nil},
@@ -58,6 +106,9 @@ func TestStartupWarnings(t *testing.T) {
 		{"no /proc, no devices", seeing{procRoot: "/nonexistent/proc", plan: plan(onlyLo, false)},
 			[]string{"no proc file system at /nonexistent/proc", "no devices to monitor"}},
 	} {
+		if tt.s.netnsDirs == nil {
+			tt.s.netnsDirs = []string{} // not the host's /run/netns
+		}
 		got := startupWarnings(tt.s)
 		if len(got) != len(tt.want) {
 			t.Errorf("%s: %d warnings %q, want %d", tt.name, len(got), got, len(tt.want))
@@ -70,6 +121,16 @@ func TestStartupWarnings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// boundNetns is a directory of n files standing for bound namespaces
+// (each file's inode is what a namespace's would be).
+func boundNetns(t *testing.T, n int) string {
+	dir := t.TempDir()
+	for i := range n {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("ns%d", i)), nil, 0o644)
+	}
+	return dir
 }
 
 func TestSilentCapture(t *testing.T) {
@@ -107,8 +168,18 @@ func FuzzProcStatusFiles(f *testing.F) {
 	f.Add([]byte("CapEff:\t000001ffffffffff\n"), []byte("23 1 0:22 / /proc rw shared:12 - proc proc rw,hidepid=2\n"))
 	f.Add([]byte("CapEff:\tzz\nCapEff:"), []byte("- proc\n1 2 3 4 /proc 6 - proc"))
 	f.Add([]byte(""), []byte("23 1 0:22 / /proc rw - proc proc hidepid=off,hidepid=invisible"))
+	f.Add([]byte("Name:\tsh\nPid:\t1\nUid:\t0\t0\t0\t0\nGid:\t0 0 0 0\nCapPrm:\t000001ffffffffff\nCapEff: 2000 \n"), []byte(""))
 	f.Fuzz(func(t *testing.T, status, mountinfo []byte) {
-		capEff(status)
+		// The two readers of CapEff agree when the text has one such line.
+		lines := 0
+		for _, l := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(l, "CapEff:") {
+				lines++
+			}
+		}
+		if st := parseStatus(status); lines == 1 && st.capEff != capEff(status) {
+			t.Fatalf("parseStatus CapEff %x, capEff %x", st.capEff, capEff(status))
+		}
 		if h := hidepid(mountinfo, "/proc"); h != "" && !strings.Contains(string(mountinfo), "hidepid="+h) {
 			t.Fatalf("hidepid %q not in %q", h, mountinfo)
 		}

@@ -246,8 +246,9 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 		fmt.Fprintf(stderr, "hogs: no sock_diag (%v): reading /proc/net tables instead\n", err)
 	}
 	resolver := monitor.Proc{Resolver: proc.NewResolver(rcfg)}
-	// Socket-destroy events (CAP_NET_ADMIN): a closed socket's flow is
-	// never searched for again.
+	// Socket-destroy events (no capability needed: sock_diag lets anyone
+	// join its multicast groups): a closed socket's flow is never searched
+	// for again.
 	destroyed, err := proc.OpenDestroyWatcher()
 	if err == nil {
 		go resolver.FollowClosed(destroyed)
@@ -310,7 +311,11 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 // startupWarnings.
 func seeingLive(cfg config, run *liveRun) seeing {
 	_, kernelEvents := run.attr.(*kevents.Attributor)
-	return seeing{procRoot: proc.DefaultRoot, plan: run.live.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
+	s := seeing{procRoot: proc.DefaultRoot, plan: run.live.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
+	if !kernelEvents && kevents.BuiltIn && !cfg.noKernelEvents && len(cfg.onlyPIDs) == 0 {
+		s.noKernelEvents = run.attr.Stats().Note
+	}
+	return s
 }
 
 // openCapture opens the live capture with the kernel filters -C and -f ask
