@@ -65,11 +65,12 @@ func startupWarnings(s seeing) []string {
 		out = append(out, fmt.Sprintf("no proc file system at %s (%v): no traffic can be tied to a process, all of it shows as unknown; mount it: mount -t proc proc %s",
 			s.procRoot, errorReason(err), s.procRoot))
 	}
-	if s.noKernelEvents != "" {
-		out = append(out, s.noKernelEvents+"; connections are tied to processes from /proc alone, "+
-			"so one that closes before hogs looks it up, or whose process has exited, shows as unknown")
-	}
 	if err == nil {
+		// (Without /proc everything is unknown: no more to say.)
+		if s.noKernelEvents != "" {
+			out = append(out, s.noKernelEvents+"; connections are tied to processes from /proc alone, "+
+				"so one that closes before hogs looks it up, or whose process has exited, shows as unknown")
+		}
 		out = append(out, capabilityWarnings(s, status)...)
 	}
 	if s.plan != nil && !monitorsAny(s.plan) {
