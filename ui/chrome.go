@@ -1,6 +1,9 @@
 package ui
 
-import "strconv"
+import (
+	"strconv"
+	"unicode/utf8"
+)
 
 // drawTitle draws line y: the title (bold) and what the screen shows on
 // the left, the devices and the refresh interval on the right; the right
@@ -86,15 +89,26 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 	}
 	start := len(b)
 	if len(snap.Notes) > 0 {
-		// What hogs cannot see, before all else that may go.
+		// What hogs cannot see, first; it never goes: a note longer than
+		// the line is cut ("...") so that the count of the others still
+		// shows.
 		b = append(b, "! "...)
 		b = sc.display(b, snap.Notes[0])
-		if len(snap.Notes) > 1 {
-			b = append(b, " (+"...)
-			b = strconv.AppendInt(b, int64(len(snap.Notes)-1), 10)
-			b = append(b, " more; see stderr)"...)
+		noteEnd := len(b)
+		b = appendMoreNotes(b, len(snap.Notes)-1)
+		if over := cellsOf(b[start:]) - g.W; over > 0 {
+			keep := cellsOf(b[start:noteEnd]) - over - len("...")
+			cut, w := start, 0
+			for cut < noteEnd {
+				_, size := utf8.DecodeRune(b[cut:])
+				if w += cellsOf(b[cut : cut+size]); w > keep {
+					break
+				}
+				cut += size
+			}
+			b = appendMoreNotes(append(b[:cut], "..."...), len(snap.Notes)-1)
 		}
-		add(start, 0, 0, 10, true)
+		add(start, 0, 0, 13, true)
 	}
 	start = len(b)
 	for i, d := range devicesOf(snap, st) {
@@ -229,6 +243,17 @@ func (g *Grid) drawFooter(y int, st *ViewState, snap *View, hint string) {
 		g.drawText(x, y, g.W-x, t, a, false)
 		x += cellsOf(t)
 	}
+}
+
+// appendMoreNotes appends how many more notes there are than the footer
+// shows, if any.
+func appendMoreNotes(b []byte, more int) []byte {
+	if more <= 0 {
+		return b
+	}
+	b = append(b, " (+"...)
+	b = strconv.AppendInt(b, int64(more), 10)
+	return append(b, " more; see stderr)"...)
 }
 
 // devicesOf is what the title and footer name: the refresh's devices, or

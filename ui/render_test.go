@@ -535,4 +535,17 @@ func TestFooterNotes(t *testing.T) {
 	if !strings.Contains(footer, `! other users' processes: no cap_sys_ptrace\x1b[31m (+1 more; see stderr)`) {
 		t.Errorf("footer %q lacks the note", footer)
 	}
+	// A note longer than the line is cut, the count of the others kept;
+	// the rest of the footer goes.
+	real.Notes = []string{strings.Repeat("a long note wider than the terminal ", 4) + "END", "second", "third"}
+	for _, width := range []int{100, 60, 30} {
+		g := NewGrid(width, 30)
+		Render(g, &real, &st)
+		lines := strings.Split(strings.TrimRight(g.Text(), "\n"), "\n")
+		footer := strings.TrimRight(lines[len(lines)-1], " ")
+		if !strings.HasPrefix(footer, "! a l") || !strings.HasSuffix(footer, "... (+2 more; see stderr)") ||
+			len(footer) > width || strings.Contains(footer, "END") {
+			t.Errorf("width %d: footer %q, want the note cut to fit with the count of the others", width, footer)
+		}
+	}
 }
