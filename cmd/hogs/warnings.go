@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"hogs/rawcap"
@@ -21,12 +20,7 @@ import (
 const (
 	capDacReadSearch = 2
 	capSysPtrace     = 19
-	capSysAdmin      = 21
 )
-
-// netnsDirs are where network namespaces are bound to names: ip netns's
-// and Docker's.
-var netnsDirs = []string{"/run/netns", "/run/docker/netns"}
 
 // silentCaptureAfter is how long a live capture may see no packet at all
 // before hogs says so.
@@ -46,16 +40,14 @@ type seeing struct {
 	// ("no kernel socket events: needs ..."; "" when they are, were
 	// turned off, or are not built in).
 	noKernelEvents string
-	// netnsDirs hold bind-mounted network namespaces (netnsDirs; tests
-	// give fixtures).
-	netnsDirs []string
 }
 
 // startupWarnings are the things that would leave hogs showing less than
 // the user expects, each one line naming the capability that would show
 // it: no /proc, no kernel socket events, other users' processes and
-// processes holding capabilities hogs lacks out of reach, other network
-// namespaces out of reach, no device to monitor. trace and JSON modes
+// processes holding capabilities hogs lacks out of reach, no device to
+// monitor. (Other network namespaces out of reach are said by the
+// namespace machinery, which knows which it wants.) trace and JSON modes
 // print them on stderr at start; the table prints them before it starts
 // and shows them in its footer.
 func startupWarnings(s seeing) []string {
@@ -92,8 +84,7 @@ func startupWarnings(s seeing) []string {
 // it: same uids and gids and a permitted capability set within hogs's
 // effective one, or cap_sys_ptrace; listing the directory (mode 0500,
 // owned by the process's user) also needs cap_dac_read_search for another
-// user's. Joining another network namespace to look up its sockets
-// (setns) needs cap_sys_admin.
+// user's.
 func capabilityWarnings(s seeing, status []byte) []string {
 	var out []string
 	eff := capEff(status)
@@ -107,23 +98,12 @@ func capabilityWarnings(s seeing, status []byte) []string {
 			"reading their /proc/PID/fd needs cap_dac_read_search and cap_sys_ptrace (run as root, or: setcap cap_net_raw,cap_dac_read_search,cap_sys_ptrace+ep "+
 			rawcap.ShellQuote(executable())+")")
 	}
-	if ptrace && eff&(1<<capSysAdmin) != 0 {
+	if ptrace || s.kernelEvents {
 		return out
 	}
-	scan := scanProcesses(s.procRoot, status)
-	if !ptrace && !s.kernelEvents && scan.capable > 0 {
+	if n, example := capableProcesses(s.procRoot, status); n > 0 {
 		out = append(out, fmt.Sprintf("%d %s of this user %s capabilities hogs lacks (%s): their traffic shows as unknown; reading their /proc/PID/fd needs cap_sys_ptrace",
-			scan.capable, plural(scan.capable, "process", "processes"), plural(scan.capable, "holds", "hold"), scan.example))
-	}
-	if eff&(1<<capSysAdmin) == 0 {
-		dirs := s.netnsDirs
-		if dirs == nil {
-			dirs = netnsDirs
-		}
-		if n := len(scan.otherNetns(dirs)); n > 0 {
-			out = append(out, fmt.Sprintf("%d other network %s (containers) on this host: looking up their sockets needs cap_sys_admin (setns), their traffic on host-side devices shows as unknown",
-				n, plural(n, "namespace", "namespaces")))
-		}
+			n, plural(n, "process", "processes"), plural(n, "holds", "hold"), example))
 	}
 	return out
 }
@@ -135,22 +115,10 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// processScan is what a walk of /proc found about the processes hogs's
-// capabilities leave out of reach.
-type processScan struct {
-	// capable counts the processes with hogs's uids and gids whose
-	// permitted capabilities are not all in hogs's effective set;
-	// example names the first ("PID 1 sh").
-	capable int
-	example string
-	self    string          // hogs's network namespace ("net:[N]")
-	netns   map[string]bool // the namespaces of processes hogs may read
-}
-
-// scanProcesses walks the processes under procRoot once.
-func scanProcesses(procRoot string, selfStatus []byte) processScan {
-	scan := processScan{netns: map[string]bool{}}
-	scan.self, _ = os.Readlink(filepath.Join(procRoot, "self", "ns", "net"))
+// capableProcesses counts the processes under procRoot with hogs's uids
+// and gids (selfStatus: its status) whose permitted capabilities are not
+// all in hogs's effective set, and names the first ("PID 1 sh").
+func capableProcesses(procRoot string, selfStatus []byte) (n int, example string) {
 	own := parseStatus(selfStatus)
 	entries, _ := os.ReadDir(procRoot)
 	for _, e := range entries {
@@ -158,11 +126,7 @@ func scanProcesses(procRoot string, selfStatus []byte) processScan {
 		if err != nil || pid <= 0 {
 			continue
 		}
-		dir := filepath.Join(procRoot, e.Name())
-		if ns, err := os.Readlink(filepath.Join(dir, "ns", "net")); err == nil {
-			scan.netns[ns] = true
-		}
-		b, err := os.ReadFile(filepath.Join(dir, "status"))
+		b, err := os.ReadFile(filepath.Join(procRoot, e.Name(), "status"))
 		if err != nil {
 			continue
 		}
@@ -170,36 +134,12 @@ func scanProcesses(procRoot string, selfStatus []byte) processScan {
 		if st.pid == own.pid || st.ids != own.ids || st.capPrm&^own.capEff == 0 {
 			continue
 		}
-		if scan.capable == 0 {
-			scan.example = fmt.Sprintf("PID %d %s", pid, ui.Sanitized(st.name))
+		if n == 0 {
+			example = fmt.Sprintf("PID %d %s", pid, ui.Sanitized(st.name))
 		}
-		scan.capable++
+		n++
 	}
-	return scan
-}
-
-// otherNetns returns the network namespaces other than hogs's own: those
-// of the processes scanned and those bound in dirs.
-func (s processScan) otherNetns(dirs []string) map[string]bool {
-	other := map[string]bool{}
-	for ns := range s.netns {
-		if ns != s.self {
-			other[ns] = true
-		}
-	}
-	for _, dir := range dirs {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			var st syscall.Stat_t
-			if syscall.Stat(filepath.Join(dir, e.Name()), &st) != nil {
-				continue
-			}
-			if ns := fmt.Sprintf("net:[%d]", st.Ino); ns != s.self {
-				other[ns] = true
-			}
-		}
-	}
-	return other
+	return n, example
 }
 
 // procStatus is what capabilityWarnings needs of a /proc/PID/status.

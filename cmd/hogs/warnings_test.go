@@ -30,37 +30,33 @@ func fakeProc(t *testing.T, capEff, superOptions string) string {
 	return root
 }
 
-// fakeProcess adds process pid to a fake proc root: its status with uid,
-// the permitted capabilities capPrm, and its network namespace link.
-func fakeProcess(t *testing.T, root string, pid int, name string, uid, capPrm, netns string) {
+// fakeProcess adds process pid to a fake proc root: its status with uid
+// and the permitted capabilities capPrm.
+func fakeProcess(t *testing.T, root string, pid int, name string, uid, capPrm string) {
 	t.Helper()
 	dir := filepath.Join(root, strconv.Itoa(pid))
-	if err := os.MkdirAll(filepath.Join(dir, "ns"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	status := fmt.Sprintf("Name:\t%s\nPid:\t%d\nUid:\t%s\t%s\t%s\t%s\nGid:\t0\t0\t0\t0\nCapPrm:\t%s\nCapEff:\t%s\n",
 		name, pid, uid, uid, uid, uid, capPrm, capPrm)
 	os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644)
-	os.Symlink(netns, filepath.Join(dir, "ns", "net"))
 }
 
 // containerProc is a proc root as hogs sees it in a container with only
-// cap_net_raw (CapEff 2000), as root, in net:[100]: itself (PID 12), the
-// container's init holding every capability, a root process with
-// cap_net_raw only, another user's process, and, with otherNetns, a
-// process in another network namespace.
-func containerProc(t *testing.T, otherNetns bool) string {
+// cap_net_raw (CapEff 2000), as root: itself (PID 12), the container's
+// init holding every capability, a root process with cap_net_raw only,
+// another user's process, and, with more, a root process holding
+// cap_net_admin too.
+func containerProc(t *testing.T, more bool) string {
 	root := fakeProc(t, "0000000000002000", "rw")
 	os.WriteFile(filepath.Join(root, "self", "status"), []byte("Name:\thogs\nPid:\t12\nUid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nCapPrm:\t0000000000002000\nCapEff:\t0000000000002000\n"), 0o644)
-	os.MkdirAll(filepath.Join(root, "self", "ns"), 0o755)
-	os.Symlink("net:[100]", filepath.Join(root, "self", "ns", "net"))
-	fakeProcess(t, root, 1, "sh\x1b[2J", "0", "000001ffffffffff", "net:[100]")
-	fakeProcess(t, root, 7, "client", "0", "0000000000002000", "net:[100]")
-	fakeProcess(t, root, 9, "nobody", "65534", "0000000000000000", "net:[100]")
-	fakeProcess(t, root, 12, "hogs", "0", "0000000000002000", "net:[100]")
-	if otherNetns {
-		fakeProcess(t, root, 20, "other", "65534", "0000000000000000", "net:[200]")
-		fakeProcess(t, root, 21, "other", "65534", "0000000000000000", "net:[200]")
+	fakeProcess(t, root, 1, "sh\x1b[2J", "0", "000001ffffffffff")
+	fakeProcess(t, root, 7, "client", "0", "0000000000002000")
+	fakeProcess(t, root, 9, "nobody", "65534", "0000000000000000")
+	fakeProcess(t, root, 12, "hogs", "0", "0000000000002000")
+	if more {
+		fakeProcess(t, root, 20, "admin", "0", "0000000000003000")
 	}
 	return root
 }
@@ -88,10 +84,8 @@ func TestStartupWarnings(t *testing.T) {
 			[]string{"no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root); connections are tied to processes from /proc alone, so one that closes before hogs looks it up, or whose process has exited, shows as unknown",
 				"other users' processes cannot be tied", "1 process of this user holds capabilities hogs lacks"}},
 		{"container, kernel events", seeing{procRoot: containerProc(t, false), plan: plan(up, false), kernelEvents: true}, nil},
-		{"another namespace", seeing{procRoot: containerProc(t, true), plan: plan(up, false), kernelEvents: true},
-			[]string{"1 other network namespace (containers) on this host: looking up their sockets needs cap_sys_admin (setns), their traffic on host-side devices shows as unknown"}},
-		{"bound namespaces", seeing{procRoot: containerProc(t, true), plan: plan(up, false), kernelEvents: true, netnsDirs: []string{boundNetns(t, 2)}},
-			[]string{"3 other network namespaces (containers)"}},
+		{"container, two capable processes", seeing{procRoot: containerProc(t, true), plan: plan(up, false)},
+			[]string{"other users' processes cannot be tied", "2 processes of this user hold capabilities hogs lacks (PID 1 sh\\x1b[2J)"}},
 		{"no capabilities, kernel events", seeing{procRoot: fakeProc(t, "0000000000000000", "rw"), plan: plan(up, false), kernelEvents: true}, nil},
 		{"ptrace only", seeing{procRoot: fakeProc(t, ptraceOnly, "rw"), plan: plan(up, false)},
 			[]string{"needs cap_dac_read_search and cap_sys_ptrace"}},
@@ -106,9 +100,6 @@ func TestStartupWarnings(t *testing.T) {
 		{"no /proc, no devices", seeing{procRoot: "/nonexistent/proc", plan: plan(onlyLo, false)},
 			[]string{"no proc file system at /nonexistent/proc", "no devices to monitor"}},
 	} {
-		if tt.s.netnsDirs == nil {
-			tt.s.netnsDirs = []string{} // not the host's /run/netns
-		}
 		got := startupWarnings(tt.s)
 		if len(got) != len(tt.want) {
 			t.Errorf("%s: %d warnings %q, want %d", tt.name, len(got), got, len(tt.want))
@@ -121,16 +112,6 @@ func TestStartupWarnings(t *testing.T) {
 			}
 		}
 	}
-}
-
-// boundNetns is a directory of n files standing for bound namespaces
-// (each file's inode is what a namespace's would be).
-func boundNetns(t *testing.T, n int) string {
-	dir := t.TempDir()
-	for i := range n {
-		os.WriteFile(filepath.Join(dir, fmt.Sprintf("ns%d", i)), nil, 0o644)
-	}
-	return dir
 }
 
 func TestSilentCapture(t *testing.T) {
