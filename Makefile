@@ -11,7 +11,7 @@ FUZZTIME ?= 10m
 BENCHTIME ?= 1s
 BENCHCOUNT ?= 10
 
-.PHONY: all build static small test test-live test-cross fuzz bench bench-live bench-sockets bench-sockets-short bench-flood pgo captures lint clean \
+.PHONY: all build static small test test-live test-cross fuzz bench bench-live bench-sockets bench-sockets-short bench-containers bench-flood pgo captures lint clean \
 	release install uninstall
 
 all: build
@@ -103,6 +103,14 @@ bench-sockets: build
 # (bench/sockets; needs root, about four minutes).
 bench-sockets-short: build
 	go run ./bench/sockets -monitors hogs-json,hogs-json-noev,hogs,hogs-noev,nethogs -new-size 64 -new-answer 64 -hold 0 -phase 5s -procs 300 -out bench/sockets/results-short.md
+
+# The issue's container scenario: 50 container namespaces on a bridge with
+# 400 idle sockets each, a busy flow and 10 new connections a second spread
+# over them, the monitor in the host namespace watching the bridge's ports
+# and the uplink; hogs --json, hogs -t and nethogs (bench/sockets
+# -containers; needs root, about three minutes).
+bench-containers: build
+	go run ./bench/sockets -containers 50 -idle 20000 -monitors hogs-json,hogs,nethogs -out bench/sockets/results-containers.md
 
 # hogs against nethogs on a device flooded with random-tuple TCP SYNs, then
 # a UDP storm (every frame a new 5-tuple; 50,000 frames/s and the

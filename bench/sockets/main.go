@@ -108,6 +108,31 @@
 // the 64-byte echo, close), and phase 5 with 300 client processes of
 // 20 kB each, into bench/sockets/results-short.md.
 //
+// # Containers (`make bench-containers`)
+//
+// With -containers N the lab is a host the way a container runtime makes
+// one (containers.go): the monitor runs in a host namespace
+// (hogs-ctr-h-X) with a bridge br0 (10.93.0.1/16) whose ports are the host
+// sides of N container namespaces' veths (hogs-ctr-cK-X, eth0 10.93.1.K+2,
+// default route via br0), and an uplink veth vUp (10.94.0.1/24) to a
+// remote namespace (hogs-ctr-r-X, vR 10.94.0.2) where every server runs;
+// the host routes between them (no NAT). All links are kept quiet as in
+// the pair, with static bridge forwarding entries so that nothing is
+// flooded. Each container holds -idle / N idle connections (an idle
+// holder, and its idle server in the remote namespace) and a
+// new-connections client making -new-rate / N connections a second
+// (0.2 for 10 over 50), waiting for SIGUSR1 from the start; phase 3 tells
+// them one after another, 1/-new-rate s apart, so that the connections are
+// evenly spread over time and containers. The busy flow runs from
+// container 0. The monitor sees each container packet on the bridge port,
+// on the bridge (routed traffic) and on the uplink; the wire truth is
+// vUp's counters (every byte crosses it once), so an accuracy of 200 or
+// 300 % says the monitor counted the copies. A new connection is
+// attributed when hogs --json lists it (by the client's address, at
+// either end) under any of the clients' PIDs. Phase 5 is not run.
+// `make bench-containers` runs hogs --json, hogs -t and nethogs with 50
+// containers × 400 idle sockets into bench/sockets/results-containers.md.
+//
 // # What is reported
 //
 //   - CPU: se.sum_exec_runtime summed over /proc/PID/task/*/sched, in ms
@@ -227,6 +252,7 @@ type options struct {
 	newAnswer     int
 	procs         int
 	procSize      int
+	containers    int
 	phase, hold   time.Duration
 	monitors      []string
 	out           string
@@ -251,6 +277,7 @@ func main() {
 	flag.IntVar(&o.newAnswer, "new-answer", 1, "bytes each new connection is answered")
 	flag.IntVar(&o.procs, "procs", 0, "phase 5: short-lived client processes started one after another (0: no phase 5)")
 	flag.IntVar(&o.procSize, "proc-size", 20000, "phase 5: bytes each client process sends")
+	flag.IntVar(&o.containers, "containers", 0, "container namespaces on a bridge, the monitor in the host namespace: the idle sockets and new connections spread over them (0: the namespace pair)")
 	flag.StringVar(&mons, "monitors", "hogs,hogs-json,nethogs,hogs:old,hogs-json:old",
 		"runs, comma-separated: hogs, hogs-json, nethogs, and hogs-noev, hogs-json-noev (hogs --no-kernel-events); NAME:old starts the new-connections client before the idle holders")
 	flag.StringVar(&o.out, "out", "bench/sockets/results.md", "Markdown results file (empty: none)")
@@ -276,7 +303,7 @@ func (o options) check() error {
 		return fmt.Errorf("-ports %d out of range [1, 20]", o.ports)
 	case o.perProcess < 1 || o.perProcess > maxIdle:
 		return fmt.Errorf("-per-process %d out of range [1, %d]", o.perProcess, maxIdle)
-	case (o.idle+o.perProcess-1)/o.perProcess > 40:
+	case o.containers == 0 && (o.idle+o.perProcess-1)/o.perProcess > 40:
 		return fmt.Errorf("-idle %d / -per-process %d: more than 40 holder processes", o.idle, o.perProcess)
 	case o.serverMode != "accept" && o.serverMode != "backlog":
 		return fmt.Errorf("-server-mode %q: accept or backlog", o.serverMode)
@@ -296,6 +323,14 @@ func (o options) check() error {
 		return fmt.Errorf("-procs %d out of range [0, %d]", o.procs, maxProcs)
 	case o.procSize < 1 || o.procSize > maxMessage:
 		return fmt.Errorf("-proc-size %d out of range [1, %d]", o.procSize, maxMessage)
+	case o.containers < 0 || o.containers > maxCtrs:
+		return fmt.Errorf("-containers %d out of range [0, %d]", o.containers, maxCtrs)
+	case o.containers > 0 && o.containers*o.ports > 100:
+		return fmt.Errorf("-containers %d × -ports %d: more than 100 idle server ports", o.containers, o.ports)
+	case o.containers > 0 && (o.idle+o.containers-1)/o.containers > o.perProcess:
+		return fmt.Errorf("-idle %d over -containers %d: more than -per-process %d in one holder", o.idle, o.containers, o.perProcess)
+	case o.containers > 0 && o.procs > 0:
+		return fmt.Errorf("-procs (phase 5) runs in the namespace pair only, not with -containers")
 	case o.timeout <= 0 || o.timeout > 30*time.Minute:
 		return fmt.Errorf("-timeout %v out of range (0, 30m]", o.timeout)
 	}
@@ -417,7 +452,7 @@ func (r *result) take(mon *harness.Child, ref int) (snap, error) {
 	if s.ticks, _, err = netlab.CPUTicks(r.pid); err != nil {
 		return s, err
 	}
-	if s.wire, err = netlab.DeviceCounters(r.ns.A, "vA"); err != nil {
+	if s.wire, err = netlab.DeviceCounters(r.wireNS, r.wireDev); err != nil {
 		return s, err
 	}
 	s.x.XStats, s.x.ok = mon.Err.XAt(s.t)
@@ -429,10 +464,17 @@ type result struct {
 	monitor string
 	argv    []string
 	json    bool
-	ns      netlab.Pair
+	ns      netlab.Pair  // the namespace pair (not with -containers)
+	ctrs    containerLab // with -containers
 	pid     int
-	err     error
-	notes   []string
+	// Where things run: the monitor; the device whose counters are the
+	// wire truth; the servers (and their address); the busy client.
+	monNS, wireNS, wireDev, serverNS, serverAddr, busyNS string
+	// startNew starts phase 3's new connections; waitNew waits until
+	// every client has made its last and sets newLine.
+	startNew, waitNew func() error
+	err               error
+	notes             []string
 
 	idleWanted  int
 	idleOpen    int
@@ -441,7 +483,8 @@ type result struct {
 	sockstat    string
 	busyLine    string
 	sinkLine    string
-	newPID      int
+	newPID      int          // the (first) new-connections client
+	newPIDs     map[int]bool // every new-connections client (one per container)
 	newLine     string
 	newServer   string
 	made, ok    int
@@ -483,22 +526,22 @@ func (r *result) note(format string, args ...any) {
 	r.notes = append(r.notes, fmt.Sprintf(format, args...))
 }
 
-func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
-	p, err := lab.NewPair(pairConfig)
-	if err != nil {
-		return err
-	}
-	r.ns = p
-	defer lab.RemovePair(p)
+// roleFunc starts a traffic role in a namespace and has it stopped at the
+// end of the run.
+type roleFunc func(name, ns string, args ...string) (*harness.Child, error)
 
+func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	// Stop in reverse order of start, the monitor first; then the
-	// namespaces go (deferred above).
-	var stops, afters []func()
+	// namespaces go (removals).
+	var stops, afters, removals []func()
 	defer func() {
 		for i := len(stops) - 1; i >= 0; i-- {
 			stops[i]()
 		}
 		for _, f := range afters {
+			f()
+		}
+		for _, f := range removals {
 			f()
 		}
 	}()
@@ -510,16 +553,32 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 		stops = append(stops, func() { c.Stop(grace) })
 		return c, nil
 	}
-
-	// 1. Set-up. The new-connections server, and with :old the client,
-	// which waits for SIGUSR1 (so that its PID is older than the idle
-	// holders').
-	newSrv, err := role("newconn-server", p.B, addrB+":"+newconnPrt, strconv.Itoa(o.newSize), strconv.Itoa(o.newAnswer))
+	var err error
+	if o.containers > 0 {
+		err = r.setUpContainers(lab, o, role, &afters, &removals)
+	} else {
+		err = r.setUpPair(lab, m, o, role, &afters, &removals)
+	}
 	if err != nil {
 		return err
 	}
-	afters = append(afters, func() { r.newServer = harness.LastLine(newSrv.Out.Text()) })
-	if _, err := newSrv.WaitLine("ready", 10*time.Second); err != nil {
+	return r.measure(lab, m, o, role, &stops, &afters)
+}
+
+// setUpPair is phase 1's set-up in a namespace pair: the monitor, the
+// idle holders and the clients in nsA, the servers in nsB.
+func (r *result) setUpPair(lab *netlab.Lab, m monitor, o options, role roleFunc, afters, removals *[]func()) error {
+	p, err := lab.NewPair(pairConfig)
+	if err != nil {
+		return err
+	}
+	r.ns = p
+	*removals = append(*removals, func() { lab.RemovePair(p) })
+	r.monNS, r.wireNS, r.wireDev, r.serverNS, r.serverAddr, r.busyNS = p.A, p.A, "vA", p.B, addrB, p.A
+
+	// The new-connections server, and with :old the client, which waits
+	// for SIGUSR1 (so that its PID is older than the idle holders').
+	if err := r.newconnServer(role, afters, o); err != nil {
 		return err
 	}
 	newArgs := []string{addrB + ":" + newconnPrt, strconv.Itoa(o.newRate), o.phase.String(), o.hold.String()}
@@ -529,77 +588,133 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 		if newc, err = role("newconn-client", p.A, append(append(newArgs, "signal"), newTail...)...); err != nil {
 			return err
 		}
-		r.newPID = newc.PID()
-		afters = append(afters, func() { r.collectNew(newc) })
+		r.addNewClient(newc, afters)
 		if _, err := newc.WaitLine("waiting", 10*time.Second); err != nil {
 			return err
 		}
 	}
+	r.startNew = func() error {
+		if m.oldClient {
+			newc.Signal(syscall.SIGUSR1)
+			return nil
+		}
+		var err error
+		if newc, err = role("newconn-client", p.A, append(append(newArgs, "now"), newTail...)...); err != nil {
+			return err
+		}
+		r.addNewClient(newc, afters)
+		return nil
+	}
+	r.waitNew = func() (err error) {
+		r.newLine, err = newc.WaitLine("made ", o.phase+o.hold+20*time.Second)
+		return err
+	}
 
 	// Idle servers and holders, -per-process connections each.
 	setupStart := time.Now()
-	var servers []*harness.Child
 	for k, n := range chunks(o.idle, o.perProcess) {
-		var ports []string
-		for i := range o.ports {
-			ports = append(ports, strconv.Itoa(idleBase+k*o.ports+i))
-		}
-		srv, err := role("idle-server", p.B, addrB, strings.Join(ports, ","), strconv.Itoa(n), o.serverMode)
-		if err != nil {
+		if err := r.idlePair(role, afters, o, k, n, p.A); err != nil {
 			return err
-		}
-		servers = append(servers, srv)
-		if _, err := srv.WaitLine("ready", 10*time.Second); err != nil {
-			return err
-		}
-		holder, err := role("idle-holder", p.A, addrB, strings.Join(ports, ","), strconv.Itoa(n))
-		if err != nil {
-			return err
-		}
-		line, err := holder.WaitLine("connected ", connectDeadline+10*time.Second)
-		if err != nil {
-			return err
-		}
-		r.holderLines = append(r.holderLines, fmt.Sprintf("PID %d: %s", holder.PID(), line))
-		if f := strings.Fields(line); len(f) > 1 {
-			k, _ := strconv.Atoi(f[1])
-			r.idleOpen += k
 		}
 	}
-	afters = append(afters, func() {
-		for _, srv := range servers {
-			r.serverLines = append(r.serverLines, harness.LastLine(srv.Out.Text()))
-		}
-	})
 	if out, err := netlab.Exec(p.A, "cat", "/proc/net/sockstat"); err == nil {
-		for _, l := range strings.Split(out, "\n") {
-			if strings.HasPrefix(l, "TCP:") {
-				r.sockstat = strings.TrimSpace(l)
-			}
-		}
+		r.sockstat = tcpSockstat(out)
 	}
 	if r.idleOpen < o.idle {
 		r.note("only %d of %d idle connections could be opened: %s", r.idleOpen, o.idle, strings.Join(r.holderLines, "; "))
 	}
 	fmt.Fprintf(os.Stderr, "  %d idle connections in %d holders (set-up %v); nsA %s\n",
 		r.idleOpen, len(r.holderLines), time.Since(setupStart).Round(time.Millisecond), r.sockstat)
-
-	sink, err := role("busy-sink", p.B, addrB+":"+busyPort)
-	if err != nil {
-		return err
-	}
-	afters = append(afters, func() { r.sinkLine = harness.LastLine(sink.Out.Text()) })
-	if _, err := sink.WaitLine("ready", 10*time.Second); err != nil {
-		return err
-	}
-	var procsSrv *harness.Child
 	if o.procs > 0 {
-		if procsSrv, err = role("newconn-server", p.B, addrB+":"+procsPort, strconv.Itoa(o.procSize), "1"); err != nil {
+		procsSrv, err := role("newconn-server", p.B, addrB+":"+procsPort, strconv.Itoa(o.procSize), "1")
+		if err != nil {
 			return err
 		}
 		if _, err := procsSrv.WaitLine("ready", 10*time.Second); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// tcpSockstat is the TCP line of /proc/net/sockstat text.
+func tcpSockstat(out string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "TCP:") {
+			return strings.TrimSpace(l)
+		}
+	}
+	return ""
+}
+
+// newconnServer starts the new-connections server in the servers'
+// namespace.
+func (r *result) newconnServer(role roleFunc, afters *[]func(), o options) error {
+	newSrv, err := role("newconn-server", r.serverNS, r.serverAddr+":"+newconnPrt, strconv.Itoa(o.newSize), strconv.Itoa(o.newAnswer))
+	if err != nil {
+		return err
+	}
+	*afters = append(*afters, func() { r.newServer = harness.LastLine(newSrv.Out.Text()) })
+	_, err = newSrv.WaitLine("ready", 10*time.Second)
+	return err
+}
+
+// idlePair starts idle server k (n connections, -ports ports) in the
+// servers' namespace and its holder in namespace ns, and waits until the
+// holder has connected.
+func (r *result) idlePair(role roleFunc, afters *[]func(), o options, k, n int, ns string) error {
+	var ports []string
+	for i := range o.ports {
+		ports = append(ports, strconv.Itoa(idleBase+k*o.ports+i))
+	}
+	srv, err := role("idle-server", r.serverNS, r.serverAddr, strings.Join(ports, ","), strconv.Itoa(n), o.serverMode)
+	if err != nil {
+		return err
+	}
+	*afters = append(*afters, func() { r.serverLines = append(r.serverLines, harness.LastLine(srv.Out.Text())) })
+	if _, err := srv.WaitLine("ready", 10*time.Second); err != nil {
+		return err
+	}
+	holder, err := role("idle-holder", ns, r.serverAddr, strings.Join(ports, ","), strconv.Itoa(n))
+	if err != nil {
+		return err
+	}
+	line, err := holder.WaitLine("connected ", connectDeadline+10*time.Second)
+	if err != nil {
+		return err
+	}
+	r.holderLines = append(r.holderLines, fmt.Sprintf("PID %d: %s", holder.PID(), line))
+	if f := strings.Fields(line); len(f) > 1 {
+		k, _ := strconv.Atoi(f[1])
+		r.idleOpen += k
+	}
+	return nil
+}
+
+// addNewClient records a new-connections client: its PID, and what it
+// printed once it is stopped.
+func (r *result) addNewClient(c *harness.Child, afters *[]func()) {
+	if r.newPIDs == nil {
+		r.newPIDs = map[int]bool{}
+	}
+	r.newPIDs[c.PID()] = true
+	if r.newPID == 0 {
+		r.newPID = c.PID()
+	}
+	*afters = append(*afters, func() { r.collectNew(c) })
+}
+
+// measure runs the rest of phase 1 (the busy sink, the monitor, the busy
+// flow) and phases 2 to 5 once the set-up has placed the idle connections
+// and the new-connections clients.
+func (r *result) measure(lab *netlab.Lab, m monitor, o options, role roleFunc, stops, afters *[]func()) error {
+	sink, err := role("busy-sink", r.serverNS, r.serverAddr+":"+busyPort)
+	if err != nil {
+		return err
+	}
+	*afters = append(*afters, func() { r.sinkLine = harness.LastLine(sink.Out.Text()) })
+	if _, err := sink.WaitLine("ready", 10*time.Second); err != nil {
+		return err
 	}
 	isRefresh := trace.IsTraceRefresh
 	if m.json {
@@ -607,16 +722,16 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	}
 	// The link is quiet now (idle connections carry nothing): vA's
 	// counters from here on are exactly what the monitor can see.
-	if r.s0, err = netlab.DeviceCounters(p.A, "vA"); err != nil {
+	if r.s0, err = netlab.DeviceCounters(r.wireNS, r.wireDev); err != nil {
 		return err
 	}
-	mon, err := harness.Start(lab, m.name, p.A, isRefresh, m.argv...)
+	mon, err := harness.Start(lab, m.name, r.monNS, isRefresh, m.argv...)
 	if err != nil {
 		return err
 	}
 	r.pid = mon.PID()
 	monStarted := time.Now()
-	stops = append(stops, func() {
+	*stops = append(*stops, func() {
 		if !mon.Exited() {
 			r.killed, r.stopTook = mon.Stop(grace)
 		}
@@ -632,17 +747,17 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "  %s PID %d: first refresh after %v\n", m.name, r.pid, firstAt.Sub(monStarted).Round(time.Millisecond))
-	c, err := netlab.DeviceCounters(p.A, "vA")
+	c, err := netlab.DeviceCounters(r.wireNS, r.wireDev)
 	if err != nil {
 		return err
 	}
 	r.quiet = c.Sub(r.s0)
 	maxDur := 4 * time.Minute
-	busy, err := role("busy-client", p.A, addrB+":"+busyPort, strconv.Itoa(o.busyRate), strconv.Itoa(o.busyWrite), maxDur.String())
+	busy, err := role("busy-client", r.busyNS, r.serverAddr+":"+busyPort, strconv.Itoa(o.busyRate), strconv.Itoa(o.busyWrite), maxDur.String())
 	if err != nil {
 		return err
 	}
-	afters = append(afters, func() { r.busyLine = harness.LastLine(busy.Out.Text()) })
+	*afters = append(*afters, func() { r.busyLine = harness.LastLine(busy.Out.Text()) })
 	if _, err := busy.WaitLine("streaming", 10*time.Second); err != nil {
 		return err
 	}
@@ -685,16 +800,10 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	}
 
 	// 3. New connections.
-	if m.oldClient {
-		newc.Signal(syscall.SIGUSR1)
-	} else {
-		if newc, err = role("newconn-client", p.A, append(append(newArgs, "now"), newTail...)...); err != nil {
-			return err
-		}
-		r.newPID = newc.PID()
-		afters = append(afters, func() { r.collectNew(newc) })
+	if err := r.startNew(); err != nil {
+		return err
 	}
-	if r.newLine, err = newc.WaitLine("made ", o.phase+o.hold+20*time.Second); err != nil {
+	if err := r.waitNew(); err != nil {
 		return err
 	}
 	r.newDone = time.Now()
@@ -722,7 +831,7 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 	}
 	r.s6 = r.s5
 	if o.procs > 0 {
-		if err := r.procsPhase(mon, role, p, o); err != nil {
+		if err := r.procsPhase(mon, role, r.ns, o); err != nil {
 			return fmt.Errorf("phase 5: %v", err)
 		}
 	}
@@ -788,7 +897,9 @@ func chunks(n, per int) []int {
 // collectNew reads what the new-connections client printed: the local
 // address of each connection and the count.
 func (r *result) collectNew(c *harness.Child) {
-	r.newLocals = map[string]bool{}
+	if r.newLocals == nil {
+		r.newLocals = map[string]bool{}
+	}
 	for _, l := range strings.Split(c.Out.Text(), "\n") {
 		f := strings.Fields(l)
 		switch {
@@ -797,8 +908,9 @@ func (r *result) collectNew(c *harness.Child) {
 		case len(f) >= 3 && f[0] == "conn":
 			r.newErrLines = append(r.newErrLines, l)
 		case len(f) >= 4 && f[0] == "made":
-			r.made, _ = strconv.Atoi(f[1])
-			r.ok, _ = strconv.Atoi(f[3])
+			made, _ := strconv.Atoi(f[1])
+			ok, _ := strconv.Atoi(f[3])
+			r.made, r.ok = r.made+made, r.ok+ok
 		}
 	}
 }
@@ -808,7 +920,7 @@ func (r *result) collectNew(c *harness.Child) {
 // -proc-size bytes over its own connection and exiting; it ends at the
 // second refresh after the settle time past the last. vA's counters over
 // the phase are exactly those connections' bytes.
-func (r *result) procsPhase(mon *harness.Child, role func(string, string, ...string) (*harness.Child, error), p netlab.Pair, o options) error {
+func (r *result) procsPhase(mon *harness.Child, role roleFunc, p netlab.Pair, o options) error {
 	w0, err := netlab.DeviceCounters(p.A, "vA")
 	if err != nil {
 		return err

@@ -19,9 +19,35 @@ func TestConns(t *testing.T) {
 			{Local: "10.91.0.1:5003", Remote: "10.91.0.2:9300", PID: 43, Bytes: 1},
 		},
 	}
-	r := &result{final: final, newPID: 42, newLocals: map[string]bool{"10.91.0.1:5000": true, "10.91.0.1:5001": true, "10.91.0.1:5002": true, "10.91.0.1:5003": true}}
+	r := &result{final: final, newPID: 42, newPIDs: map[int]bool{42: true}, newLocals: map[string]bool{"10.91.0.1:5000": true, "10.91.0.1:5001": true, "10.91.0.1:5002": true, "10.91.0.1:5003": true}}
 	if c := r.conns(); c != (connCount{attributed: 1, unknown: 1, other: 1, missing: 1, bytes: 23}) {
 		t.Errorf("conns() = %+v", c)
+	}
+}
+
+// TestConnsContainers: with a client per container, a connection under
+// any client's PID is attributed, and a client's address is found at
+// either end (a monitor may take the server's end for the local one).
+func TestConnsContainers(t *testing.T) {
+	final := trace.Block{Conns: []trace.Conn{
+		{Local: "10.93.1.2:5000", Remote: "10.94.0.2:9300", PID: 42, Bytes: 15},
+		{Local: "10.94.0.2:9300", Remote: "10.93.1.3:5000", PID: 44, Bytes: 7},
+		{Local: "10.94.0.2:9300", Remote: "10.93.1.4:5000", PID: 0, Bytes: 1},
+		{Local: "10.94.0.2:9100", Remote: "10.93.1.4:6000", PID: 0, Bytes: 100}, // an idle connection
+	}}
+	r := &result{final: final, newPIDs: map[int]bool{42: true, 44: true},
+		newLocals: map[string]bool{"10.93.1.2:5000": true, "10.93.1.3:5000": true, "10.93.1.4:5000": true, "10.93.1.5:5000": true}}
+	if c := r.conns(); c != (connCount{attributed: 2, unknown: 1, missing: 1, bytes: 23}) {
+		t.Errorf("conns() = %+v", c)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	if got := spread(20000, 50); len(got) != 50 || got[0] != 400 || got[49] != 400 {
+		t.Errorf("spread(20000, 50) = %v", got)
+	}
+	if got := spread(10, 4); !slices.Equal(got, []int{3, 3, 2, 2}) {
+		t.Errorf("spread(10, 4) = %v", got)
 	}
 }
 

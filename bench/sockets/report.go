@@ -74,7 +74,15 @@ func (r *result) accuracy() float64 {
 }
 
 func (r *result) unknownBytes() float64 { return r.final.UnknownBytes() }
-func (r *result) newRowBytes() float64  { return r.final.BytesOf(r.newPID) }
+
+// newRowBytes is the bytes on the rows of the new-connections clients.
+func (r *result) newRowBytes() float64 {
+	var b float64
+	for pid := range r.newPIDs {
+		b += r.final.BytesOf(pid)
+	}
+	return b
+}
 
 // procsOwned is the bytes phase 5's client processes have on their own
 // rows (by PID) in the refresh that ended it.
@@ -107,15 +115,22 @@ func (r *result) conns() connCount {
 	var c connCount
 	seen := map[string]bool{}
 	for _, k := range r.final.Conns {
-		if !r.newLocals[k.Local] || seen[k.Local] {
+		// By the client's address, at whichever end the monitor put it
+		// (one that does not know the container's namespace may take the
+		// server's end for the local one).
+		local := k.Local
+		if !r.newLocals[local] {
+			local = k.Remote
+		}
+		if !r.newLocals[local] || seen[local] {
 			continue
 		}
-		seen[k.Local] = true
+		seen[local] = true
 		c.bytes += k.Bytes
-		switch k.PID {
-		case r.newPID:
+		switch {
+		case r.newPIDs[k.PID]:
 			c.attributed++
-		case 0:
+		case k.PID == 0:
 			c.unknown++
 		default:
 			c.other++
@@ -171,8 +186,13 @@ func (r *result) attributedText(perConn float64) string {
 // print writes the raw details of a run.
 func (r *result) print(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, "  "+format+"\n", args...) }
-	p("namespaces %s / %s; %s PID %d: %s", r.ns.A, r.ns.B, r.monitor, r.pid, strings.Join(r.argv, " "))
-	p("idle: %d connections; nsA /proc/net/sockstat %s", r.idleOpen, r.sockstat)
+	if r.ctrs.host != "" {
+		p("namespaces: host %s, remote %s, %d containers; %s PID %d: %s", r.ctrs.host, r.ctrs.remote, len(r.ctrs.containers), r.monitor, r.pid, strings.Join(r.argv, " "))
+		p("idle: %d connections; container 0's /proc/net/sockstat %s", r.idleOpen, r.sockstat)
+	} else {
+		p("namespaces %s / %s; %s PID %d: %s", r.ns.A, r.ns.B, r.monitor, r.pid, strings.Join(r.argv, " "))
+		p("idle: %d connections; nsA /proc/net/sockstat %s", r.idleOpen, r.sockstat)
+	}
 	for i, l := range r.holderLines {
 		srv := ""
 		if i < len(r.serverLines) {
@@ -198,7 +218,7 @@ func (r *result) print(w io.Writer) {
 		p("phase 2 (nothing new): %.2f s, refreshes %d..%d (%d); CPU %.2f ms (sched), %.0f ms (ticks); %.3f ms/refresh; %.2f ms/s",
 			r.idleLen(), r.s2.ref, r.s3.ref, r.idleRefreshes(), r.idleCPU(), r.ticksMs(r.s2, r.s3), r.cpuPerRefresh(), r.idleRate())
 		w2 := r.s3.wire.Sub(r.s2.wire)
-		p("  wire on vA: %d packets, %.2f MB/s", w2.Packets(), float64(w2.Bytes())/r.idleLen()/1e6)
+		p("  wire on %s: %d packets, %.2f MB/s", r.wireDev, w2.Packets(), float64(w2.Bytes())/r.idleLen()/1e6)
 		p("phase 3 (new connections): %.2f s, refreshes %d..%d; CPU %.2f ms (sched), %.0f ms (ticks); minus %.2f ms at phase 2's rate = %.2f ms for %d connections = %.3f ms each",
 			r.newLen(), r.s3.ref, r.s4.ref, r.newCPU(), r.ticksMs(r.s3, r.s4), r.idleRate()*r.newLen(), r.newExcess(), r.made, r.cpuPerConn())
 		p("  the client finished %.2f s into the phase; CPU utilisation %.0f %% (phase 2: %.0f %%)",
@@ -214,8 +234,8 @@ func (r *result) print(w io.Writer) {
 		p("refresh gaps: phase 2 mean %.3f s, max %.3f s; phase 3 mean %.3f s, max %.3f s", m2, x2, m3, x3)
 		p("memory: VmHWM %.1f MiB, VmRSS %.1f MiB at the end", harness.MiB(r.memEnd.HWM), harness.MiB(r.memEnd.RSS))
 		wb := r.wire()
-		p("accuracy: the last refresh (%d) has %.0f bytes; vA rx+tx since the monitor started %d bytes (%d packets) = %.4f %%; %d packets before the busy flow started",
-			r.s5.ref, r.attributed(), wb.Bytes(), wb.Packets(), r.accuracy(), r.quiet.Packets())
+		p("accuracy: the last refresh (%d) has %.0f bytes; %s rx+tx since the monitor started %d bytes (%d packets) = %.4f %%; %d packets before the busy flow started",
+			r.s5.ref, r.attributed(), r.wireDev, wb.Bytes(), wb.Packets(), r.accuracy(), r.quiet.Packets())
 		p("last refresh (%d), %d rows:", r.s5.ref, len(r.final.Rows))
 		for i, row := range r.final.Rows {
 			if i == 10 {
@@ -426,10 +446,21 @@ func observations(rs []*result, o options) []string {
 // resultsDoc is bench/sockets/results.md.
 func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.Duration) string {
 	var b strings.Builder
-	e.ResultsHeader(&b, "hogs vs nethogs with many idle sockets and new connections", "bench-sockets", "./bench/sockets", took)
-	fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`; the -noev runs add `--no-kernel-events` to hogs\n")
-	fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each %d bytes out, %d back, open %v after the answer\n",
-		o.idle, o.perProcess, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.newSize, o.newAnswer, o.hold)
+	title, target := "hogs vs nethogs with many idle sockets and new connections", "bench-sockets"
+	if o.containers > 0 {
+		title, target = fmt.Sprintf("hogs vs nethogs watching %d containers' idle sockets and new connections from the host", o.containers), "bench-containers"
+	}
+	e.ResultsHeader(&b, title, target, "./bench/sockets", took)
+	if o.containers > 0 {
+		fmt.Fprintf(&b, "- Monitors, each alone in a fresh lab: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`, in the host namespace of %d container namespaces bridged on br0 (each container's veth a bridge port), routing to a remote namespace through an uplink veth (vUp, no NAT): the monitor sees the containers' traffic on the bridge's ports, the bridge and the uplink\n", o.containers)
+		fmt.Fprintf(&b, "- Load: %d idle TCP connections spread over the containers (%d each, one holder process per container; idle server mode %s, %d ports per server, servers in the remote namespace); one busy flow of %.1f MB/s in %d-byte writes from container 0; phase 2 %v with nothing new; phase 3: %d new connections/s for %v spread over the containers (a client per container, started 1/%d s apart), each %d bytes out, %d back, open %v after the answer\n",
+			o.idle, o.idle/o.containers, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.newRate, o.newSize, o.newAnswer, o.hold)
+		fmt.Fprintf(&b, "- Wire truth: vUp's counters in the host namespace (every byte of the containers' traffic crosses it once)\n")
+	} else {
+		fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`; the -noev runs add `--no-kernel-events` to hogs\n")
+		fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each %d bytes out, %d back, open %v after the answer\n",
+			o.idle, o.perProcess, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.newSize, o.newAnswer, o.hold)
+	}
 	if o.procs > 0 {
 		fmt.Fprintf(&b, "- Phase 5, busy flow paused: %d client processes started one after another, each sending %d bytes over its own connection and exiting\n", o.procs, o.procSize)
 	}

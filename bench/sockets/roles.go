@@ -430,9 +430,10 @@ func newconnClient(args []string) error {
 	default:
 		return fmt.Errorf("start %q: now or signal", args[4])
 	}
-	rate, err := parseCount(args[1], 1000)
-	if err != nil || rate == 0 {
-		return fmt.Errorf("bad rate %q", args[1])
+	// A fraction for one container's share (10/s over 50: 0.2).
+	rate, err := strconv.ParseFloat(args[1], 64)
+	if err != nil || !(rate >= 0.01 && rate <= 1000) {
+		return fmt.Errorf("bad rate %q: want connections per second in [0.01, 1000]", args[1])
 	}
 	dur, err := parseDuration(args[2])
 	if err != nil {
@@ -447,7 +448,7 @@ func newconnClient(args []string) error {
 	if err := errors.Join(err1, err2); err != nil || size == 0 {
 		return fmt.Errorf("newconn-client: bad SIZE %q or ANSWER %q", args[5], args[6])
 	}
-	total := min(maxNewConns, int(float64(rate)*dur.Seconds()))
+	total := min(maxNewConns, int(rate*dur.Seconds()+1e-9))
 	var mu sync.Mutex
 	say := func(format string, a ...any) {
 		mu.Lock()
@@ -459,7 +460,7 @@ func newconnClient(args []string) error {
 	payload := make([]byte, size)
 	start := time.Now()
 	for i := range total {
-		time.Sleep(time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))))
+		time.Sleep(time.Until(start.Add(time.Duration(float64(i) * float64(time.Second) / rate))))
 		wg.Go(func() {
 			c, err := dialTCP(args[0], 2*time.Second)
 			if err != nil {
