@@ -467,9 +467,14 @@ func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.
 	fmt.Fprintf(&b, "- CPU: se.sum_exec_runtime over the monitor's threads (/proc/PID/task/*/sched), ns resolution\n")
 	b.WriteString("\n")
 	b.WriteString(table)
-	b.WriteString(`
+	legend := `
 CPU ms / refresh: the monitor's CPU from one refresh to the first refresh 10 s later, over the refreshes in between. CPU ms / new connection: phase 3's CPU minus phase 2's rate × its length, over the connections made. "old client": the new-connections client was started, waiting, before the idle holders, so its PID is older than theirs (hogs's fd scan walks the newest process first). New conns attributed: for hogs --json, the client's connections found by local address under its PID in the last refresh; for trace output (hogs -t, nethogs), an estimate: the client's row bytes / (connections × the mean bytes of one as hogs --json counted them). unknown TCP: bytes in "unknown TCP" in the last refresh. Dropped: hogs -x's kernel drop count (nethogs reports none). Accuracy: bytes in the last refresh (all rows, totals since the monitor started) / vA's rx+tx bytes from just before the monitor started (the link is quiet then: the busy flow starts after its first refresh) to that refresh (6 significant digits in trace rows: ~1e-5 noise). Method and caveats: the package documentation, bench/sockets/main.go.
-`)
+`
+	if o.containers > 0 {
+		legend = strings.ReplaceAll(legend, "vA's rx+tx bytes", "vUp's rx+tx bytes (the uplink: every byte of the containers' traffic crosses it once)")
+		legend += "With containers: a client per container; a new connection is attributed when it is found, by the client's address at either end, under any client's PID.\n"
+	}
+	b.WriteString(legend)
 	if notes := observations(rs, o); len(notes) > 0 {
 		b.WriteString("\nObserved in this run:\n\n")
 		for _, n := range notes {
