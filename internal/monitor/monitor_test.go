@@ -215,11 +215,16 @@ func TestOwnersFold(t *testing.T) {
 		r.src.send(tcpFrame(port, true, 200, ts), tcpFrame(port, false, 1000, ts))
 		wantSent += 200
 		wantRecv += 1000
-		// Its socket is found while the process runs; then it exits.
-		r.m.resolving.Lock()
-		r.m.retried = false
-		r.m.resolving.Unlock()
 		if i%10 == 9 {
+			// Their sockets are found while the processes run, by the
+			// resolver goroutine, which looks each new flow up once; then
+			// they exit. The test waits for those lookups: had a refresh's
+			// retry pass found the owners first, the resolver's queued
+			// lookups of the same flows would run whenever its goroutine
+			// is scheduled, on a fake clock that may have moved on by
+			// seconds, after the exits and the folds, and register exited
+			// processes again as owners of no flow.
+			r.waitLookups(t, uint64(i+1))
 			v := r.refresh(t, time.Second/2)
 			for p := 20000 + i - 9; p <= 20000+i; p++ {
 				r.attr.exit(p)
