@@ -88,8 +88,8 @@ type ctrRefresh struct {
 		PID      int      `json:"pid"`
 		UID      int      `json:"uid"`
 		Cmdline  []string `json:"cmdline"`
-		Sent     ctrDir  `json:"sent"`
-		Received ctrDir  `json:"received"`
+		Sent     ctrDir   `json:"sent"`
+		Received ctrDir   `json:"received"`
 	} `json:"processes"`
 	Unknown []struct {
 		Sent     ctrDir `json:"sent"`

@@ -37,20 +37,23 @@ type namespaces struct {
 	follow   *nsattr.Follower
 	owners   *flow.Owners
 	fsys     proc.FS
-	log      *lineLog
-	attr     *nsattr.Attributor // the last made by wrap
-	tracker  *tracker           // nil: no connection tracking
+	// cgroupOwner names the cgroup of a socket whose process is not
+	// found, in every namespace (nil: none).
+	cgroupOwner func(uint64) (flow.Process, bool)
+	log         *lineLog
+	attr        *nsattr.Attributor // the last made by wrap
+	tracker     *tracker           // nil: no connection tracking
 }
 
 // openNamespaces sets up the namespace machinery, before the capture
 // opens (attach gives it the capture); an error when it cannot run here:
 // then hogs counts the monitor's own namespace only, as without it.
-func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
+func openNamespaces(owners *flow.Owners, fsys proc.FS, cgroupOwner func(uint64) (flow.Process, bool)) (*namespaces, error) {
 	sc, err := netns.NewScanner(netns.Config{})
 	if err != nil {
 		return nil, err
 	}
-	n := &namespaces{sc: sc, owners: owners, fsys: fsys, log: &lineLog{}}
+	n := &namespaces{sc: sc, owners: owners, fsys: fsys, cgroupOwner: cgroupOwner, log: &lineLog{}}
 	n.boundary = nsattr.NewBoundary(nsattr.BoundaryConfig{Self: sc.Self(), Log: n.log})
 	// Connection tracking tells the NATed copies of containers' flows on
 	// the uplink (masquerade out, a port forward in).
@@ -91,7 +94,7 @@ func (p livePeers) SetPeers(peers map[int32]netns.Peer, top int) {
 // wrap returns the attributor of every namespace, own resolving the
 // monitor's. Start the last one made (start).
 func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor {
-	n.attr = nsattr.New(nsattr.Config{Scanner: n.sc, Own: own, New: nsattr.ProcFactory(n.fsys, n.owners), Log: n.log,
+	n.attr = nsattr.New(nsattr.Config{Scanner: n.sc, Own: own, New: nsattr.ProcFactory(n.fsys, n.owners, n.cgroupOwner), Log: n.log,
 		OnScan: func(list []netns.Namespace) { n.follow.Refresh(list) }, Wanted: n.follow.Behind, Quiet: n.follow.Quiet})
 	return n.attr
 }

@@ -21,7 +21,7 @@ const conntrackBuiltIn = false
 
 type namespaces struct{}
 
-func openNamespaces(owners *flow.Owners, fsys proc.FS) (*namespaces, error) {
+func openNamespaces(owners *flow.Owners, fsys proc.FS, cgroupOwner func(uint64) (flow.Process, bool)) (*namespaces, error) {
 	return nil, errors.New("network namespaces not built in")
 }
 

@@ -214,7 +214,7 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 		err error
 	)
 	if len(cfg.onlyPIDs) == 0 {
-		ns, err = openNamespaces(owners, rcfg.FS)
+		ns, err = openNamespaces(owners, rcfg.FS, rcfg.CgroupOwner)
 	} else {
 		err = errors.New("-P names processes of this namespace")
 	}

@@ -116,7 +116,7 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners)})
+	a := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners, nil)})
 	t.Cleanup(func() { a.Close(); sc.Close(); diag.Close() })
 
 	lo := netip.MustParseAddr("127.0.0.1")
@@ -137,6 +137,28 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 	// Every namespace on the machine has its resolver (other tests' too).
 	if st := a.Stats(); a.Namespaces() < 2 || st.Lookups < 5 {
 		t.Errorf("Stats = %+v, want namespace resolvers and five lookups", st)
+	}
+
+	// With a cgroup fallback, n2's server socket, whose process (this
+	// one) n2's resolver does not visit, goes to the row of the cgroup
+	// sock_diag names for it: this process's, whatever namespace the
+	// socket is in.
+	var asked []uint64
+	cgroupRow := func(id uint64) (flow.Process, bool) {
+		asked = append(asked, id)
+		return flow.Process{Name: "test.service", Cgroup: "/test.service", CgroupID: id}, id != 0
+	}
+	withCgroups := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners, cgroupRow)})
+	t.Cleanup(func() { withCgroups.Close() })
+	got = got[:2]
+	if err := withCgroups.Resolve([]flow.Key{k(ns2, server, client), k(ns1, client, server)}, got); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := owners.Lookup(got[0]); !ok || !p.IsCgroup() || p.CgroupID == 0 {
+		t.Errorf("n2's server socket with a cgroup fallback: owner %d (%+v, %v), want its cgroup's row (asked for %v)", got[0], p, ok, asked)
+	}
+	if pid := pidOf(t, owners, got[1]); pid != h1.Process.Pid {
+		t.Errorf("n1's client socket with a cgroup fallback: pid %d, want its process %d", pid, h1.Process.Pid)
 	}
 }
 

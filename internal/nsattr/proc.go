@@ -15,8 +15,10 @@ import (
 // global, so the resolver's /proc fd walk would find the owner whatever
 // its namespace; it visits only the namespace's processes
 // (proc.ResolverConfig.ScanPIDs is member), so a search in one container
-// does not read every process's descriptors.
-func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
+// does not read every process's descriptors. A socket whose process is
+// not found goes to its cgroup's owner through cgroupOwner, as in the
+// monitor's namespace (proc.ResolverConfig.CgroupOwner; nil: none).
+func ProcFactory(fsys proc.FS, owners *flow.Owners, cgroupOwner func(id uint64) (flow.Process, bool)) Factory {
 	return func(ns netns.Namespace, run func(func() error) error, member func(pid int) bool) (monitor.Attributor, error) {
 		var (
 			diag    *proc.SockDiag
@@ -27,15 +29,15 @@ func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
 			if diag, err = proc.OpenSockDiag(); err != nil {
 				return err
 			}
-			// Destroy events need CAP_NET_ADMIN; without them closed
-			// sockets are only found closed by a lookup.
+			// Without destroy events (a kernel that does not send
+			// them) closed sockets are only found closed by a lookup.
 			watcher, _ = proc.OpenDestroyWatcher()
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
-		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag, ScanPIDs: member})}, diag: diag, watcher: watcher}
+		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag, ScanPIDs: member, CgroupOwner: cgroupOwner})}, diag: diag, watcher: watcher}
 		if watcher != nil {
 			go r.FollowClosed(watcher)
 		}
@@ -48,7 +50,7 @@ func ProcFactory(fsys proc.FS, owners *flow.Owners) Factory {
 type nsResolver struct {
 	monitor.Proc
 	diag    *proc.SockDiag
-	watcher *proc.DestroyWatcher // nil without CAP_NET_ADMIN
+	watcher *proc.DestroyWatcher // nil when the kernel refused the subscription
 }
 
 // Close closes the sock_diag socket and the destroy watcher (which ends
