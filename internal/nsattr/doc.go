@@ -49,5 +49,10 @@
 //   - Follower keeps the Source's peer table and the Boundary's addresses
 //     (the monitor's namespace's and the containers', each read through a
 //     socket made inside the namespace and watching its address changes)
-//     current: Refresh after each scan, Run at each kick.
+//     current: Refresh after each scan, Run at each kick. A Refresh with
+//     nothing new makes no syscall per namespace: the links are dumped
+//     again only when a socket watching them (RTNLGRP_LINK, RTNLGRP_NSID)
+//     has news, the peers worked out again only then or when the scan's
+//     namespaces changed, and one poll tells which namespaces' addresses
+//     changed.
 package nsattr
