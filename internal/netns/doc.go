@@ -9,11 +9,15 @@
 //     marked Self.
 //   - Scanner.Scan finds namespaces through /proc/*/ns/net (deduplicated)
 //     and the bind mounts in /run/netns and Docker's /run/docker/netns. It
-//     reads the links of processes it has not seen before at every call
-//     and all of them every Config.FullEvery, so it is cheap to call at
-//     each refresh; a process that changes namespace after it was seen is
-//     noticed at the next full pass. Processes whose links may not be read
-//     are counted (ScanStats.Denied), not hidden.
+//     lists the processes only when the last PID given out (/proc/loadavg)
+//     moved, reads the links of processes it has not seen before, and
+//     reads a mount directory again only when its stat changed; every
+//     Config.FullEvery it reads everything. So it is cheap to call at each
+//     refresh (no syscall per namespace or process when nothing is new);
+//     a process that changes namespace after it was seen, or exits while
+//     no process is made, is noticed at the next full pass. Processes
+//     whose links may not be read are counted (ScanStats.Denied), not
+//     hidden.
 //   - Scanner.Open returns a handle (an fd) on a namespace, checked to be
 //     that namespace; the Scanner keeps it until a Scan no longer finds the
 //     namespace, then closes it (an open handle keeps a namespace alive).
@@ -24,5 +28,8 @@
 //   - RTNL speaks rtnetlink in the namespace it was opened in: Links lists
 //     its links with each veth's peer index and peer namespace id, NSID
 //     maps a namespace handle to that id; Scanner.Peers puts them together.
+//     WatchAddrs and WatchLinks subscribe a socket to changes (Pending
+//     polls many such sockets at once), so that dumps are made only when
+//     something changed.
 //     The message parsers never panic on any input.
 package netns

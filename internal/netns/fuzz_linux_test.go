@@ -6,7 +6,7 @@ import (
 )
 
 // FuzzRTNetlink: the netlink message walker and the link and nsid parsers
-// never panic; payloads lie inside the input; names are bounded and hold
+// (and the /proc loadavg reader) never panic; payloads lie inside the input; names are bounded and hold
 // no NUL.
 func FuzzRTNetlink(f *testing.F) {
 	f.Add(message(16, 1, cat(ifinfo(7), attr(iflaIfname, []byte("veth0\x00")), attr(iflaLink, u32(2)),
@@ -35,5 +35,8 @@ func FuzzRTNetlink(f *testing.F) {
 			return true
 		})
 		ParseNSLink(string(b))
+		if pid, ok := ParseLastPID(b); ok && pid < 0 {
+			t.Fatalf("ParseLastPID(%q) = %d", b, pid)
+		}
 	})
 }

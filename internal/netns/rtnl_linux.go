@@ -244,15 +244,57 @@ func (r *RTNL) Addrs() ([]Addr, error) {
 // (RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR): AddrsChanged then tells
 // whether any came.
 func (r *RTNL) WatchAddrs() error {
+	return r.watch("addresses", unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR)
+}
+
+// WatchLinks subscribes the socket to the namespace's link changes and
+// namespace id assignments (RTNLGRP_LINK, RTNLGRP_NSID): AddrsChanged then
+// tells whether any came. Such a socket is for watching only: a request's
+// answer read on it would swallow notifications.
+func (r *RTNL) WatchLinks() error {
+	return r.watch("links", unix.RTNLGRP_LINK, unix.RTNLGRP_NSID)
+}
+
+func (r *RTNL) watch(what string, groups ...int) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, g := range []int{unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR} {
+	for _, g := range groups {
 		if err := unix.SetsockoptInt(r.fd, unix.SOL_NETLINK, unix.NETLINK_ADD_MEMBERSHIP, g); err != nil {
-			return fmt.Errorf("netns: watching addresses: %w", err)
+			return fmt.Errorf("netns: watching %s: %w", what, err)
 		}
 	}
 	r.watching = true
 	return nil
+}
+
+// Pending reports, without reading them, which of rs have notifications
+// waiting (pending[i] for rs[i]; true also for a socket that is not
+// watching or that poll finds in error): one poll for them all, so that
+// only those asked AddrsChanged cost a read. pending is reused if long
+// enough.
+func Pending(rs []*RTNL, pending []bool) []bool {
+	pending = append(pending[:0], make([]bool, len(rs))...)
+	fds := make([]unix.PollFd, len(rs))
+	for i, r := range rs {
+		fds[i] = unix.PollFd{Fd: int32(r.fd), Events: unix.POLLIN}
+	}
+	for {
+		_, err := unix.Poll(fds, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			for i := range pending {
+				pending[i] = true
+			}
+			return pending
+		}
+		break
+	}
+	for i, r := range rs {
+		pending[i] = fds[i].Revents != 0 || !r.watching
+	}
+	return pending
 }
 
 // AddrsChanged reads, without waiting, the notifications that came since

@@ -84,7 +84,34 @@ type Scanner struct {
 	nsids    map[uint32]int32 // namespace → id in the RTNL's namespace (Peers)
 	stats    ScanStats
 	closed   bool
+	// listed: the processes were listed when the last PID given out was
+	// listedPID (lastPID).
+	listed    bool
+	listedPID int
+	loadavg   []byte // scratch for lastPID
+	// mounts is what each mount directory held at its last reading.
+	mounts map[string]*mountDir
 }
+
+// mountDir is a mount directory as last read: while its modification
+// time, size and inode stay the same, its entries are the same files.
+type mountDir struct {
+	mtime, ctime unix.Timespec
+	size, ino    int64
+	entries      []mountEntry
+}
+
+// mountEntry is a file in a mount directory; inode 0: not a namespace
+// mount when last looked at (looked at again at every scan).
+type mountEntry struct {
+	path  string
+	inode uint32
+}
+
+// trustMountsAfter is how old a mount directory's modification time must
+// be for its last reading to be reused: file times are coarse, and two
+// changes within one tick leave the time as the first set it.
+const trustMountsAfter = time.Second
 
 // NewScanner returns a Scanner whose Self namespace is the calling
 // thread's.
@@ -144,8 +171,17 @@ func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) {
 	if full {
 		s.lastFull = now
 	}
-	if err := s.readProcesses(full); err != nil {
-		return buf[:0], err
+	// No process made since the last listing (the last PID given out is
+	// the same): the listing would find no process it does not know.
+	// Those that left, or joined another namespace, are seen by the next
+	// full scan, as those that joined one are anyway.
+	last, lastOK := s.lastPID()
+	if full || !lastOK || !s.listed || last != s.listedPID {
+		if err := s.readProcesses(full); err != nil {
+			s.listed = false
+			return buf[:0], err
+		}
+		s.listed, s.listedPID = lastOK, last
 	}
 	for _, ns := range s.current {
 		*ns = Namespace{Inode: ns.Inode}
@@ -170,7 +206,7 @@ func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) {
 		}
 	}
 	for _, dir := range s.mountDirs {
-		s.readMounts(dir, get)
+		s.readMounts(dir, get, full, now)
 	}
 	for inode := range s.current {
 		if !found[inode] {
@@ -192,6 +228,45 @@ func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) {
 }
 
 var errClosed = errors.New("netns: scanner closed")
+
+// lastPID is the last PID the kernel gave out in the PID namespace of
+// the proc root, from the loadavg file's last field ("0.00 0.01 0.05
+// 1/123 4567"); false if it cannot be read. A process made in a child PID
+// namespace takes a PID here too.
+func (s *Scanner) lastPID() (int, bool) {
+	fd, err := unix.Open(s.procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	if s.loadavg == nil {
+		s.loadavg = make([]byte, 128)
+	}
+	n, err := unix.Read(fd, s.loadavg)
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	return ParseLastPID(s.loadavg[:n])
+}
+
+// ParseLastPID reads the last field of a /proc/loadavg line.
+func ParseLastPID(b []byte) (int, bool) {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	i := len(b)
+	for i > 0 && b[i-1] >= '0' && b[i-1] <= '9' {
+		i--
+	}
+	if i == len(b) || len(b)-i > 10 || (i > 0 && b[i-1] != ' ') {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(string(b[i:]))
+	if err != nil || pid < 0 {
+		return 0, false
+	}
+	return pid, true
+}
 
 // readProcesses updates pidNS from PROCROOT/PID/ns/net: new PIDs always,
 // every PID when full; PIDs gone are dropped.
@@ -250,26 +325,59 @@ func (s *Scanner) readProcesses(full bool) error {
 
 // readMounts adds the namespaces bind-mounted in dir. Files that are not
 // nsfs mounts (a half-made `ip netns add`) are passed over; a missing
-// directory is no namespace.
-func (s *Scanner) readMounts(dir string, get func(uint32) *Namespace) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
+// directory is no namespace. The directory is read again only at a full
+// scan or when it changed (one stat otherwise, and a look at the files
+// that were not mounts yet): a scan with nothing new costs no syscall per
+// namespace.
+func (s *Scanner) readMounts(dir string, get func(uint32) *Namespace, full bool, now time.Time) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		delete(s.mounts, dir)
 		return
 	}
-	for _, e := range entries {
-		path := dir + "/" + e.Name()
-		var sfs unix.Statfs_t
-		if err := unix.Statfs(path, &sfs); err != nil || sfs.Type != unix.NSFS_MAGIC {
-			continue
-		}
-		inode, err := InodeOf(path)
+	if s.mounts == nil {
+		s.mounts = map[string]*mountDir{}
+	}
+	md := s.mounts[dir]
+	mtime := time.Unix(st.Mtim.Unix())
+	if full || md == nil || md.mtime != st.Mtim || md.ctime != st.Ctim || md.size != st.Size ||
+		md.ino != int64(st.Ino) || now.Sub(mtime) < trustMountsAfter {
+		entries, err := os.ReadDir(dir)
 		if err != nil {
+			delete(s.mounts, dir)
+			return
+		}
+		md = &mountDir{mtime: st.Mtim, ctime: st.Ctim, size: st.Size, ino: int64(st.Ino), entries: make([]mountEntry, 0, len(entries))}
+		for _, e := range entries {
+			md.entries = append(md.entries, mountEntry{path: dir + "/" + e.Name()})
+		}
+		s.mounts[dir] = md
+	}
+	for i := range md.entries {
+		e := &md.entries[i]
+		if e.inode == 0 {
+			e.inode = nsMount(e.path)
+		}
+		if e.inode == 0 {
 			continue
 		}
-		if ns := get(inode); ns.Mount == "" {
-			ns.Mount = path
+		if ns := get(e.inode); ns.Mount == "" {
+			ns.Mount = e.path
 		}
 	}
+}
+
+// nsMount is the inode of the namespace mounted at path, 0 if none.
+func nsMount(path string) uint32 {
+	var sfs unix.Statfs_t
+	if err := unix.Statfs(path, &sfs); err != nil || sfs.Type != unix.NSFS_MAGIC {
+		return 0
+	}
+	inode, err := InodeOf(path)
+	if err != nil {
+		return 0
+	}
+	return inode
 }
 
 // readNSLink reads a namespace link ("net:[4026531840]") and returns the

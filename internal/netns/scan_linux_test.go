@@ -1,6 +1,7 @@
 package netns
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,6 +96,13 @@ func TestScanFollows(t *testing.T) {
 	}
 	setLink(t, root, 1, 100)
 	setLink(t, root, 50, 200)
+	lastPID := func(pid int) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, "loadavg"), fmt.Appendf(nil, "0.00 0.01 0.05 1/123 %d\n", pid), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastPID(50)
 	now := time.Unix(1000, 0)
 	s, err := NewScanner(Config{ProcRoot: root, MountDirs: []string{}, FullEvery: 5 * time.Second, Now: func() time.Time { return now }})
 	if err != nil {
@@ -120,10 +128,16 @@ func TestScanFollows(t *testing.T) {
 		want   []uint32
 	}{
 		{"start", func() {}, 0, []uint32{100, 200}},
-		{"a new process in a new namespace", func() { setLink(t, root, 60, 300) }, time.Second, []uint32{100, 200, 300}},
-		{"a known process moved: not read yet", func() { setLink(t, root, 50, 400) }, time.Second, []uint32{100, 200, 300}},
-		{"the full pass reads it", func() {}, 5 * time.Second, []uint32{100, 300, 400}},
-		{"a process exits", func() { os.RemoveAll(filepath.Join(root, "60")) }, time.Second, []uint32{100, 400}},
+		{"a new process in a new namespace", func() { setLink(t, root, 60, 300); lastPID(60) }, time.Second, []uint32{100, 200, 300}},
+		// No PID given out since the last listing: the processes are not
+		// listed (a fake; the kernel would have given 70 out).
+		{"last PID the same: not listed", func() { setLink(t, root, 70, 500) }, time.Second, []uint32{100, 200, 300}},
+		{"last PID moved: listed", func() { lastPID(70) }, time.Second, []uint32{100, 200, 300, 500}},
+		{"a known process moved: not read yet", func() { setLink(t, root, 50, 400); lastPID(71) }, time.Second, []uint32{100, 200, 300, 500}},
+		{"the full pass reads it", func() {}, 5 * time.Second, []uint32{100, 300, 400, 500}},
+		{"a process exits", func() { os.RemoveAll(filepath.Join(root, "60")); lastPID(72) }, time.Second, []uint32{100, 400, 500}},
+		{"another exits, no PID given out: seen by the full pass", func() { os.RemoveAll(filepath.Join(root, "70")) }, time.Second, []uint32{100, 400, 500}},
+		{"the full pass", func() {}, 5 * time.Second, []uint32{100, 400}},
 	}
 	for _, st := range steps {
 		st.change()
@@ -138,6 +152,29 @@ func TestScanFollows(t *testing.T) {
 	s.Close()
 	if _, err := s.Scan(nil); err == nil {
 		t.Error("Scan after Close succeeded")
+	}
+}
+
+func TestParseLastPID(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"0.00 0.01 0.05 1/123 4567\n", 4567, true},
+		{"0.00 0.01 0.05 1/123 4567", 4567, true},
+		{"1.10 0.50 0.25 3/901 4194303\n", 4194303, true},
+		{"", 0, false},
+		{"\n", 0, false},
+		{"0.00 0.01 0.05 1/123 \n", 0, false},
+		{"0.00 0.01 0.05 1/123 45x7\n", 0, false},
+		{"0.00 0.01 0.05 1/123 99999999999\n", 0, false},
+		{"4567", 4567, true},
+	} {
+		got, ok := ParseLastPID([]byte(c.in))
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseLastPID(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }
 

@@ -55,7 +55,7 @@ type Config struct {
 	Log io.Writer
 	// Quiet, if set, reports that no namespace's flows can be in sight
 	// (no container behind a bridged veth, Follower.Quiet): Recheck then
-	// scans every 5 s instead of at each call (a scan reads /proc).
+	// scans every 5 s instead of every 3 s (a scan reads /proc).
 	Quiet func() bool
 	// Wanted, if set, picks the namespaces whose attributors a scan makes
 	// ahead of their first flow (those whose flows can appear: the
@@ -103,6 +103,15 @@ const scanEvery = time.Second
 // quietScanEvery is how often Recheck scans while Config.Quiet says no
 // container is in sight.
 const quietScanEvery = 5 * time.Second
+
+// recheckScanEvery is how often Recheck scans otherwise. What a scan
+// finds is not waited for: a new container's first frame kicks the
+// Follower (which scans), and a key naming a namespace not known scans at
+// once (scanEvery); new processes in a known namespace are members of it
+// until scanned. The periodic scan drops the namespaces gone and catches
+// what nothing else shows; at every refresh it cost more than the rest of
+// a refresh with 50 containers (listing /proc).
+const recheckScanEvery = 3 * time.Second
 
 var _ monitor.Attributor = (*Attributor)(nil)
 
@@ -302,11 +311,15 @@ func (a *Attributor) Failed() map[uint32]error {
 	return out
 }
 
-// Recheck rescans the namespaces and rechecks every attributor's young
-// flows.
+// Recheck rescans the namespaces (every recheckScanEvery, quietScanEvery
+// while Quiet) and rechecks every attributor's young flows.
 func (a *Attributor) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 	now := a.cfg.Now()
-	if a.cfg.Quiet == nil || !a.cfg.Quiet() || now.Sub(a.scanned) >= quietScanEvery {
+	every := recheckScanEvery
+	if a.cfg.Quiet != nil && a.cfg.Quiet() {
+		every = quietScanEvery
+	}
+	if a.scanned.IsZero() || now.Sub(a.scanned) >= every {
 		if err := a.scan(now); err != nil {
 			return err
 		}

@@ -220,6 +220,7 @@ func TestRecheckDropsGoneNamespaces(t *testing.T) {
 	h := newHarness()
 	keys := []flow.Key{key(200, 1), key(400, 2)}
 	h.a.Resolve(keys, make([]flow.Owner, 2))
+	h.now = h.now.Add(recheckScanEvery)
 	if err := h.a.Recheck(func(flow.Key, flow.Owner) bool { return true }); err != nil {
 		t.Fatal(err)
 	}
@@ -234,6 +235,7 @@ func TestRecheckDropsGoneNamespaces(t *testing.T) {
 		t.Errorf("Stats = %+v", st)
 	}
 	h.nss.present = []uint32{100, 400}
+	h.now = h.now.Add(recheckScanEvery)
 	h.a.Recheck(func(flow.Key, flow.Owner) bool { return true })
 	if !h.made[200].closed || h.made[400].closed {
 		t.Errorf("closed: 200 %v, 400 %v; want only the gone namespace's", h.made[200].closed, h.made[400].closed)
@@ -286,6 +288,7 @@ func TestDeniedSaidOnce(t *testing.T) {
 		if err := h.a.Recheck(func(flow.Key, flow.Owner) bool { return true }); err != nil {
 			t.Fatal(err)
 		}
+		h.now = h.now.Add(recheckScanEvery)
 	}
 	if got := h.log.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "3 processes") || !strings.Contains(got, "CAP_SYS_PTRACE") {
 		t.Errorf("log %q: want one line counting the processes and naming CAP_SYS_PTRACE", got)
@@ -321,7 +324,7 @@ func TestWantedNamespaces(t *testing.T) {
 }
 
 // TestQuietRecheck: while Quiet reports no container in sight, Recheck
-// scans every 5 s; otherwise at each call.
+// scans every 5 s; otherwise every 3 s (recheckScanEvery).
 func TestQuietRecheck(t *testing.T) {
 	h := newHarness()
 	quiet := true
@@ -340,9 +343,11 @@ func TestQuietRecheck(t *testing.T) {
 		t.Errorf("quiet: %d scans after 5 s, want 2", h.nss.scans)
 	}
 	quiet = false
-	h.a.Recheck(ok)
-	h.a.Recheck(ok)
+	for range 6 {
+		h.now = h.now.Add(time.Second)
+		h.a.Recheck(ok)
+	}
 	if h.nss.scans != 4 {
-		t.Errorf("containers in sight: %d scans, want one per Recheck (4)", h.nss.scans)
+		t.Errorf("containers in sight: %d scans in 6 s, want one every 3 s (4)", h.nss.scans)
 	}
 }

@@ -18,7 +18,9 @@
 //     CAP_SYS_ADMIN for setns) is reported once on Log and tried again
 //     after RetryFailed; its flows stay unresolved meanwhile.
 //   - The set of namespaces is scanned again when a key names one not
-//     known, at most once a second, and at each Recheck. A scan makes the
+//     known, at most once a second, and by Recheck every 3 s (every 5 s
+//     while Config.Quiet: no container in sight); a new container's first
+//     frame has the Follower scan at once (kick). A scan makes the
 //     attributors of the namespaces it finds new (before their first
 //     flow: a short connection's socket may be gone by the time one is
 //     made for it), closes (io.Closer) and drops those of namespaces gone,
@@ -49,5 +51,10 @@
 //   - Follower keeps the Source's peer table and the Boundary's addresses
 //     (the monitor's namespace's and the containers', each read through a
 //     socket made inside the namespace and watching its address changes)
-//     current: Refresh after each scan, Run at each kick.
+//     current: Refresh after each scan, Run at each kick. A Refresh with
+//     nothing new makes no syscall per namespace: the links are dumped
+//     again only when a socket watching them (RTNLGRP_LINK, RTNLGRP_NSID)
+//     has news, the peers worked out again only then or when the scan's
+//     namespaces changed, and one poll tells which namespaces' addresses
+//     changed.
 package nsattr

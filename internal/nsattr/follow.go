@@ -18,16 +18,22 @@ import (
 // each scan (Config.OnScan), and at once when the Source sees a device
 // newer than its table (Kick).
 //
-// A Refresh costs one rtnetlink link dump in the monitor's namespace and,
-// per namespace, one read without waiting on a socket watching its
-// addresses (made inside it once: CAP_SYS_ADMIN); the addresses are dumped
-// again only when they changed.
+// A Refresh with nothing new costs a read without waiting on a socket
+// watching the monitor's namespace's links and one poll of the sockets
+// watching each container's addresses (made inside it once:
+// CAP_SYS_ADMIN): the links are dumped again only when a link or a
+// namespace id changed, the veth peers worked out again only then or when
+// the scan's namespaces changed, and a namespace's addresses dumped again
+// only when they changed.
 type Follower struct {
 	sc    *netns.Scanner
 	links *netns.RTNL // the monitor's namespace: links and nsids
-	own   *netns.RTNL // the monitor's namespace: its addresses, watched
-	src   PeerSink    // nil until Follow
-	b     *Boundary
+	// linkWatch is told of the monitor's namespace's link changes (nil:
+	// the links are dumped at every Refresh).
+	linkWatch *netns.RTNL
+	own       *netns.RTNL // the monitor's namespace: its addresses, watched
+	src       PeerSink    // nil until Follow
+	b         *Boundary
 	// forwardingFiles are read at each Refresh (ip_forward).
 	forwardingFiles []string
 
@@ -40,6 +46,17 @@ type Follower struct {
 	behind map[uint32]bool
 	buf    []netns.Namespace
 	kicked time.Time
+	// The last link dump, the namespaces its peers were worked out for,
+	// and what was worked out.
+	lastLinks []netns.Link
+	lastList  []uint32
+	peers     map[int32]netns.Peer
+	top       int
+	bridges   map[int32]bool
+	// Scratch for the poll of the address watchers.
+	rts     []*netns.RTNL
+	rtNS    []uint32
+	pending []bool
 }
 
 // nsAddrs is a namespace's watched addresses; rt is nil when no socket
@@ -69,6 +86,14 @@ func NewFollower(sc *netns.Scanner, b *Boundary) (*Follower, error) {
 	}
 	f := &Follower{sc: sc, links: links, own: own, b: b, per: map[uint32]*nsAddrs{},
 		forwardingFiles: []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"}}
+	// Without a link watcher every Refresh dumps the links, as it must.
+	if w, err := netns.OpenRTNL(); err == nil {
+		if w.WatchLinks() == nil {
+			f.linkWatch = w
+		} else {
+			w.Close()
+		}
+	}
 	return f, nil
 }
 
@@ -123,28 +148,44 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var firstErr error
-	links, err := f.links.Links()
-	if err != nil {
-		return err
-	}
-	peers := f.sc.PeersOf(f.links, Bridged(links))
-	if f.src != nil {
-		top := 0
-		for _, l := range links {
-			top = max(top, int(l.Index))
+	// The watcher is drained before the dump: a change after it is seen
+	// by the next Refresh.
+	dumped := false
+	if f.lastLinks == nil || f.linkWatch == nil || f.linkWatch.AddrsChanged() {
+		links, err := f.links.Links()
+		if err != nil {
+			f.lastLinks = nil
+			return err
 		}
-		f.src.SetPeers(peers, top)
+		f.lastLinks, dumped = links, true
 	}
-	// Containers: the namespaces behind bridged veths.
-	behind := make(map[uint32]bool, len(peers))
-	for _, p := range peers {
-		behind[p.NetNS] = true
+	if dumped || !sameNamespaces(f.lastList, list) {
+		f.lastList = f.lastList[:0]
+		for _, n := range list {
+			f.lastList = append(f.lastList, n.Inode)
+		}
+		f.peers = f.sc.PeersOf(f.links, Bridged(f.lastLinks))
+		f.top = 0
+		for _, l := range f.lastLinks {
+			f.top = max(f.top, int(l.Index))
+		}
+		// Containers: the namespaces behind bridged veths.
+		behind := make(map[uint32]bool, len(f.peers))
+		for _, p := range f.peers {
+			behind[p.NetNS] = true
+		}
+		f.behind = behind
+		f.bridges = containerBridges(f.lastLinks, f.peers)
 	}
-	f.behind = behind
+	peers, behind, bridges := f.peers, f.behind, f.bridges
+	if f.src != nil {
+		// Every time: a sink may renew what it does for a device newer
+		// than its table (rawcap.Live's peer hook, once per table).
+		f.src.SetPeers(peers, f.top)
+	}
 	if f.b == nil {
 		return nil
 	}
-	bridges := containerBridges(links, peers)
 	changed := false
 	if f.own.AddrsChanged() || f.ownAddrs == nil {
 		if a, err := f.own.Addrs(); err == nil {
@@ -155,6 +196,20 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 	}
 	now := time.Now()
 	present := make(map[uint32]bool, len(list))
+	// One poll tells which watched namespaces have address news.
+	f.rts, f.rtNS = f.rts[:0], f.rtNS[:0]
+	for _, n := range list {
+		if m := f.per[n.Inode]; m != nil && m.rt != nil && !n.Self && behind[n.Inode] {
+			f.rts, f.rtNS = append(f.rts, m.rt), append(f.rtNS, n.Inode)
+		}
+	}
+	f.pending = netns.Pending(f.rts, f.pending)
+	news := make(map[uint32]bool, len(f.rts))
+	for i, ns := range f.rtNS {
+		if f.pending[i] {
+			news[ns] = true
+		}
+	}
 	for _, n := range list {
 		if n.Self || !behind[n.Inode] {
 			continue
@@ -175,7 +230,7 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 				continue
 			}
 			m.rt = rt
-		} else if !m.rt.AddrsChanged() {
+		} else if !news[n.Inode] || !m.rt.AddrsChanged() {
 			continue
 		}
 		if a, err := m.rt.Addrs(); err == nil && !slices.Equal(a, m.addrs) {
@@ -210,6 +265,20 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 		f.b.SetAddrs(host, ctrs, subnets, fwd)
 	}
 	return firstErr
+}
+
+// sameNamespaces reports whether list holds the namespaces inodes does, in
+// the same order (a scan's are sorted).
+func sameNamespaces(inodes []uint32, list []netns.Namespace) bool {
+	if len(inodes) != len(list) {
+		return false
+	}
+	for i, n := range list {
+		if inodes[i] != n.Inode {
+			return false
+		}
+	}
+	return true
 }
 
 // containerBridges are the bridges whose every port is a veth with a peer
@@ -297,5 +366,8 @@ func (f *Follower) Close() error {
 		delete(f.per, ns)
 	}
 	f.links.Close()
+	if f.linkWatch != nil {
+		f.linkWatch.Close()
+	}
 	return f.own.Close()
 }
