@@ -60,7 +60,7 @@ test-cross:
 # Long fuzzing runs, outside CI. Crashers land in PKG/testdata/fuzz/ by
 # themselves; the inputs that grew coverage are copied there from Go's cache
 # afterwards, so that `make test` (and CI) replays them.
-FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
+FUZZ_TARGETS := decode:FuzzDecode rawcap:FuzzFileReader rawcap:FuzzNetlinkNews rawcap/pcapfilter:FuzzCompile proc:FuzzSocketTable \
 	proc:FuzzStat proc:FuzzStatus proc:FuzzCmdline proc:FuzzSockDiagReply proc:FuzzLastPID cmd/hogs:FuzzParseConfig \
 	cmd/hogs:FuzzProcStatusFiles bench/internal/trace:FuzzParse metrics:FuzzNegotiate metrics:FuzzLabelValue \
 	internal/container:FuzzCgroupLine internal/container:FuzzDockerName \

@@ -42,6 +42,14 @@ type Netlink struct {
 	changes   chan struct{}
 	watchDone chan struct{}
 
+	// knownMu guards known: the links of the last Devices, by ifindex
+	// (their Addrs left out). A link notification that says what known
+	// says already is not a change: a container host sends one per
+	// bridge port when its operational state settles, and each would
+	// cost a dump of every link.
+	knownMu sync.Mutex
+	known   map[int]Device
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
@@ -135,7 +143,9 @@ func (n *Netlink) Close() error {
 // address of the namespace appears, disappears or changes, and also when
 // notifications were lost because the socket overflowed. Signals coalesce:
 // the channel holds at most one, so a reader that calls Devices after each
-// receive never misses the latest state. The channel is closed by Close
+// receive never misses the latest state. A link notification that says
+// nothing the last Devices did not (a bridge port's operational state
+// settling) is not signalled. The channel is closed by Close
 // (or if the notification socket fails).
 func (n *Netlink) Changes() <-chan struct{} { return n.changes }
 
@@ -149,12 +159,12 @@ func (n *Netlink) watch(conn syscall.RawConn) {
 		var recvErr error
 		err := conn.Read(func(fd uintptr) bool {
 			for {
-				// A message larger than buf is truncated: only its arrival
-				// matters here.
-				_, from, err := unix.Recvfrom(int(fd), buf, 0)
+				// A message larger than buf is truncated (MSG_TRUNC
+				// gives its length): then it counts as a change.
+				m, from, err := unix.Recvfrom(int(fd), buf, unix.MSG_TRUNC)
 				switch err {
 				case nil:
-					changed = fromKernel(from)
+					changed = fromKernel(from) && n.news(buf[:min(m, len(buf))], m > len(buf))
 				case unix.EINTR:
 					continue
 				case unix.EAGAIN:
@@ -178,6 +188,71 @@ func (n *Netlink) watch(conn syscall.RawConn) {
 			}
 		}
 	}
+}
+
+// setKnown records the links of a Devices result.
+func (n *Netlink) setKnown(devs []Device) {
+	known := make(map[int]Device, len(devs))
+	for _, d := range devs {
+		d.Addrs = nil
+		known[d.Index] = d
+	}
+	n.knownMu.Lock()
+	n.known = known
+	n.knownMu.Unlock()
+}
+
+// news reports whether a notification (one datagram, truncated when
+// cut) may change what Devices returns: anything but an RTM_NEWLINK of a
+// link whose fields the last Devices holds already, or a bridge's
+// (AF_BRIDGE) notification of a port, does.
+func (n *Netlink) news(b []byte, cut bool) bool {
+	if cut {
+		return true
+	}
+	n.knownMu.Lock()
+	defer n.knownMu.Unlock()
+	seen := false
+	for len(b) > 0 {
+		if len(b) < unix.NLMSG_HDRLEN {
+			return true
+		}
+		l := int(binary.NativeEndian.Uint32(b[0:4]))
+		typ := binary.NativeEndian.Uint16(b[4:6])
+		if l < unix.NLMSG_HDRLEN || l > len(b) {
+			return true
+		}
+		if typ != unix.RTM_NEWLINK {
+			return true
+		}
+		body := b[unix.NLMSG_HDRLEN:l]
+		if len(body) > 0 && body[0] == unix.AF_BRIDGE {
+			// A bridge port's state (the bridge's own notification,
+			// without the link's kind): what Devices holds of the port
+			// (its master, up) comes in an AF_UNSPEC one as well.
+			seen = true
+			b = b[min(nlAlign(l), len(b)):]
+			continue
+		}
+		d, err := parseLink(body)
+		if err != nil {
+			return true
+		}
+		if k, ok := n.known[d.Index]; !ok || !sameLink(k, d) {
+			return true
+		}
+		seen = true
+		b = b[min(nlAlign(l), len(b)):]
+	}
+	return !seen
+}
+
+// sameLink reports whether two links agree in every field but Addrs.
+func sameLink(a, b Device) bool {
+	a.Addrs, b.Addrs = nil, nil
+	return a.Index == b.Index && a.Name == b.Name && a.Up == b.Up && a.Loopback == b.Loopback &&
+		a.HWType == b.HWType && a.Kind == b.Kind && a.Master == b.Master && a.Link == b.Link &&
+		a.PeerElsewhere == b.PeerElsewhere
 }
 
 // fromKernel reports whether a netlink message came from the kernel rather
@@ -207,6 +282,7 @@ func (n *Netlink) Devices() ([]Device, error) {
 			return nil, err
 		}
 		if !interrupted {
+			n.setKnown(devs)
 			return devs, nil
 		}
 		if attempt == dumpAttempts {
