@@ -1,7 +1,6 @@
 package conntable
 
 import (
-	"net/netip"
 	"testing"
 
 	"hogs/internal/flow"
@@ -68,19 +67,7 @@ func TestClassifyBeforeProbation(t *testing.T) {
 	const fwd = flow.Owner(7)
 	elsewhere, forwarded := key("10.9.0.2:1000", "1.1.1.1:80"), key("192.0.2.1:1000", "198.51.100.1:80")
 	classes := map[flow.Key]Class{elsewhere: Elsewhere, forwarded: Forwarded}
-	tab := New(Config{MaxFlows: 64, Forwarded: fwd, Classify: func(k flow.Key) Class { return classes[k] }})
-	for i := 0; entriesOf(tab) < shardCount; i++ {
-		if i > 100_000 {
-			t.Fatal("could not fill every shard")
-		}
-		k := key("10.1.0.1:1000", "10.1.0.2:443")
-		k.Local = netip.AddrPortFrom(k.Local.Addr(), uint16(1000+i))
-		pk := pack(&k)
-		if s := tab.shard(&pk); len(s.flows) == 0 {
-			tab.Add(k, true, 60, 0, "eth0")
-			tab.SetOwner(k, 1)
-		}
-	}
+	tab := fullTableOf(t, Config{MaxFlows: 64, Forwarded: fwd, Classify: func(k flow.Key) Class { return classes[k] }})
 	// A received local flow goes on probation: the rule this test relies on.
 	probe := key("10.1.0.1:9", "203.0.113.9:4444")
 	tab.Add(probe, false, 60, 0, "eth0")

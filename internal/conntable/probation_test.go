@@ -13,7 +13,13 @@ import (
 // an owner (1).
 func fullTable(t *testing.T) *Table {
 	t.Helper()
-	tab := New(Config{MaxFlows: 64})
+	return fullTableOf(t, Config{MaxFlows: 64})
+}
+
+// fullTableOf is fullTable for a table made with cfg (MaxFlows 64).
+func fullTableOf(t *testing.T, cfg Config) *Table {
+	t.Helper()
+	tab := New(cfg)
 	for i := 0; entriesOf(tab) < shardCount; i++ {
 		if i > 100_000 {
 			t.Fatal("could not fill every shard")
