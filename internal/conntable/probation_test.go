@@ -62,7 +62,7 @@ func inMap(tab *Table, k flow.Key) bool {
 // unknown rows and listed while there are few; an owner found takes the
 // flow's every byte.
 func TestProbation(t *testing.T) {
-	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
+	udp := udpKey
 	type pkt struct {
 		out, reset, worthy bool
 	}

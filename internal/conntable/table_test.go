@@ -19,6 +19,13 @@ func key(local, remote string) flow.Key {
 	return flow.Key{Local: netip.MustParseAddrPort(local), Remote: netip.MustParseAddrPort(remote), Proto: decode.ProtoTCP}
 }
 
+// udpKey is key for a UDP flow.
+func udpKey(local, remote string) flow.Key {
+	k := key(local, remote)
+	k.Proto = flow.UDP
+	return k
+}
+
 // all returns every flow of the table at now, unresolved ones included
 // (a Snapshot copies only the largest of those).
 func all(tab *Table, now int64) []FlowStat {
@@ -194,7 +201,7 @@ func TestLookupCandidates(t *testing.T) {
 	tab := New(Config{})
 	a := tab.NewAdder()
 	add := func(k flow.Key, out, reset bool) { a.AddSeen(&k, out, reset, 60, 0, "eth0") }
-	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
+	udp := udpKey
 	ours := key("10.0.0.1:40001", "10.0.0.2:443") // this host's SYN
 	add(ours, true, false)
 	accepted := key("10.0.0.1:22", "10.0.0.5:50000") // SYN, SYN-ACK, ACK
@@ -465,7 +472,7 @@ func TestRatesWhileYoung(t *testing.T) {
 // SYN-ACK, this host's first answer on UDP, a UDP flow's second packet
 // received; never a reset, and never again.
 func TestAddSeenWorthy(t *testing.T) {
-	udp := func(local, remote string) flow.Key { k := key(local, remote); k.Proto = flow.UDP; return k }
+	udp := udpKey
 	type pkt struct {
 		out, reset, worthy bool
 	}
