@@ -195,6 +195,8 @@ type Plan struct {
 	// sparse maps an ifindex of denseIndexLimit or more to its position in
 	// entries.
 	sparse map[int]int32
+	// counted names the devices whose packets count, in index order.
+	counted []string
 }
 
 // denseIndexLimit bounds the directly indexed part of a Plan's table:
@@ -328,7 +330,22 @@ func (s Selection) Plan(devs []Device) *Plan {
 		}
 		p.sparse[d.Index] = int32(i)
 	}
+	for i := range p.entries {
+		if p.entries[i].Count {
+			p.counted = append(p.counted, p.entries[i].Name)
+		}
+	}
 	return p
+}
+
+// Counted names the devices whose packets count, in index order: the
+// plan's own slice, made once (a view shows it at every refresh), which
+// the caller must not modify.
+func (p *Plan) Counted() []string {
+	if p == nil {
+		return nil
+	}
+	return p.counted
 }
 
 // Lookup returns the plan's entry for the device with the given ifindex,

@@ -35,14 +35,10 @@ func (l Live) Capture() ui.CaptureStats {
 // Devices names the devices whose packets count now (the plan follows
 // devices that appear and vanish).
 func (l Live) Devices() []string {
-	plan := l.Plan()
-	names := []string{}
-	for _, d := range plan.Devices() {
-		if e, ok := plan.Lookup(d.Index); ok && e.Count {
-			names = append(names, d.Name)
-		}
+	if names := l.Plan().Counted(); names != nil {
+		return names
 	}
-	return names
+	return []string{}
 }
 
 // File is a capture file as a Source; its capture stats count the frames

@@ -12,12 +12,14 @@
 //     lists the processes only when the last PID given out (/proc/loadavg)
 //     moved, reads the links of processes it has not seen before, and
 //     reads a mount directory again only when its stat changed; every
-//     Config.FullEvery it reads everything. So it is cheap to call at each
+//     Config.FullEvery (30 s), or at the first Scan a second after
+//     RequestFull, it reads everything. So it is cheap to call at each
 //     refresh (no syscall per namespace or process when nothing is new);
 //     a process that changes namespace after it was seen, or exits while
-//     no process is made, is noticed at the next full pass. Processes
-//     whose links may not be read are counted (ScanStats.Denied), not
-//     hidden.
+//     no process is made, is noticed at the next full pass: users ask for
+//     one when something names a namespace they do not know. NetNSOf
+//     reads the link of a process no Scan has read. Processes whose links
+//     may not be read are counted (ScanStats.Denied), not hidden.
 //   - Scanner.Open returns a handle (an fd) on a namespace, checked to be
 //     that namespace; the Scanner keeps it until a Scan no longer finds the
 //     namespace, then closes it (an open handle keeps a namespace alive).

@@ -56,7 +56,8 @@ type Config struct {
 	ProcRoot string
 	// MountDirs hold namespace bind mounts (DefaultMountDirs).
 	MountDirs []string
-	// FullEvery is how often every process's link is read again (5 s).
+	// FullEvery is how often every process's link is read again (30 s;
+	// RequestFull asks for one sooner).
 	FullEvery time.Duration
 	// Now is the clock for FullEvery (nil: time.Now).
 	Now func() time.Time
@@ -76,6 +77,8 @@ type Scanner struct {
 
 	mu       sync.Mutex
 	lastFull time.Time
+	// wantFull: RequestFull asked for a full pass.
+	wantFull bool
 	pidNS    map[int]uint32 // PID → namespace inode, as last read
 	denied   map[int]bool   // PIDs whose link could not be read
 	seen     map[int]bool   // scratch: PIDs listed in this pass
@@ -89,6 +92,7 @@ type Scanner struct {
 	listed    bool
 	listedPID int
 	loadavg   []byte // scratch for lastPID
+	loadavgFD int    // PROCROOT/loadavg, kept open (-1: not open)
 	// mounts is what each mount directory held at its last reading.
 	mounts map[string]*mountDir
 }
@@ -127,6 +131,7 @@ func NewScanner(cfg Config) (*Scanner, error) {
 		current:   map[uint32]*Namespace{},
 		handles:   map[uint32]int{},
 		nsids:     map[uint32]int32{},
+		loadavgFD: -1,
 	}
 	if s.procRoot == "" {
 		s.procRoot = "/proc"
@@ -135,7 +140,7 @@ func NewScanner(cfg Config) (*Scanner, error) {
 		s.mountDirs = DefaultMountDirs
 	}
 	if s.fullEvery <= 0 {
-		s.fullEvery = 5 * time.Second
+		s.fullEvery = 30 * time.Second
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -160,28 +165,49 @@ func (s *Scanner) Stats() ScanStats {
 
 // Scan appends the namespaces that exist now to buf[:0], ordered by inode,
 // and closes the handles of namespaces gone since the last Scan.
-func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) {
+func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) { return s.scan(buf, true) }
+
+// ScanKnown is a Scan that does not look for processes made since the
+// last one (a full pass when due still reads them all): it finds
+// namespaces by their mounts, and lists the processes again, to drop
+// those gone, only when a mount directory changed or the first process of
+// a namespace is gone. A namespace only new processes are in is not
+// found. It is the cheap periodic scan: listing /proc costs about 3 µs a
+// process with a cold cache, reading a new process's link as much again
+// where processes come and go by the hundred (a build); NetNSOf reads a
+// process's link when it is asked about.
+func (s *Scanner) ScanKnown(buf []Namespace) ([]Namespace, error) { return s.scan(buf, false) }
+
+func (s *Scanner) scan(buf []Namespace, discover bool) ([]Namespace, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return buf[:0], errClosed
 	}
 	now := s.now()
-	full := s.lastFull.IsZero() || now.Sub(s.lastFull) >= s.fullEvery
+	since := now.Sub(s.lastFull)
+	full := s.lastFull.IsZero() || since >= s.fullEvery || (s.wantFull && since >= minFullGap)
 	if full {
-		s.lastFull = now
+		s.lastFull, s.wantFull = now, false
 	}
-	// No process made since the last listing (the last PID given out is
-	// the same): the listing would find no process it does not know.
-	// Those that left, or joined another namespace, are seen by the next
-	// full scan, as those that joined one are anyway.
-	last, lastOK := s.lastPID()
-	if full || !lastOK || !s.listed || last != s.listedPID {
-		if err := s.readProcesses(full); err != nil {
-			s.listed = false
+	if full || discover {
+		// No process made since the last listing (the last PID given out
+		// is the same): the listing would find no process it does not
+		// know. Those that left, or joined another namespace, are seen by
+		// the next full scan, as those that joined one are anyway.
+		last, lastOK := s.lastPID()
+		if full || !lastOK || !s.listed || last != s.listedPID {
+			if err := s.readProcesses(full, true); err != nil {
+				s.listed = false
+				return buf[:0], err
+			}
+			s.listed, s.listedPID = lastOK, last
+		}
+	} else if s.mountsMoved() || s.firstGone() {
+		// New processes are left for a Scan: listedPID stays.
+		if err := s.readProcesses(false, false); err != nil {
 			return buf[:0], err
 		}
-		s.listed, s.listedPID = lastOK, last
 	}
 	for _, ns := range s.current {
 		*ns = Namespace{Inode: ns.Inode}
@@ -229,21 +255,41 @@ func (s *Scanner) Scan(buf []Namespace) ([]Namespace, error) {
 
 var errClosed = errors.New("netns: scanner closed")
 
+// minFullGap bounds how often RequestFull makes a Scan read every link:
+// a full pass costs about a millisecond per 300 processes.
+const minFullGap = time.Second
+
+// RequestFull makes the next Scan (at least minFullGap after the last
+// full one) read every process's link again: for when a namespace may
+// have appeared that the incremental scans cannot see (one a process
+// already seen moved into, found when a flow or a device names a
+// namespace not known).
+func (s *Scanner) RequestFull() {
+	s.mu.Lock()
+	s.wantFull = true
+	s.mu.Unlock()
+}
+
 // lastPID is the last PID the kernel gave out in the PID namespace of
 // the proc root, from the loadavg file's last field ("0.00 0.01 0.05
 // 1/123 4567"); false if it cannot be read. A process made in a child PID
 // namespace takes a PID here too.
 func (s *Scanner) lastPID() (int, bool) {
-	fd, err := unix.Open(s.procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, false
+	// Kept open and read from its start: opening it is most of the cost.
+	if s.loadavgFD < 0 {
+		fd, err := unix.Open(s.procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return 0, false
+		}
+		s.loadavgFD = fd
 	}
-	defer unix.Close(fd)
 	if s.loadavg == nil {
 		s.loadavg = make([]byte, 128)
 	}
-	n, err := unix.Read(fd, s.loadavg)
+	n, err := unix.Pread(s.loadavgFD, s.loadavg, 0)
 	if err != nil || n <= 0 {
+		unix.Close(s.loadavgFD)
+		s.loadavgFD = -1
 		return 0, false
 	}
 	return ParseLastPID(s.loadavg[:n])
@@ -268,9 +314,10 @@ func ParseLastPID(b []byte) (int, bool) {
 	return pid, true
 }
 
-// readProcesses updates pidNS from PROCROOT/PID/ns/net: new PIDs always,
-// every PID when full; PIDs gone are dropped.
-func (s *Scanner) readProcesses(full bool) error {
+// readProcesses updates pidNS from PROCROOT/PID/ns/net: new PIDs when
+// discover (else they are noted unread), every PID when full; PIDs gone
+// are dropped.
+func (s *Scanner) readProcesses(full, discover bool) error {
 	dir, err := os.Open(s.procRoot)
 	if err != nil {
 		return fmt.Errorf("netns: listing processes: %w", err)
@@ -291,16 +338,8 @@ func (s *Scanner) readProcesses(full bool) error {
 			if s.denied[pid] && !full {
 				continue
 			}
-			inode, err := readNSLink(s.procRoot + "/" + name + "/ns/net")
-			switch {
-			case err == nil:
-				s.pidNS[pid] = inode
-				delete(s.denied, pid)
-			case errors.Is(err, fs.ErrPermission):
-				s.denied[pid] = true
-				delete(s.pidNS, pid)
-			default: // exited, or a kernel thread's missing link
-				delete(s.pidNS, pid)
+			if discover || full {
+				s.readProcess(pid, name)
 			}
 		}
 		if rerr == io.EOF {
@@ -321,6 +360,68 @@ func (s *Scanner) readProcesses(full bool) error {
 		}
 	}
 	return nil
+}
+
+// firstGone reports whether the lowest known PID of a namespace other
+// than the Scanner's, and not mounted, is gone (kill with no signal: no path walk), a sign
+// that its processes may all have left; a reused PID is caught by the
+// next full pass.
+func (s *Scanner) firstGone() bool {
+	for _, ns := range s.current {
+		// A mounted one lives on anyway; its unmounting moves the
+		// directory.
+		if ns.Self || ns.PID <= 0 || ns.Mount != "" {
+			continue
+		}
+		if !s.exists(ns.PID) {
+			return true
+		}
+	}
+	return false
+}
+
+// exists reports whether process pid is there: a signal-less kill for the
+// proc file system of the Scanner's own PID namespace (no path walk), a
+// stat of its directory for another root (a fixture in tests).
+func (s *Scanner) exists(pid int) bool {
+	if s.procRoot == "/proc" {
+		return unix.Kill(pid, 0) != unix.ESRCH
+	}
+	return unix.Access(s.procRoot+"/"+strconv.Itoa(pid), unix.F_OK) == nil
+}
+
+// mountsMoved reports whether a mount directory's stat differs from when
+// it was last read (readMounts reads it again then).
+func (s *Scanner) mountsMoved() bool {
+	for _, dir := range s.mountDirs {
+		var st unix.Stat_t
+		err := unix.Stat(dir, &st)
+		md := s.mounts[dir]
+		switch {
+		case err != nil:
+			if md != nil {
+				return true
+			}
+		case md == nil || md.mtime != st.Mtim || md.ctime != st.Ctim || md.size != st.Size || md.ino != int64(st.Ino):
+			return true
+		}
+	}
+	return false
+}
+
+// readProcess reads process pid's link (name: pid in decimal).
+func (s *Scanner) readProcess(pid int, name string) {
+	inode, err := readNSLink(s.procRoot + "/" + name + "/ns/net")
+	switch {
+	case err == nil:
+		s.pidNS[pid] = inode
+		delete(s.denied, pid)
+	case errors.Is(err, fs.ErrPermission):
+		s.denied[pid] = true
+		delete(s.pidNS, pid)
+	default: // exited, or a kernel thread's missing link
+		delete(s.pidNS, pid)
+	}
 }
 
 // readMounts adds the namespaces bind-mounted in dir. Files that are not
@@ -465,18 +566,31 @@ func (s *Scanner) Close() error {
 		unix.Close(fd)
 		delete(s.handles, inode)
 	}
+	if s.loadavgFD >= 0 {
+		unix.Close(s.loadavgFD)
+		s.loadavgFD = -1
+	}
 	s.closed = true
 	return nil
 }
 
 // NetNSOf returns the namespace process pid was in when a Scan last read
-// it (to restrict a walk of processes to one namespace's); false for a
-// process no Scan has read.
+// it (to restrict a walk of processes to one namespace's), reading it now
+// for a process no Scan has read; false if it cannot be read.
 func (s *Scanner) NetNSOf(pid int) (uint32, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	inode, ok := s.pidNS[pid]
-	return inode, ok
+	if inode, ok := s.pidNS[pid]; ok || s.closed || pid <= 0 {
+		return inode, ok
+	}
+	inode, err := readNSLink(s.procRoot + "/" + strconv.Itoa(pid) + "/ns/net")
+	if err != nil {
+		return 0, false
+	}
+	// Kept: a listing drops it if the process is gone; the next Scan
+	// counts its namespace.
+	s.pidNS[pid] = inode
+	return inode, true
 }
 
 // Run runs f inside namespace inode (found by the last Scan) with Do.

@@ -155,6 +155,82 @@ func TestScanFollows(t *testing.T) {
 	}
 }
 
+// ScanKnown reads no new process's link: it finds mounted namespaces,
+// and lists the processes (dropping those gone) only when a mount
+// directory moved or the first process of an unmounted namespace is gone.
+// NetNSOf reads a process's link on demand; RequestFull brings the full
+// pass forward, at most one a second.
+func TestScanKnown(t *testing.T) {
+	root := t.TempDir()
+	mounts := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "thread-self", "ns"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("net:[100]", filepath.Join(root, "thread-self", "ns", "net")); err != nil {
+		t.Fatal(err)
+	}
+	setLink(t, root, 1, 100)
+	setLink(t, root, 50, 200)
+	setLink(t, root, 51, 200)
+	lastPID := func(pid int) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, "loadavg"), fmt.Appendf(nil, "0.00 0.01 0.05 1/123 %d\n", pid), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastPID(51)
+	now := time.Unix(1000, 0)
+	s, err := NewScanner(Config{ProcRoot: root, MountDirs: []string{mounts}, FullEvery: time.Minute, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	inodes := func(scan func([]Namespace) ([]Namespace, error)) []uint32 {
+		t.Helper()
+		got, err := scan(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []uint32
+		for _, ns := range got {
+			out = append(out, ns.Inode)
+		}
+		return out
+	}
+	steps := []struct {
+		name   string
+		change func()
+		scan   func([]Namespace) ([]Namespace, error)
+		want   []uint32
+	}{
+		{"start (full)", func() {}, s.Scan, []uint32{100, 200}},
+		{"a new process in a new namespace: not looked for", func() { setLink(t, root, 60, 300); lastPID(60) }, s.ScanKnown, []uint32{100, 200}},
+		{"a Scan finds it", func() {}, s.Scan, []uint32{100, 200, 300}},
+		{"one of two processes of a namespace exits, not its first: not listed", func() { os.RemoveAll(filepath.Join(root, "51")) }, s.ScanKnown, []uint32{100, 200, 300}},
+		{"its first exits: listed, the namespace goes", func() { os.RemoveAll(filepath.Join(root, "50")) }, s.ScanKnown, []uint32{100, 300}},
+		{"a process asked about is read", func() {
+			setLink(t, root, 70, 400)
+			lastPID(70)
+			if ns, ok := s.NetNSOf(70); !ok || ns != 400 {
+				t.Errorf("NetNSOf(70) = %d, %v; want 400, true", ns, ok)
+			}
+		}, s.ScanKnown, []uint32{100, 300, 400}},
+		{"a known process moves: not seen", func() { setLink(t, root, 60, 500) }, s.Scan, []uint32{100, 300, 400}},
+		{"RequestFull: the next scan reads every link", func() { now = now.Add(time.Second); s.RequestFull() }, s.ScanKnown, []uint32{100, 400, 500}},
+		{"another RequestFull within a second waits", func() { setLink(t, root, 60, 600); s.RequestFull() }, s.Scan, []uint32{100, 400, 500}},
+		{"a second later it is made", func() { now = now.Add(time.Second) }, s.ScanKnown, []uint32{100, 400, 600}},
+	}
+	for _, st := range steps {
+		st.change()
+		if got := inodes(st.scan); !slices.Equal(got, st.want) {
+			t.Errorf("%s: namespaces %v, want %v", st.name, got, st.want)
+		}
+	}
+	if ns, ok := s.NetNSOf(99); ok {
+		t.Errorf("NetNSOf of no process = %d, true", ns)
+	}
+}
+
 func TestParseLastPID(t *testing.T) {
 	for _, c := range []struct {
 		in   string

@@ -26,10 +26,17 @@ type Namespaces interface {
 	Self() uint32
 	// Scan appends the namespaces that exist now to buf[:0].
 	Scan(buf []netns.Namespace) ([]netns.Namespace, error)
+	// ScanKnown is a cheaper Scan that may miss a namespace only
+	// processes made since the last Scan are in (netns.Scanner.ScanKnown).
+	ScanKnown(buf []netns.Namespace) ([]netns.Namespace, error)
 	// Run runs f inside namespace inode.
 	Run(inode uint32, f func() error) error
-	// NetNSOf is the namespace of process pid, if known.
+	// NetNSOf is the namespace of process pid, read now if no scan has;
+	// false if it cannot be read.
 	NetNSOf(pid int) (uint32, bool)
+	// RequestFull makes a coming Scan read every process's namespace
+	// again (one seen before may have moved to a new namespace).
+	RequestFull()
 	// Stats describes the last Scan.
 	Stats() netns.ScanStats
 }
@@ -107,10 +114,13 @@ const quietScanEvery = 5 * time.Second
 // recheckScanEvery is how often Recheck scans otherwise. What a scan
 // finds is not waited for: a new container's first frame kicks the
 // Follower (which scans), and a key naming a namespace not known scans at
-// once (scanEvery); new processes in a known namespace are members of it
-// until scanned. The periodic scan drops the namespaces gone and catches
-// what nothing else shows; at every refresh it cost more than the rest of
-// a refresh with 50 containers (listing /proc).
+// once (scanEvery), both reading every new process's namespace; a walk
+// asks a process's namespace when it needs it (Namespaces.NetNSOf). The
+// periodic scan (ScanKnown) drops the namespaces gone and finds those
+// mounted; at every refresh it cost more than the rest of a refresh with
+// 50 containers (listing /proc), and reading each new process's namespace
+// in it cost more than the listing where processes come and go by the
+// hundred.
 const recheckScanEvery = 3 * time.Second
 
 var _ monitor.Attributor = (*Attributor)(nil)
@@ -197,7 +207,8 @@ func (a *Attributor) attributorOf(ns uint32) monitor.Attributor {
 		return m.attr
 	}
 	if _, ok := a.present[ns]; !ok && (a.scanned.IsZero() || now.Sub(a.scanned) >= scanEvery) {
-		a.scan(now) // makes the attributors of the namespaces it finds
+		a.cfg.Scanner.RequestFull() // a known process may have moved there
+		a.scan(now, true)           // makes the attributors of the namespaces it finds
 		a.mu.Lock()
 		m = a.per[ns]
 		a.mu.Unlock()
@@ -238,7 +249,7 @@ func (a *Attributor) make(n netns.Namespace) (monitor.Attributor, error) {
 	run := func(f func() error) error { return a.cfg.Scanner.Run(n.Inode, f) }
 	member := func(pid int) bool {
 		ns, ok := a.cfg.Scanner.NetNSOf(pid)
-		return !ok || ns == n.Inode // a process not scanned yet may be in it
+		return !ok || ns == n.Inode // one whose namespace cannot be read may be in it
 	}
 	return a.cfg.New(n, run, member)
 }
@@ -247,9 +258,13 @@ func (a *Attributor) make(n netns.Namespace) (monitor.Attributor, error) {
 // (before their first flow: a short connection's socket is gone by the
 // time a lookup made after its first packet is ready) and drops the
 // attributors of those gone.
-func (a *Attributor) scan(now time.Time) error {
+func (a *Attributor) scan(now time.Time, discover bool) error {
 	a.scanned = now
-	list, err := a.cfg.Scanner.Scan(a.buf)
+	scan := a.cfg.Scanner.ScanKnown
+	if discover {
+		scan = a.cfg.Scanner.Scan
+	}
+	list, err := scan(a.buf)
 	if err != nil {
 		return err
 	}
@@ -292,7 +307,7 @@ func (a *Attributor) scan(now time.Time) error {
 
 // Start scans the namespaces once, making the attributors of those found
 // (failures are said on Log), before the first flow.
-func (a *Attributor) Start() error { return a.scan(a.cfg.Now()) }
+func (a *Attributor) Start() error { return a.scan(a.cfg.Now(), true) }
 
 // Failed lists the namespaces whose attributor could not be made, with
 // the error of the last attempt.
@@ -320,7 +335,7 @@ func (a *Attributor) Recheck(changed func(flow.Key, flow.Owner) bool) error {
 		every = quietScanEvery
 	}
 	if a.scanned.IsZero() || now.Sub(a.scanned) >= every {
-		if err := a.scan(now); err != nil {
+		if err := a.scan(now, false); err != nil {
 			return err
 		}
 	}

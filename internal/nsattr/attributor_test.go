@@ -26,6 +26,8 @@ type fakeNamespaces struct {
 	runs    []uint32 // namespaces Run entered
 	scans   int
 	denied  int // processes whose namespace link is unreadable
+	// fullRequests counts RequestFull calls.
+	fullRequests int
 }
 
 func (f *fakeNamespaces) Self() uint32 { return f.self }
@@ -41,6 +43,10 @@ func (f *fakeNamespaces) Scan(buf []netns.Namespace) ([]netns.Namespace, error) 
 	return buf, nil
 }
 
+func (f *fakeNamespaces) ScanKnown(buf []netns.Namespace) ([]netns.Namespace, error) {
+	return f.Scan(buf)
+}
+
 func (f *fakeNamespaces) Run(inode uint32, fn func() error) error {
 	f.mu.Lock()
 	f.runs = append(f.runs, inode)
@@ -50,6 +56,12 @@ func (f *fakeNamespaces) Run(inode uint32, fn func() error) error {
 
 func (f *fakeNamespaces) Stats() netns.ScanStats {
 	return netns.ScanStats{Processes: len(f.pids), Denied: f.denied}
+}
+
+func (f *fakeNamespaces) RequestFull() {
+	f.mu.Lock()
+	f.fullRequests++
+	f.mu.Unlock()
 }
 
 func (f *fakeNamespaces) NetNSOf(pid int) (uint32, bool) {

@@ -4,10 +4,11 @@ package nsattr
 
 import (
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"hogs/internal/netns"
 )
@@ -34,8 +35,8 @@ type Follower struct {
 	own       *netns.RTNL // the monitor's namespace: its addresses, watched
 	src       PeerSink    // nil until Follow
 	b         *Boundary
-	// forwardingFiles are read at each Refresh (ip_forward).
-	forwardingFiles []string
+	// forwarding is read at each Refresh (ip_forward).
+	forwarding []*sysctlFile
 
 	mu       sync.Mutex
 	per      map[uint32]*nsAddrs
@@ -85,7 +86,7 @@ func NewFollower(sc *netns.Scanner, b *Boundary) (*Follower, error) {
 		return nil, err
 	}
 	f := &Follower{sc: sc, links: links, own: own, b: b, per: map[uint32]*nsAddrs{},
-		forwardingFiles: []string{"/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv6/conf/all/forwarding"}}
+		forwarding: []*sysctlFile{{path: "/proc/sys/net/ipv4/ip_forward"}, {path: "/proc/sys/net/ipv6/conf/all/forwarding"}}}
 	// Without a link watcher every Refresh dumps the links, as it must.
 	if w, err := netns.OpenRTNL(); err == nil {
 		if w.WatchLinks() == nil {
@@ -128,6 +129,9 @@ func (f *Follower) Kick() {
 	} else {
 		f.kicked = now
 	}
+	// The new device's peer may be in a namespace a process already seen
+	// moved to.
+	f.sc.RequestFull()
 	list, err := f.sc.Scan(f.buf[:0])
 	if err == nil {
 		f.buf = list
@@ -253,7 +257,7 @@ func (f *Follower) Refresh(list []netns.Namespace) error {
 			subnets = append(subnets, a.Prefix)
 		}
 	}
-	fwd := f.forwarding()
+	fwd := f.forwards()
 	if changed || fwd != f.b.sets.Load().forwarding || !slices.Equal(subnets, f.subnets) {
 		var ctrs []netip.Prefix
 		for _, m := range f.per {
@@ -329,14 +333,46 @@ func (f *Follower) open(ns uint32) (*netns.RTNL, error) {
 	return rt, nil
 }
 
-// forwarding reports whether the monitor's namespace routes IPv4 or IPv6.
-func (f *Follower) forwarding() bool {
-	for _, p := range f.forwardingFiles {
-		if b, err := os.ReadFile(p); err == nil && len(b) > 0 && b[0] == '1' {
+// forwards reports whether the monitor's namespace routes IPv4 or IPv6.
+func (f *Follower) forwards() bool {
+	for _, s := range f.forwarding {
+		if s.first() == '1' {
 			return true
 		}
 	}
 	return false
+}
+
+// sysctlFile is a /proc/sys file kept open (the path walk is most of the
+// cost of reading one) and read from its start each time.
+type sysctlFile struct {
+	path string
+	fd   int // 0: not open
+	buf  [8]byte
+}
+
+// first is the file's first byte, 0 if it cannot be read (it is opened
+// again next time).
+func (s *sysctlFile) first() byte {
+	if s.fd <= 0 {
+		fd, err := unix.Open(s.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return 0
+		}
+		s.fd = fd
+	}
+	if n, err := unix.Pread(s.fd, s.buf[:], 0); err == nil && n > 0 {
+		return s.buf[0]
+	}
+	s.close()
+	return 0
+}
+
+func (s *sysctlFile) close() {
+	if s.fd > 0 {
+		unix.Close(s.fd)
+		s.fd = 0
+	}
 }
 
 // Behind reports whether namespace ns was behind a bridged veth at the
@@ -368,6 +404,9 @@ func (f *Follower) Close() error {
 	f.links.Close()
 	if f.linkWatch != nil {
 		f.linkWatch.Close()
+	}
+	for _, s := range f.forwarding {
+		s.close()
 	}
 	return f.own.Close()
 }
