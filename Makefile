@@ -32,7 +32,7 @@ small:
 # of every committed fuzz corpus (go test runs testdata/fuzz as seeds).
 # The packages with concurrency run again under the race detector.
 RACE_PKGS := ./internal/monitor/... ./internal/conntable/... ./internal/flow/... ./proc/... ./ui/... \
-	./internal/container/... ./internal/netns/... ./internal/nsattr/... ./internal/conntrack/...
+	./internal/container/... ./internal/netns/... ./internal/nsattr/... ./internal/conntrack/... ./rawcap/...
 test: build
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags hogs_small $(PKGS)

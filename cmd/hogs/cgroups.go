@@ -11,6 +11,10 @@ import (
 	"hogs/internal/flow"
 )
 
+// usageGroupKey is the c key in the usage text (the table groups rows by
+// program, user or container where labels are built).
+const usageGroupKey = "c group by program/user/container,\n"
+
 // labelling returns what labels processes (for flow.NewLabelledOwners)
 // and, unless owners are limited to some PIDs (-P), the owners of sockets
 // whose process cannot be found (proc.ResolverConfig.CgroupOwner); both

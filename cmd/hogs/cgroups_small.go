@@ -8,6 +8,9 @@ import (
 	"hogs/internal/flow"
 )
 
+// usageGroupKey: the small build has no grouping, so no c key.
+const usageGroupKey = ""
+
 // labelling labels nothing in the small build: it leaves out the cgroup
 // labeller, so processes have no container or service, and sockets whose
 // process hogs cannot find stay unknown.

@@ -101,9 +101,9 @@ const usageText = `usage: hogs [-V] [-h] [-x] [-t] [-p] [-s] [-l] [-a] [-b] [-C]
        hogs -r FILE [--dump | --json | --bench]
 
 Without -t or --json, hogs shows a table; its keys: q quit, s/r sort by
-sent/received, m next unit, l command line, b base name, c group by
-program/user/container, arrows/PgUp/PgDn move, Enter a process's
-connections, H remote hosts, Esc back, h help.
+sent/received, m next unit, l command line, b base name,
+` + usageGroupKey + `arrows/PgUp/PgDn move, Enter a process's connections, H remote hosts,
+Esc back, h help.
 
   -V, --version     print the version and the commit it was built from, and exit
   -h, --help        print this help and exit
