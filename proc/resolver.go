@@ -122,9 +122,9 @@ type ResolverConfig struct {
 	// instead of reading the /proc/net tables.
 	SockDiag *SockDiag
 	// CgroupOwner, if set, describes the cgroup with this id as an owner
-	// (flow.Process with Cgroup set) when it is a service or container,
-	// and reports false for any other (the root cgroup, a user's
-	// session): the owner of a socket whose process cannot be found.
+	// (flow.Process with Cgroup set): a service, container, scope or
+	// any other cgroup it can name, false for one it cannot (the root
+	// cgroup): the owner of a socket whose process cannot be found.
 	CgroupOwner func(id uint64) (flow.Process, bool)
 	// ScanPIDs, if set, limits the walk of processes' descriptors (the
 	// search for a socket's owner) to the PIDs it accepts: a resolver of
@@ -258,8 +258,8 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 }
 
 // cgroupOf returns the owner number of cgroup id, registering it, or
-// Unresolved when it names no service or container (or too many are
-// registered).
+// Unresolved when CgroupOwner names nothing there (the root cgroup), or
+// too many are registered.
 func (r *Resolver) cgroupOf(id uint64) flow.Owner {
 	p, ok := r.cgroupOwner(id)
 	if !ok {

@@ -48,9 +48,8 @@ func flowLabel(l container.Label) flow.Label {
 	return flow.Label{Runtime: l.Runtime, ID: l.ID, Name: l.Name, PodUID: l.PodUID, Pod: l.Pod, Namespace: l.Namespace}
 }
 
-// cgroupOwners names the service or container whose cgroup holds sockets
-// hogs finds no process for (proc.ResolverConfig.CgroupOwner); nil
-// without a cgroup2 mount.
+// cgroupOwners names the cgroup whose sockets hogs finds no process for
+// (proc.ResolverConfig.CgroupOwner); nil without a cgroup2 mount.
 func cgroupOwners(cfg config, labels *container.Labeler, stderr io.Writer) func(uint64) (flow.Process, bool) {
 	mount, err := container.FindCgroup2("/proc/self/mountinfo")
 	if err != nil {
@@ -68,14 +67,23 @@ func cgroupOwners(cfg config, labels *container.Labeler, stderr io.Writer) func(
 		}
 		return nil
 	}
-	ids := container.NewCgroupIDs(mount, nil)
+	return cgroupOwner(container.NewCgroupIDs(mount, nil), labels)
+}
+
+// cgroupOwner describes cgroup id, mapped to its path by ids, as the
+// owner of sockets whose process cannot be found: a row named by
+// container.FallbackName (a service, container or pod; else any cgroup
+// but the root by its own name), with the cgroup's path, which marks it
+// as a cgroup's row (flow.Process.IsCgroup; `cgroup` in JSON). false for
+// the root cgroup and for an id no cgroup has (any more).
+func cgroupOwner(ids *container.CgroupIDs, labels *container.Labeler) func(uint64) (flow.Process, bool) {
 	return func(id uint64) (flow.Process, bool) {
 		path, ok := ids.Path(id)
 		if !ok {
 			return flow.Process{}, false
 		}
 		l := labels.Path(path)
-		name := l.OwnerName()
+		name := container.FallbackName(path, l)
 		return flow.Process{Name: name, Cgroup: path, CgroupID: id, Label: flowLabel(l)}, name != ""
 	}
 }
