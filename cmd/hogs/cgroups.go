@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"syscall"
 
 	"hogs/internal/container"
 	"hogs/internal/flow"
@@ -51,16 +53,7 @@ func flowLabel(l container.Label) flow.Label {
 // cgroupOwners names the cgroup whose sockets hogs finds no process for
 // (proc.ResolverConfig.CgroupOwner); nil without a cgroup2 mount.
 func cgroupOwners(cfg config, labels *container.Labeler, stderr io.Writer) func(uint64) (flow.Process, bool) {
-	mount, err := container.FindCgroup2("/proc/self/mountinfo")
-	if err != nil {
-		// ip netns exec mounts a sysfs of its own over /sys, hiding the
-		// cgroup mounts: init's view has them (root may look).
-		if m, err1 := container.FindCgroup2("/proc/1/mountinfo"); err1 == nil {
-			if _, err1 = os.Stat("/proc/1/root" + m); err1 == nil {
-				mount, err = "/proc/1/root"+m, nil
-			}
-		}
-	}
+	mount, err := findCgroup2()
 	if err != nil {
 		if cfg.bugHunt {
 			fmt.Fprintf(stderr, "hogs: %v: sockets without a process stay unknown\n", err)
@@ -68,6 +61,38 @@ func cgroupOwners(cfg config, labels *container.Labeler, stderr io.Writer) func(
 		return nil
 	}
 	return cgroupOwner(container.NewCgroupIDs(mount, nil), labels)
+}
+
+// findCgroup2 returns a path to the cgroup2 mount. ip netns exec runs
+// hogs in a mount namespace of its own with a sysfs of its own over /sys,
+// hiding the cgroup mounts; init's view has them, and so, mostly, has
+// hogs's parent's (the shell or program that ran ip netns exec), where
+// init's is closed (some sandboxes): root may look through /proc/PID/root.
+// That directory is opened, and the descriptor kept for hogs's life, so
+// that the path stays valid after the parent exits.
+func findCgroup2() (string, error) {
+	mount, err := container.FindCgroup2("/proc/self/mountinfo")
+	if err == nil {
+		return mount, nil
+	}
+	for _, pid := range []int{1, os.Getppid()} {
+		dir := "/proc/" + strconv.Itoa(pid)
+		m, err1 := container.FindCgroup2(dir + "/mountinfo")
+		if err1 != nil {
+			continue
+		}
+		fd, err1 := syscall.Open(dir+"/root", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err1 != nil {
+			continue
+		}
+		path := "/proc/self/fd/" + strconv.Itoa(fd) + m
+		if _, err1 := os.Stat(path); err1 != nil {
+			syscall.Close(fd)
+			continue
+		}
+		return path, nil
+	}
+	return "", err
 }
 
 // cgroupOwner describes cgroup id, mapped to its path by ids, as the
