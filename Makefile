@@ -99,10 +99,11 @@ bench-sockets: build
 
 # The issue's attribution scenarios with 20,000 idle sockets: 50 connections
 # of about a millisecond at 10/s and 300 short-lived client processes of
-# 20 kB, hogs with kernel events and from /proc alone, and nethogs
+# 20 kB, the clients in a service-shaped cgroup, hogs with kernel events
+# and from /proc alone, and nethogs
 # (bench/sockets; needs root, about four minutes).
 bench-sockets-short: build
-	go run ./bench/sockets -monitors hogs-json,hogs-json-noev,hogs,hogs-noev,nethogs -new-size 64 -new-answer 64 -hold 0 -phase 5s -procs 300 -out bench/sockets/results-short.md
+	go run ./bench/sockets -monitors hogs-json,hogs-json-noev,hogs,hogs-noev,nethogs -new-size 64 -new-answer 64 -hold 0 -phase 5s -procs 300 -service -out bench/sockets/results-short.md
 
 # The issue's container scenario: 50 container namespaces on a bridge with
 # 400 idle sockets each, a busy flow and 10 new connections a second spread

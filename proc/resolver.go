@@ -102,6 +102,11 @@ type Resolver struct {
 
 	owners      *flow.Owners
 	cgroupOwner func(id uint64) (flow.Process, bool)
+	// deferCgroup (DeferCgroupOwners): the cgroup fallback waits for a
+	// flow's second lookup; pendingCgroup holds the flows missed once,
+	// with the cgroup id their first lookup told (0: none).
+	deferCgroup   bool
+	pendingCgroup map[flow.Key]uint64
 
 	// Counters, read by Stats from other goroutines.
 	scans, reads, lookups, vain, links, listings atomic.Uint64
@@ -122,9 +127,9 @@ type ResolverConfig struct {
 	// instead of reading the /proc/net tables.
 	SockDiag *SockDiag
 	// CgroupOwner, if set, describes the cgroup with this id as an owner
-	// (flow.Process with Cgroup set) when it is a service or container,
-	// and reports false for any other (the root cgroup, a user's
-	// session): the owner of a socket whose process cannot be found.
+	// (flow.Process with Cgroup set): a service, container, scope or
+	// any other cgroup it can name, false for one it cannot (the root
+	// cgroup): the owner of a socket whose process cannot be found.
 	CgroupOwner func(id uint64) (flow.Process, bool)
 	// ScanPIDs, if set, limits the walk of processes' descriptors (the
 	// search for a socket's owner) to the PIDs it accepts: a resolver of
@@ -249,17 +254,64 @@ func (r *Resolver) Resolve(keys []flow.Key, owners []flow.Owner) error {
 	}
 	if r.cgroupOwner != nil && r.only == nil {
 		for i := range owners {
-			if owners[i] == flow.Unresolved && found[i].CgroupID != 0 {
-				owners[i] = r.cgroupOf(found[i].CgroupID)
+			if owners[i] != flow.Unresolved {
+				continue
+			}
+			id := found[i].CgroupID
+			if r.deferCgroup {
+				var missed bool
+				if id, missed = r.deferredCgroup(keys[i], id); !missed {
+					continue
+				}
+			}
+			if id != 0 {
+				owners[i] = r.cgroupOf(id)
 			}
 		}
 	}
 	return nil
 }
 
+// DeferCgroupOwners makes the cgroup fallback (ResolverConfig.CgroupOwner)
+// wait for a flow's second lookup: the first that finds no process
+// leaves the flow unresolved and remembers the cgroup its socket told.
+// For a Resolver behind the kernel's socket events, whose record of a
+// connection may come after the first lookup (made at its SYN): the
+// monitor retries unresolved flows, and the events name the process
+// then; only what they do not know goes to its cgroup's row, at the
+// retry, with the cgroup of the first lookup if the socket has gone
+// since. Call it before Resolve is first called.
+func (r *Resolver) DeferCgroupOwners() {
+	r.deferCgroup = true
+	r.pendingCgroup = map[flow.Key]uint64{}
+}
+
+// maxPendingCgroup bounds the flows DeferCgroupOwners remembers; when
+// full they are forgotten (each then waits for one more lookup).
+const maxPendingCgroup = 4096
+
+// deferredCgroup is the cgroup id to fall back on for flow k, whose lookup
+// now found no process and told cgroup id (0: none), and whether this is
+// k's second miss; at its first it remembers id and reports false.
+func (r *Resolver) deferredCgroup(k flow.Key, id uint64) (uint64, bool) {
+	first, seen := r.pendingCgroup[k]
+	if !seen {
+		if len(r.pendingCgroup) >= maxPendingCgroup {
+			clear(r.pendingCgroup) // flows long resolved or gone, mostly
+		}
+		r.pendingCgroup[k] = id
+		return 0, false
+	}
+	delete(r.pendingCgroup, k)
+	if id == 0 {
+		id = first // the socket has gone since: its first lookup's cgroup
+	}
+	return id, true
+}
+
 // cgroupOf returns the owner number of cgroup id, registering it, or
-// Unresolved when it names no service or container (or too many are
-// registered).
+// Unresolved when CgroupOwner names nothing there (the root cgroup), or
+// too many are registered.
 func (r *Resolver) cgroupOf(id uint64) flow.Owner {
 	p, ok := r.cgroupOwner(id)
 	if !ok {

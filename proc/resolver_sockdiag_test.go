@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 
@@ -38,6 +39,72 @@ func (k *fakeKernel) answer(req []byte) [][]byte {
 		attrs = append(attrs, uint16(inetDiagCgroup), binary.NativeEndian.AppendUint64(nil, s.CgroupID))
 	}
 	return [][]byte{nlmsg(sockDiagByFamily, 0, seq, diagBody(s.State, src, dst, uint32(s.Inode), s.Cookie, attrs...))}
+}
+
+// TestResolverDeferCgroupOwners: behind kernel socket events
+// (DeferCgroupOwners) a socket whose process is not found stays
+// unresolved at its first lookup, and goes to its cgroup's row at the
+// next: with the cgroup the first lookup told when the socket has gone
+// since, with none when no lookup told one; a flow found for its
+// process at the retry does not go to the cgroup.
+func TestResolverDeferCgroupOwners(t *testing.T) {
+	const svcCgroup = 77
+	remote := func(port uint16) netip.AddrPort { return netip.AddrPortFrom(flowRemote.Addr(), port) }
+	tests := []struct {
+		name       string
+		socket     DiagSocket
+		goneBefore bool   // the socket has closed by the second lookup
+		heldLater  bool   // a readable process holds it by the second lookup
+		want       string // after the second lookup; "" unresolved
+	}{
+		{name: "still open, no readable process", socket: DiagSocket{Inode: 9200, State: TCPEstablished, CgroupID: svcCgroup}, want: "ssh.service"},
+		{name: "gone by the retry", socket: DiagSocket{Inode: 9201, State: TCPEstablished, CgroupID: svcCgroup}, goneBefore: true, want: "ssh.service"},
+		{name: "no cgroup told", socket: DiagSocket{Inode: 9202, State: TCPEstablished}, goneBefore: true},
+		{name: "found at the retry", socket: DiagSocket{Inode: 7002, State: TCPEstablished, CgroupID: svcCgroup}, heldLater: true, want: "server"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			writeProcess(t, root, 500, "server", 100, map[int]string{3: "socket:[7000]"})
+			conn := [2]netip.AddrPort{flowLocal, remote(uint16(42000 + i))}
+			kernel := &fakeKernel{sockets: map[[2]netip.AddrPort]DiagSocket{conn: tt.socket}}
+			d := newSockDiag(&fakeNetlink{answer: kernel.answer})
+			if err := d.probe(); err != nil {
+				t.Fatal(err)
+			}
+			r := NewResolver(ResolverConfig{FS: NewFS(root), SockDiag: d,
+				CgroupOwner: func(id uint64) (flow.Process, bool) {
+					if id != svcCgroup {
+						return flow.Process{}, false
+					}
+					return flow.Process{Name: "ssh.service", Cgroup: "/system.slice/ssh.service"}, true
+				}})
+			r.DeferCgroupOwners()
+			key := flow.Key{Proto: ProtoTCP, Local: conn[0], Remote: conn[1]}
+			owners := make([]flow.Owner, 1)
+			if err := r.Resolve([]flow.Key{key}, owners); err != nil {
+				t.Fatal(err)
+			}
+			if owners[0] != flow.Unresolved {
+				t.Fatalf("first lookup: owner %q, want unresolved (the events may know it by the retry)", ownerName(r, owners[0]))
+			}
+			if tt.goneBefore {
+				delete(kernel.sockets, conn)
+			}
+			if tt.heldLater {
+				// The process has it by now (one not readable before).
+				if err := os.Symlink("socket:[7002]", filepath.Join(root, "500", "fd", "4")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := r.Resolve([]flow.Key{key}, owners); err != nil {
+				t.Fatal(err)
+			}
+			if got := ownerName(r, owners[0]); tt.want == "" && owners[0] != flow.Unresolved || tt.want != "" && got != tt.want {
+				t.Errorf("second lookup: owner %q (%d), want %q", got, owners[0], tt.want)
+			}
+		})
+	}
 }
 
 // TestResolverLateAccept: a connection waiting in the listener's queue

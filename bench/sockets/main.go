@@ -106,7 +106,27 @@
 // 20,000 idle sockets, phase 3 as 50 connections of about a millisecond at
 // 10/s (-new-size 64 -new-answer 64 -hold 0 -phase 5s: connect, 64 bytes,
 // the 64-byte echo, close), and phase 5 with 300 client processes of
-// 20 kB each, into bench/sockets/results-short.md.
+// 20 kB each, with -service, into bench/sockets/results-short.md.
+//
+// # Clients in a service's cgroup (-service)
+//
+// Without kernel events a connection whose process hogs cannot find (it
+// closed, or its process exited, before the fd walk got to it) can still
+// be named by its socket's cgroup (sock_diag's INET_DIAG_CGROUP_ID): hogs
+// puts it on the row of that cgroup's service or container. In the plain
+// lab every process is in the harness's cgroup (the root one here), which
+// names nothing. With -service each monitor run creates a cgroup shaped
+// like a systemd service, hogs-test-X.slice/hogs-bench-X.service, on the
+// cgroup2 mount /proc/self/mountinfo names, starts the new-connections
+// client and phase 5's launcher inside it (clone3 into the cgroup: their
+// sockets are created there; the launcher's children inherit it), and
+// removes it at the end. The report then says, per monitor, where the
+// new connections' bytes are (on the client's row, on the service's row,
+// in unknown: in % of their sum in the last refresh before phase 5) and
+// where phase 5's are (in % of vA's bytes over phase 5); hogs --json's
+// connections under the service's row count as "on the service". A
+// socket gone, or in TIME_WAIT, when hogs first looks it up tells no
+// cgroup and stays unknown.
 //
 // # Containers (`make bench-containers`)
 //
@@ -252,6 +272,7 @@ type options struct {
 	newAnswer     int
 	procs         int
 	procSize      int
+	service       bool
 	containers    int
 	phase, hold   time.Duration
 	monitors      []string
@@ -277,6 +298,7 @@ func main() {
 	flag.IntVar(&o.newAnswer, "new-answer", 1, "bytes each new connection is answered")
 	flag.IntVar(&o.procs, "procs", 0, "phase 5: short-lived client processes started one after another (0: no phase 5)")
 	flag.IntVar(&o.procSize, "proc-size", 20000, "phase 5: bytes each client process sends")
+	flag.BoolVar(&o.service, "service", false, "run phase 3's new-connections client and phase 5's client processes in a cgroup shaped like a systemd service, and report the share of their bytes on their processes, on the service's row (hogs's cgroup fallback) and in unknown (namespace pair only)")
 	flag.IntVar(&o.containers, "containers", 0, "container namespaces on a bridge, the monitor in the host namespace: the idle sockets and new connections spread over them (0: the namespace pair)")
 	flag.StringVar(&mons, "monitors", "hogs,hogs-json,nethogs,hogs:old,hogs-json:old",
 		"runs, comma-separated: hogs, hogs-json, nethogs, and hogs-noev, hogs-json-noev (hogs --no-kernel-events); NAME:old starts the new-connections client before the idle holders")
@@ -331,6 +353,8 @@ func (o options) check() error {
 		return fmt.Errorf("-idle %d over -containers %d: more than -per-process %d in one holder", o.idle, o.containers, o.perProcess)
 	case o.containers > 0 && o.procs > 0:
 		return fmt.Errorf("-procs (phase 5) runs in the namespace pair only, not with -containers")
+	case o.containers > 0 && o.service:
+		return fmt.Errorf("-service runs in the namespace pair only, not with -containers")
 	case o.timeout <= 0 || o.timeout > 30*time.Minute:
 		return fmt.Errorf("-timeout %v out of range (0, 30m]", o.timeout)
 	}
@@ -508,6 +532,10 @@ type result struct {
 	gcs [2]int // Go GCs in phases 2 and 3 (GODEBUG=gctrace=1 only)
 	clk uint64
 
+	// With -service: the cgroup the new-connections client and the client
+	// processes run in.
+	svc *netlab.ServiceCgroup
+
 	// Phase 5: short-lived client processes.
 	procPIDs   map[int]bool
 	procsLine  string
@@ -546,7 +574,11 @@ func (r *result) run(lab *netlab.Lab, m monitor, self string, o options) error {
 		}
 	}()
 	role := func(name, ns string, args ...string) (*harness.Child, error) {
-		c, err := harness.Start(lab, name, ns, nil, append([]string{self, name}, args...)...)
+		var cg *netlab.ServiceCgroup
+		if name == "newconn-client" || name == "procs-launcher" {
+			cg = r.svc // nil without -service
+		}
+		c, err := harness.StartInCgroup(lab, name, ns, cg, nil, append([]string{self, name}, args...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -574,6 +606,17 @@ func (r *result) setUpPair(lab *netlab.Lab, m monitor, o options, role roleFunc,
 	}
 	r.ns = p
 	*removals = append(*removals, func() { lab.RemovePair(p) })
+	if o.service {
+		// Removed after the clients have been stopped (removals run last).
+		if r.svc, err = netlab.NewServiceCgroup("bench"); err != nil {
+			return fmt.Errorf("-service: %w", err)
+		}
+		*removals = append(*removals, func() {
+			if err := r.svc.Remove(); err != nil {
+				r.note("%v", err)
+			}
+		})
+	}
 	r.monNS, r.wireNS, r.wireDev, r.serverNS, r.serverAddr, r.busyNS = p.A, p.A, "vA", p.B, addrB, p.A
 
 	// The new-connections server, and with :old the client, which waits

@@ -78,3 +78,35 @@ func TestProcsShare(t *testing.T) {
 		t.Errorf("procsShare() = %v, want 70", got)
 	}
 }
+
+// TestServiceShares: with -service, a connection under the service's row
+// (hogs's cgroup fallback, PID 0) counts on the service, not as unknown,
+// and the shares split the bytes between the client's row, the service's
+// row and unknown; phase 5's are what it added, over its wire bytes.
+func TestServiceShares(t *testing.T) {
+	svc := &netlab.ServiceCgroup{Unit: "hogs-bench-1.service"}
+	final := trace.Block{
+		Rows: []trace.Row{{Name: "c/42/0", PID: 42, Sent: 50, Recv: 10}, {Name: "hogs-bench-1.service/0/0", Sent: 20, Recv: 10}, {Name: "unknown TCP/0/0", Sent: 6, Recv: 4}},
+		Conns: []trace.Conn{
+			{Local: "10.91.0.1:5000", Remote: "10.91.0.2:9300", PID: 42, Bytes: 60, Row: "c/42/0"},
+			{Local: "10.91.0.1:5001", Remote: "10.91.0.2:9300", PID: 0, Bytes: 30, Row: "hogs-bench-1.service/0/0"},
+			{Local: "10.91.0.1:5002", Remote: "10.91.0.2:9300", PID: 0, Bytes: 10, Row: "unknown TCP/0/0"},
+		},
+	}
+	procs := trace.Block{Rows: append(slices.Clone(final.Rows),
+		trace.Row{Name: "p/50/0", PID: 50, Sent: 100, Recv: 0}, trace.Row{Name: "p/51/0", PID: 51, Sent: 60, Recv: 0})}
+	procs.Rows[1].Sent += 30 // the service's row: 30 more in phase 5
+	procs.Rows[2].Sent += 10 // unknown: 10 more
+	r := &result{svc: svc, final: final, procsFinal: procs, newPIDs: map[int]bool{42: true}, procPIDs: map[int]bool{50: true, 51: true},
+		newLocals: map[string]bool{"10.91.0.1:5000": true, "10.91.0.1:5001": true, "10.91.0.1:5002": true}}
+	r.procsWire.RxBytes = 200
+	if c := r.conns(); c != (connCount{attributed: 1, service: 1, unknown: 1, bytes: 100}) {
+		t.Errorf("conns() = %+v", c)
+	}
+	if p, s, u := r.newShares(); p != 60 || s != 30 || u != 10 {
+		t.Errorf("newShares() = %v, %v, %v; want 60, 30, 10", p, s, u)
+	}
+	if p, s, u := r.procsShares(); p != 80 || s != 15 || u != 5 {
+		t.Errorf("procsShares() = %v, %v, %v; want 80, 15, 5", p, s, u)
+	}
+}

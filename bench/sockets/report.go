@@ -105,10 +105,39 @@ func (r *result) procsShare() float64 {
 	return 100 * r.procsOwned() / float64(w)
 }
 
+// svcRow is the trace name of the service's row (-service): the row of
+// hogs's cgroup fallback, PID 0.
+func (r *result) svcRow() string { return r.svc.Unit + "/0/0" }
+
+// newShares is where phase 3's new connections' bytes are in the last
+// refresh before phase 5 (-service), in % of their sum: on the client's
+// row, on the service's row, in unknown.
+func (r *result) newShares() (proc, svc, unknown float64) {
+	p, sv, u := r.newRowBytes(), r.final.NamedBytes(r.svcRow()), r.final.UnknownBytes()
+	t := p + sv + u
+	if t == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	return 100 * p / t, 100 * sv / t, 100 * u / t
+}
+
+// procsShares is where phase 5's client processes' bytes are (-service),
+// in % of vA's bytes over phase 5: on their own rows, on the service's
+// row, in unknown (the last two: what phase 5 added).
+func (r *result) procsShares() (proc, svc, unknown float64) {
+	w := r.procsWire.Bytes()
+	if w == 0 {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	sv := r.procsFinal.NamedBytes(r.svcRow()) - r.final.NamedBytes(r.svcRow())
+	u := r.procsFinal.UnknownBytes() - r.final.UnknownBytes()
+	return 100 * r.procsOwned() / float64(w), 100 * sv / float64(w), 100 * u / float64(w)
+}
+
 // connCount classifies the client's connections in the last JSON refresh.
 type connCount struct {
-	attributed, unknown, other, missing int
-	bytes                               float64 // of those found anywhere
+	attributed, service, unknown, other, missing int
+	bytes                                        float64 // of those found anywhere
 }
 
 func (r *result) conns() connCount {
@@ -130,6 +159,8 @@ func (r *result) conns() connCount {
 		switch {
 		case r.newPIDs[k.PID]:
 			c.attributed++
+		case r.svc != nil && k.Row == r.svcRow():
+			c.service++
 		case k.PID == 0:
 			c.unknown++
 		default:
@@ -146,7 +177,7 @@ func bytesPerConn(rs []*result) float64 {
 	for _, r := range rs {
 		if r.done && r.json {
 			c := r.conns()
-			if n := c.attributed + c.unknown + c.other; n > 0 {
+			if n := c.attributed + c.service + c.unknown + c.other; n > 0 {
 				return c.bytes / float64(n)
 			}
 		}
@@ -163,6 +194,9 @@ func (r *result) attributedText(perConn float64) string {
 		c := r.conns()
 		s := fmt.Sprintf("%d/%d (%.0f %%)", c.attributed, r.made, 100*float64(c.attributed)/float64(r.made))
 		var extra []string
+		if c.service > 0 {
+			extra = append(extra, fmt.Sprintf("%d on the service", c.service))
+		}
 		if c.unknown > 0 {
 			extra = append(extra, fmt.Sprintf("%d unknown", c.unknown))
 		}
@@ -246,8 +280,16 @@ func (r *result) print(w io.Writer) {
 		}
 		if r.json {
 			c := r.conns()
-			p("connections in the last refresh: %d; of the client's %d: %d under its PID, %d unknown, %d other PID, %d absent; %.0f bytes",
-				len(r.final.Conns), len(r.newLocals), c.attributed, c.unknown, c.other, c.missing, c.bytes)
+			p("connections in the last refresh: %d; of the client's %d: %d under its PID, %d on the service, %d unknown, %d other PID, %d absent; %.0f bytes",
+				len(r.final.Conns), len(r.newLocals), c.attributed, c.service, c.unknown, c.other, c.missing, c.bytes)
+		}
+		if r.svc != nil {
+			np, ns, nu := r.newShares()
+			p("service %s: new connections %.1f %% on the client's row, %.1f %% on the service's, %.1f %% unknown (%.0f bytes on the service's row)", r.svc.Path, np, ns, nu, r.final.NamedBytes(r.svcRow()))
+			if r.procPIDs != nil {
+				pp, ps, pu := r.procsShares()
+				p("  client processes: %.1f %% on their rows, %.1f %% on the service's, %.1f %% unknown", pp, ps, pu)
+			}
 		}
 		if r.procPIDs != nil {
 			p("phase 5 (client processes): %s; %d PIDs; %.0f bytes on their rows of vA's %d (%d packets) = %.2f %%; CPU %.2f ms; unknown TCP %.0f bytes at its end",
@@ -337,6 +379,22 @@ func markdownTables(rs []*result, o options) string {
 			}
 			fmt.Fprintf(&b, "| %s | %d | %.0f | %d | %s | %s |\n", r.monitor, len(r.procPIDs), r.procsOwned(), r.procsWire.Bytes(),
 				f1(r.procsShare()), f3((r.s6.sched.Ms-r.s5.sched.Ms)/float64(len(r.procPIDs))))
+		}
+	}
+	if o.service {
+		fmt.Fprintf(&b, "\nWhere the clients' bytes are (-service: the new-connections client and the client processes in a service's cgroup; %% of the new connections' bytes on the client's row + the service's row + unknown, and of vA's bytes in phase 5):\n\n")
+		b.WriteString("| Monitor | New conns: on their process % | on their service % | unknown % | Client processes: on their process % | on their service % | unknown % |\n")
+		b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+		for _, r := range rs {
+			if !r.done {
+				continue
+			}
+			np, ns, nu := r.newShares()
+			pp, ps, pu := math.NaN(), math.NaN(), math.NaN()
+			if r.procPIDs != nil {
+				pp, ps, pu = r.procsShares()
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.monitor, f1(np), f1(ns), f1(nu), f1(pp), f1(ps), f1(pu))
 		}
 	}
 	var any bool
@@ -460,6 +518,9 @@ func resultsDoc(e harness.Env, o options, rs []*result, table string, took time.
 		fmt.Fprintf(&b, "- Monitors, each alone in a fresh namespace pair: `hogs -t -v 2 -d 1 -x`, `hogs --json --connections -v 2 -d 1 -x`, `nethogs -t -v 2 -d 1`; the -noev runs add `--no-kernel-events` to hogs\n")
 		fmt.Fprintf(&b, "- Load: %d idle TCP connections in the monitor's namespace (%d per holder process; idle server mode %s, %d ports per server); one busy flow of %.1f MB/s in %d-byte writes; phase 2 %v with nothing new; phase 3: %d new connections/s for %v, each %d bytes out, %d back, open %v after the answer\n",
 			o.idle, o.perProcess, o.serverMode, o.ports, float64(o.busyRate)/1e6, o.busyWrite, o.phase, o.newRate, o.phase, o.newSize, o.newAnswer, o.hold)
+	}
+	if o.service {
+		fmt.Fprintf(&b, "- With -service: the new-connections client and the client processes (phase 5) run in a cgroup shaped like a systemd service (hogs-test-X.slice/hogs-bench-X.service on the cgroup2 mount); a socket whose process hogs cannot find goes to that service's row (hogs's cgroup fallback) where sock_diag still tells its cgroup, else to unknown\n")
 	}
 	if o.procs > 0 {
 		fmt.Fprintf(&b, "- Phase 5, busy flow paused: %d client processes started one after another, each sending %d bytes over its own connection and exiting\n", o.procs, o.procSize)

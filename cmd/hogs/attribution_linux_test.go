@@ -51,6 +51,8 @@ func roleFunc(name string) func(args []string) int {
 		return launcher
 	case "one-shot":
 		return oneShot
+	case "client-procs":
+		return clientProcs
 	case "ns-server":
 		return nsServer
 	case "ns-client":
@@ -224,11 +226,21 @@ type process struct {
 
 func startRole(t *testing.T, ns, role string, args ...string) *process {
 	t.Helper()
+	return startRoleIn(t, nil, ns, role, args...)
+}
+
+// startRoleIn is startRole with the role's process (and its children)
+// started in cgroup cg; nil: hogs's own.
+func startRoleIn(t *testing.T, cg *netlab.ServiceCgroup, ns, role string, args ...string) *process {
+	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := inNamespace(ns, self)
+	if cg != nil {
+		cg.Enter(cmd)
+	}
 	cmd.Env = append(os.Environ(), "HOGS_TEST_ROLE="+role, "HOGS_TEST_ARGS="+strings.Join(args, " "))
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = os.Stderr
@@ -388,7 +400,13 @@ func inModes(t *testing.T, fn func(t *testing.T, m attrMode)) {
 // the attributor was m's all along.
 func (m attrMode) startHogs(t *testing.T, ns string, args ...string) *hogsRun {
 	t.Helper()
-	h := startHogs(t, ns, append(append([]string{"-x"}, m.args...), args...)...)
+	return m.start(t, inNamespace(ns, hogsBinary(t), append(append([]string{"-x"}, m.args...), args...)...))
+}
+
+// start starts cmd, hogs in mode m (see startHogs).
+func (m attrMode) start(t *testing.T, cmd *exec.Cmd) *hogsRun {
+	t.Helper()
+	h := startHogsCmd(t, cmd)
 	h.mode = &m
 	if m.attributor != "proc" {
 		if i := strings.Index(h.err.String(), "no kernel socket events"); i >= 0 {
@@ -431,6 +449,42 @@ func (h *hogsRun) scanCounts() (attributors []string, counts []scanCount) {
 	return attributors, counts
 }
 
+// scansOnceOver is the fd scan count of the first -x line hogs prints
+// from 300 ms on after the traffic is over (the caller saw it end): the
+// last lookups are done by then, so any scan it does later is for a
+// socket that has closed.
+func (h *hogsRun) scansOnceOver(t *testing.T) scanCount {
+	t.Helper()
+	time.Sleep(300 * time.Millisecond)
+	_, counts := h.scanCounts()
+	return h.waitX(t, len(counts))
+}
+
+// checkNoScansSince fails the test if hogs, stopped, ran an fd scan
+// after the -x line over (scansOnceOver): one for a closed socket.
+func (h *hogsRun) checkNoScansSince(t *testing.T, over scanCount) {
+	t.Helper()
+	_, counts := h.scanCounts()
+	if end := counts[len(counts)-1]; end.scans > over.scans {
+		t.Errorf("%d fd scans (%d in vain) after every connection had closed\n%s", end.scans-over.scans, end.vain-over.vain, h.err.String())
+	}
+}
+
+// waitX waits up to 10 s for hogs's -x line number n (from 0) and returns
+// its counts: the first (n = 0) says hogs has set up its attributor, so
+// traffic from then on is the mode's to attribute.
+func (h *hogsRun) waitX(t *testing.T, n int) scanCount {
+	t.Helper()
+	for range 200 {
+		if _, now := h.scanCounts(); len(now) > n {
+			return now[n]
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no -x line number %d in 10 s: %s", n, h.err.String())
+	return scanCount{}
+}
+
 func counterDelta(a, b netlab.Counters) netlab.Counters {
 	return netlab.Counters{RxPackets: b.RxPackets - a.RxPackets, RxBytes: b.RxBytes - a.RxBytes,
 		TxPackets: b.TxPackets - a.TxPackets, TxBytes: b.TxBytes - a.TxBytes}
@@ -442,11 +496,13 @@ func counterDelta(a, b netlab.Counters) netlab.Counters {
 func TestForkingServerChildren(t *testing.T) {
 	inModes(t, func(t *testing.T, m attrMode) {
 		nsA, nsB := netlab.QuietVethPair(t)
-		server := startRole(t, nsA, "fork-server", "10.77.0.1:7200", "2")
+		svc := netlab.Service(t, "fork")
+		server := startRoleIn(t, svc, nsA, "fork-server", "10.77.0.1:7200", "2")
 		if l := server.line(t); l != "listening" {
 			t.Fatal(l)
 		}
 		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+		h.waitX(t, 0)
 		before := netlab.ReadCounters(t, nsB, "vB")
 		var pids []int
 		for _, size := range []string{"400000", "900000"} {
@@ -459,9 +515,11 @@ func TestForkingServerChildren(t *testing.T) {
 			fmt.Sscanf(server.line(t), "child %d", &pid)
 			pids = append(pids, pid)
 		}
+		over := h.scansOnceOver(t)
 		last := h.last(t)
 		peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
 		checkAllAttributed(t, last, peer)
+		h.checkNoScansSince(t, over)
 		a, okA := last.byPID(pids[0])
 		b, okB := last.byPID(pids[1])
 		if !okA || !okB || !(a[1] > 400000 && a[1] < 900000 && b[1] > 900000) {
@@ -494,7 +552,8 @@ func TestDelayedAccept(t *testing.T) {
 				nsA, nsB := netlab.QuietVethPair(t)
 				addIPv6(t, nsA, nsB)
 				// 3.7 s after listen(): about 3 s after the client connects.
-				server := startRole(t, nsA, "delayed-server", family.server, "3700ms")
+				svc := netlab.Service(t, "late")
+				server := startRoleIn(t, svc, nsA, "delayed-server", family.server, "3700ms")
 				server.line(t)
 				h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
 				before := netlab.ReadCounters(t, nsB, "vB")
@@ -503,14 +562,26 @@ func TestDelayedAccept(t *testing.T) {
 				if out, err := cli.CombinedOutput(); err != nil {
 					t.Fatalf("client: %v %s", err, out)
 				}
+				over := h.scansOnceOver(t)
 				last := h.last(t)
-				checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
-				if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 2000000 {
-					t.Errorf("server row %v %v, want all 2 MB received\n%s", v, ok, h.out.String())
-				}
+				peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
+				checkAllAttributed(t, last, peer)
+				h.checkNoScansSince(t, over)
+				checkAllOn(t, last, server.cmd.Process.Pid, peer, 2000000, h)
 			})
 		}
 	})
+}
+
+// checkAllOn: process pid's row has every byte the peer's counters saw
+// (the connection exact: none on another row, none in unknown), at least
+// received of them received.
+func checkAllOn(t *testing.T, last traceBlock, pid int, peer netlab.Counters, received float64, h *hogsRun) {
+	t.Helper()
+	v, ok := last.byPID(pid)
+	if !ok || v[1] < received || sixDigits(v[0]) != sixDigits(float64(peer.RxBytes)) || sixDigits(v[1]) != sixDigits(float64(peer.TxBytes)) {
+		t.Errorf("server row %v (%v), want every byte the peer counted (%d sent to it, %d from it), at least %.0f received\n%s", v, ok, peer.TxBytes, peer.RxBytes, received, h.out.String())
+	}
 }
 
 // addIPv6 turns IPv6 on for the veth pair of QuietVethPair, still quiet:
@@ -539,20 +610,23 @@ func addIPv6(t *testing.T, nsA, nsB string) {
 func TestNeverAccepted(t *testing.T) {
 	inModes(t, func(t *testing.T, m attrMode) {
 		nsA, nsB := netlab.QuietVethPair(t)
-		server := startRole(t, nsA, "delayed-server", "10.77.0.1:7310", "1h")
+		svc := netlab.Service(t, "never")
+		server := startRoleIn(t, svc, nsA, "delayed-server", "10.77.0.1:7310", "1h")
 		server.line(t)
 		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5")
+		h.waitX(t, 0)
 		before := netlab.ReadCounters(t, nsB, "vB")
 		cli := inNamespace(nsB, mustExecutable(t))
 		cli.Env = append(os.Environ(), "HOGS_TEST_ROLE=send-close", "HOGS_TEST_ARGS=10.77.0.1:7310 100000")
 		if out, err := cli.CombinedOutput(); err != nil {
 			t.Fatalf("client: %v %s", err, out)
 		}
+		over := h.scansOnceOver(t)
 		last := h.last(t)
-		checkAllAttributed(t, last, counterDelta(before, netlab.ReadCounters(t, nsB, "vB")))
-		if v, ok := last.byPID(server.cmd.Process.Pid); !ok || v[1] < 100000 {
-			t.Errorf("listener's row %v %v, want the 100 kB received\n%s", v, ok, h.out.String())
-		}
+		peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
+		checkAllAttributed(t, last, peer)
+		h.checkNoScansSince(t, over)
+		checkAllOn(t, last, server.cmd.Process.Pid, peer, 100000, h)
 	})
 }
 
@@ -633,11 +707,16 @@ func msClients(args []string) int {
 // TestMillisecondConnections: 50 connections of about a millisecond each
 // at 10/s (connect, 64 bytes, the 64-byte echo, close), over veth with
 // hogs on the client's side and on the server's, and over loopback with
-// both in hogs's namespace. With kernel events every byte is on the
-// client's and the server's processes. From /proc alone a connection may
-// be gone before its lookup: the share is logged and held to a floor, and
-// the fd scans are counted: at most one per connection, none for a
-// socket already closed (socket-destroy events, a lookup first).
+// both in hogs's namespace; client and server run in a service's cgroup.
+// With kernel events every byte is on the client's and the server's
+// processes. From /proc alone a connection may be gone before its
+// process is found: the share on the processes is logged and held to a
+// floor; with hogs on the server's side every other byte is on the
+// service's row (the cgroup fallback), none in unknown; with the clients'
+// ends watched some may be in unknown (see minProcServiceShare). The fd
+// scans are counted: at most one per connection, none for a socket
+// already closed (socket-destroy events, a lookup first), none once the
+// connections are over.
 func TestMillisecondConnections(t *testing.T) {
 	const conns = 50
 	inModes(t, func(t *testing.T, m attrMode) {
@@ -660,16 +739,19 @@ func TestMillisecondConnections(t *testing.T) {
 				case tc.serverNS == 0:
 					serverNS, clientNS, addr = nsA, nsB, "10.77.0.1:7320"
 				}
-				server := startRole(t, serverNS, "echo64-server", addr)
+				svc := netlab.Service(t, "ms")
+				server := startRoleIn(t, svc, serverNS, "echo64-server", addr)
 				server.line(t)
 				h := m.startHogs(t, nsA, "-v", "2", "-d", "0.5", dev)
+				h.waitX(t, 0)
 				countedNS := nsB
 				if tc.loopback {
 					countedNS = nsA
 				}
 				before := netlab.ReadCounters(t, countedNS, counted)
-				client := startRole(t, clientNS, "ms-clients", addr, strconv.Itoa(conns))
+				client := startRoleIn(t, svc, clientNS, "ms-clients", addr, strconv.Itoa(conns))
 				t.Logf("%s", client.line(t))
+				over := h.scansOnceOver(t)
 				last := h.last(t)
 				wire := counterDelta(before, netlab.ReadCounters(t, countedNS, counted))
 				wireBytes := float64(wire.RxBytes + wire.TxBytes)
@@ -683,11 +765,20 @@ func TestMillisecondConnections(t *testing.T) {
 				_, counts := h.scanCounts()
 				first, end := counts[0], counts[len(counts)-1]
 				scanned := end.scans - first.scans
-				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows; %d fd scans for %d connections (%d in vain, %d links read)",
-					m.name, owned, wireBytes, share*100, scanned, conns, end.vain-first.vain, end.links-first.links)
+				service := svcBytes(last, svc)
+				t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on the client's and server's rows, %.0f on %s; %d fd scans for %d connections (%d in vain, %d links read), %d after they were over",
+					m.name, owned, wireBytes, share*100, service, svc.Unit, scanned, conns, end.vain-first.vain, end.links-first.links, end.scans-over.scans)
 				floor := 1.0
 				if m.attributor == "proc" {
 					floor = minProcShare
+					if tc.serverNS == 0 && !tc.loopback {
+						// Only the server's ends here: each is looked up at
+						// its SYN, and one gone by then is the listener's.
+						checkOnProcessOrService(t, last, owned, service, wireBytes, h)
+					} else {
+						checkProcessOrServiceShare(t, last, owned, service, wireBytes, end.vain-first.vain, h)
+					}
+					h.checkNoScansSince(t, over)
 					// One scan per connection end in hogs's namespace at
 					// most; those in vain (the socket closed while it ran)
 					// stop at the kernel's word, before walking on.
@@ -707,13 +798,73 @@ func TestMillisecondConnections(t *testing.T) {
 	})
 }
 
-// minProcShare is the least share of millisecond connections' bytes
-// /proc alone must attribute: a connection gone before its lookup, and not
-// the listener's, stays unknown. Issue 13 asks for all of them; /proc
+// svcBytes is the bytes on the row of service svc's cgroup (sent plus
+// received).
+func svcBytes(last traceBlock, svc *netlab.ServiceCgroup) float64 {
+	v := last[svc.Unit+"/0/0"]
+	return v[0] + v[1]
+}
+
+// checkOnProcessOrService: from /proc alone, the bytes the processes'
+// rows do not have (owned of wire) are on their service's row (service),
+// and none in unknown.
+func checkOnProcessOrService(t *testing.T, last traceBlock, owned, service, wire float64, h *hogsRun) {
+	t.Helper()
+	for _, row := range []string{"unknown TCP/0/0", "unknown UDP/0/0"} {
+		if v := last[row]; v != [2]float64{} {
+			t.Errorf("%s: %v, want every byte on its process or its service\n%s\n%s", row, v, h.out.String(), h.err.String())
+		}
+	}
+	if sixDigits(owned+service) != sixDigits(wire) {
+		t.Errorf("%.0f bytes on the processes and %.0f on their service, %.0f on the wire: want every byte on one or the other\n%s", owned, service, wire, h.out.String())
+	}
+}
+
+// minProcShare is the least share of millisecond connections' bytes (and
+// of short-lived client processes': 70-88 % here) /proc alone must put on
+// their processes: a connection gone before its process is found, and not
+// the listener's, is not. Issue 13 asks for all of them; /proc
 // alone does not get there (over 7 runs on a shared 2-core VM: client
 // side 62-96 %, server side 100 %, loopback 78-97 %), so this floor
 // guards what it does get with some margin.
 const minProcShare = 0.5
+
+// checkProcessOrServiceShare: from /proc alone, where clients' ends are
+// watched, at least minProcServiceShare of the bytes are on the
+// processes (owned) or their service (the cgroup fallback); the rest may
+// be in unknown (see minProcServiceShare), nowhere else. An fd scan in
+// vain (vain of them) was for a socket sock_diag still had, with its
+// cgroup, whose process it did not find: its bytes are on the service.
+func checkProcessOrServiceShare(t *testing.T, last traceBlock, owned, service, wire float64, vain int, h *hogsRun) {
+	t.Helper()
+	u := last["unknown TCP/0/0"]
+	unknown := u[0] + u[1]
+	t.Logf("%.0f bytes (%.1f%%) in unknown TCP", unknown, 100*unknown/wire)
+	if vain > 0 && service == 0 {
+		t.Errorf("%d fd scans in vain, nothing on the service's row: the sockets they were for had a cgroup\n%s", vain, h.out.String())
+	}
+	if s := (owned + service) / wire; s < minProcServiceShare {
+		t.Errorf("%.1f%% of the bytes on the processes or their service, want at least %.0f%%\n%s", s*100, minProcServiceShare*100, h.out.String())
+	}
+	if sixDigits(owned+service+unknown) != sixDigits(wire) {
+		t.Errorf("%.0f bytes on the processes, %.0f on their service, %.0f in unknown; %.0f on the wire: some are elsewhere\n%s", owned, service, unknown, wire, h.out.String())
+	}
+}
+
+// minProcServiceShare is the least share of the bytes of millisecond
+// connections and of short-lived client processes that /proc alone must
+// put on their processes or, through the cgroup fallback, on their
+// service, where the clients' ends are watched. A client's socket found
+// by hogs's first lookup (at its SYN) has its cgroup id, and lands on the
+// service's row if its process is not found; one already gone (or in
+// TIME_WAIT) by then tells no cgroup (nor does its socket-destroy event,
+// nor a TIME_WAIT socket), and stays unknown. Issue 13 asks for none in
+// unknown; over a few runs on this project's shared 2-core VM /proc with
+// the fallback got 83-98 % of the millisecond connections' bytes with the
+// clients' side watched, 90-95 % over loopback, and 92-100 % of the
+// client processes' bytes, so this floor guards what it does get with
+// some margin.
+const minProcServiceShare = 0.7
 
 // TestShortConnections: 100 connections that each live under 100 ms, from
 // one client process: at least 95% of their bytes land on the client.
@@ -922,4 +1073,90 @@ func steadyClient(args []string) int {
 	}
 	conn.Close()
 	return 0
+}
+
+// clientProcs ADDR N SIZE: starts N one-shot client processes one after
+// another (each connects, sends SIZE bytes, reads the answer and exits,
+// as a script calling a client in a loop does), printing "pid PID" for
+// each, then "done".
+func clientProcs(args []string) int {
+	self, _ := os.Executable()
+	for range atoi(args[1]) {
+		c := exec.Command(self)
+		c.Env = append(os.Environ(), "HOGS_TEST_ROLE=one-shot", "HOGS_TEST_ARGS="+args[0]+" "+args[2])
+		if err := c.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "one-shot:", err)
+			return 1
+		}
+		fmt.Printf("pid %d\n", c.Process.Pid)
+	}
+	fmt.Println("done")
+	return 0
+}
+
+// TestShortLivedClients: 40 client processes started one after another
+// in a service's cgroup, each connecting, sending 20 kB and exiting, hogs
+// on their side. With kernel events every byte is on the clients' own
+// rows. From /proc alone a client may have exited before hogs got to it:
+// the share on their rows is logged and held to minProcShare, the other
+// bytes are on the service's row (the cgroup fallback) or, for a socket
+// gone before hogs's first lookup, in unknown (see minProcServiceShare),
+// and no fd scan runs once the clients are over.
+func TestShortLivedClients(t *testing.T) {
+	const procs = 40
+	inModes(t, func(t *testing.T, m attrMode) {
+		nsA, nsB := netlab.QuietVethPair(t)
+		server := startRole(t, nsB, "sink-server", "10.77.0.2:7970")
+		if l := server.line(t); l != "listening" {
+			t.Fatal(l)
+		}
+		svc := netlab.Service(t, "clients")
+		h := m.startHogs(t, nsA, "-t", "-v", "2", "-d", "0.5", "vA")
+		h.waitX(t, 0)
+		before := netlab.ReadCounters(t, nsB, "vB")
+		launch := startRoleIn(t, svc, nsA, "client-procs", "10.77.0.2:7970", strconv.Itoa(procs), "20000")
+		var pids []int
+		for {
+			l := launch.line(t)
+			if l == "done" {
+				break
+			}
+			var pid int
+			if _, err := fmt.Sscanf(l, "pid %d", &pid); err != nil {
+				t.Fatalf("launcher: %q", l)
+			}
+			pids = append(pids, pid)
+		}
+		over := h.scansOnceOver(t)
+		last := h.last(t)
+		peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
+		wire := float64(peer.RxBytes + peer.TxBytes)
+		var owned float64
+		var missed []int
+		for i, pid := range pids {
+			if v, ok := last.byPID(pid); ok {
+				owned += v[0] + v[1]
+			} else {
+				missed = append(missed, i)
+			}
+		}
+		onRows := len(pids) - len(missed)
+		service := svcBytes(last, svc)
+		_, counts := h.scanCounts()
+		end := counts[len(counts)-1]
+		t.Logf("%s: %.0f of %.0f wire bytes (%.1f%%) on %d of %d clients' rows, %.0f on %s; %d fd scans (%d in vain, %d links read), %d after the clients were over",
+			m.name, owned, wire, 100*owned/wire, onRows, procs, service, svc.Unit, end.scans-counts[0].scans, end.vain-counts[0].vain, end.links-counts[0].links, end.scans-over.scans)
+		if m.attributor != "proc" {
+			checkAllAttributed(t, last, peer)
+			if sixDigits(owned) != sixDigits(wire) {
+				t.Errorf("with kernel events %.0f of %.0f wire bytes on the clients' rows, want all (clients %v of 0-%d have no row)\n%s", owned, wire, missed, procs-1, h.out.String())
+			}
+			return
+		}
+		if owned/wire < minProcShare {
+			t.Errorf("%.1f%% of the bytes on the clients' rows, want at least %.0f%%\n%s", 100*owned/wire, minProcShare*100, h.out.String())
+		}
+		checkProcessOrServiceShare(t, last, owned, service, wire, end.vain-counts[0].vain, h)
+		h.checkNoScansSince(t, over)
+	})
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"syscall"
 
 	"hogs/internal/container"
 	"hogs/internal/flow"
@@ -52,34 +54,65 @@ func flowLabel(l container.Label) flow.Label {
 	return flow.Label{Runtime: l.Runtime, ID: l.ID, Name: l.Name, PodUID: l.PodUID, Pod: l.Pod, Namespace: l.Namespace}
 }
 
-// cgroupOwners names the service or container whose cgroup holds sockets
-// hogs finds no process for (proc.ResolverConfig.CgroupOwner); nil
-// without a cgroup2 mount.
+// cgroupOwners names the cgroup whose sockets hogs finds no process for
+// (proc.ResolverConfig.CgroupOwner); nil without a cgroup2 mount.
 func cgroupOwners(cfg config, labels *container.Labeler, stderr io.Writer) func(uint64) (flow.Process, bool) {
-	mount, err := container.FindCgroup2("/proc/self/mountinfo")
-	if err != nil {
-		// ip netns exec mounts a sysfs of its own over /sys, hiding the
-		// cgroup mounts: init's view has them (root may look).
-		if m, err1 := container.FindCgroup2("/proc/1/mountinfo"); err1 == nil {
-			if _, err1 = os.Stat("/proc/1/root" + m); err1 == nil {
-				mount, err = "/proc/1/root"+m, nil
-			}
-		}
-	}
+	mount, err := findCgroup2()
 	if err != nil {
 		if cfg.bugHunt {
 			fmt.Fprintf(stderr, "hogs: %v: sockets without a process stay unknown\n", err)
 		}
 		return nil
 	}
-	ids := container.NewCgroupIDs(mount, nil)
+	return cgroupOwner(container.NewCgroupIDs(mount, nil), labels)
+}
+
+// findCgroup2 returns a path to the cgroup2 mount. ip netns exec runs
+// hogs in a mount namespace of its own with a sysfs of its own over /sys,
+// hiding the cgroup mounts; init's view has them, and so, mostly, has
+// hogs's parent's (the shell or program that ran ip netns exec), where
+// init's is closed (some sandboxes): root may look through /proc/PID/root.
+// That directory is opened, and the descriptor kept for hogs's life, so
+// that the path stays valid after the parent exits.
+func findCgroup2() (string, error) {
+	mount, err := container.FindCgroup2("/proc/self/mountinfo")
+	if err == nil {
+		return mount, nil
+	}
+	for _, pid := range []int{1, os.Getppid()} {
+		dir := "/proc/" + strconv.Itoa(pid)
+		m, err1 := container.FindCgroup2(dir + "/mountinfo")
+		if err1 != nil {
+			continue
+		}
+		fd, err1 := syscall.Open(dir+"/root", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err1 != nil {
+			continue
+		}
+		path := "/proc/self/fd/" + strconv.Itoa(fd) + m
+		if _, err1 := os.Stat(path); err1 != nil {
+			syscall.Close(fd)
+			continue
+		}
+		return path, nil
+	}
+	return "", err
+}
+
+// cgroupOwner describes cgroup id, mapped to its path by ids, as the
+// owner of sockets whose process cannot be found: a row named by
+// container.FallbackName (a service, container or pod; else any cgroup
+// but the root by its own name), with the cgroup's path, which marks it
+// as a cgroup's row (flow.Process.IsCgroup; `cgroup` in JSON). false for
+// the root cgroup and for an id no cgroup has (any more).
+func cgroupOwner(ids *container.CgroupIDs, labels *container.Labeler) func(uint64) (flow.Process, bool) {
 	return func(id uint64) (flow.Process, bool) {
 		path, ok := ids.Path(id)
 		if !ok {
 			return flow.Process{}, false
 		}
 		l := labels.Path(path)
-		name := l.OwnerName()
+		name := container.FallbackName(path, l)
 		return flow.Process{Name: name, Cgroup: path, CgroupID: id, Label: flowLabel(l)}, name != ""
 	}
 }

@@ -287,6 +287,10 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 			}
 			break
 		}
+		// A connection the events have not filed yet when it is first
+		// looked up (at its SYN) is theirs at the retry: the cgroup
+		// fallback waits for it.
+		resolver.Resolver.DeferCgroupOwners()
 		attr = ke
 		// Closed first: its programs are detached before anything else.
 		closers = append([]func() error{ke.Close}, closers...)

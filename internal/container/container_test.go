@@ -119,6 +119,39 @@ func TestOwnerName(t *testing.T) {
 	}
 }
 
+// TestFallbackName: every cgroup but the root names the owner of its
+// sockets whose process is not found; services, containers and pods as
+// OwnerName has them, any other cgroup by its own name.
+func TestFallbackName(t *testing.T) {
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"/", ""},
+		{"", ""},
+		{"/system.slice/ssh.service", "ssh.service"},
+		{"/system.slice/ssh.service/sub", "ssh.service"},
+		{"/system.slice/docker-" + dockerID + ".scope", "container " + dockerID[:12] + " (docker)"},
+		{"/docker/" + dockerID, "container " + dockerID[:12] + " (docker)"},
+		{"/user.slice/user-1000.slice/session-3.scope", "session-3.scope"},
+		{"/system.slice/run-r0123456789abcdef0123456789abcdef.scope", "run-r0123456789abcdef0123456789abcdef.scope"},
+		{"/user.slice/user-1000.slice/user@1000.service", "user@1000.service"},
+		{"/user.slice/user-1000.slice/user@1000.service/init.scope", "user@1000.service"},
+		{"/user.slice/user-1000.slice/user@1000.service/app.slice/app-firefox-42.scope", "app-firefox-42.scope"},
+		{"/user.slice/user-1000.slice/user@1000.service/app.slice/dbus.service", "dbus.service"},
+		{"/user.slice/user-1000.slice", "user-1000.slice"},
+		{"/init.scope", "init.scope"},
+		{"/lxc/web", "web"},
+		{"/machine.slice/machine-qemu\\x2d1\\x2dvm.scope", "machine-qemu\\x2d1\\x2dvm.scope"},
+		{"/a/b/", "b"},
+	}
+	for _, tc := range tests {
+		if got := FallbackName(tc.path, PathLabel(tc.path)); got != tc.want {
+			t.Errorf("FallbackName(%q) = %q, want %q", tc.path, got, tc.want)
+		}
+	}
+}
+
 func TestLabelerProcess(t *testing.T) {
 	tests := []struct {
 		pid  int

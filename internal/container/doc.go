@@ -10,6 +10,11 @@
 //     for processes in no container, the innermost systemd service
 //     (NAME.service). IDs are 64 lowercase hex digits, pod UIDs 36
 //     characters; anything else is no container.
+//   - FallbackName names the owner row of a cgroup's sockets whose
+//     process is not found: the service, container or pod where PathLabel
+//     recognises one, else the cgroup's last path component (a scope, a
+//     user's manager, a slice, any other cgroup; an init.scope by its
+//     parent); "" for the root cgroup alone.
 //   - A Labeler names what it recognised from files under injectable
 //     roots: Docker's containers/ID/config.v2.json ("Name"), Kubernetes's
 //     /var/log/pods/NAMESPACE_POD_UID; else the name is the 12-digit short

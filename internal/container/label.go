@@ -182,3 +182,32 @@ func (l Label) OwnerName() string {
 	}
 	return "container " + l.Name + " (" + l.Runtime + " " + short + ")"
 }
+
+// FallbackName is what hogs shows for the cgroup at path (relative to the
+// cgroup2 mount, "/" for the root; l is what a Labeler made of it) when a
+// socket created there has no process hogs can find: l.OwnerName() where
+// that names a service, container or pod; else the cgroup's own name,
+// the last component of path: a session scope ("session-3.scope"), a
+// transient scope ("run-r1f2e.scope"), a user's manager
+// ("user@1000.service"), a slice, a cgroup no systemd made. An
+// init.scope below another cgroup holds that cgroup's manager, so it is
+// named after its parent ("user@1000.service"). "" for the root cgroup
+// alone: it holds every process of a host without cgroups of its own and
+// says no more than unknown.
+func FallbackName(path string, l Label) string {
+	if name := l.OwnerName(); name != "" {
+		return name
+	}
+	path = strings.Trim(path, "/")
+	if path == "" {
+		return ""
+	}
+	dir, name := "", path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, name = path[:i], path[i+1:]
+	}
+	if name == "init.scope" && dir != "" {
+		name = dir[strings.LastIndexByte(dir, '/')+1:]
+	}
+	return name
+}

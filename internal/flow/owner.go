@@ -9,8 +9,9 @@ type Owner uint64
 const Unresolved Owner = 0
 
 // Process is what hogs shows about an owner: a process, the programs
-// whose exited processes were folded into one row (Exited), or a systemd
-// service or container whose process could not be found (Cgroup).
+// whose exited processes were folded into one row (Exited), or the cgroup
+// (a systemd service or scope, a container) of sockets whose process
+// could not be found (Cgroup).
 type Process struct {
 	PID int
 	// StartTime is the process's start in clock ticks since boot (field
@@ -25,8 +26,9 @@ type Process struct {
 	// that have exited (PID 0, no command line).
 	Exited bool
 	// Cgroup marks a cgroup's row: the cgroup v2 path (relative to the
-	// mount) of a service or container that owns sockets whose process
-	// hogs could not find. Name says what it is ("ssh.service"); PID and
+	// mount) of a service, scope, container or other cgroup that owns
+	// sockets whose process hogs could not find. Name says what it is
+	// ("ssh.service", "session-3.scope"); PID and
 	// UID are 0. CgroupID is the cgroup's id (its directory's inode).
 	Cgroup   string
 	CgroupID uint64

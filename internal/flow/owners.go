@@ -11,7 +11,7 @@ import "sync"
 // time) gets a new number, so it never inherits an old process's name or
 // totals.
 //
-// A cgroup owner (InternCgroup: a service or container whose sockets' processes
+// A cgroup owner (InternCgroup: a service, scope or container whose sockets' processes
 // hogs cannot see) is keyed by cgroup id, apart from the processes. It is
 // already a row for many processes, so it never exits and is never
 // folded: it stays while it has traffic to show, and is forgotten

@@ -16,6 +16,11 @@
 //     its PID is the program's own, so its /proc readings are the
 //     program's. It runs in its own process group and dies with the
 //     process that started it (PR_SET_PDEATHSIG).
+//   - A ServiceCgroup is a cgroup v2 directory shaped like a systemd
+//     service (MOUNT/hogs-test-X.slice/hogs-NAME-X.service, on the cgroup2
+//     mount /proc/self/mountinfo names); programs are started inside it
+//     (Enter: clone3 into the cgroup, before they run), and Remove moves
+//     what is left to the root cgroup and removes both directories.
 //   - InNetns runs Go code on a locked OS thread that joined a namespace
 //     and puts the thread back (or lets the runtime discard it); the
 //     caller's goroutine never changes namespace.

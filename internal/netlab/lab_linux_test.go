@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -252,5 +255,56 @@ func TestTestHelpers(t *testing.T) {
 		if n == "" || strings.Contains(list, n) {
 			t.Errorf("namespace %q not removed by t.Cleanup", n)
 		}
+	}
+}
+
+// TestServiceCgroup: a program started with Enter is in the service's
+// cgroup from its start (its /proc/PID/cgroup says so), its children too,
+// and Remove takes the cgroup and its slice away even with a process
+// still inside.
+func TestServiceCgroup(t *testing.T) {
+	SkipUnlessAdmin(t)
+	c, err := NewServiceCgroup("lab")
+	if err != nil {
+		t.Skipf("needs a writable cgroup2 mount: %v", err)
+	}
+	t.Cleanup(func() { c.Remove() })
+	if !strings.HasSuffix(c.Path, "/"+c.Unit) || !strings.HasPrefix(c.Path, "/hogs-test-") || !strings.HasSuffix(c.Unit, ".service") {
+		t.Errorf("cgroup %+v: want /hogs-test-X.slice/hogs-lab-X.service", c)
+	}
+	cmd := exec.Command("sh", "-c", "cat /proc/self/cgroup; sleep 30 & echo child $!; wait")
+	c.Enter(cmd)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	r := bufio.NewReader(out)
+	var lines []string
+	child := 0
+	for child == 0 {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%v after %q", err, lines)
+		}
+		lines = append(lines, l)
+		fmt.Sscanf(l, "child %d", &child)
+	}
+	t.Cleanup(func() { syscall.Kill(child, syscall.SIGKILL) })
+	if !strings.Contains(strings.Join(lines, ""), "0::"+c.Path+"\n") {
+		t.Errorf("/proc/self/cgroup of a program started in %s: %q", c.Path, lines)
+	}
+	pids, err := c.Procs()
+	if err != nil || !slices.Contains(pids, cmd.Process.Pid) || !slices.Contains(pids, child) {
+		t.Errorf("cgroup.procs %v (%v), want %d and its child %d", pids, err, cmd.Process.Pid, child)
+	}
+	if err := c.Remove(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(c.Dir)); !os.IsNotExist(err) {
+		t.Errorf("slice %s still there: %v", filepath.Dir(c.Dir), err)
 	}
 }

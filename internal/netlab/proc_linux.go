@@ -34,7 +34,11 @@ func (l *Lab) StartIn(name, ns string, stdout, stderr io.Writer, argv ...string)
 // another; StartIn is Start through ip netns exec.
 func (l *Lab) Start(name string, cmd *exec.Cmd, stdout, stderr io.Writer) (*Proc, error) {
 	p := &Proc{Name: name, Cmd: cmd, done: make(chan struct{})}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	attr := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if c := cmd.SysProcAttr; c != nil {
+		attr.UseCgroupFD, attr.CgroupFD = c.UseCgroupFD, c.CgroupFD // ServiceCgroup.Enter
+	}
+	cmd.SysProcAttr = attr
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = 2 * time.Second
 	l.mu.Lock()

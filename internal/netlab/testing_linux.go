@@ -64,6 +64,29 @@ func QuietVethPair(t testing.TB) (nsA, nsB string) {
 	return p.A, p.B
 }
 
+// Service creates a service-shaped cgroup (NewServiceCgroup) for the
+// test's programs to start in (ServiceCgroup.Enter), removed by
+// t.Cleanup: after the cleanups of the processes started later, which end
+// them first. Without root it skips; without a writable cgroup2 mount it
+// skips saying so, and under CI=true fails instead.
+func Service(t testing.TB, name string) *ServiceCgroup {
+	t.Helper()
+	SkipUnlessAdmin(t)
+	c, err := NewServiceCgroup(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("a service-shaped cgroup for the test's programs (CI must have a writable cgroup2 mount): %v", err)
+		}
+		t.Skipf("needs a writable cgroup2 mount to run the test's programs in a service's cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Remove(); err != nil {
+			t.Error(err)
+		}
+	})
+	return c
+}
+
 // Run runs f inside namespace name (InNetns). f may call t.Fatal, t.Skip
 // and friends; Run then stops the test's goroutine the same way.
 func Run(t testing.TB, name string, f func()) {

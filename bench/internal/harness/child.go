@@ -4,6 +4,7 @@ package harness
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -20,8 +21,18 @@ type Child struct {
 // Start starts argv in namespace ns; isRefresh marks refresh lines on its
 // stdout (nil: none).
 func Start(lab *netlab.Lab, name, ns string, isRefresh func(string) bool, argv ...string) (*Child, error) {
+	return StartInCgroup(lab, name, ns, nil, isRefresh, argv...)
+}
+
+// StartInCgroup is Start with the program started inside cgroup cg (nil:
+// the harness's own), its children too.
+func StartInCgroup(lab *netlab.Lab, name, ns string, cg *netlab.ServiceCgroup, isRefresh func(string) bool, argv ...string) (*Child, error) {
 	c := &Child{Out: NewOutput(200_000, isRefresh), Err: NewOutput(50_000, nil)}
-	p, err := lab.StartIn(name, ns, c.Out, c.Err, argv...)
+	cmd := exec.Command("ip", append([]string{"netns", "exec", ns}, argv...)...)
+	if cg != nil {
+		cg.Enter(cmd)
+	}
+	p, err := lab.Start(name, cmd, c.Out, c.Err)
 	if err != nil {
 		return nil, err
 	}

@@ -31,11 +31,13 @@ type Row struct {
 	Sent, Recv float64
 }
 
-// Conn is one connection of a JSON refresh (--connections); PID 0: unknown.
+// Conn is one connection of a JSON refresh (--connections); PID 0:
+// unknown, or a cgroup's row (hogs's fallback), told by Row.
 type Conn struct {
 	Local, Remote string
 	PID           int
 	Bytes         float64
+	Row           string // the name of the row it is under (Row.Name)
 }
 
 // Block is one refresh.
@@ -70,8 +72,24 @@ func (b Block) BytesOf(pid int) float64 {
 	return s + r
 }
 
-// UnknownBytes is the bytes both ways of the rows no process owns.
-func (b Block) UnknownBytes() float64 { return b.BytesOf(0) }
+// UnknownBytes is the bytes both ways of the unknown rows ("unknown
+// TCP", "unknown UDP"); a cgroup's row (hogs's fallback: PID 0 too, named
+// after its service or container) is not one.
+func (b Block) UnknownBytes() float64 {
+	return b.NamedBytes("unknown TCP/0/0") + b.NamedBytes("unknown UDP/0/0")
+}
+
+// NamedBytes is the bytes both ways of the rows named name (trace
+// NAME/PID/UID; a JSON row's NAME/PID/UID likewise).
+func (b Block) NamedBytes(name string) float64 {
+	var t float64
+	for _, r := range b.Rows {
+		if r.Name == name {
+			t += r.Sent + r.Recv
+		}
+	}
+	return t
+}
 
 // IsTraceRefresh reports whether a stdout line starts a trace refresh.
 func IsTraceRefresh(s string) bool { return s == RefreshLine }
@@ -190,15 +208,17 @@ func ParseJSON(line string) (Block, error) {
 	}
 	var b Block
 	for _, p := range j.Processes {
-		b.Rows = append(b.Rows, Row{fmt.Sprintf("%s/%d/%d", p.Name, p.PID, p.UID), p.PID, p.Sent.Total.Bytes, p.Received.Total.Bytes})
+		row := fmt.Sprintf("%s/%d/%d", p.Name, p.PID, p.UID)
+		b.Rows = append(b.Rows, Row{row, p.PID, p.Sent.Total.Bytes, p.Received.Total.Bytes})
 		for _, c := range p.Connections {
-			b.Conns = append(b.Conns, Conn{c.Local, c.Remote, p.PID, c.Sent.Bytes + c.Received.Bytes})
+			b.Conns = append(b.Conns, Conn{c.Local, c.Remote, p.PID, c.Sent.Bytes + c.Received.Bytes, row})
 		}
 	}
 	for _, u := range j.Unknown {
-		b.Rows = append(b.Rows, Row{"unknown " + strings.ToUpper(u.Protocol) + "/0/0", 0, u.Sent.Total.Bytes, u.Received.Total.Bytes})
+		row := "unknown " + strings.ToUpper(u.Protocol) + "/0/0"
+		b.Rows = append(b.Rows, Row{row, 0, u.Sent.Total.Bytes, u.Received.Total.Bytes})
 		for _, c := range u.Connections {
-			b.Conns = append(b.Conns, Conn{c.Local, c.Remote, 0, c.Sent.Bytes + c.Received.Bytes})
+			b.Conns = append(b.Conns, Conn{c.Local, c.Remote, 0, c.Sent.Bytes + c.Received.Bytes, row})
 		}
 	}
 	return b, nil

@@ -61,6 +61,7 @@ func TestParseRows(t *testing.T) {
 	lines := []string{
 		"/usr/bin/a b/1234/0\t100\t200.5",
 		"unknown TCP/0/0\t7\t8",
+		"ssh.service/0/0\t20\t30",
 		"",
 		"Refreshing:",
 		"/x/9/0\t1\t1",
@@ -69,11 +70,12 @@ func TestParseRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b.Rows) != 2 || b.Rows[0].PID != 1234 || b.Rows[1].PID != 0 {
+	if len(b.Rows) != 3 || b.Rows[0].PID != 1234 || b.Rows[1].PID != 0 || b.Rows[2].PID != 0 {
 		t.Fatalf("rows = %+v", b.Rows)
 	}
-	if b.Total() != 315.5 || b.BytesOf(1234) != 300.5 || b.UnknownBytes() != 15 {
-		t.Errorf("Total %v, BytesOf %v, UnknownBytes %v", b.Total(), b.BytesOf(1234), b.UnknownBytes())
+	// A cgroup's row (PID 0) is not unknown.
+	if b.Total() != 365.5 || b.BytesOf(1234) != 300.5 || b.UnknownBytes() != 15 || b.NamedBytes("ssh.service/0/0") != 50 {
+		t.Errorf("Total %v, BytesOf %v, UnknownBytes %v, NamedBytes %v", b.Total(), b.BytesOf(1234), b.UnknownBytes(), b.NamedBytes("ssh.service/0/0"))
 	}
 	if _, err := ParseRows([]string{"a/1/0\tx\t1"}); err == nil {
 		t.Error("bad number: no error")
@@ -104,7 +106,7 @@ func TestParseJSON(t *testing.T) {
 	if b.Rows[1].Name != "unknown TCP/0/0" {
 		t.Errorf("unknown row named %q", b.Rows[1].Name)
 	}
-	want := []Conn{{"10.91.0.1:5000", "10.91.0.2:9300", 42, 15}, {"10.91.0.1:5001", "10.91.0.2:9300", 0, 7}}
+	want := []Conn{{"10.91.0.1:5000", "10.91.0.2:9300", 42, 15, "c/42/0"}, {"10.91.0.1:5001", "10.91.0.2:9300", 0, 7, "unknown TCP/0/0"}}
 	if !slices.Equal(b.Conns, want) {
 		t.Errorf("Conns = %+v, want %+v", b.Conns, want)
 	}
