@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -42,7 +43,10 @@ type namespaces struct {
 	cgroupOwner func(uint64) (flow.Process, bool)
 	log         *lineLog
 	attr        *nsattr.Attributor // the last made by wrap
-	tracker     *tracker           // nil: no connection tracking
+	// deferCgroup: kernel socket events lead, so the namespaces'
+	// resolvers leave the cgroup fallback to a flow's retry.
+	deferCgroup atomic.Bool
+	tracker     *tracker // nil: no connection tracking
 }
 
 // openNamespaces sets up the namespace machinery, before the capture
@@ -77,6 +81,11 @@ func (n *namespaces) attach(live monitor.Live) {
 	n.follow.Follow(livePeers{live.Live})
 }
 
+// deferCgroupOwners makes the namespaces' resolvers made from now on
+// leave the cgroup fallback to a flow's retry, as the monitor's own does
+// behind kernel socket events (proc.Resolver.DeferCgroupOwners).
+func (n *namespaces) deferCgroupOwners() { n.deferCgroup.Store(true) }
+
 // source is what the monitor reads: the capture itself.
 func (n *namespaces) source() monitor.Source { return n.live }
 
@@ -94,7 +103,7 @@ func (p livePeers) SetPeers(peers map[int32]netns.Peer, top int) {
 // wrap returns the attributor of every namespace, own resolving the
 // monitor's. Start the last one made (start).
 func (n *namespaces) wrap(own monitor.Attributor) monitor.Attributor {
-	n.attr = nsattr.New(nsattr.Config{Scanner: n.sc, Own: own, New: nsattr.ProcFactory(n.fsys, n.owners, n.cgroupOwner), Log: n.log,
+	n.attr = nsattr.New(nsattr.Config{Scanner: n.sc, Own: own, New: nsattr.ProcFactory(n.fsys, n.owners, n.cgroupOwner, n.deferCgroup.Load), Log: n.log,
 		OnScan: func(list []netns.Namespace) { n.follow.Refresh(list) }, Wanted: n.follow.Behind, Quiet: n.follow.Quiet})
 	return n.attr
 }

@@ -291,6 +291,9 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 		// looked up (at its SYN) is theirs at the retry: the cgroup
 		// fallback waits for it.
 		resolver.Resolver.DeferCgroupOwners()
+		if ns != nil {
+			ns.deferCgroupOwners() // before start makes their resolvers
+		}
 		attr = ke
 		// Closed first: its programs are detached before anything else.
 		closers = append([]func() error{ke.Close}, closers...)

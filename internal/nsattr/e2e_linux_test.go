@@ -164,7 +164,7 @@ func TestLiveVethFlowsBelongToThePeerNamespace(t *testing.T) {
 	owners := flow.NewOwners()
 	fsys := proc.NewFS("")
 	attr := New(Config{Scanner: sc, Own: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag})},
-		New: ProcFactory(fsys, owners, nil), Log: os.Stderr,
+		New: ProcFactory(fsys, owners, nil, nil), Log: os.Stderr,
 		OnScan: func([]netns.Namespace) {
 			if _, err := src.Refresh(sc, rt); err != nil {
 				t.Errorf("veth peers: %v", err)

@@ -116,7 +116,7 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners, nil)})
+	a := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners, nil, nil)})
 	t.Cleanup(func() { a.Close(); sc.Close(); diag.Close() })
 
 	lo := netip.MustParseAddr("127.0.0.1")
@@ -148,7 +148,7 @@ func TestLiveIdenticalAddressesKeptApart(t *testing.T) {
 		asked = append(asked, id)
 		return flow.Process{Name: "test.service", Cgroup: "/test.service", CgroupID: id}, id != 0
 	}
-	withCgroups := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners, cgroupRow)})
+	withCgroups := New(Config{Scanner: sc, Own: own, New: ProcFactory(fsys, owners, cgroupRow, nil)})
 	t.Cleanup(func() { withCgroups.Close() })
 	got = got[:2]
 	if err := withCgroups.Resolve([]flow.Key{k(ns2, server, client), k(ns1, client, server)}, got); err != nil {

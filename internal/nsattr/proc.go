@@ -17,8 +17,11 @@ import (
 // (proc.ResolverConfig.ScanPIDs is member), so a search in one container
 // does not read every process's descriptors. A socket whose process is
 // not found goes to its cgroup's owner through cgroupOwner, as in the
-// monitor's namespace (proc.ResolverConfig.CgroupOwner; nil: none).
-func ProcFactory(fsys proc.FS, owners *flow.Owners, cgroupOwner func(id uint64) (flow.Process, bool)) Factory {
+// monitor's namespace (proc.ResolverConfig.CgroupOwner; nil: none); when
+// deferCgroup (nil: never) reports true as a resolver is made, that waits
+// for the flow's retry (proc.Resolver.DeferCgroupOwners: behind kernel
+// socket events).
+func ProcFactory(fsys proc.FS, owners *flow.Owners, cgroupOwner func(id uint64) (flow.Process, bool), deferCgroup func() bool) Factory {
 	return func(ns netns.Namespace, run func(func() error) error, member func(pid int) bool) (monitor.Attributor, error) {
 		var (
 			diag    *proc.SockDiag
@@ -38,6 +41,9 @@ func ProcFactory(fsys proc.FS, owners *flow.Owners, cgroupOwner func(id uint64) 
 			return nil, err
 		}
 		r := nsResolver{Proc: monitor.Proc{Resolver: proc.NewResolver(proc.ResolverConfig{FS: fsys, Owners: owners, SockDiag: diag, ScanPIDs: member, CgroupOwner: cgroupOwner})}, diag: diag, watcher: watcher}
+		if deferCgroup != nil && deferCgroup() {
+			r.Resolver.DeferCgroupOwners()
+		}
 		if watcher != nil {
 			go r.FollowClosed(watcher)
 		}
