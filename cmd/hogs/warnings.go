@@ -40,6 +40,9 @@ type seeing struct {
 	// ("no kernel socket events: needs ..."; "" when they are, were
 	// turned off, or are not built in).
 	noKernelEvents string
+	// cgroupFallback: a socket whose process is not found goes to its
+	// cgroup's row (its service or container).
+	cgroupFallback bool
 }
 
 // startupWarnings are the things that would leave hogs showing less than
@@ -60,8 +63,11 @@ func startupWarnings(s seeing) []string {
 	if err == nil {
 		// (Without /proc everything is unknown: no more to say.)
 		if s.noKernelEvents != "" {
-			out = append(out, s.noKernelEvents+"; connections are tied to processes from /proc alone, "+
-				"so one that closes before hogs looks it up, or whose process has exited, shows as unknown")
+			gone := "so one that closes before hogs looks it up, or whose process has exited, shows as unknown"
+			if s.cgroupFallback {
+				gone = "so one that closes before hogs looks it up shows as unknown, and one whose process has exited under its service or container"
+			}
+			out = append(out, s.noKernelEvents+"; connections are tied to processes from /proc alone, "+gone)
 		}
 		out = append(out, capabilityWarnings(s, status)...)
 	}

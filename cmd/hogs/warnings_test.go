@@ -83,6 +83,8 @@ func TestStartupWarnings(t *testing.T) {
 		{"container, no kernel events", seeing{procRoot: containerProc(t, false), plan: plan(up, false), noKernelEvents: "no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root)"},
 			[]string{"no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root); connections are tied to processes from /proc alone, so one that closes before hogs looks it up, or whose process has exited, shows as unknown",
 				"other users' processes cannot be tied", "1 process of this user holds capabilities hogs lacks"}},
+		{"no kernel events, cgroup fallback", seeing{procRoot: fakeProc(t, root, "rw"), plan: plan(up, false), noKernelEvents: "no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root)", cgroupFallback: true},
+			[]string{"no kernel socket events: needs CAP_BPF and CAP_PERFMON (or root); connections are tied to processes from /proc alone, so one that closes before hogs looks it up shows as unknown, and one whose process has exited under its service or container"}},
 		{"container, kernel events", seeing{procRoot: containerProc(t, false), plan: plan(up, false), kernelEvents: true}, nil},
 		{"container, two capable processes", seeing{procRoot: containerProc(t, true), plan: plan(up, false)},
 			[]string{"other users' processes cannot be tied", "2 processes of this user hold capabilities hogs lacks (PID 1 sh\\x1b[2J)"}},

@@ -186,7 +186,10 @@ type liveRun struct {
 	owners   *flow.Owners
 	classify func(flow.Key) conntable.Class // nil: every flow is local
 	notes    []string                       // what the namespaces machinery cannot see
-	closeAll func()
+	// cgroupFallback: a socket whose process is not found goes to its
+	// cgroup's row (proc.ResolverConfig.CgroupOwner).
+	cgroupFallback bool
+	closeAll       func()
 }
 
 // devices names the capture's devices.
@@ -201,7 +204,7 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 	// Processes are labelled (container, pod, service) once, when first
 	// registered, by whichever attributor finds them.
 	label, cgroupOwner := labelling(cfg, stderr)
-	run := &liveRun{owners: flow.NewLabelledOwners(label)}
+	run := &liveRun{owners: flow.NewLabelledOwners(label), cgroupFallback: cgroupOwner != nil}
 	owners := run.owners
 	rcfg := proc.ResolverConfig{FS: proc.NewFS(proc.DefaultRoot), OnlyPIDs: cfg.onlyPIDs, Owners: owners, CgroupOwner: cgroupOwner}
 	// Every network namespace (not with -P, which names processes of
@@ -318,7 +321,8 @@ func openLive(cfg config, startup *bufio.Writer, stderr, later io.Writer) (*live
 // startupWarnings.
 func seeingLive(cfg config, run *liveRun) seeing {
 	_, kernelEvents := run.attr.(*kevents.Attributor)
-	s := seeing{procRoot: proc.DefaultRoot, plan: run.live.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents}
+	s := seeing{procRoot: proc.DefaultRoot, plan: run.live.Plan(), all: cfg.all, named: len(cfg.devices) > 0, kernelEvents: kernelEvents,
+		cgroupFallback: run.cgroupFallback}
 	if !kernelEvents && kevents.BuiltIn && !cfg.noKernelEvents && len(cfg.onlyPIDs) == 0 {
 		s.noKernelEvents = run.attr.Stats().Note
 	}
