@@ -84,24 +84,45 @@ func setLink(t *testing.T, root string, pid int, inode uint32) {
 	}
 }
 
-// New processes are read at every Scan, known ones only at the full pass;
-// exited processes and their namespaces go at once.
-func TestScanFollows(t *testing.T) {
-	root := t.TempDir()
+// fixtureProc makes a proc root whose thread-self is in namespace 100,
+// and returns it with a function that sets loadavg's last PID.
+func fixtureProc(t *testing.T) (root string, lastPID func(pid int)) {
+	t.Helper()
+	root = t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "thread-self", "ns"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Symlink("net:[100]", filepath.Join(root, "thread-self", "ns", "net")); err != nil {
 		t.Fatal(err)
 	}
-	setLink(t, root, 1, 100)
-	setLink(t, root, 50, 200)
-	lastPID := func(pid int) {
+	return root, func(pid int) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(root, "loadavg"), fmt.Appendf(nil, "0.00 0.01 0.05 1/123 %d\n", pid), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// scanInodes runs scan and returns the inodes of the namespaces it found.
+func scanInodes(t *testing.T, scan func([]Namespace) ([]Namespace, error)) []uint32 {
+	t.Helper()
+	got, err := scan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []uint32
+	for _, ns := range got {
+		out = append(out, ns.Inode)
+	}
+	return out
+}
+
+// New processes are read at every Scan, known ones only at the full pass;
+// exited processes and their namespaces go at once.
+func TestScanFollows(t *testing.T) {
+	root, lastPID := fixtureProc(t)
+	setLink(t, root, 1, 100)
+	setLink(t, root, 50, 200)
 	lastPID(50)
 	now := time.Unix(1000, 0)
 	s, err := NewScanner(Config{ProcRoot: root, MountDirs: []string{}, FullEvery: 5 * time.Second, Now: func() time.Time { return now }})
@@ -109,18 +130,6 @@ func TestScanFollows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	inodes := func() []uint32 {
-		t.Helper()
-		got, err := s.Scan(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []uint32
-		for _, ns := range got {
-			out = append(out, ns.Inode)
-		}
-		return out
-	}
 	steps := []struct {
 		name   string
 		change func()
@@ -142,7 +151,7 @@ func TestScanFollows(t *testing.T) {
 	for _, st := range steps {
 		st.change()
 		now = now.Add(st.after)
-		if got := inodes(); !slices.Equal(got, st.want) {
+		if got := scanInodes(t, s.Scan); !slices.Equal(got, st.want) {
 			t.Errorf("%s: namespaces %v, want %v", st.name, got, st.want)
 		}
 	}
@@ -161,23 +170,11 @@ func TestScanFollows(t *testing.T) {
 // NetNSOf reads a process's link on demand; RequestFull brings the full
 // pass forward, at most one a second.
 func TestScanKnown(t *testing.T) {
-	root := t.TempDir()
+	root, lastPID := fixtureProc(t)
 	mounts := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "thread-self", "ns"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("net:[100]", filepath.Join(root, "thread-self", "ns", "net")); err != nil {
-		t.Fatal(err)
-	}
 	setLink(t, root, 1, 100)
 	setLink(t, root, 50, 200)
 	setLink(t, root, 51, 200)
-	lastPID := func(pid int) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(root, "loadavg"), fmt.Appendf(nil, "0.00 0.01 0.05 1/123 %d\n", pid), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	lastPID(51)
 	now := time.Unix(1000, 0)
 	s, err := NewScanner(Config{ProcRoot: root, MountDirs: []string{mounts}, FullEvery: time.Minute, Now: func() time.Time { return now }})
@@ -185,18 +182,6 @@ func TestScanKnown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	inodes := func(scan func([]Namespace) ([]Namespace, error)) []uint32 {
-		t.Helper()
-		got, err := scan(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []uint32
-		for _, ns := range got {
-			out = append(out, ns.Inode)
-		}
-		return out
-	}
 	steps := []struct {
 		name   string
 		change func()
@@ -222,7 +207,7 @@ func TestScanKnown(t *testing.T) {
 	}
 	for _, st := range steps {
 		st.change()
-		if got := inodes(st.scan); !slices.Equal(got, st.want) {
+		if got := scanInodes(t, st.scan); !slices.Equal(got, st.want) {
 			t.Errorf("%s: namespaces %v, want %v", st.name, got, st.want)
 		}
 	}
