@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"hogs/internal/container"
 	"hogs/internal/netlab"
 )
 
@@ -25,25 +23,7 @@ func TestCgroupFallbackLive(t *testing.T) {
 			t.Skipf("needs %s (libcap2-bin, util-linux) to run hogs with file capabilities as another user in a namespace", tool)
 		}
 	}
-	mount, err := container.FindCgroup2("/proc/self/mountinfo")
-	if err != nil {
-		t.Skipf("needs a cgroup v2 mount to put the client in a service's cgroup: %v", err)
-	}
-	unit := fmt.Sprintf("hogs-test-%d.service", os.Getpid())
-	cg := filepath.Join(mount, unit)
-	if err := os.Mkdir(cg, 0o755); err != nil {
-		t.Skipf("cannot create a cgroup under %s: %v", mount, err)
-	}
-	t.Cleanup(func() {
-		// After the client's cleanup (LIFO): the cgroup is empty by then.
-		for range 50 {
-			if os.Remove(cg) == nil {
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		t.Errorf("cgroup %s left behind", cg)
-	})
+	cg := netlab.Service(t, "fallback")
 
 	// A copy of hogs that nobody may run with the two capabilities.
 	dir, err := os.MkdirTemp("", "hogs-cgroup-")
@@ -75,10 +55,10 @@ func TestCgroupFallbackLive(t *testing.T) {
 		bin, "-t", "-v", "2", "-d", "0.5", "--no-kernel-events", "vA"))
 	before := netlab.ReadCounters(t, nsB, "vB")
 
-	// The client joins the cgroup before it execs, so its socket is
-	// created there.
+	// The client starts in the cgroup, so its socket is created there.
 	self := mustExecutable(t)
-	client := exec.Command("sh", "-c", `echo $$ > "$1/cgroup.procs" && exec ip netns exec "$2" "$3"`, "sh", cg, nsA, self)
+	client := exec.Command("ip", "netns", "exec", nsA, self)
+	cg.Enter(client)
 	client.Env = append(os.Environ(), "HOGS_TEST_ROLE=steady-client", "HOGS_TEST_ARGS=10.77.0.2:7960 2")
 	out, err := client.CombinedOutput()
 	if err != nil {
@@ -89,8 +69,8 @@ func TestCgroupFallbackLive(t *testing.T) {
 	last := h.last(t)
 	peer := counterDelta(before, netlab.ReadCounters(t, nsB, "vB"))
 	checkAllAttributed(t, last, peer)
-	if v, ok := last[unit+"/0/0"]; !ok || v[0] < 20*64<<10 {
-		t.Errorf("no %s/0/0 row with the client's 1.3 MB: %v (%v)\n%s%s", unit, v, ok, h.out.String(), h.err.String())
+	if v, ok := last[cg.Unit+"/0/0"]; !ok || v[0] < 20*64<<10 {
+		t.Errorf("no %s/0/0 row with the client's 1.3 MB: %v (%v)\n%s%s", cg.Unit, v, ok, h.out.String(), h.err.String())
 	}
 	if v, ok := last.byPID(pid); ok && pid != 0 {
 		t.Errorf("client %d has a row of its own (%v): hogs should not see its fds", pid, v)
