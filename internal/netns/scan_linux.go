@@ -105,6 +105,12 @@ type mountDir struct {
 	entries      []mountEntry
 }
 
+// matches reports whether st is the directory's stat when it was read
+// (false for md nil: never read).
+func (md *mountDir) matches(st *unix.Stat_t) bool {
+	return md != nil && md.mtime == st.Mtim && md.ctime == st.Ctim && md.size == st.Size && md.ino == int64(st.Ino)
+}
+
 // mountEntry is a file in a mount directory; inode 0: not a namespace
 // mount when last looked at (looked at again at every scan).
 type mountEntry struct {
@@ -402,7 +408,7 @@ func (s *Scanner) mountsMoved() bool {
 			if md != nil {
 				return true
 			}
-		case md == nil || md.mtime != st.Mtim || md.ctime != st.Ctim || md.size != st.Size || md.ino != int64(st.Ino):
+		case !md.matches(&st):
 			return true
 		}
 	}
@@ -441,8 +447,7 @@ func (s *Scanner) readMounts(dir string, get func(uint32) *Namespace, full bool,
 	}
 	md := s.mounts[dir]
 	mtime := time.Unix(st.Mtim.Unix())
-	if full || md == nil || md.mtime != st.Mtim || md.ctime != st.Ctim || md.size != st.Size ||
-		md.ino != int64(st.Ino) || now.Sub(mtime) < trustMountsAfter {
+	if full || !md.matches(&st) || now.Sub(mtime) < trustMountsAfter {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			delete(s.mounts, dir)
