@@ -91,8 +91,7 @@ type Scanner struct {
 	// listedPID (lastPID).
 	listed    bool
 	listedPID int
-	loadavg   []byte // scratch for lastPID
-	loadavgFD int    // PROCROOT/loadavg, kept open (-1: not open)
+	loadavg   *ProcFile // PROCROOT/loadavg, for lastPID
 	// mounts is what each mount directory held at its last reading.
 	mounts map[string]*mountDir
 }
@@ -137,7 +136,6 @@ func NewScanner(cfg Config) (*Scanner, error) {
 		current:   map[uint32]*Namespace{},
 		handles:   map[uint32]int{},
 		nsids:     map[uint32]int32{},
-		loadavgFD: -1,
 	}
 	if s.procRoot == "" {
 		s.procRoot = "/proc"
@@ -151,6 +149,7 @@ func NewScanner(cfg Config) (*Scanner, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.loadavg = &ProcFile{Path: s.procRoot + "/loadavg"}
 	self, err := readNSLink(s.procRoot + "/thread-self/ns/net")
 	if err != nil {
 		return nil, fmt.Errorf("netns: this thread's network namespace: %w", err)
@@ -281,24 +280,11 @@ func (s *Scanner) RequestFull() {
 // 1/123 4567"); false if it cannot be read. A process made in a child PID
 // namespace takes a PID here too.
 func (s *Scanner) lastPID() (int, bool) {
-	// Kept open and read from its start: opening it is most of the cost.
-	if s.loadavgFD < 0 {
-		fd, err := unix.Open(s.procRoot+"/loadavg", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return 0, false
-		}
-		s.loadavgFD = fd
-	}
-	if s.loadavg == nil {
-		s.loadavg = make([]byte, 128)
-	}
-	n, err := unix.Pread(s.loadavgFD, s.loadavg, 0)
-	if err != nil || n <= 0 {
-		unix.Close(s.loadavgFD)
-		s.loadavgFD = -1
+	b, ok := s.loadavg.Read()
+	if !ok {
 		return 0, false
 	}
-	return ParseLastPID(s.loadavg[:n])
+	return ParseLastPID(b)
 }
 
 // ParseLastPID reads the last field of a /proc/loadavg line.
@@ -571,10 +557,7 @@ func (s *Scanner) Close() error {
 		unix.Close(fd)
 		delete(s.handles, inode)
 	}
-	if s.loadavgFD >= 0 {
-		unix.Close(s.loadavgFD)
-		s.loadavgFD = -1
-	}
+	s.loadavg.Close()
 	s.closed = true
 	return nil
 }
@@ -618,4 +601,39 @@ func InodeOf(path string) (uint32, error) {
 		return 0, fmt.Errorf("netns: %s has inode %d, not a namespace's", path, st.Ino)
 	}
 	return uint32(st.Ino), nil
+}
+
+// ProcFile is a /proc file (a sysctl, loadavg) kept open and read from its
+// start at each Read: opening it, the path walk, is most of the cost of
+// reading one. Not safe for concurrent use.
+type ProcFile struct {
+	Path string
+	fd   int // 0: not open
+	buf  [128]byte
+}
+
+// Read returns the file's first 128 bytes (valid until the next Read);
+// false if it cannot be read, and then it is opened again next time.
+func (f *ProcFile) Read() ([]byte, bool) {
+	if f.fd <= 0 {
+		fd, err := unix.Open(f.Path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, false
+		}
+		f.fd = fd
+	}
+	n, err := unix.Pread(f.fd, f.buf[:], 0)
+	if err != nil || n <= 0 {
+		f.Close()
+		return nil, false
+	}
+	return f.buf[:n], true
+}
+
+// Close closes the file.
+func (f *ProcFile) Close() {
+	if f.fd > 0 {
+		unix.Close(f.fd)
+		f.fd = 0
+	}
 }

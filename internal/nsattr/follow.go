@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"hogs/internal/netns"
 )
 
@@ -36,7 +34,7 @@ type Follower struct {
 	src       PeerSink    // nil until Follow
 	b         *Boundary
 	// forwarding is read at each Refresh (ip_forward).
-	forwarding []*sysctlFile
+	forwarding []*netns.ProcFile
 
 	mu       sync.Mutex
 	per      map[uint32]*nsAddrs
@@ -86,7 +84,7 @@ func NewFollower(sc *netns.Scanner, b *Boundary) (*Follower, error) {
 		return nil, err
 	}
 	f := &Follower{sc: sc, links: links, own: own, b: b, per: map[uint32]*nsAddrs{},
-		forwarding: []*sysctlFile{{path: "/proc/sys/net/ipv4/ip_forward"}, {path: "/proc/sys/net/ipv6/conf/all/forwarding"}}}
+		forwarding: []*netns.ProcFile{{Path: "/proc/sys/net/ipv4/ip_forward"}, {Path: "/proc/sys/net/ipv6/conf/all/forwarding"}}}
 	// Without a link watcher every Refresh dumps the links, as it must.
 	if w, err := netns.OpenRTNL(); err == nil {
 		if w.WatchLinks() == nil {
@@ -336,43 +334,11 @@ func (f *Follower) open(ns uint32) (*netns.RTNL, error) {
 // forwards reports whether the monitor's namespace routes IPv4 or IPv6.
 func (f *Follower) forwards() bool {
 	for _, s := range f.forwarding {
-		if s.first() == '1' {
+		if b, ok := s.Read(); ok && b[0] == '1' {
 			return true
 		}
 	}
 	return false
-}
-
-// sysctlFile is a /proc/sys file kept open (the path walk is most of the
-// cost of reading one) and read from its start each time.
-type sysctlFile struct {
-	path string
-	fd   int // 0: not open
-	buf  [8]byte
-}
-
-// first is the file's first byte, 0 if it cannot be read (it is opened
-// again next time).
-func (s *sysctlFile) first() byte {
-	if s.fd <= 0 {
-		fd, err := unix.Open(s.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return 0
-		}
-		s.fd = fd
-	}
-	if n, err := unix.Pread(s.fd, s.buf[:], 0); err == nil && n > 0 {
-		return s.buf[0]
-	}
-	s.close()
-	return 0
-}
-
-func (s *sysctlFile) close() {
-	if s.fd > 0 {
-		unix.Close(s.fd)
-		s.fd = 0
-	}
 }
 
 // Behind reports whether namespace ns was behind a bridged veth at the
@@ -406,7 +372,7 @@ func (f *Follower) Close() error {
 		f.linkWatch.Close()
 	}
 	for _, s := range f.forwarding {
-		s.close()
+		s.Close()
 	}
 	return f.own.Close()
 }
